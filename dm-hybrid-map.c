@@ -503,6 +503,7 @@ int dmh_md_commit(struct dmh_metadata *md)
 	commit_done(md, txid);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_commit);
 
 bool dmh_md_dirty(struct dmh_metadata *md)
 {
@@ -873,12 +874,14 @@ bad:
 		md_free(md);
 	return ERR_PTR(r);
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_open);
 
 /* Caller has committed; nothing may be in flight. */
 void dmh_md_close(struct dmh_metadata *md)
 {
 	md_free(md);
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_close);
 
 int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
 		  sector_t hdd_sectors, char **error)
@@ -910,6 +913,7 @@ int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_resize);
 
 void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u)
 {
@@ -926,6 +930,7 @@ void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u)
 	u->nr_volumes = md->nr_volumes;
 	u->needs_check = md->sb_flags & DMH_SB_NEEDS_CHECK;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_usage);
 
 u32 dmh_md_chunk_sectors(struct dmh_metadata *md)
 {
@@ -938,6 +943,7 @@ struct dmh_volume *dmh_md_volume(struct dmh_metadata *md, u32 id)
 {
 	return xa_load(&md->volumes, id);
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_volume);
 
 int dmh_md_create_volume(struct dmh_metadata *md, u32 id)
 {
@@ -966,6 +972,7 @@ int dmh_md_create_volume(struct dmh_metadata *md, u32 id)
 	mark_vt_dirty(md, slot);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_create_volume);
 
 static int free_chunk(struct dmh_metadata *md, dmh_ploc_t p)
 {
@@ -1011,6 +1018,7 @@ int dmh_md_delete_volume(struct dmh_metadata *md, u32 id)
 	volume_free(v);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_delete_volume);
 
 bool dmh_md_tail_mapped(struct dmh_metadata *md, struct dmh_volume *v,
 			sector_t size)
@@ -1035,6 +1043,7 @@ int dmh_md_set_size(struct dmh_metadata *md, struct dmh_volume *v,
 	mark_vt_dirty(md, v->slot);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_set_size);
 
 /* ---------------------------------------------------------- allocation */
 
@@ -1058,6 +1067,7 @@ int dmh_md_alloc(struct dmh_metadata *md, unsigned int tier, dmh_ploc_t *p)
 	*p = dmh_ploc(tier, i);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_alloc);
 
 /* @p was allocated but never mapped nor recorded: give it straight back. */
 void dmh_md_abort_alloc(struct dmh_metadata *md, dmh_ploc_t p)
@@ -1067,6 +1077,7 @@ void dmh_md_abort_alloc(struct dmh_metadata *md, dmh_ploc_t p)
 	__clear_bit(dmh_ploc_index(p), t->alloc);
 	t->nr_used--;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_abort_alloc);
 
 u64 dmh_md_free_chunks(struct dmh_metadata *md, unsigned int tier)
 {
@@ -1082,6 +1093,7 @@ int dmh_md_set_entry(struct dmh_volume *v, u64 vchunk, u64 e)
 	}
 	return xa_err(xa_store(&v->map, vchunk, xa_mk_value(e), GFP_NOIO));
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_set_entry);
 
 /*
  * Make @p the home of @vchunk.  A previous home (a migration's source) is
@@ -1116,6 +1128,7 @@ int dmh_md_map(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk,
 	md->dirty = true;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_map);
 
 int dmh_md_unmap(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk)
 {
@@ -1133,6 +1146,7 @@ int dmh_md_unmap(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk)
 	v->nr_chunks[dmh_ploc_tier(dmh_entry_ploc(e))]--;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_unmap);
 
 /*
  * Return to the allocator the chunks freed by transactions up to
@@ -1154,6 +1168,7 @@ void dmh_md_reclaim(struct dmh_metadata *md, u64 safe_txid)
 		md->nr_frees--;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_reclaim);
 
 u64 dmh_md_pending_frees(struct dmh_metadata *md)
 {
@@ -1164,3 +1179,4 @@ u64 dmh_md_txid(struct dmh_metadata *md)
 {
 	return md->txid;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_txid);

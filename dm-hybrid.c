@@ -122,6 +122,7 @@ struct dmh_cell {
 	dmh_ploc_t p;
 	struct bio *bio;
 	struct bio_list held;
+	atomic_t zeroing;		/* kcopyd jobs still running */
 	int error;
 };
 
@@ -358,7 +359,10 @@ static void zero_done(int read_err, unsigned long write_err, void *context)
 	struct dmh_pool *pool = c->pool;
 	unsigned long flags;
 
-	c->error = read_err || write_err ? -EIO : 0;
+	if (read_err || write_err)
+		WRITE_ONCE(c->error, -EIO);
+	if (!atomic_dec_and_test(&c->zeroing))
+		return;
 	spin_lock_irqsave(&pool->lock, flags);
 	list_add_tail(&c->list, &pool->zeroed);
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -367,25 +371,31 @@ static void zero_done(int read_err, unsigned long write_err, void *context)
 
 /*
  * A partial write to a fresh chunk: zero what the bio does not cover, so
- * the chunk never shows a previous owner's data, then issue the bio.
+ * the chunk never shows a previous owner's data, then issue the bio.  One
+ * kcopyd job per region: a multi-destination job writes the first
+ * destination's length to every destination.
  */
 static void zero_and_write(struct dmh_pool *pool, struct dmh_cell *c)
 {
 	struct bio *bio = c->bio;
+	struct block_device *bdev = pool->bdev[dmh_ploc_tier(c->p)];
 	sector_t base = dmh_ploc_index(c->p) << pool->chunk_shift;
 	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
 	sector_t end = off + bio_sectors(bio);
 	struct dm_io_region r[2] = {
-		{ pool->bdev[dmh_ploc_tier(c->p)], base, off },
-		{ pool->bdev[dmh_ploc_tier(c->p)], base + end,
-		  pool->chunk_sectors - end },
+		{ bdev, base, off },
+		{ bdev, base + end, pool->chunk_sectors - end },
 	};
+	int i;
 
-	if (!off && end == pool->chunk_sectors) {
+	atomic_set(&c->zeroing, !!r[0].count + !!r[1].count);
+	if (!atomic_read(&c->zeroing)) {
 		issue_alloc_write(pool, c);
 		return;
 	}
-	dm_kcopyd_zero(pool->kc, 2, r, 0, zero_done, c);
+	for (i = 0; i < 2; i++)
+		if (r[i].count)
+			dm_kcopyd_zero(pool->kc, 1, &r[i], 0, zero_done, c);
 }
 
 static void no_space(struct dmh_pool *pool, struct bio *bio)

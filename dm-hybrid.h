@@ -54,6 +54,7 @@ static inline u64 dmh_ploc_index(dmh_ploc_t p)
  */
 #define DMH_E_ALLOC		BIT_ULL(48)
 #define DMH_E_MIGRATE		BIT_ULL(49)
+#define DMH_E_PRESENT		BIT_ULL(50)	/* never 0, even for SSD chunk 0 */
 #define DMH_E_BUSY		(DMH_E_ALLOC | DMH_E_MIGRATE)
 #define DMH_E_PLOC_MASK		((1ull << 41) - 1)
 
@@ -64,7 +65,7 @@ static inline dmh_ploc_t dmh_entry_ploc(u64 e)
 
 static inline u64 dmh_entry(dmh_ploc_t p, u64 state)
 {
-	return (__force u64)p | state;
+	return (__force u64)p | state | DMH_E_PRESENT;
 }
 
 /* Per-volume counters, per CPU: written on the hot path without locks. */

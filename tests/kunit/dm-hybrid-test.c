@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suites for dm-hybrid's mapping table and metadata.
+ *
+ * The pure suite checks the on-disk encodings, checksums, copy selection
+ * and layout arithmetic.  The metadata suite runs the real metadata code
+ * on a RAM disk (module parameter "mdev", default /dev/ram0, at least
+ * 4 MiB): the data devices are only sizes to it, so no SSD or HDD is
+ * needed.  Crash states are made the way a power cut makes them: a raw
+ * snapshot of the device taken at one commit, with parts of a later commit
+ * laid over it.
+ */
+#include <kunit/test.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/vmalloc.h>
+
+#include "../../dm-hybrid.h"
+
+static char *mdev = "/dev/ram0";
+module_param(mdev, charp, 0444);
+MODULE_PARM_DESC(mdev, "Scratch block device for the metadata suite");
+
+#define CHUNK		128u
+#define SSD_CHUNKS	16u
+#define HDD_CHUNKS	64u
+
+/* ------------------------------------------------------------ pure suite */
+
+static void seal(void *b, u32 type, u64 txid, u64 blocknr)
+{
+	struct dmh_disk_block_header *h = b;
+
+	h->type = cpu_to_le32(type);
+	h->txid = cpu_to_le64(txid);
+	h->blocknr = cpu_to_le64(blocknr);
+	h->csum = cpu_to_le32(dmh_block_csum(b, type));
+}
+
+static void *zblock(struct kunit *test)
+{
+	void *b = kunit_kzalloc(test, DMH_BLOCK_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	return b;
+}
+
+static void csum_is_salted_by_type(struct kunit *test)
+{
+	u8 *b = zblock(test);
+
+	b[100] = 0x5a;
+	seal(b, DMH_BT_RMAP, 3, 0);
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(b, zblock(test), DMH_BT_RMAP, 0, 3), 0);
+	/* The same bytes do not pass as another block type. */
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(b, zblock(test), DMH_BT_VOLUMES, 0, 3),
+			-ENODATA);
+	b[200] ^= 1;
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(b, zblock(test), DMH_BT_RMAP, 0, 3),
+			-ENODATA);
+}
+
+static void pick_copy_rules(struct kunit *test)
+{
+	u8 *a = zblock(test), *b = zblock(test), *z = zblock(test);
+
+	seal(a, DMH_BT_RMAP, 4, 9);
+	seal(b, DMH_BT_RMAP, 5, 9);
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 9, 5), 1);
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(b, a, DMH_BT_RMAP, 9, 5), 0);
+	/* A copy above the committed transaction is ignored. */
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 9, 4), 0);
+	/* A misdirected block (wrong number) is not valid. */
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 8, 5), -ENODATA);
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(z, z, DMH_BT_RMAP, 9, 5), -ENODATA);
+	/* Torn spare beside a valid copy: the valid one. */
+	b[300] ^= 0xff;
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 9, 5), 0);
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(z, b, DMH_BT_RMAP, 9, 5), -ENODATA);
+	a[300] ^= 0xff;
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 9, 5), -EIO);
+}
+
+static void rmap_and_ploc_encoding(struct kunit *test)
+{
+	u64 e = dmh_rmap_pack(DMH_VOLUME_ID_MAX, DMH_VCHUNK_MAX - 1);
+	dmh_ploc_t p = dmh_ploc(DMH_TIER_HDD, 123456789);
+
+	KUNIT_EXPECT_TRUE(test, e & DMH_RMAP_USED);
+	KUNIT_EXPECT_EQ(test, dmh_rmap_vol(e), DMH_VOLUME_ID_MAX);
+	KUNIT_EXPECT_EQ(test, dmh_rmap_vchunk(e), DMH_VCHUNK_MAX - 1);
+	KUNIT_EXPECT_NE(test, dmh_rmap_pack(0, 0), 0ull);
+	KUNIT_EXPECT_EQ(test, dmh_ploc_tier(p), DMH_TIER_HDD);
+	KUNIT_EXPECT_EQ(test, dmh_ploc_index(p), 123456789ull);
+	/* The first chunk of the SSD must not look unmapped. */
+	KUNIT_EXPECT_NE(test, dmh_entry(dmh_ploc(DMH_TIER_SSD, 0), 0), 0ull);
+	e = dmh_entry(p, DMH_E_MIGRATE);
+	KUNIT_EXPECT_TRUE(test, dmh_entry_ploc(e) == p);
+	KUNIT_EXPECT_TRUE(test, e & DMH_E_BUSY);
+}
+
+static void layout_fits_and_orders(struct kunit *test)
+{
+	static const u64 cases[][3] = {
+		{ 1024, 16, 64 }, { 100000, 4096, 65536 },
+		{ 1u << 20, 4u << 20, 64u << 20 }, { 200, 0, 508 },
+	};
+	struct dmh_layout l;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		u64 md = cases[i][0], s = cases[i][1], h = cases[i][2];
+
+		KUNIT_ASSERT_EQ(test, dmh_layout_compute(md, s, h, &l), 0);
+		KUNIT_EXPECT_GE(test, l.rmap_blocks[0] * DMH_RMAP_PER_BLOCK, s);
+		KUNIT_EXPECT_GE(test, l.rmap_blocks[1] * DMH_RMAP_PER_BLOCK, h);
+		KUNIT_EXPECT_LE(test, l.heat_start + l.heat_blocks, md);
+		KUNIT_EXPECT_EQ(test, l.rmap_start[1],
+				l.rmap_start[0] + 2 * l.rmap_blocks[0]);
+		KUNIT_EXPECT_LE(test, dmh_layout_need(s, h), md);
+	}
+	KUNIT_EXPECT_EQ(test, dmh_layout_compute(dmh_layout_need(1000, 9000) - 1,
+						 1000, 9000, &l), -1);
+}
+
+static struct kunit_case pure_cases[] = {
+	KUNIT_CASE(csum_is_salted_by_type),
+	KUNIT_CASE(pick_copy_rules),
+	KUNIT_CASE(rmap_and_ploc_encoding),
+	KUNIT_CASE(layout_fits_and_orders),
+	{}
+};
+
+static struct kunit_suite pure_suite = {
+	.name = "dm-hybrid-format",
+	.test_cases = pure_cases,
+};
+
+/* -------------------------------------------------------- metadata suite */
+
+struct mdt {
+	struct file *f;
+	struct block_device *bdev;
+	struct dmh_metadata *md;
+	char *error;
+};
+
+static int raw_io(struct block_device *bdev, u64 block, void *buf,
+		  unsigned int nr, blk_opf_t op)
+{
+	unsigned int i;
+	int r = 0;
+
+	for (i = 0; i < nr && !r; i++) {
+		struct bio *bio = bio_alloc(bdev, 1, op, GFP_KERNEL);
+
+		bio->bi_iter.bi_sector = (block + i) * DMH_SECTORS_PER_BLOCK;
+		__bio_add_page(bio, vmalloc_to_page(buf + i * PAGE_SIZE),
+			       PAGE_SIZE, 0);
+		r = submit_bio_wait(bio);
+		bio_put(bio);
+	}
+	return r;
+}
+
+static u64 dev_blocks(struct mdt *t)
+{
+	return bdev_nr_sectors(t->bdev) / DMH_SECTORS_PER_BLOCK;
+}
+
+static int mdt_init(struct kunit *test)
+{
+	struct mdt *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return -ENOMEM;
+	t->f = bdev_file_open_by_path(mdev, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				      t, NULL);
+	if (IS_ERR(t->f)) {
+		kunit_err(test, "cannot open %s: %ld", mdev, PTR_ERR(t->f));
+		return PTR_ERR(t->f);
+	}
+	t->bdev = file_bdev(t->f);
+	test->priv = t;
+	if (dev_blocks(t) < 1024)
+		return -ENOSPC;
+	return blkdev_issue_zeroout(t->bdev, 0, bdev_nr_sectors(t->bdev),
+				    GFP_KERNEL, 0);
+}
+
+static void mdt_exit(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+
+	if (!t)
+		return;
+	if (!IS_ERR_OR_NULL(t->md))
+		dmh_md_close(t->md);
+	if (!IS_ERR_OR_NULL(t->f))
+		fput(t->f);
+}
+
+static struct dmh_metadata *md_open(struct kunit *test, u32 ssd, u32 hdd)
+{
+	struct mdt *t = test->priv;
+
+	t->md = dmh_md_open(t->bdev, CHUNK, (sector_t)ssd * CHUNK,
+			    (sector_t)hdd * CHUNK, false, &t->error);
+	return t->md;
+}
+
+static void md_reopen(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+
+	dmh_md_close(t->md);
+	t->md = NULL;
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)),
+			       "reopen: %s", t->error);
+}
+
+/* Allocate a chunk on @tier and map @vchunk of @v to it, as the pool does. */
+static dmh_ploc_t map_one(struct kunit *test, struct dmh_volume *v,
+			  unsigned int tier, u64 vchunk)
+{
+	struct mdt *t = test->priv;
+	dmh_ploc_t p;
+
+	KUNIT_ASSERT_EQ(test, dmh_md_alloc(t->md, tier, &p), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_set_entry(v, vchunk,
+					       dmh_entry(p, DMH_E_ALLOC)), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_map(t->md, v, vchunk, p), 0);
+	return p;
+}
+
+static struct dmh_volume *new_volume(struct kunit *test, u32 id, u64 chunks)
+{
+	struct mdt *t = test->priv;
+	struct dmh_volume *v;
+
+	KUNIT_ASSERT_EQ(test, dmh_md_create_volume(t->md, id), 0);
+	v = dmh_md_volume(t->md, id);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_ASSERT_EQ(test, dmh_md_set_size(t->md, v, chunks * CHUNK), 0);
+	return v;
+}
+
+static void format_map_reload(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	struct dmh_md_usage u;
+	struct dmh_volume *v;
+	dmh_ploc_t p[4];
+	int i;
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)),
+			       "format: %s", t->error);
+	v = new_volume(test, 7, 100);
+	for (i = 0; i < 4; i++)
+		p[i] = map_one(test, v, i & 1, 10 * i);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	md_reopen(test);
+	v = dmh_md_volume(t->md, 7);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_EQ(test, v->size, 100ull * CHUNK);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_TRUE(test, dmh_entry_ploc(dmh_lookup(v, 10 * i)) == p[i]);
+	KUNIT_EXPECT_EQ(test, dmh_lookup(v, 5), 0ull);
+	dmh_md_usage(t->md, &u);
+	KUNIT_EXPECT_EQ(test, u.used[0], 2ull);
+	KUNIT_EXPECT_EQ(test, u.used[1], 2ull);
+	KUNIT_EXPECT_EQ(test, u.total[0], (u64)SSD_CHUNKS);
+	KUNIT_EXPECT_EQ(test, u.nr_volumes, 1u);
+	KUNIT_EXPECT_EQ(test, v->nr_chunks[0] + v->nr_chunks[1], 4ull);
+}
+
+static void freed_chunk_waits_for_reclaim(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	struct dmh_volume *v;
+	dmh_ploc_t p, q;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 1000);
+	for (i = 0; i < SSD_CHUNKS; i++)
+		p = map_one(test, v, DMH_TIER_SSD, i);
+	KUNIT_EXPECT_EQ(test, dmh_md_alloc(t->md, DMH_TIER_SSD, &q), -ENOSPC);
+	KUNIT_ASSERT_EQ(test, dmh_md_unmap(t->md, v, SSD_CHUNKS - 1), 0);
+	/* Not before its transaction commits and the pool says it is safe. */
+	KUNIT_EXPECT_EQ(test, dmh_md_alloc(t->md, DMH_TIER_SSD, &q), -ENOSPC);
+	dmh_md_reclaim(t->md, dmh_md_txid(t->md));
+	KUNIT_EXPECT_EQ(test, dmh_md_alloc(t->md, DMH_TIER_SSD, &q), -ENOSPC);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	dmh_md_reclaim(t->md, dmh_md_txid(t->md));
+	KUNIT_ASSERT_EQ(test, dmh_md_alloc(t->md, DMH_TIER_SSD, &q), 0);
+	KUNIT_EXPECT_TRUE(test, q == p);
+	dmh_md_abort_alloc(t->md, q);
+}
+
+static void *snapshot(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	void *img = vmalloc(dev_blocks(t) * DMH_BLOCK_SIZE);
+
+	KUNIT_ASSERT_NOT_NULL(test, img);
+	KUNIT_ASSERT_EQ(test, raw_io(t->bdev, 0, img, dev_blocks(t),
+				     REQ_OP_READ), 0);
+	return img;
+}
+
+/*
+ * Power cut after a commit wrote its blocks but not its superblock: the
+ * pool comes back at the previous commit, and the orphaned copies can
+ * never resurface in a later transaction.
+ */
+static void cut_before_superblock(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	struct dmh_volume *v;
+	void *img;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 3, 100);
+	map_one(test, v, DMH_TIER_SSD, 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	dmh_md_close(t->md);
+	t->md = NULL;
+	img = snapshot(test);		/* state A, committed */
+	md_reopen(test);
+	v = dmh_md_volume(t->md, 3);
+	map_one(test, v, DMH_TIER_SSD, 1);	/* state B */
+	map_one(test, v, DMH_TIER_HDD, 2);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	dmh_md_close(t->md);
+	t->md = NULL;
+	/* B's blocks are on disk, but put A's superblocks back. */
+	KUNIT_ASSERT_EQ(test, raw_io(t->bdev, 0, img, 2, REQ_OP_WRITE), 0);
+	vfree(img);
+	md_reopen(test);
+	v = dmh_md_volume(t->md, 3);
+	KUNIT_EXPECT_NE(test, dmh_lookup(v, 0), 0ull);
+	KUNIT_EXPECT_EQ(test, dmh_lookup(v, 1), 0ull);
+	KUNIT_EXPECT_EQ(test, dmh_lookup(v, 2), 0ull);
+	/* Two more commits that do not touch B's blocks' entries. */
+	map_one(test, v, DMH_TIER_SSD, 5);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_create_volume(t->md, 4), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	md_reopen(test);
+	v = dmh_md_volume(t->md, 3);
+	KUNIT_EXPECT_NE(test, dmh_lookup(v, 5), 0ull);
+	KUNIT_EXPECT_EQ(test, dmh_lookup(v, 1), 0ull);
+	KUNIT_EXPECT_EQ(test, dmh_lookup(v, 2), 0ull);
+	KUNIT_EXPECT_EQ(test, v->nr_chunks[0] + v->nr_chunks[1], 2ull);
+}
+
+/* Read the superblock copy for @txid from a snapshot. */
+static struct dmh_disk_super *sb_of(void *img, u64 txid)
+{
+	return img + (txid & 1) * DMH_BLOCK_SIZE;
+}
+
+/* A second owner for an owned virtual chunk must be refused at load. */
+static void double_mapping_refused(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	struct dmh_disk_super *s;
+	struct dmh_volume *v;
+	u64 txid, blk;
+	__le64 *ent;
+	void *img, *b;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 9, 100);
+	map_one(test, v, DMH_TIER_HDD, 4);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	txid = dmh_md_txid(t->md);
+	dmh_md_close(t->md);
+	t->md = NULL;
+	img = snapshot(test);
+	s = sb_of(img, txid);
+	/* HDD rmap block 0 was written once, into copy 1. */
+	blk = dmh_slot_block(le64_to_cpu(s->rmap_start[DMH_TIER_HDD]), 0, 1);
+	b = img + blk * DMH_BLOCK_SIZE;
+	ent = b + DMH_HDR_SIZE;
+	KUNIT_ASSERT_EQ(test, le64_to_cpu(ent[0]), dmh_rmap_pack(9, 4));
+	ent[1] = cpu_to_le64(dmh_rmap_pack(9, 4));
+	seal(b, DMH_BT_RMAP, txid, 0);
+	KUNIT_ASSERT_EQ(test, raw_io(t->bdev, blk, b, 1, REQ_OP_WRITE), 0);
+	vfree(img);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	KUNIT_EXPECT_STREQ(test, t->error,
+			   "Metadata reverse map is corrupt; run hybrid_check");
+	t->md = NULL;
+}
+
+static void shrunk_device_refused(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	dmh_md_close(t->md);
+	t->md = md_open(test, SSD_CHUNKS - 1, HDD_CHUNKS);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(t->md));
+	KUNIT_EXPECT_STREQ(test, t->error, "SSD device shrank since the last commit");
+	t->md = NULL;
+	/* Growing is accepted, within the reverse map's capacity. */
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	KUNIT_EXPECT_EQ(test, dmh_md_resize(t->md, (SSD_CHUNKS + 8) * CHUNK,
+					    HDD_CHUNKS * CHUNK, &t->error), 0);
+	KUNIT_EXPECT_NE(test, dmh_md_resize(t->md, (SSD_CHUNKS - 1) * CHUNK,
+					    HDD_CHUNKS * CHUNK, &t->error), 0);
+}
+
+static void delete_frees_and_isolates(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	struct dmh_md_usage u;
+	struct dmh_volume *v;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 2, 50);
+	for (i = 0; i < 10; i++)
+		map_one(test, v, DMH_TIER_HDD, i);
+	v->open_count = 1;
+	KUNIT_EXPECT_EQ(test, dmh_md_delete_volume(t->md, 2), -EBUSY);
+	v->open_count = 0;
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_delete_volume(t->md, 2), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	dmh_md_reclaim(t->md, dmh_md_txid(t->md));
+	dmh_md_usage(t->md, &u);
+	KUNIT_EXPECT_EQ(test, u.used[1], 0ull);
+	v = new_volume(test, 2, 50);
+	for (i = 0; i < 50; i++)
+		KUNIT_EXPECT_EQ(test, dmh_lookup(v, i), 0ull);
+	md_reopen(test);
+	dmh_md_usage(t->md, &u);
+	KUNIT_EXPECT_EQ(test, u.used[1], 0ull);
+	KUNIT_EXPECT_EQ(test, u.nr_volumes, 1u);
+}
+
+static void shrink_over_mapped_refused(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	struct dmh_volume *v;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 5, 20);
+	map_one(test, v, DMH_TIER_SSD, 15);
+	KUNIT_EXPECT_EQ(test, dmh_md_set_size(t->md, v, 10 * CHUNK), -EBUSY);
+	KUNIT_EXPECT_EQ(test, dmh_md_set_size(t->md, v, 16 * CHUNK), 0);
+	KUNIT_EXPECT_EQ(test, dmh_md_set_size(t->md, v, 15 * CHUNK + 1), 0);
+	KUNIT_EXPECT_EQ(test, dmh_md_create_volume(t->md, 5), -EEXIST);
+	KUNIT_EXPECT_EQ(test, dmh_md_create_volume(t->md, DMH_VOLUME_ID_MAX + 1),
+			-EINVAL);
+}
+
+static struct kunit_case md_cases[] = {
+	KUNIT_CASE(format_map_reload),
+	KUNIT_CASE(freed_chunk_waits_for_reclaim),
+	KUNIT_CASE(cut_before_superblock),
+	KUNIT_CASE(double_mapping_refused),
+	KUNIT_CASE(shrunk_device_refused),
+	KUNIT_CASE(delete_frees_and_isolates),
+	KUNIT_CASE(shrink_over_mapped_refused),
+	{}
+};
+
+static struct kunit_suite md_suite = {
+	.name = "dm-hybrid-metadata",
+	.init = mdt_init,
+	.exit = mdt_exit,
+	.test_cases = md_cases,
+};
+
+kunit_test_suites(&pure_suite, &md_suite);
+
+MODULE_DESCRIPTION("KUnit tests for dm-hybrid");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hybrid_check - verify the metadata of a dm-hybrid pool.
+ *
+ * Exit status: 0 clean, 1 problems that hybrid_repair can fix, 2 broken
+ * metadata, 3 usage or I/O error.  See hybrid_check(8).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "md.h"
+
+static const char *prog = "hybrid_check";
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [--quiet] [--verbose] METADATA_DEV\n"
+		"Check the metadata of a dm-hybrid pool (device or image file).\n\n"
+		"  -q, --quiet    print nothing, report through the exit status\n"
+		"  -v, --verbose  also print harmless findings (info)\n"
+		"  -h, --help     show this help\n\n"
+		"Exit status: 0 clean, 1 repairable problems (run hybrid_repair),\n"
+		"2 broken metadata, 3 usage or I/O error.\n", prog);
+}
+
+static void summary(const struct md_image *img, const struct md_report *r,
+		    const struct md_counts *c)
+{
+	if (!r->verbosity)
+		return;
+	fprintf(stdout,
+		"%s: %s: transaction %llu, %u volumes, ssd %llu mapped %llu free, hdd %llu mapped %llu free, %lu uncommitted leftovers, %lu problems (%lu repairable, %lu with possible data loss, %lu broken)\n",
+		prog, img->path, (unsigned long long)img->sb.txid,
+		img->nr_vols, (unsigned long long)c->mapped[0],
+		(unsigned long long)c->free[0],
+		(unsigned long long)c->mapped[1],
+		(unsigned long long)c->free[1], r->leftovers, md_problems(r),
+		r->count[MD_REPAIR], r->count[MD_LOSS], r->count[MD_BROKEN]);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct md_report r;
+	struct md_image img;
+	struct md_counts c;
+	int verbosity = 1, ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'q':
+			verbosity = 0;
+			break;
+		case 'v':
+			verbosity = 2;
+			break;
+		case 'h':
+			print_help(stdout);
+			return MD_EXIT_OK;
+		default:
+			print_help(stderr);
+			return MD_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		print_help(stderr);
+		return MD_EXIT_USAGE;
+	}
+	md_report_init(&r, prog, stdout, verbosity);
+	rc = md_open(&img, argv[optind], 0, &r);
+	if (rc == MD_EXIT_OK)
+		md_check(&img, &r, 0, &c);
+	md_report_flush(&r);
+	if (rc == MD_EXIT_OK)
+		summary(&img, &r, &c);
+	else if (rc == MD_EXIT_BROKEN && verbosity)
+		printf("%s: %s: metadata is broken, nothing further checked\n",
+		       prog, argv[optind]);
+	md_close(&img);
+	return rc ? rc : md_report_exit(&r);
+}

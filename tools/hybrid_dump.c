@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hybrid_dump - print the metadata of a dm-hybrid pool as text.
+ *
+ * The output is line oriented; hybrid_restore(8) reads it back.  Lines
+ * starting with '#' and blank lines are comments.  Every other line is a
+ * record type followed by space-separated key=value fields, numbers in
+ * decimal:
+ *
+ *   dmh-dump version=1
+ *   superblock txid= flags= uuid= chunk_sectors= md_blocks= ssd_sectors=
+ *              hdd_sectors= heat_half_life= promotions= demotions=
+ *              tunables=T0,T1,...,T15
+ *   layout vt_start= vt_blocks= ssd_rmap_start= ssd_rmap_blocks=
+ *          hdd_rmap_start= hdd_rmap_blocks= heat_start= heat_blocks=
+ *   volume slot= id= flags= size_sectors= weight= priority= ssd_min=
+ *          ssd_max= name=
+ *   map vol= vchunk= tier=ssd|hdd pchunk= len=
+ *   heat tier=ssd|hdd pchunk= values=V1,V2,...
+ *
+ * (each record is one line; it is wrapped here for width).  "map" is a
+ * run: virtual chunks vchunk..vchunk+len-1 of volume vol live on physical
+ * chunks pchunk..pchunk+len-1 of the tier.  Maps are listed by tier, then
+ * physical chunk.  "heat" lists runs of at most 32 nonzero heat bytes;
+ * chunks not listed have heat 0.  The volume name is printed with every
+ * byte outside [A-Za-z0-9._+:@/-] as %XX (hex), up to its last non-NUL
+ * byte; it is the last field of its line.  nr_volumes is not printed: it
+ * is the number of volume lines.
+ *
+ * Exit status: 0 ok, 2 metadata broken (what could be read is printed if
+ * the superblock was usable), 3 usage or I/O error.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "md.h"
+
+#define HEAT_RUN_MAX	32
+
+static const char *prog = "hybrid_dump";
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [-o FILE] METADATA_DEV\n"
+		"Print the metadata of a dm-hybrid pool as text (see hybrid_dump(8)).\n\n"
+		"  -o, --output FILE  write to FILE instead of standard output\n"
+		"  -v, --verbose      also report harmless findings on stderr\n"
+		"  -h, --help         show this help\n\n"
+		"Exit status: 0 ok, 2 metadata broken, 3 bad usage or I/O error.\n",
+		prog);
+}
+
+static void print_name(FILE *f, const u8 *name)
+{
+	static const char ok[] = "._+:@/-";
+	int i, end = DMH_NAME_LEN;
+
+	while (end > 0 && !name[end - 1])
+		end--;
+	for (i = 0; i < end; i++) {
+		u8 c = name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c && strchr(ok, c)))
+			fputc(c, f);
+		else
+			fprintf(f, "%%%02X", c);
+	}
+}
+
+static void dump_super(FILE *f, const struct md_super *s)
+{
+	const struct dmh_layout *l = &s->layout;
+	char uuid[40];
+	int i;
+
+	md_format_uuid(s->uuid, uuid);
+	fprintf(f, "# dm-hybrid metadata dump, see hybrid_dump(8)\n");
+	fprintf(f, "dmh-dump version=1\n");
+	fprintf(f,
+		"superblock txid=%llu flags=%u uuid=%s chunk_sectors=%u md_blocks=%llu ssd_sectors=%llu hdd_sectors=%llu heat_half_life=%u promotions=%llu demotions=%llu tunables=",
+		(unsigned long long)s->txid, s->flags, uuid, s->chunk_sectors,
+		(unsigned long long)s->md_blocks,
+		(unsigned long long)s->ssd_sectors,
+		(unsigned long long)s->hdd_sectors, s->heat_half_life,
+		(unsigned long long)s->promotions,
+		(unsigned long long)s->demotions);
+	for (i = 0; i < 16; i++)
+		fprintf(f, "%s%u", i ? "," : "", s->tunables[i]);
+	fprintf(f,
+		"\nlayout vt_start=%llu vt_blocks=%llu ssd_rmap_start=%llu ssd_rmap_blocks=%llu hdd_rmap_start=%llu hdd_rmap_blocks=%llu heat_start=%llu heat_blocks=%llu\n",
+		(unsigned long long)l->vt_start,
+		(unsigned long long)l->vt_blocks,
+		(unsigned long long)l->rmap_start[0],
+		(unsigned long long)l->rmap_blocks[0],
+		(unsigned long long)l->rmap_start[1],
+		(unsigned long long)l->rmap_blocks[1],
+		(unsigned long long)l->heat_start,
+		(unsigned long long)l->heat_blocks);
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+	const struct md_volume *x = a, *y = b;
+
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static int dump_volumes(FILE *f, const struct md_image *img)
+{
+	struct md_volume *v;
+	u32 i;
+
+	v = malloc((img->nr_vols + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	memcpy(v, img->vols, img->nr_vols * sizeof(*v));
+	qsort(v, img->nr_vols, sizeof(*v), cmp_slot);
+	for (i = 0; i < img->nr_vols; i++) {
+		fprintf(f,
+			"volume slot=%u id=%u flags=%u size_sectors=%llu weight=%u priority=%u ssd_min=%llu ssd_max=%llu name=",
+			v[i].slot, v[i].id, v[i].flags,
+			(unsigned long long)v[i].size_sectors, v[i].weight,
+			v[i].priority, (unsigned long long)v[i].ssd_min,
+			(unsigned long long)v[i].ssd_max);
+		print_name(f, v[i].name);
+		fputc('\n', f);
+	}
+	free(v);
+	return 0;
+}
+
+static void dump_maps(FILE *f, const struct md_image *img, int t)
+{
+	u64 p, start = 0, len = 0, e, first = 0;
+
+	for (p = 0; p <= img->cap[t]; p++) {
+		e = p < img->cap[t] ? md_rmap_get(img, t, p) : 0;
+		if (len && e && e == first + len && p == start + len &&
+		    dmh_rmap_vol(e) == dmh_rmap_vol(first) &&
+		    dmh_rmap_vchunk(e) == dmh_rmap_vchunk(first) + len) {
+			len++;
+			continue;
+		}
+		if (len)
+			fprintf(f, "map vol=%u vchunk=%llu tier=%s pchunk=%llu len=%llu\n",
+				dmh_rmap_vol(first),
+				(unsigned long long)dmh_rmap_vchunk(first),
+				md_tier_name[t], (unsigned long long)start,
+				(unsigned long long)len);
+		first = e;
+		start = p;
+		len = e ? 1 : 0;
+	}
+}
+
+static void dump_heat(FILE *f, const struct md_image *img, int t)
+{
+	u64 p = 0, n;
+	u8 v;
+
+	while (p < img->cap[t]) {
+		if (!md_heat_get(img, t, p)) {
+			p++;
+			continue;
+		}
+		fprintf(f, "heat tier=%s pchunk=%llu values=", md_tier_name[t],
+			(unsigned long long)p);
+		for (n = 0; n < HEAT_RUN_MAX && p < img->cap[t]; n++, p++) {
+			v = md_heat_get(img, t, p);
+			if (!v)
+				break;
+			fprintf(f, "%s%u", n ? "," : "", v);
+		}
+		fputc('\n', f);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	struct md_report r;
+	struct md_image img;
+	int verbosity = 1, ch, rc, t;
+	FILE *f = stdout;
+
+	while ((ch = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'v':
+			verbosity = 2;
+			break;
+		case 'h':
+			print_help(stdout);
+			return MD_EXIT_OK;
+		default:
+			print_help(stderr);
+			return MD_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		print_help(stderr);
+		return MD_EXIT_USAGE;
+	}
+	md_report_init(&r, prog, stderr, verbosity);
+	rc = md_open(&img, argv[optind], 0, &r);
+	md_report_flush(&r);
+	if (rc) {
+		md_close(&img);
+		return rc;
+	}
+	if (out) {
+		f = fopen(out, "w");
+		if (!f) {
+			perror(out);
+			md_close(&img);
+			return MD_EXIT_USAGE;
+		}
+	}
+	dump_super(f, &img.sb);
+	if (dump_volumes(f, &img)) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return MD_EXIT_USAGE;
+	}
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		dump_maps(f, &img, t);
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		dump_heat(f, &img, t);
+	if (fflush(f) || ferror(f) || (out && fclose(f))) {
+		fprintf(stderr, "%s: error writing %s\n", prog,
+			out ? out : "standard output");
+		md_close(&img);
+		return MD_EXIT_USAGE;
+	}
+	md_close(&img);
+	if (r.count[MD_BROKEN]) {
+		fprintf(stderr, "%s: metadata is broken; the dump is incomplete\n",
+			prog);
+		return MD_EXIT_BROKEN;
+	}
+	return MD_EXIT_OK;
+}

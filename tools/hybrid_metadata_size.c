@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hybrid_metadata_size - how big the metadata device of a dm-hybrid pool
+ * must be for given SSD and HDD sizes (dmh_layout_need()).
+ *
+ * Exit status: 0 ok, 3 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "md.h"
+
+static const char *prog = "hybrid_metadata_size";
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s --ssd-size SIZE --hdd-size SIZE [--chunk-size SIZE]\n"
+		"       [--growth PERCENT] [--numeric]\n"
+		"Print the metadata device size a dm-hybrid pool needs.\n\n"
+		"  -s, --ssd-size SIZE      size of the SSD data device\n"
+		"  -d, --hdd-size SIZE      size of the HDD data device\n"
+		"  -c, --chunk-size SIZE    chunk size, a power of two from 64K to\n"
+		"                           64M (default 1M)\n"
+		"  -g, --growth PERCENT     room for the data devices to grow by\n"
+		"                           PERCENT without a bigger metadata device\n"
+		"  -n, --numeric            print only the size in bytes\n"
+		"  -h, --help               show this help\n\n"
+		"SIZE is a number of bytes with an optional suffix: s (512-byte\n"
+		"sectors), K, M, G, T, P (powers of 1024; KiB, KB, k also accepted).\n",
+		prog);
+}
+
+/* Parse SIZE into bytes; returns -1 on garbage or overflow. */
+static int parse_size(const char *s, u64 *bytes)
+{
+	static const char units[] = "KMGTP";
+	const char *u;
+	char *end;
+	u64 v, mul = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == 's' && !end[1]) {
+		mul = 512;
+	} else if (*end) {
+		u = strchr(units, *end >= 'a' ? *end - 'a' + 'A' : *end);
+		if (!u)
+			return -1;
+		mul = 1ull << (10 * (u - units + 1));
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return -1;
+	}
+	if (v > ~0ull / mul)
+		return -1;
+	*bytes = v * mul;
+	return 0;
+}
+
+static void print_human(u64 blocks)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = blocks * 4.0;
+	int i = 0;
+
+	while (v >= 1024 && i < 3) {
+		v /= 1024;
+		i++;
+	}
+	printf("metadata size: %llu blocks (%.1f %s)\n",
+	       (unsigned long long)blocks, v, unit[i]);
+}
+
+static int size_arg(const char *opt, const char *arg, u64 *bytes)
+{
+	if (!parse_size(arg, bytes))
+		return 0;
+	fprintf(stderr, "%s: %s: invalid size \"%s\" (e.g. 500G, 4T, 1M)\n",
+		prog, opt, arg);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ssd-size", required_argument, NULL, 's' },
+		{ "hdd-size", required_argument, NULL, 'd' },
+		{ "chunk-size", required_argument, NULL, 'c' },
+		{ "growth", required_argument, NULL, 'g' },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	u64 ssd = ~0ull, hdd = ~0ull, chunk = DMH_CHUNK_SECTORS_DEF * 512ull;
+	u64 growth = 0, cs, cap[DMH_NR_TIERS], blocks;
+	int ch, numeric = 0, t;
+	char *end;
+
+	while ((ch = getopt_long(argc, argv, "s:d:c:g:nh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (size_arg("--ssd-size", optarg, &ssd))
+				return MD_EXIT_USAGE;
+			break;
+		case 'd':
+			if (size_arg("--hdd-size", optarg, &hdd))
+				return MD_EXIT_USAGE;
+			break;
+		case 'c':
+			if (size_arg("--chunk-size", optarg, &chunk))
+				return MD_EXIT_USAGE;
+			break;
+		case 'g':
+			errno = 0;
+			growth = strtoull(optarg, &end, 10);
+			if (errno || *end || *optarg < '0' || *optarg > '9' ||
+			    growth > 100000) {
+				fprintf(stderr,
+					"%s: --growth: \"%s\" is not a percentage (0..100000)\n",
+					prog, optarg);
+				return MD_EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			numeric = 1;
+			break;
+		case 'h':
+			print_help(stdout);
+			return MD_EXIT_OK;
+		default:
+			print_help(stderr);
+			return MD_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || ssd == ~0ull || hdd == ~0ull) {
+		fprintf(stderr, "%s: --ssd-size and --hdd-size are required\n",
+			prog);
+		print_help(stderr);
+		return MD_EXIT_USAGE;
+	}
+	cs = chunk / 512;
+	if (chunk % 512 || cs < DMH_CHUNK_SECTORS_MIN ||
+	    cs > DMH_CHUNK_SECTORS_MAX || (cs & (cs - 1))) {
+		fprintf(stderr, "%s: chunk size must be a power of two from 64 KiB to 64 MiB\n",
+			prog);
+		return MD_EXIT_USAGE;
+	}
+	cap[0] = ssd / chunk;
+	cap[1] = hdd / chunk;
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		if (cap[t] > (1ull << 40)) {
+			fprintf(stderr, "%s: more than 2^40 chunks per device is not supported\n",
+				prog);
+			return MD_EXIT_USAGE;
+		}
+		cap[t] += dmh_div_up(cap[t] * growth, 100);
+	}
+	blocks = dmh_layout_need(cap[0], cap[1]);
+	if (numeric)
+		printf("%llu\n", (unsigned long long)(blocks * DMH_BLOCK_SIZE));
+	else
+		print_human(blocks);
+	return MD_EXIT_OK;
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hybrid_repair - fix the repairable problems hybrid_check reports.
+ *
+ * Leaked chunks (owner volume missing, or virtual chunk past the end of
+ * the volume), malformed entries and mappings past the end of a device are
+ * freed; of a virtual chunk mapped twice, the copy whose reverse-map block
+ * was written by the newer transaction is kept (ties: SSD, then the lower
+ * physical chunk); a wrong nr_volumes is recomputed.  The result is written
+ * as transaction txid + 1 with the kernel's commit protocol, so a crash in
+ * the middle leaves the old transaction intact.  Broken metadata is never
+ * touched.
+ *
+ * Exit status: 0 clean (repaired or nothing to do), 1 still not clean
+ * after repair, 2 broken (nothing written), 3 usage or I/O error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "md.h"
+
+static const char *prog = "hybrid_repair";
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s -i METADATA_DEV [-o OUTPUT] [--rewrite] [-q|-v]\n"
+		"Repair dm-hybrid metadata in place, or into a copy with -o.\n"
+		"The pool must not be active.\n\n"
+		"  -i, --input DEV    metadata device or image to repair\n"
+		"  -o, --output DEV   write the repaired metadata here instead\n"
+		"                     (the input is copied first, then repaired)\n"
+		"      --rewrite      commit a new transaction even when clean\n"
+		"                     (also clears uncommitted leftovers)\n"
+		"  -q, --quiet        print nothing but errors\n"
+		"  -v, --verbose      also print harmless findings\n"
+		"  -h, --help         show this help\n\n"
+		"Exit status: 0 clean, 1 still not clean, 2 broken (nothing\n"
+		"written), 3 usage or I/O error.\n", prog);
+}
+
+static int copy_image(struct md_image *img, const char *out)
+{
+	u8 buf[DMH_BLOCK_SIZE];
+	u64 i, have;
+	int fd, rc;
+
+	fd = open(out, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = md_dev_blocks(fd, &have);
+	for (i = 0; !rc && i < img->dev_blocks; i++) {
+		rc = md_read_block(img->fd, i, buf);
+		if (!rc)
+			rc = md_write_block(fd, i, buf);
+	}
+	if (!rc && have > img->dev_blocks && ftruncate(fd, (off_t)
+			(img->dev_blocks * DMH_BLOCK_SIZE)) && errno != EINVAL)
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	close(img->fd);
+	img->fd = fd;
+	return 0;
+}
+
+/* Re-read what was written and check it from scratch. */
+static int verify(const char *path, int verbosity)
+{
+	struct md_report r;
+	struct md_image img;
+	struct md_counts c;
+	int rc;
+
+	md_report_init(&r, prog, stdout, verbosity);
+	rc = md_open(&img, path, 0, &r);
+	if (!rc)
+		md_check(&img, &r, 0, &c);
+	md_report_flush(&r);
+	md_close(&img);
+	if (!rc)
+		rc = md_report_exit(&r);
+	if (rc)
+		fprintf(stderr, "%s: %s is still not clean after repair\n",
+			prog, path);
+	return rc;
+}
+
+static int repair(struct md_image *img, struct md_report *r,
+		  const char *out, int rewrite)
+{
+	struct md_counts c;
+	u64 txid = img->sb.txid + 1;
+	int rc;
+
+	md_check(img, r, 1, &c);
+	md_report_flush(r);
+	if (r->count[MD_BROKEN]) {
+		fprintf(stderr,
+			"%s: %s: metadata is broken; nothing written (see hybrid_check(8) for what to do)\n",
+			prog, img->path);
+		return MD_EXIT_BROKEN;
+	}
+	if (!md_problems(r) && !rewrite && !out) {
+		if (r->verbosity)
+			printf("%s: %s: clean, nothing to do\n", prog,
+			       img->path);
+		return MD_EXIT_OK;
+	}
+	if (out) {
+		rc = copy_image(img, out);
+		if (rc) {
+			fprintf(stderr, "%s: cannot copy to %s: %s\n", prog,
+				out, strerror(-rc));
+			return MD_EXIT_USAGE;
+		}
+	}
+	if (!md_problems(r) && !rewrite)
+		return MD_EXIT_OK;
+	img->sb.flags &= ~DMH_SB_NEEDS_CHECK;
+	rc = md_commit(img, txid, 0);
+	if (rc) {
+		fprintf(stderr, "%s: writing %s failed: %s\n", prog,
+			out ? out : img->path, strerror(-rc));
+		return MD_EXIT_USAGE;
+	}
+	if (r->verbosity)
+		fprintf(stdout,
+			"%s: %s: fixed %lu problems, %lu leftovers cleared, committed transaction %llu\n",
+			prog, out ? out : img->path, md_problems(r),
+			r->leftovers, (unsigned long long)txid);
+	return MD_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "rewrite", no_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *in = NULL, *out = NULL;
+	int ch, rc, rewrite = 0, verbosity = 1;
+	struct md_report r;
+	struct md_image img;
+
+	while ((ch = getopt_long(argc, argv, "i:o:qvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			in = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'R':
+			rewrite = 1;
+			break;
+		case 'q':
+			verbosity = 0;
+			break;
+		case 'v':
+			verbosity = 2;
+			break;
+		case 'h':
+			print_help(stdout);
+			return MD_EXIT_OK;
+		default:
+			print_help(stderr);
+			return MD_EXIT_USAGE;
+		}
+	}
+	if (!in || optind != argc) {
+		print_help(stderr);
+		return MD_EXIT_USAGE;
+	}
+	md_report_init(&r, prog, stdout, verbosity);
+	rc = md_open(&img, in, out ? 0 : 1, &r);
+	if (rc == MD_EXIT_BROKEN) {
+		md_report_flush(&r);
+		fprintf(stderr, "%s: %s: metadata is broken; nothing written\n",
+			prog, in);
+	}
+	if (!rc)
+		rc = repair(&img, &r, out, rewrite);
+	md_close(&img);
+	if (!rc)
+		rc = verify(out ? out : in, verbosity ? 1 : 0);
+	return rc;
+}

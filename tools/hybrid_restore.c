@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hybrid_restore - write dm-hybrid metadata from a hybrid_dump(8) text.
+ *
+ * The image written is one committed transaction (the dump's txid): the
+ * superblock in slot txid & 1, every volume table and reverse map block in
+ * slot txid & 1 stamped with txid, every heat block, and zeroes elsewhere.
+ * The dump is checked like hybrid_check would before anything is written;
+ * --force writes inconsistent metadata anyway (for tests and forensics).
+ *
+ * Exit status: 0 written, 1 invalid dump, 3 usage or I/O error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "md.h"
+
+#define MAX_FIELDS	32
+
+static const char *prog = "hybrid_restore";
+
+struct field {
+	char *key;
+	char *val;
+	int used;
+};
+
+struct line {
+	const char *file;
+	unsigned long nr;
+	char *type;
+	struct field f[MAX_FIELDS];
+	int n;
+};
+
+struct dump {
+	struct md_super sb;
+	int have_super;
+	int have_layout;
+};
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s -i DUMP -o METADATA_DEV [--md-blocks N] [--force]\n"
+		"Write dm-hybrid metadata described by a hybrid_dump text.\n\n"
+		"  -i, --input FILE    the dump (\"-\" for standard input)\n"
+		"  -o, --output DEV    metadata device or image file to write\n"
+		"  -m, --md-blocks N   metadata size in 4 KiB blocks (default: the\n"
+		"                      device size, or the dump's md_blocks for files)\n"
+		"  -f, --force         write even if the dump is inconsistent\n"
+		"  -q, --quiet         print nothing but errors\n"
+		"  -h, --help          show this help\n\n"
+		"Exit status: 0 written, 1 invalid dump, 3 usage or I/O error.\n",
+		prog);
+}
+
+__printf(2, 3)
+static int bad(const struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s:%lu: ", prog, l->file, l->nr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static int split(char *s, struct line *l)
+{
+	char *tok, *eq, *save = NULL;
+
+	l->n = 0;
+	l->type = strtok_r(s, " \t\r\n", &save);
+	while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+		eq = strchr(tok, '=');
+		if (!eq)
+			return bad(l, "field \"%s\" is not key=value", tok);
+		if (l->n == MAX_FIELDS)
+			return bad(l, "too many fields");
+		*eq = '\0';
+		l->f[l->n].key = tok;
+		l->f[l->n].val = eq + 1;
+		l->f[l->n++].used = 0;
+	}
+	return 0;
+}
+
+static const char *get(struct line *l, const char *key)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++) {
+		if (!strcmp(l->f[i].key, key)) {
+			l->f[i].used = 1;
+			return l->f[i].val;
+		}
+	}
+	return NULL;
+}
+
+static int parse_u64(const char *s, u64 *v)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return (errno || *end) ? -1 : 0;
+}
+
+static int num(struct line *l, const char *key, u64 max, u64 *v)
+{
+	const char *s = get(l, key);
+
+	if (!s)
+		return bad(l, "missing field %s=", key);
+	if (parse_u64(s, v) || *v > max)
+		return bad(l, "%s=%s is not a number in 0..%llu", key, s,
+			   (unsigned long long)max);
+	return 0;
+}
+
+static int num32(struct line *l, const char *key, u32 *v)
+{
+	u64 x;
+
+	if (num(l, key, 0xffffffffu, &x))
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int all_used(const struct line *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!l->f[i].used)
+			return bad(l, "unknown field \"%s\" in %s line",
+				   l->f[i].key, l->type);
+	return 0;
+}
+
+static int tier_of(struct line *l, int *t)
+{
+	const char *s = get(l, "tier");
+
+	for (*t = 0; s && *t < DMH_NR_TIERS; (*t)++)
+		if (!strcmp(s, md_tier_name[*t]))
+			return 0;
+	return bad(l, "tier= must be ssd or hdd");
+}
+
+static int parse_tunables(struct line *l, u32 *tun)
+{
+	const char *s = get(l, "tunables");
+	char *end;
+	int i;
+
+	if (!s)
+		return bad(l, "missing field tunables=");
+	for (i = 0; i < 16; i++) {
+		errno = 0;
+		if (*s < '0' || *s > '9')
+			break;
+		tun[i] = strtoul(s, &end, 10);
+		if (errno || (*end && *end != ',') || (!*end && i != 15))
+			break;
+		s = *end ? end + 1 : end;
+	}
+	if (i != 16 || *s)
+		return bad(l, "tunables= needs 16 comma-separated numbers");
+	return 0;
+}
+
+static int parse_super(struct line *l, struct md_super *s)
+{
+	const char *uuid = get(l, "uuid");
+	u64 chunk;
+
+	memset(s, 0, sizeof(*s));
+	s->block_size = DMH_BLOCK_SIZE;
+	if (!uuid || md_parse_uuid(uuid, s->uuid))
+		return bad(l, "uuid= is missing or not 32 hex digits");
+	if (num(l, "txid", ~0ull, &s->txid) || num32(l, "flags", &s->flags) ||
+	    num(l, "chunk_sectors", DMH_CHUNK_SECTORS_MAX, &chunk) ||
+	    num(l, "md_blocks", ~0ull, &s->md_blocks) ||
+	    num(l, "ssd_sectors", ~0ull, &s->ssd_sectors) ||
+	    num(l, "hdd_sectors", ~0ull, &s->hdd_sectors) ||
+	    num32(l, "heat_half_life", &s->heat_half_life) ||
+	    num(l, "promotions", ~0ull, &s->promotions) ||
+	    num(l, "demotions", ~0ull, &s->demotions) ||
+	    parse_tunables(l, s->tunables))
+		return -1;
+	s->chunk_sectors = chunk;
+	if (chunk < DMH_CHUNK_SECTORS_MIN || (chunk & (chunk - 1)))
+		return bad(l, "chunk_sectors=%llu is not a power of two in [%u, %u]",
+			   (unsigned long long)chunk, DMH_CHUNK_SECTORS_MIN,
+			   DMH_CHUNK_SECTORS_MAX);
+	return all_used(l);
+}
+
+static int parse_layout(struct line *l, struct dmh_layout *lay)
+{
+	if (num(l, "vt_start", ~0ull, &lay->vt_start) ||
+	    num(l, "vt_blocks", ~0ull, &lay->vt_blocks) ||
+	    num(l, "ssd_rmap_start", ~0ull, &lay->rmap_start[0]) ||
+	    num(l, "ssd_rmap_blocks", ~0ull, &lay->rmap_blocks[0]) ||
+	    num(l, "hdd_rmap_start", ~0ull, &lay->rmap_start[1]) ||
+	    num(l, "hdd_rmap_blocks", ~0ull, &lay->rmap_blocks[1]) ||
+	    num(l, "heat_start", ~0ull, &lay->heat_start) ||
+	    num(l, "heat_blocks", ~0ull, &lay->heat_blocks))
+		return -1;
+	return all_used(l);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_name(struct line *l, u8 *name)
+{
+	const char *s = get(l, "name");
+	int n = 0, hi, lo;
+
+	memset(name, 0, DMH_NAME_LEN);
+	if (!s)
+		return bad(l, "missing field name=");
+	while (*s) {
+		if (n == DMH_NAME_LEN)
+			return bad(l, "name is longer than %d bytes",
+				   DMH_NAME_LEN);
+		if (*s == '%') {
+			hi = hexval(s[1]);
+			lo = hi < 0 ? -1 : hexval(s[2]);
+			if (lo < 0)
+				return bad(l, "bad %%XX escape in name");
+			name[n++] = hi << 4 | lo;
+			s += 3;
+		} else {
+			name[n++] = *s++;
+		}
+	}
+	return 0;
+}
+
+static int free_slot(const struct md_image *img)
+{
+	u32 slot, i;
+
+	for (slot = 0; slot < DMH_MAX_VOLUMES; slot++) {
+		for (i = 0; i < img->nr_vols; i++)
+			if (img->vols[i].slot == slot)
+				break;
+		if (i == img->nr_vols)
+			return slot;
+	}
+	return -1;
+}
+
+static int parse_volume(struct line *l, struct md_image *img)
+{
+	struct md_volume v;
+	u64 x;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if (get(l, "slot")) {
+		if (num(l, "slot", DMH_MAX_VOLUMES - 1, &x))
+			return -1;
+		v.slot = x;
+	} else {
+		rc = free_slot(img);
+		if (rc < 0)
+			return bad(l, "more than %u volumes", DMH_MAX_VOLUMES);
+		v.slot = rc;
+	}
+	if (num32(l, "id", &v.id) || num32(l, "flags", &v.flags) ||
+	    num(l, "size_sectors", ~0ull, &v.size_sectors) ||
+	    num32(l, "weight", &v.weight) ||
+	    num32(l, "priority", &v.priority) ||
+	    num(l, "ssd_min", ~0ull, &v.ssd_min) ||
+	    num(l, "ssd_max", ~0ull, &v.ssd_max) ||
+	    parse_name(l, v.name) || all_used(l))
+		return -1;
+	rc = md_put_volume(img, &v);
+	if (rc == -EEXIST)
+		return bad(l, "volume table slot %u is used twice", v.slot);
+	if (rc)
+		return bad(l, "cannot store volume: %s", strerror(-rc));
+	return 0;
+}
+
+static int parse_map(struct line *l, struct md_image *img)
+{
+	u64 vol, vc, p, len, k;
+	int t;
+
+	if (num(l, "vol", DMH_VOLUME_ID_MAX, &vol) ||
+	    num(l, "vchunk", DMH_VCHUNK_MAX, &vc) || tier_of(l, &t) ||
+	    num(l, "pchunk", ~0ull, &p) || num(l, "len", ~0ull, &len) ||
+	    all_used(l))
+		return -1;
+	if (!len || p >= img->cap[t] || len > img->cap[t] - p)
+		return bad(l, "%s chunks %llu+%llu do not fit the reverse map (%llu entries)",
+			   md_tier_name[t], (unsigned long long)p,
+			   (unsigned long long)len,
+			   (unsigned long long)img->cap[t]);
+	if (len - 1 > DMH_VCHUNK_MAX - vc)
+		return bad(l, "virtual chunks overflow");
+	for (k = 0; k < len; k++) {
+		if (md_rmap_get(img, t, p + k))
+			return bad(l, "%s chunk %llu has two owners in the dump",
+				   md_tier_name[t],
+				   (unsigned long long)(p + k));
+		md_rmap_set(img, t, p + k, dmh_rmap_pack(vol, vc + k));
+	}
+	return 0;
+}
+
+static int parse_heat(struct line *l, struct md_image *img)
+{
+	const char *s;
+	char *end;
+	u64 p, v;
+	int t;
+
+	if (tier_of(l, &t) || num(l, "pchunk", ~0ull, &p))
+		return -1;
+	s = get(l, "values");
+	if (!s || !*s)
+		return bad(l, "missing field values=");
+	if (all_used(l))
+		return -1;
+	while (*s) {
+		if (p >= img->cap[t])
+			return bad(l, "heat beyond the %s reverse map",
+				   md_tier_name[t]);
+		errno = 0;
+		v = *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 256;
+		if (errno || v > 255 || (*end && *end != ','))
+			return bad(l, "values= must be numbers 0..255 separated by commas");
+		md_heat_set(img, t, p++, v);
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Decide md_blocks and the layout, then allocate the in-memory image. */
+static int setup_image(struct line *l, struct md_image *img, struct dump *d,
+		       u64 md_blocks)
+{
+	struct md_super *s = &d->sb;
+	u64 ssd = s->ssd_sectors / s->chunk_sectors;
+	u64 hdd = s->hdd_sectors / s->chunk_sectors;
+	char why[160];
+	u64 i;
+	int t;
+
+	if (!d->have_layout || md_blocks != s->md_blocks) {
+		if (dmh_layout_compute(md_blocks, ssd, hdd, &s->layout))
+			return bad(l, "metadata device too small: %llu blocks, %llu needed",
+				   (unsigned long long)md_blocks,
+				   (unsigned long long)dmh_layout_need(ssd, hdd));
+	}
+	s->md_blocks = md_blocks;
+	s->layout.md_blocks = md_blocks;
+	if (md_super_check(s, why, sizeof(why)))
+		return bad(l, "inconsistent superblock or layout: %s", why);
+	if (md_alloc(img, s))
+		return bad(l, "out of memory");
+	for (i = 0; i < img->vt.nblocks; i++)
+		img->vt.st[i].dirty = 1;
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		for (i = 0; i < img->rmap[t].nblocks; i++)
+			img->rmap[t].st[i].dirty = 1;
+	return 0;
+}
+
+static int parse_line(struct line *l, struct md_image *img, struct dump *d,
+		      u64 md_blocks)
+{
+	if (!strcmp(l->type, "dmh-dump")) {
+		if (!get(l, "version") || strcmp(get(l, "version"), "1"))
+			return bad(l, "unsupported dump version");
+		return all_used(l);
+	}
+	if (!strcmp(l->type, "superblock")) {
+		if (d->have_super)
+			return bad(l, "second superblock line");
+		d->have_super = 1;
+		return parse_super(l, &d->sb);
+	}
+	if (!d->have_super)
+		return bad(l, "the superblock line must come first");
+	if (!strcmp(l->type, "layout")) {
+		if (d->have_layout || img->vt.data)
+			return bad(l, "layout must follow the superblock, once");
+		d->have_layout = 1;
+		return parse_layout(l, &d->sb.layout);
+	}
+	if (!img->vt.data && setup_image(l, img, d, md_blocks ? md_blocks :
+					 d->sb.md_blocks))
+		return -1;
+	if (!strcmp(l->type, "volume"))
+		return parse_volume(l, img);
+	if (!strcmp(l->type, "map"))
+		return parse_map(l, img);
+	if (!strcmp(l->type, "heat"))
+		return parse_heat(l, img);
+	return bad(l, "unknown record type \"%s\"", l->type);
+}
+
+static int parse_dump(FILE *f, const char *name, struct md_image *img,
+		      u64 md_blocks)
+{
+	struct dump d = { .have_super = 0 };
+	struct line l = { .file = name };
+	char *buf = NULL, *p;
+	size_t cap = 0;
+
+	while (getline(&buf, &cap, f) > 0) {
+		l.nr++;
+		p = buf + strspn(buf, " \t\r\n");
+		if (!*p || *p == '#')
+			continue;
+		if (split(p, &l) || parse_line(&l, img, &d, md_blocks)) {
+			free(buf);
+			return -1;
+		}
+	}
+	free(buf);
+	if (ferror(f))
+		return bad(&l, "read error");
+	if (!img->vt.data && (!d.have_super ||
+			      setup_image(&l, img, &d, md_blocks ? md_blocks :
+					  d.sb.md_blocks)))
+		return d.have_super ? -1 : bad(&l, "no superblock line");
+	md_sort_volumes(img);
+	img->sb.nr_volumes = img->nr_vols;
+	return 0;
+}
+
+/* Default md_blocks: a block device's size; 0 = use the dump's. */
+static int target_blocks(const char *path, u64 *blocks)
+{
+	struct stat st;
+	int fd, rc;
+
+	*blocks = 0;
+	if (stat(path, &st) || !S_ISBLK(st.st_mode))
+		return 0;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	rc = md_dev_blocks(fd, blocks);
+	close(fd);
+	return rc;
+}
+
+static int zero_target(int fd, u64 blocks)
+{
+	static const u8 zero[DMH_BLOCK_SIZE];
+	struct stat st;
+	u64 i, have;
+	int rc;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		if (ftruncate(fd, 0) ||
+		    ftruncate(fd, (off_t)(blocks * DMH_BLOCK_SIZE)))
+			return -errno;
+		return 0;
+	}
+	rc = md_dev_blocks(fd, &have);
+	if (rc)
+		return rc;
+	if (have < blocks)
+		return -ENOSPC;
+	for (i = 0; i < blocks; i++) {
+		rc = md_write_block(fd, i, zero);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int write_image(struct md_image *img, const char *out)
+{
+	int rc;
+
+	img->fd = open(out, O_RDWR | O_CREAT, 0600);
+	if (img->fd < 0) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, out,
+			strerror(errno));
+		return MD_EXIT_USAGE;
+	}
+	rc = zero_target(img->fd, img->sb.md_blocks);
+	if (!rc)
+		rc = md_commit(img, img->sb.txid, 1);
+	if (rc) {
+		fprintf(stderr, "%s: writing %s failed: %s\n", prog, out,
+			strerror(-rc));
+		return MD_EXIT_USAGE;
+	}
+	return MD_EXIT_OK;
+}
+
+static int check_image(struct md_image *img, int force, int verbosity)
+{
+	struct md_report r;
+	struct md_counts c;
+
+	md_report_init(&r, prog, stderr, verbosity);
+	md_check(img, &r, 0, &c);
+	md_report_flush(&r);
+	if (!md_problems(&r))
+		return 0;
+	if (force) {
+		fprintf(stderr, "%s: writing inconsistent metadata (--force)\n",
+			prog);
+		return 0;
+	}
+	fprintf(stderr,
+		"%s: the dump describes inconsistent metadata; nothing written (--force writes it anyway)\n",
+		prog);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "md-blocks", required_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *in = NULL, *out = NULL;
+	int ch, rc, force = 0, verbosity = 1;
+	struct md_image img;
+	u64 md_blocks = 0;
+	FILE *f;
+
+	while ((ch = getopt_long(argc, argv, "i:o:m:fqh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			in = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'm':
+			if (parse_u64(optarg, &md_blocks) || !md_blocks) {
+				fprintf(stderr,
+					"%s: --md-blocks needs a positive number of 4 KiB blocks\n",
+					prog);
+				return MD_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'q':
+			verbosity = 0;
+			break;
+		case 'h':
+			print_help(stdout);
+			return MD_EXIT_OK;
+		default:
+			print_help(stderr);
+			return MD_EXIT_USAGE;
+		}
+	}
+	if (!in || !out || optind != argc) {
+		print_help(stderr);
+		return MD_EXIT_USAGE;
+	}
+	if (!md_blocks && target_blocks(out, &md_blocks)) {
+		fprintf(stderr, "%s: cannot get the size of %s\n", prog, out);
+		return MD_EXIT_USAGE;
+	}
+	f = strcmp(in, "-") ? fopen(in, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, in,
+			strerror(errno));
+		return MD_EXIT_USAGE;
+	}
+	memset(&img, 0, sizeof(img));
+	img.fd = -1;
+	rc = parse_dump(f, in, &img, md_blocks);
+	if (f != stdin)
+		fclose(f);
+	if (!rc)
+		rc = check_image(&img, force, verbosity);
+	if (rc) {
+		md_close(&img);
+		return MD_EXIT_REPAIRABLE;
+	}
+	rc = write_image(&img, out);
+	if (!rc && verbosity)
+		printf("%s: wrote %s: %llu blocks, transaction %llu, %u volumes\n",
+		       prog, out, (unsigned long long)img.sb.md_blocks,
+		       (unsigned long long)img.sb.txid, img.nr_vols);
+	md_close(&img);
+	return rc;
+}

@@ -1,0 +1,981 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-hybrid tools: loading, checking and committing metadata.
+ *
+ * Copy selection follows the kernel's rules (see dm-hybrid-format.h):
+ * the valid superblock with the highest txid T wins; in a two-copy region
+ * the copy with a valid checksum, the right type and block number and the
+ * highest txid not above T is live.  On top of that the tools are stricter
+ * than the loader about damage, because a damaged copy may have been the
+ * live one: if a copy fails its checksum but its header still says it was
+ * written by a committed transaction newer than the surviving copy, the
+ * surviving copy is out of date and using it would silently revert part of
+ * the pool.  That is reported as broken, never papered over.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "md.h"
+
+#define MD_PRINT_LIMIT	100
+
+const char *const md_tier_name[DMH_NR_TIERS] = { "ssd", "hdd" };
+
+static const char *const sev_tag[MD_NR_SEV] = {
+	"info", "repairable", "repairable, data may be lost", "BROKEN",
+};
+
+void md_report_init(struct md_report *r, const char *prog, FILE *out,
+		    int verbosity)
+{
+	memset(r, 0, sizeof(*r));
+	r->prog = prog;
+	r->out = out;
+	r->verbosity = verbosity;
+}
+
+void md_note(struct md_report *r, enum md_sev sev, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->count[sev]++;
+	if (!r->verbosity || (sev == MD_INFO && r->verbosity < 2))
+		return;
+	if (r->printed >= MD_PRINT_LIMIT && r->verbosity < 2) {
+		r->suppressed++;
+		return;
+	}
+	r->printed++;
+	fprintf(r->out, "%s: %s: ", r->prog, sev_tag[sev]);
+	va_start(ap, fmt);
+	vfprintf(r->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->out);
+}
+
+void md_report_flush(struct md_report *r)
+{
+	if (r->suppressed && r->verbosity)
+		fprintf(r->out,
+			"%s: %lu more messages not shown (use --verbose)\n",
+			r->prog, r->suppressed);
+	r->suppressed = 0;
+}
+
+unsigned long md_problems(const struct md_report *r)
+{
+	return r->count[MD_REPAIR] + r->count[MD_LOSS] + r->count[MD_BROKEN];
+}
+
+int md_report_exit(const struct md_report *r)
+{
+	if (r->count[MD_BROKEN])
+		return MD_EXIT_BROKEN;
+	if (r->count[MD_REPAIR] || r->count[MD_LOSS])
+		return MD_EXIT_REPAIRABLE;
+	return MD_EXIT_OK;
+}
+
+/* ---- blocks and checksums ---- */
+
+u32 md_block_csum(const void *block, u32 type)
+{
+	const u8 *b = block;
+
+	return dmh_crc32c(DMH_CSUM_SEED, b + 4, DMH_BLOCK_SIZE - 4) ^ type;
+}
+
+static u32 stored_csum(const void *block)
+{
+	__le32 v;
+
+	memcpy(&v, block, sizeof(v));
+	return le32toh(v);
+}
+
+static void store_csum(void *block, u32 type)
+{
+	__le32 v = htole32(md_block_csum(block, type));
+
+	memcpy(block, &v, sizeof(v));
+}
+
+void md_block_seal(void *block, u32 type, u64 txid, u64 blocknr)
+{
+	struct dmh_disk_block_header h;
+
+	h.csum = 0;
+	h.type = htole32(type);
+	h.txid = htole64(txid);
+	h.blocknr = htole64(blocknr);
+	h.reserved = 0;
+	memcpy(block, &h, sizeof(h));
+	store_csum(block, type);
+}
+
+static int block_is_zero(const u8 *b)
+{
+	size_t i;
+
+	for (i = 0; i < DMH_BLOCK_SIZE; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+int md_read_block(int fd, u64 nr, void *buf)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < DMH_BLOCK_SIZE) {
+		n = pread(fd, (u8 *)buf + done, DMH_BLOCK_SIZE - done,
+			  (off_t)(nr * DMH_BLOCK_SIZE + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		done += n;
+	}
+	return 0;
+}
+
+int md_write_block(int fd, u64 nr, const void *buf)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < DMH_BLOCK_SIZE) {
+		n = pwrite(fd, (const u8 *)buf + done, DMH_BLOCK_SIZE - done,
+			   (off_t)(nr * DMH_BLOCK_SIZE + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += n;
+	}
+	return 0;
+}
+
+int md_dev_blocks(int fd, u64 *blocks)
+{
+	struct stat st;
+	u64 bytes;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &bytes))
+			return -errno;
+	} else {
+		bytes = st.st_size;
+	}
+	*blocks = bytes / DMH_BLOCK_SIZE;
+	return 0;
+}
+
+/* ---- superblock ---- */
+
+void md_super_decode(const struct dmh_disk_super *d, struct md_super *s)
+{
+	int t, i;
+
+	memset(s, 0, sizeof(*s));
+	s->flags = le32toh(d->flags);
+	s->txid = le64toh(d->txid);
+	memcpy(s->uuid, d->uuid, sizeof(s->uuid));
+	s->block_size = le32toh(d->block_size);
+	s->chunk_sectors = le32toh(d->chunk_sectors);
+	s->md_blocks = le64toh(d->md_blocks);
+	s->ssd_sectors = le64toh(d->ssd_sectors);
+	s->hdd_sectors = le64toh(d->hdd_sectors);
+	s->layout.md_blocks = s->md_blocks;
+	s->layout.vt_start = le64toh(d->vt_start);
+	s->layout.vt_blocks = le64toh(d->vt_blocks);
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		s->layout.rmap_start[t] = le64toh(d->rmap_start[t]);
+		s->layout.rmap_blocks[t] = le64toh(d->rmap_blocks[t]);
+	}
+	s->layout.heat_start = le64toh(d->heat_start);
+	s->layout.heat_blocks = le64toh(d->heat_blocks);
+	s->nr_volumes = le32toh(d->nr_volumes);
+	s->heat_half_life = le32toh(d->heat_half_life);
+	s->promotions = le64toh(d->promotions);
+	s->demotions = le64toh(d->demotions);
+	for (i = 0; i < 16; i++)
+		s->tunables[i] = le32toh(d->tunables[i]);
+}
+
+void md_super_encode(const struct md_super *s, void *block)
+{
+	struct dmh_disk_super d;
+	int t, i;
+
+	memset(block, 0, DMH_BLOCK_SIZE);
+	memset(&d, 0, sizeof(d));
+	d.magic = htole32(DMH_MAGIC);
+	d.version = htole32(DMH_VERSION);
+	d.flags = htole32(s->flags);
+	d.txid = htole64(s->txid);
+	memcpy(d.uuid, s->uuid, sizeof(d.uuid));
+	d.block_size = htole32(s->block_size);
+	d.chunk_sectors = htole32(s->chunk_sectors);
+	d.md_blocks = htole64(s->md_blocks);
+	d.ssd_sectors = htole64(s->ssd_sectors);
+	d.hdd_sectors = htole64(s->hdd_sectors);
+	d.vt_start = htole64(s->layout.vt_start);
+	d.vt_blocks = htole64(s->layout.vt_blocks);
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		d.rmap_start[t] = htole64(s->layout.rmap_start[t]);
+		d.rmap_blocks[t] = htole64(s->layout.rmap_blocks[t]);
+	}
+	d.heat_start = htole64(s->layout.heat_start);
+	d.heat_blocks = htole64(s->layout.heat_blocks);
+	d.nr_volumes = htole32(s->nr_volumes);
+	d.heat_half_life = htole32(s->heat_half_life);
+	d.promotions = htole64(s->promotions);
+	d.demotions = htole64(s->demotions);
+	for (i = 0; i < 16; i++)
+		d.tunables[i] = htole32(s->tunables[i]);
+	memcpy(block, &d, sizeof(d));
+	store_csum(block, DMH_BT_SUPER);
+}
+
+/* Largest metadata device the tools accept: 2^36 blocks (256 TiB). */
+#define MD_BLOCKS_MAX	68719476736ull
+
+static int region_after(u64 start, u64 prev_end, u64 len, u64 copies,
+			u64 md_blocks)
+{
+	return start >= prev_end && start <= md_blocks &&
+	       len <= md_blocks && start + copies * len <= md_blocks;
+}
+
+int md_super_check(const struct md_super *s, char *why, size_t len)
+{
+	const struct dmh_layout *l = &s->layout;
+	u64 md = s->md_blocks, cap[DMH_NR_TIERS];
+	int t;
+
+	if (s->block_size != DMH_BLOCK_SIZE) {
+		snprintf(why, len, "block_size %u, expected %u",
+			 s->block_size, DMH_BLOCK_SIZE);
+		return -1;
+	}
+	if (s->chunk_sectors < DMH_CHUNK_SECTORS_MIN ||
+	    s->chunk_sectors > DMH_CHUNK_SECTORS_MAX ||
+	    (s->chunk_sectors & (s->chunk_sectors - 1))) {
+		snprintf(why, len,
+			 "chunk_sectors %u is not a power of two in [%u, %u]",
+			 s->chunk_sectors, DMH_CHUNK_SECTORS_MIN,
+			 DMH_CHUNK_SECTORS_MAX);
+		return -1;
+	}
+	if (md > MD_BLOCKS_MAX) {
+		snprintf(why, len, "md_blocks %llu is implausibly large",
+			 (unsigned long long)md);
+		return -1;
+	}
+	if (l->vt_start < 2 || l->vt_blocks != DMH_VT_BLOCKS ||
+	    !region_after(l->vt_start, 2, l->vt_blocks, 2, md) ||
+	    !region_after(l->rmap_start[0], l->vt_start + 2 * l->vt_blocks,
+			  l->rmap_blocks[0], 2, md) ||
+	    !region_after(l->rmap_start[1],
+			  l->rmap_start[0] + 2 * l->rmap_blocks[0],
+			  l->rmap_blocks[1], 2, md) ||
+	    !region_after(l->heat_start,
+			  l->rmap_start[1] + 2 * l->rmap_blocks[1],
+			  l->heat_blocks, 1, md)) {
+		snprintf(why, len,
+			 "regions overlap, are out of order or extend past md_blocks %llu",
+			 (unsigned long long)md);
+		return -1;
+	}
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		u64 sectors = t == DMH_TIER_SSD ? s->ssd_sectors :
+						  s->hdd_sectors;
+		u64 chunks = sectors / s->chunk_sectors;
+
+		cap[t] = l->rmap_blocks[t] * DMH_RMAP_PER_BLOCK;
+		if (cap[t] < chunks) {
+			snprintf(why, len,
+				 "%s reverse map holds %llu chunks but the device has %llu",
+				 md_tier_name[t], (unsigned long long)cap[t],
+				 (unsigned long long)chunks);
+			return -1;
+		}
+	}
+	if (l->heat_blocks < dmh_div_up(cap[0] + cap[1], DMH_HEAT_PER_BLOCK)) {
+		snprintf(why, len, "heat region too small (%llu blocks)",
+			 (unsigned long long)l->heat_blocks);
+		return -1;
+	}
+	return 0;
+}
+
+enum copy_kind { COPY_MISSING, COPY_ZERO, COPY_VALID, COPY_BAD };
+
+struct copy_info {
+	enum copy_kind kind;
+	int hdr_ok;		/* type and block number as expected */
+	u64 txid;
+	const char *why;
+};
+
+static void classify_super(const u8 *b, int rc, struct copy_info *ci)
+{
+	const struct dmh_disk_super *d = (const void *)b;
+
+	memset(ci, 0, sizeof(*ci));
+	if (rc) {
+		ci->kind = COPY_MISSING;
+		ci->why = "cannot be read";
+		return;
+	}
+	if (block_is_zero(b)) {
+		ci->kind = COPY_ZERO;
+		ci->why = "is all zeroes";
+		return;
+	}
+	ci->txid = le64toh(d->txid);
+	ci->hdr_ok = le32toh(d->magic) == DMH_MAGIC;
+	ci->kind = COPY_BAD;
+	if (!ci->hdr_ok)
+		ci->why = "has a bad magic number";
+	else if (le32toh(d->version) != DMH_VERSION)
+		ci->why = "has an unsupported format version";
+	else if (stored_csum(b) != md_block_csum(b, DMH_BT_SUPER))
+		ci->why = "fails its checksum";
+	else
+		ci->kind = COPY_VALID;
+}
+
+static int load_super(struct md_image *img, struct md_report *r)
+{
+	u8 buf[2][DMH_BLOCK_SIZE];
+	struct copy_info ci[2];
+	int s, rc, best = -1;
+
+	for (s = 0; s < 2; s++) {
+		rc = md_read_block(img->fd, s, buf[s]);
+		if (rc && rc != -ENODATA) {
+			fprintf(stderr, "%s: %s: read error in block %d: %s\n",
+				r->prog, img->path, s, strerror(-rc));
+			return MD_EXIT_USAGE;
+		}
+		classify_super(buf[s], rc, &ci[s]);
+		if (ci[s].kind == COPY_VALID &&
+		    (best < 0 || ci[s].txid > ci[best].txid))
+			best = s;
+	}
+	if (best < 0) {
+		md_note(r, MD_BROKEN,
+			"no valid superblock: copy 0 %s, copy 1 %s (is this a dm-hybrid metadata device?)",
+			ci[0].why, ci[1].why);
+		return MD_EXIT_BROKEN;
+	}
+	md_super_decode((const void *)buf[best], &img->sb);
+	img->sb_slot = best;
+	s = !best;
+	if (ci[s].kind == COPY_BAD && ci[s].hdr_ok &&
+	    ci[s].txid > ci[best].txid)
+		md_note(r, MD_BROKEN,
+			"superblock copy %d %s and claims newer transaction %llu; using copy %d would silently revert the pool to transaction %llu",
+			s, ci[s].why, (unsigned long long)ci[s].txid, best,
+			(unsigned long long)ci[best].txid);
+	else if (ci[s].kind == COPY_BAD)
+		md_note(r, MD_INFO, "old superblock copy %d %s (not needed)",
+			s, ci[s].why);
+	else if (ci[s].kind == COPY_VALID && ci[s].txid == ci[best].txid)
+		md_note(r, MD_BROKEN,
+			"both superblock copies claim transaction %llu",
+			(unsigned long long)ci[best].txid);
+	if ((img->sb.txid & 1) != (u64)best)
+		md_note(r, MD_REPAIR,
+			"superblock for transaction %llu is in slot %d, expected slot %llu",
+			(unsigned long long)img->sb.txid, best,
+			(unsigned long long)(img->sb.txid & 1));
+	return MD_EXIT_OK;
+}
+
+/* ---- regions ---- */
+
+static void region_init(struct md_region *reg, const char *name, u32 type,
+			u64 start, u64 nblocks, int two_copy)
+{
+	reg->name = name;
+	reg->type = type;
+	reg->start = start;
+	reg->nblocks = nblocks;
+	reg->two_copy = two_copy;
+}
+
+static int region_alloc(struct md_region *reg)
+{
+	u64 i;
+
+	reg->data = calloc(reg->nblocks ? reg->nblocks : 1, DMH_BLOCK_SIZE);
+	reg->st = calloc(reg->nblocks ? reg->nblocks : 1, sizeof(*reg->st));
+	if (!reg->data || !reg->st)
+		return -ENOMEM;
+	for (i = 0; i < reg->nblocks; i++)
+		reg->st[i].live = -1;
+	return 0;
+}
+
+static void region_free(struct md_region *reg)
+{
+	free(reg->data);
+	free(reg->st);
+	reg->data = NULL;
+	reg->st = NULL;
+}
+
+int md_alloc(struct md_image *img, const struct md_super *sb)
+{
+	const struct dmh_layout *l = &sb->layout;
+	int t;
+
+	img->sb = *sb;
+	img->chunks[DMH_TIER_SSD] = sb->ssd_sectors / sb->chunk_sectors;
+	img->chunks[DMH_TIER_HDD] = sb->hdd_sectors / sb->chunk_sectors;
+	region_init(&img->vt, "volume table", DMH_BT_VOLUMES, l->vt_start,
+		    l->vt_blocks, 1);
+	region_init(&img->rmap[0], "ssd rmap", DMH_BT_RMAP, l->rmap_start[0],
+		    l->rmap_blocks[0], 1);
+	region_init(&img->rmap[1], "hdd rmap", DMH_BT_RMAP, l->rmap_start[1],
+		    l->rmap_blocks[1], 1);
+	region_init(&img->heat, "heat", DMH_BT_HEAT, l->heat_start,
+		    l->heat_blocks, 0);
+	if (region_alloc(&img->vt) || region_alloc(&img->heat))
+		return -ENOMEM;
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		img->cap[t] = l->rmap_blocks[t] * DMH_RMAP_PER_BLOCK;
+		if (region_alloc(&img->rmap[t]))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void classify_copy(const struct md_region *reg, u64 i, const u8 *b,
+			  int rc, struct copy_info *ci)
+{
+	const struct dmh_disk_block_header *h = (const void *)b;
+
+	memset(ci, 0, sizeof(*ci));
+	if (rc) {
+		ci->kind = COPY_MISSING;
+		ci->why = "cannot be read";
+		return;
+	}
+	if (block_is_zero(b)) {
+		ci->kind = COPY_ZERO;
+		return;
+	}
+	ci->txid = le64toh(h->txid);
+	ci->hdr_ok = le32toh(h->type) == reg->type &&
+		     le64toh(h->blocknr) == i;
+	ci->kind = COPY_BAD;
+	if (stored_csum(b) != md_block_csum(b, reg->type))
+		ci->why = "fails its checksum";
+	else if (!ci->hdr_ok)
+		ci->why = "has the wrong block type or number (misdirected write?)";
+	else
+		ci->kind = COPY_VALID;
+}
+
+/* Judge the copy that did not win; @best is the live copy or NULL. */
+static void judge_other(struct md_region *reg, u64 i, int s,
+			const struct copy_info *c, const struct copy_info *best,
+			u64 sbtx, struct md_report *r)
+{
+	unsigned long long tx = c->txid;
+
+	if (c->kind == COPY_ZERO)
+		return;
+	if (c->txid > sbtx && c->hdr_ok) {
+		md_note(r, MD_INFO,
+			"%s block %llu copy %d: left over from uncommitted transaction %llu%s",
+			reg->name, (unsigned long long)i, s, tx,
+			c->kind == COPY_VALID ? "" : " (torn write)");
+		reg->st[i].stale_mask |= 1u << s;
+		r->leftovers++;
+	} else if (c->kind == COPY_VALID && best) {
+		/* an older committed copy: the normal shadow */
+	} else if (c->kind == COPY_BAD && c->hdr_ok && best &&
+		   c->txid < best->txid) {
+		md_note(r, MD_INFO,
+			"%s block %llu copy %d (old transaction %llu) %s; not needed",
+			reg->name, (unsigned long long)i, s, tx, c->why);
+	} else if (best) {
+		md_note(r, MD_BROKEN,
+			"%s block %llu copy %d %s and may have been the live copy (it claims transaction %llu); using copy %d (transaction %llu) would silently revert it",
+			reg->name, (unsigned long long)i, s, c->why, tx, !s,
+			(unsigned long long)best->txid);
+	} else {
+		md_note(r, MD_BROKEN,
+			"%s block %llu: no usable copy (copy %d %s, claims transaction %llu)",
+			reg->name, (unsigned long long)i, s, c->why, tx);
+	}
+}
+
+static int load_two_copy(struct md_image *img, struct md_region *reg,
+			 u64 i, struct md_report *r)
+{
+	u8 buf[2][DMH_BLOCK_SIZE];
+	struct copy_info ci[2];
+	u64 sbtx = img->sb.txid;
+	int s, rc, best = -1;
+
+	for (s = 0; s < 2; s++) {
+		rc = md_read_block(img->fd, dmh_slot_block(reg->start, i, s),
+				   buf[s]);
+		if (rc && rc != -ENODATA) {
+			fprintf(stderr, "%s: %s: read error in %s block %llu: %s\n",
+				r->prog, img->path, reg->name,
+				(unsigned long long)i, strerror(-rc));
+			return MD_EXIT_USAGE;
+		}
+		classify_copy(reg, i, buf[s], rc, &ci[s]);
+		if (ci[s].kind == COPY_VALID && ci[s].txid <= sbtx &&
+		    (best < 0 || ci[s].txid > ci[best].txid))
+			best = s;
+	}
+	if (best >= 0 && ci[!best].kind == COPY_VALID &&
+	    ci[!best].txid == ci[best].txid) {
+		md_note(r, MD_BROKEN,
+			"%s block %llu: both copies claim transaction %llu",
+			reg->name, (unsigned long long)i,
+			(unsigned long long)ci[best].txid);
+		best = -1;
+	}
+	for (s = 0; s < 2; s++)
+		if (s != best)
+			judge_other(reg, i, s, &ci[s],
+				    best >= 0 ? &ci[best] : NULL, sbtx, r);
+	if (best >= 0) {
+		memcpy(reg->data + i * DMH_BLOCK_SIZE, buf[best],
+		       DMH_BLOCK_SIZE);
+		reg->st[i].live = best;
+		reg->st[i].txid = ci[best].txid;
+	}
+	return MD_EXIT_OK;
+}
+
+static int load_region(struct md_image *img, struct md_region *reg,
+		       struct md_report *r)
+{
+	u64 i;
+	int rc;
+
+	for (i = 0; i < reg->nblocks; i++) {
+		rc = load_two_copy(img, reg, i, r);
+		if (rc)
+			return rc;
+	}
+	return MD_EXIT_OK;
+}
+
+static int load_heat(struct md_image *img, struct md_report *r)
+{
+	struct md_region *reg = &img->heat;
+	struct copy_info ci;
+	u8 *b;
+	u64 i;
+	int rc;
+
+	for (i = 0; i < reg->nblocks; i++) {
+		b = reg->data + i * DMH_BLOCK_SIZE;
+		rc = md_read_block(img->fd, reg->start + i, b);
+		if (rc && rc != -ENODATA) {
+			fprintf(stderr, "%s: %s: read error in heat block %llu: %s\n",
+				r->prog, img->path, (unsigned long long)i,
+				strerror(-rc));
+			return MD_EXIT_USAGE;
+		}
+		classify_copy(reg, i, b, rc, &ci);
+		if (ci.kind == COPY_VALID || ci.kind == COPY_ZERO)
+			continue;
+		md_note(r, MD_INFO, "heat block %llu %s; its heat counts as zero",
+			(unsigned long long)i, ci.why ? ci.why : "is damaged");
+		memset(b, 0, DMH_BLOCK_SIZE);
+	}
+	return MD_EXIT_OK;
+}
+
+static void decode_volume(const u8 *rec, u32 slot, struct md_volume *v)
+{
+	const struct dmh_disk_volume *d = (const void *)rec;
+
+	v->slot = slot;
+	v->id = le32toh(d->id);
+	v->flags = le32toh(d->flags);
+	v->size_sectors = le64toh(d->size_sectors);
+	v->weight = le32toh(d->weight);
+	v->priority = le32toh(d->priority);
+	v->ssd_min = le64toh(d->ssd_min);
+	v->ssd_max = le64toh(d->ssd_max);
+	memcpy(v->name, d->name, DMH_NAME_LEN);
+}
+
+static u8 *vol_record(struct md_image *img, u32 slot)
+{
+	u32 b = slot / DMH_VOLS_PER_BLOCK, j = slot % DMH_VOLS_PER_BLOCK;
+
+	return img->vt.data + (u64)b * DMH_BLOCK_SIZE + DMH_HDR_SIZE +
+	       j * DMH_VOL_RECORD_SIZE;
+}
+
+static int load_volumes(struct md_image *img)
+{
+	u32 slot, n = img->vt.nblocks * DMH_VOLS_PER_BLOCK;
+	struct dmh_disk_volume *d;
+
+	img->vols = calloc(n ? n : 1, sizeof(*img->vols));
+	if (!img->vols)
+		return -ENOMEM;
+	for (slot = 0; slot < n; slot++) {
+		d = (void *)vol_record(img, slot);
+		if (le32toh(d->flags) & DMH_VOL_IN_USE)
+			decode_volume((const u8 *)d, slot,
+				      &img->vols[img->nr_vols++]);
+	}
+	md_sort_volumes(img);
+	return 0;
+}
+
+int md_load(struct md_image *img, struct md_report *r)
+{
+	char why[160];
+	int rc, t;
+
+	rc = load_super(img, r);
+	if (rc)
+		return rc;
+	if (md_super_check(&img->sb, why, sizeof(why))) {
+		md_note(r, MD_BROKEN, "superblock (transaction %llu): %s",
+			(unsigned long long)img->sb.txid, why);
+		return MD_EXIT_BROKEN;
+	}
+	if (img->dev_blocks < img->sb.md_blocks) {
+		md_note(r, MD_BROKEN,
+			"metadata device is truncated: it has %llu blocks, the superblock says %llu",
+			(unsigned long long)img->dev_blocks,
+			(unsigned long long)img->sb.md_blocks);
+		return MD_EXIT_BROKEN;
+	}
+	if (img->sb.flags & DMH_SB_NEEDS_CHECK)
+		md_note(r, MD_INFO, "the kernel flagged this pool for checking");
+	if (md_alloc(img, &img->sb))
+		goto nomem;
+	rc = load_region(img, &img->vt, r);
+	for (t = 0; !rc && t < DMH_NR_TIERS; t++)
+		rc = load_region(img, &img->rmap[t], r);
+	if (!rc)
+		rc = load_heat(img, r);
+	if (rc)
+		return rc;
+	if (load_volumes(img))
+		goto nomem;
+	return MD_EXIT_OK;
+nomem:
+	fprintf(stderr, "%s: out of memory\n", r->prog);
+	return MD_EXIT_USAGE;
+}
+
+int md_open(struct md_image *img, const char *path, int writable,
+	    struct md_report *r)
+{
+	int rc;
+
+	memset(img, 0, sizeof(*img));
+	img->path = path;
+	if (dmh_crc32c_selftest()) {
+		fprintf(stderr, "%s: internal error: crc32c self-test failed\n",
+			r->prog);
+		return MD_EXIT_USAGE;
+	}
+	img->fd = open(path, writable ? O_RDWR : O_RDONLY);
+	if (img->fd < 0) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", r->prog, path,
+			strerror(errno));
+		return MD_EXIT_USAGE;
+	}
+	rc = md_dev_blocks(img->fd, &img->dev_blocks);
+	if (rc) {
+		fprintf(stderr, "%s: cannot get the size of %s: %s\n",
+			r->prog, path, strerror(-rc));
+		return MD_EXIT_USAGE;
+	}
+	return md_load(img, r);
+}
+
+void md_close(struct md_image *img)
+{
+	int t;
+
+	if (img->fd > 0)
+		close(img->fd);
+	img->fd = -1;
+	region_free(&img->vt);
+	region_free(&img->heat);
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		region_free(&img->rmap[t]);
+	free(img->vols);
+	img->vols = NULL;
+}
+
+/* ---- accessors ---- */
+
+u64 md_rmap_get(const struct md_image *img, int tier, u64 p)
+{
+	const struct md_region *reg = &img->rmap[tier];
+	__le64 v;
+
+	memcpy(&v, reg->data + (p / DMH_RMAP_PER_BLOCK) * DMH_BLOCK_SIZE +
+		   DMH_HDR_SIZE + (p % DMH_RMAP_PER_BLOCK) * 8, sizeof(v));
+	return le64toh(v);
+}
+
+void md_rmap_set(struct md_image *img, int tier, u64 p, u64 e)
+{
+	struct md_region *reg = &img->rmap[tier];
+	__le64 v = htole64(e);
+
+	memcpy(reg->data + (p / DMH_RMAP_PER_BLOCK) * DMH_BLOCK_SIZE +
+	       DMH_HDR_SIZE + (p % DMH_RMAP_PER_BLOCK) * 8, &v, sizeof(v));
+	reg->st[p / DMH_RMAP_PER_BLOCK].dirty = 1;
+}
+
+u64 md_rmap_txid(const struct md_image *img, int tier, u64 p)
+{
+	return img->rmap[tier].st[p / DMH_RMAP_PER_BLOCK].txid;
+}
+
+/*
+ * Heat bytes: the SSD's chunks come first, then the HDD's, each tier
+ * taking its full reverse-map capacity (see the report on ambiguities).
+ */
+static u8 *heat_byte(const struct md_image *img, int tier, u64 p)
+{
+	u64 idx = (tier == DMH_TIER_HDD ? img->cap[DMH_TIER_SSD] : 0) + p;
+
+	return img->heat.data + (idx / DMH_HEAT_PER_BLOCK) * DMH_BLOCK_SIZE +
+	       DMH_HDR_SIZE + idx % DMH_HEAT_PER_BLOCK;
+}
+
+u8 md_heat_get(const struct md_image *img, int tier, u64 p)
+{
+	return *heat_byte(img, tier, p);
+}
+
+void md_heat_set(struct md_image *img, int tier, u64 p, u8 v)
+{
+	*heat_byte(img, tier, p) = v;
+}
+
+/* ---- volumes ---- */
+
+static int cmp_vol_id(const void *a, const void *b)
+{
+	const struct md_volume *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* vols are kept sorted by id (then slot) for md_find_volume(). */
+void md_sort_volumes(struct md_image *img)
+{
+	qsort(img->vols, img->nr_vols, sizeof(*img->vols), cmp_vol_id);
+}
+
+const struct md_volume *md_find_volume(const struct md_image *img, u32 id)
+{
+	u32 lo = 0, hi = img->nr_vols, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (img->vols[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < img->nr_vols && img->vols[lo].id == id)
+		return &img->vols[lo];
+	return NULL;
+}
+
+u64 md_volume_chunks(const struct md_image *img, const struct md_volume *v)
+{
+	return dmh_div_up(v->size_sectors, img->sb.chunk_sectors);
+}
+
+/* Store @v in its slot of the volume table (restore). */
+int md_put_volume(struct md_image *img, const struct md_volume *v)
+{
+	struct dmh_disk_volume d;
+	u8 *rec;
+
+	if (v->slot >= img->vt.nblocks * DMH_VOLS_PER_BLOCK)
+		return -ERANGE;
+	rec = vol_record(img, v->slot);
+	memcpy(&d, rec, sizeof(d));
+	if (le32toh(d.flags) & DMH_VOL_IN_USE)
+		return -EEXIST;
+	memset(&d, 0, sizeof(d));
+	d.id = htole32(v->id);
+	d.flags = htole32(v->flags | DMH_VOL_IN_USE);
+	d.size_sectors = htole64(v->size_sectors);
+	d.weight = htole32(v->weight);
+	d.priority = htole32(v->priority);
+	d.ssd_min = htole64(v->ssd_min);
+	d.ssd_max = htole64(v->ssd_max);
+	memcpy(d.name, v->name, DMH_NAME_LEN);
+	memcpy(rec, &d, sizeof(d));
+	img->vt.st[v->slot / DMH_VOLS_PER_BLOCK].dirty = 1;
+	if (!img->vols) {
+		img->vols = calloc(DMH_MAX_VOLUMES, sizeof(*img->vols));
+		if (!img->vols)
+			return -ENOMEM;
+	}
+	img->vols[img->nr_vols] = *v;
+	img->vols[img->nr_vols++].flags |= DMH_VOL_IN_USE;
+	return 0;
+}
+
+/* ---- commit ---- */
+
+static int commit_region(struct md_image *img, struct md_region *reg,
+			 u64 txid)
+{
+	static const u8 zero[DMH_BLOCK_SIZE];
+	struct md_blkstate *st;
+	u8 *b;
+	u64 i;
+	int s, rc;
+
+	for (i = 0; i < reg->nblocks; i++) {
+		st = &reg->st[i];
+		for (s = 0; s < 2; s++) {
+			if (!(st->stale_mask & (1u << s)))
+				continue;
+			rc = md_write_block(img->fd,
+					    dmh_slot_block(reg->start, i, s),
+					    zero);
+			if (rc)
+				return rc;
+		}
+		st->stale_mask = 0;
+		if (!st->dirty)
+			continue;
+		b = reg->data + i * DMH_BLOCK_SIZE;
+		s = st->live >= 0 ? !st->live : (int)(txid & 1);
+		md_block_seal(b, reg->type, txid, i);
+		rc = md_write_block(img->fd, dmh_slot_block(reg->start, i, s),
+				    b);
+		if (rc)
+			return rc;
+		st->live = s;
+		st->txid = txid;
+		st->dirty = 0;
+	}
+	return 0;
+}
+
+static int commit_heat(struct md_image *img, u64 txid)
+{
+	struct md_region *reg = &img->heat;
+	u8 *b;
+	u64 i;
+	int rc;
+
+	for (i = 0; i < reg->nblocks; i++) {
+		b = reg->data + i * DMH_BLOCK_SIZE;
+		md_block_seal(b, reg->type, txid, i);
+		rc = md_write_block(img->fd, reg->start + i, b);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int md_commit(struct md_image *img, u64 txid, int heat_too)
+{
+	u8 sb[DMH_BLOCK_SIZE];
+	int rc, t;
+
+	rc = commit_region(img, &img->vt, txid);
+	for (t = 0; !rc && t < DMH_NR_TIERS; t++)
+		rc = commit_region(img, &img->rmap[t], txid);
+	if (!rc && heat_too)
+		rc = commit_heat(img, txid);
+	if (rc)
+		return rc;
+	if (fsync(img->fd))
+		return -errno;
+	img->sb.txid = txid;
+	img->sb.nr_volumes = img->nr_vols;
+	md_super_encode(&img->sb, sb);
+	rc = md_write_block(img->fd, txid & 1, sb);
+	if (rc)
+		return rc;
+	if (fsync(img->fd))
+		return -errno;
+	img->sb_slot = txid & 1;
+	return 0;
+}
+
+/* ---- uuid ---- */
+
+void md_format_uuid(const u8 *u, char *out)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		n += sprintf(out + n, "%02x", u[i]);
+	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int md_parse_uuid(const char *s, u8 *uuid)
+{
+	int i = 0, hi, lo;
+
+	while (*s && i < 16) {
+		if (*s == '-') {
+			s++;
+			continue;
+		}
+		hi = hexval(s[0]);
+		lo = hi < 0 ? -1 : hexval(s[1]);
+		if (lo < 0)
+			return -1;
+		uuid[i++] = hi << 4 | lo;
+		s += 2;
+	}
+	return (i == 16 && !*s) ? 0 : -1;
+}

@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Tests of the dm-hybrid metadata tools.  Images are made by hybrid_restore
+# from hand-written dumps, then damaged with dd.  Prints TAP lines and ends
+# with "N passed, N failed"; exits non-zero if anything failed.
+#
+# Usage: tools/tests/run.sh   (after "make -C tools"; "make -C tools test")
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+tools=$(dirname "$here")
+work=$here/work
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work" || exit 1
+PATH=$tools:$PATH
+
+pass=0
+fail=0
+n=0
+
+report() {	# report STATUS DESC
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok $n - $2"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n - $2"
+	fi
+}
+
+# expect RC DESC CMD...: CMD must exit with status RC.
+expect() {
+	local want=$1 desc=$2 rc
+	shift 2
+	"$@" > out.log 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		sed 's/^/# /' out.log
+		echo "# exit status $rc, expected $want: $*"
+	fi
+	[ "$rc" -eq "$want" ]
+	report $? "$desc"
+}
+
+# check DESC SHELL-CONDITION
+check() {
+	eval "$2"
+	report $? "$1"
+}
+
+# Layout of an image as shell variables L_vt_start, L_ssd_rmap_start, ...
+layout() {
+	eval "$(hybrid_dump "$1" | sed -n 's/^layout //p' | tr ' ' '\n' |
+		sed -n 's/^\([a-z_]*\)=\([0-9]*\)$/L_\1=\2/p')"
+}
+
+txid_of() {
+	hybrid_dump "$1" | sed -n 's/^superblock txid=\([0-9]*\) .*/\1/p'
+}
+
+# flip_byte IMAGE BLOCK OFFSET: invert one byte of a metadata block.
+flip_byte() {
+	local pos=$(($2 * 4096 + $3)) b
+	b=$(od -An -tu1 -j "$pos" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 0xff)))" |
+		dd of="$1" bs=1 seek="$pos" conv=notrunc status=none
+}
+
+# copy_block SRC DST BLOCK: copy one metadata block between images.
+copy_block() {
+	dd if="$1" of="$2" bs=4096 skip="$3" seek="$3" count=1 \
+		conv=notrunc status=none
+}
+
+zero_block() {
+	dd if=/dev/zero of="$1" bs=4096 seek="$2" count=1 conv=notrunc \
+		status=none
+}
+
+# dump without the superblock line (whose txid changes on repair)
+body() {
+	hybrid_dump "$1" | grep -v '^superblock '
+}
+
+# A small pool: 1000 SSD chunks, 10000 HDD chunks of 1 MiB.
+write_dump() {	# write_dump FILE TXID [EXTRA LINES]
+	local f=$1 l
+	cat > "$f" <<EOF
+# test pool
+superblock txid=$2 flags=0 uuid=0123456789abcdef0123456789abcdef chunk_sectors=2048 md_blocks=200 ssd_sectors=2048000 hdd_sectors=20480000 heat_half_life=300 promotions=7 demotions=3 tunables=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
+volume id=1 flags=0 size_sectors=204800 weight=100 priority=1 ssd_min=0 ssd_max=0 name=vm1%20disk
+volume id=7 flags=2 size_sectors=409600 weight=500 priority=2 ssd_min=10 ssd_max=100 name=vm7
+map vol=1 vchunk=0 tier=ssd pchunk=0 len=10
+map vol=7 vchunk=5 tier=ssd pchunk=10 len=3
+map vol=1 vchunk=10 tier=hdd pchunk=600 len=90
+heat tier=ssd pchunk=3 values=1,2,3
+heat tier=hdd pchunk=600 values=200
+EOF
+	shift 2
+	for l in "$@"; do
+		echo "$l" >> "$f"
+	done
+}
+
+# ---- crc32c and hybrid_metadata_size ----
+
+expect 0 "crc32c known-answer vectors" "$here/crc32c_test"
+
+need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
+	local s=$1 h=$2
+	echo $((2 + 2 * 33 + 2 * ((s + 507) / 508) + 2 * ((h + 507) / 508) +
+		(s + h + 4063) / 4064))
+}
+
+got=$(hybrid_metadata_size --ssd-size 1T --hdd-size 16T -n)
+check "metadata_size 1T+16T, 1 MiB chunks = dmh_layout_need" \
+	'[ "$got" = $(( $(need 1048576 16777216) * 4096 )) ]'
+got=$(hybrid_metadata_size -s 500G -d 8T -c 4M --growth 50 --numeric)
+check "metadata_size 500G+8T, 4 MiB chunks, 50% growth" \
+	'[ "$got" = $(( $(need 192000 3145728) * 4096 )) ]'
+got=$(hybrid_metadata_size --ssd-size 1048576s --hdd-size 4G)
+check "metadata_size human output" \
+	'[[ "$got" =~ ^"metadata size: $(need 512 4096) blocks (".*" KiB)"$ ]]'
+expect 3 "metadata_size rejects a bad size" \
+	hybrid_metadata_size --ssd-size 12Q --hdd-size 1T
+expect 3 "metadata_size rejects a chunk size not a power of two" \
+	hybrid_metadata_size --ssd-size 1T --hdd-size 1T --chunk-size 3M
+expect 3 "metadata_size requires both sizes" hybrid_metadata_size -s 1T
+
+# ---- restore, check, dump ----
+
+write_dump base.txt 5
+expect 0 "restore a clean pool" hybrid_restore -i base.txt -o base.img
+expect 0 "check: clean image exits 0" hybrid_check base.img
+check "check: summary line counts" \
+	'grep -q "2 volumes, ssd 13 mapped 987 free, hdd 90 mapped 9910 free, 0 uncommitted leftovers, 0 problems" out.log'
+hybrid_dump base.img > d1.txt
+hybrid_restore -q -i d1.txt -o rt.img && hybrid_dump rt.img > d2.txt
+check "dump -> restore -> dump is identical" 'cmp -s d1.txt d2.txt'
+check "image written by restore is reproducible byte for byte" \
+	'cmp -s base.img rt.img'
+expect 0 "check --quiet on a clean image" hybrid_check --quiet base.img
+check "check --quiet prints nothing" '[ ! -s out.log ]'
+expect 3 "check: missing file exits 3" hybrid_check no-such.img
+expect 3 "check: no argument exits 3" hybrid_check
+expect 0 "check --help exits 0" hybrid_check --help
+
+write_dump bad.txt 5 "map vol=99 vchunk=0 tier=hdd pchunk=0 len=1"
+expect 1 "restore refuses an inconsistent dump" \
+	hybrid_restore -i bad.txt -o bad.img
+check "... and writes nothing" '[ ! -e bad.img ]'
+expect 1 "restore refuses a metadata size too small" \
+	hybrid_restore -i base.txt -o small.img --md-blocks 100
+
+# ---- damage ----
+
+layout base.img
+cp base.img flip.img
+flip_byte flip.img $((L_ssd_rmap_start + (5 & 1))) 100
+expect 2 "check: bit flip in the live rmap copy is broken (exit 2)" \
+	hybrid_check flip.img
+check "... and says why" 'grep -q "ssd rmap block 0: no usable copy (copy 1 fails its checksum" out.log'
+cp flip.img flip2.img
+expect 2 "repair refuses broken metadata" hybrid_repair -i flip2.img
+check "... and leaves it untouched" 'cmp -s flip.img flip2.img'
+
+cp base.img trunc.img
+truncate -s $((150 * 4096)) trunc.img
+expect 2 "check: truncated image exits 2" hybrid_check trunc.img
+check "... reporting the truncation" 'grep -q "truncated" out.log'
+
+cp base.img nosb.img
+zero_block nosb.img 1
+expect 2 "check: no valid superblock exits 2" hybrid_check nosb.img
+
+cp base.img heat.img
+flip_byte heat.img "$L_heat_start" 40
+expect 0 "check: damaged heat block is only info" hybrid_check heat.img
+
+# ---- leaked chunks ----
+
+write_dump leak.txt 5 "map vol=99 vchunk=0 tier=hdd pchunk=0 len=2"
+hybrid_restore -q -f -i leak.txt -o leak.img 2>/dev/null
+expect 1 "check: chunk of a missing volume is a leak (exit 1)" \
+	hybrid_check leak.img
+check "... reported as leaked" 'grep -q "leaked chunk: hdd chunk 0 belongs to volume 99" out.log'
+expect 1 "check --quiet still exits 1" hybrid_check -q leak.img
+check "... silently" '[ ! -s out.log ]'
+expect 0 "repair frees leaked chunks" hybrid_repair -i leak.img
+expect 0 "check after repair is clean" hybrid_check leak.img
+check "repair committed transaction 6" '[ "$(txid_of leak.img)" = 6 ]'
+check "repaired image equals the pool without the leak" \
+	'[ "$(body leak.img)" = "$(body base.img)" ]'
+
+# a vchunk past the end of its volume (volume 1 has 100 chunks)
+write_dump leak2.txt 5 "map vol=1 vchunk=100 tier=ssd pchunk=500 len=1"
+hybrid_restore -q -f -i leak2.txt -o leak2.img 2>/dev/null
+expect 1 "check: vchunk beyond the volume size is a leak" \
+	hybrid_check leak2.img
+expect 0 "repair -o writes a repaired copy" \
+	hybrid_repair -i leak2.img -o leak2-fixed.img
+expect 1 "... leaving the input alone" hybrid_check leak2.img
+expect 0 "... and the copy is clean" hybrid_check leak2-fixed.img
+
+# the live copy damaged while an older valid copy exists: no silent revert
+cp leak.img revert.img
+flip_byte revert.img $((L_hdd_rmap_start + (6 & 1))) 200
+expect 2 "check: damaged live copy with an older valid copy is broken" \
+	hybrid_check revert.img
+check "... because falling back would revert" \
+	'grep -q "hdd rmap block 0 copy 0 fails its checksum and may have been the live copy.*would silently revert" out.log'
+
+# a stale (old, unused) copy damaged after the repair is harmless
+flip_byte leak.img $((L_hdd_rmap_start + (5 & 1))) 200
+expect 0 "check: damaged old copy of a block is harmless" hybrid_check leak.img
+
+# the newest superblock damaged: falling back would revert the repair
+cp leak.img sbflip.img
+flip_byte sbflip.img 0 300
+expect 2 "check: damaged newest superblock is broken" hybrid_check sbflip.img
+
+# ---- chunks mapped twice ----
+
+write_dump dup.txt 5 "map vol=7 vchunk=5 tier=hdd pchunk=50 len=2"
+hybrid_restore -q -f -i dup.txt -o dup.img 2>/dev/null
+expect 1 "check: chunk mapped twice exits 1" hybrid_check dup.img
+check "... reported loudly" 'grep -q "chunk mapped twice: volume 7 chunk 5" out.log'
+expect 0 "repair resolves the double mapping" hybrid_repair -i dup.img
+expect 0 "check after repair is clean" hybrid_check dup.img
+check "same transaction: the SSD copy is kept" \
+	'[ "$(body dup.img)" = "$(body base.img)" ]'
+
+# SSD rmap block from transaction 5, HDD rmap block from transaction 6
+write_dump new.txt 6 "map vol=7 vchunk=5 tier=hdd pchunk=50 len=1"
+sed -i '/^map vol=7 vchunk=5 tier=ssd/d' new.txt
+hybrid_restore -q -i new.txt -o splice.img
+copy_block base.img splice.img $((L_ssd_rmap_start + 1))
+zero_block splice.img $((L_ssd_rmap_start + 0))
+expect 1 "check: double mapping across transactions" hybrid_check splice.img
+expect 0 "repair keeps the copy from the newer transaction" \
+	hybrid_repair -i splice.img
+check "... the HDD copy of volume 7 chunk 5" \
+	'hybrid_dump splice.img | grep -q "^map vol=7 vchunk=5 tier=hdd pchunk=50 len=1$" &&
+	 ! hybrid_dump splice.img | grep -q "^map vol=7 vchunk=5 tier=ssd"'
+
+# ---- uncommitted leftovers ----
+
+write_dump t6.txt 6
+hybrid_restore -q -i t6.txt -o left.img
+write_dump t7.txt 7 "map vol=7 vchunk=100 tier=ssd pchunk=400 len=1"
+hybrid_restore -q -i t7.txt -o t7.img
+copy_block t7.img left.img $((L_ssd_rmap_start + 1))
+expect 0 "check: leftover of an uncommitted transaction is harmless" \
+	hybrid_check left.img
+check "... and counted" 'grep -q " 1 uncommitted leftovers" out.log'
+expect 0 "repair --rewrite commits transaction 7" \
+	hybrid_repair --rewrite -i left.img
+check "... without resurrecting the leftover stamped 7" \
+	'[ "$(body left.img)" = "$(body base.img)" ] && [ "$(txid_of left.img)" = 7 ]'
+
+echo "1..$n"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
