@@ -651,6 +651,10 @@ static int load_region(struct dmh_metadata *md, enum dmh_region_id id,
 	dm_bufio_prefetch(md->bufio, rg->start, 2 * nr_blocks);
 	for (b = 0; b < nr_blocks; b++) {
 		r = load_block(md, id, b);
+		if (r == -EROFS) {
+			*error = "Metadata holds an interrupted commit; activate read-write once";
+			return r;
+		}
 		if (r == -EIO || r == -EINVAL) {
 			*error = id == DMH_REGION_VT ?
 				"Metadata volume table is corrupt; run hybrid_check" :
@@ -883,6 +887,7 @@ void dmh_md_close(struct dmh_metadata *md)
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_close);
 
+/* Returns 1 when the pool grew (to commit), 0 when unchanged, or -errno. */
 int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
 		  sector_t hdd_sectors, char **error)
 {
@@ -901,17 +906,16 @@ int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
 			return -ENOSPC;
 		}
 	}
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (want[t] == md->tiers[t].nr_chunks)
-			continue;
-		if (md->read_only) {
-			*error = "Cannot grow a read-only pool";
-			return -EROFS;
-		}
-		md->tiers[t].nr_chunks = want[t];
-		md->dirty = true;
+	if (want[0] == md->tiers[0].nr_chunks && want[1] == md->tiers[1].nr_chunks)
+		return 0;
+	if (md->read_only) {
+		*error = "Cannot grow a read-only pool";
+		return -EROFS;
 	}
-	return 0;
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		md->tiers[t].nr_chunks = want[t];
+	md->dirty = true;
+	return 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_resize);
 

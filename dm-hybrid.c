@@ -1030,14 +1030,19 @@ static int pool_preresume(struct dm_target *ti)
 	pool->features = pc->features;
 	for (t = 0; t < DMH_NR_TIERS; t++)
 		pool->passdown[t] = can_passdown(pc, t);
+	if ((pc->features & DMH_F_READ_ONLY) && pool->mode == DMH_MODE_RW)
+		set_mode(pool, DMH_MODE_RO);
 	r = dmh_md_resize(pool->md,
 			  bdev_nr_sectors(pc->data_dev[DMH_TIER_SSD]->bdev),
 			  bdev_nr_sectors(pc->data_dev[DMH_TIER_HDD]->bdev),
 			  &err);
-	if (r)
+	if (r < 0) {
 		DMERR("pool %s: %s", dm_device_name(pool->pool_md), err);
-	else if (dmh_md_dirty(pool->md))
+	} else if (r > 0) {
+		/* The pool grew: make it durable, then retry queued writes. */
 		r = pool_commit(pool);
+		requeue_no_space(pool);
+	}
 	mutex_unlock(&pool->md_lock);
 	return r;
 }
@@ -1393,12 +1398,14 @@ static int hybrid_preresume(struct dm_target *ti)
 {
 	struct hybrid_c *hc = ti->private;
 	struct dmh_pool *pool = hc->pool;
-	int r;
+	int r = 0;
 
 	mutex_lock(&pool->md_lock);
-	r = dmh_md_set_size(pool->md, hc->vol, ti->len);
-	if (!r && dmh_md_dirty(pool->md))
-		r = pool_commit(pool);
+	if (ti->len != hc->vol->size) {
+		r = dmh_md_set_size(pool->md, hc->vol, ti->len);
+		if (!r)
+			r = pool_commit(pool);
+	}
 	mutex_unlock(&pool->md_lock);
 	if (r)
 		DMERR("volume %u: cannot resize to %llu sectors: %d",
