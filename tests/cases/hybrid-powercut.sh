@@ -8,7 +8,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=32M hdd=256M
 # boots: 2
-# powercut: after-marker 4-12
+# powercut: after-marker 8-25
 # tier: quick
 # timeout: 600
 . /lib/dmh/guest.sh

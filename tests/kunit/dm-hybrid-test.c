@@ -71,8 +71,9 @@ static void pick_copy_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dmh_pick_copy(b, a, DMH_BT_RMAP, 9, 5), 0);
 	/* A copy above the committed transaction is ignored. */
 	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 9, 4), 0);
-	/* A misdirected block (wrong number) is not valid. */
-	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 8, 5), -ENODATA);
+	/* Misdirected blocks (wrong number) are not valid: corrupt. */
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, b, DMH_BT_RMAP, 8, 5), -EIO);
+	KUNIT_EXPECT_EQ(test, dmh_pick_copy(a, z, DMH_BT_RMAP, 8, 5), -ENODATA);
 	KUNIT_EXPECT_EQ(test, dmh_pick_copy(z, z, DMH_BT_RMAP, 9, 5), -ENODATA);
 	/* Torn spare beside a valid copy: the valid one. */
 	b[300] ^= 0xff;
@@ -175,8 +176,9 @@ static int mdt_init(struct kunit *test)
 
 	if (!t)
 		return -ENOMEM;
+	/* Not exclusive: the previous case's file may await its final fput. */
 	t->f = bdev_file_open_by_path(mdev, BLK_OPEN_READ | BLK_OPEN_WRITE,
-				      t, NULL);
+				      NULL, NULL);
 	if (IS_ERR(t->f)) {
 		kunit_err(test, "cannot open %s: %ld", mdev, PTR_ERR(t->f));
 		return PTR_ERR(t->f);
@@ -214,7 +216,8 @@ static void md_reopen(struct kunit *test)
 {
 	struct mdt *t = test->priv;
 
-	dmh_md_close(t->md);
+	if (t->md)
+		dmh_md_close(t->md);
 	t->md = NULL;
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)),
 			       "reopen: %s", t->error);
@@ -437,6 +440,7 @@ static void delete_frees_and_isolates(struct kunit *test)
 	v = new_volume(test, 2, 50);
 	for (i = 0; i < 50; i++)
 		KUNIT_EXPECT_EQ(test, dmh_lookup(v, i), 0ull);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
 	md_reopen(test);
 	dmh_md_usage(t->md, &u);
 	KUNIT_EXPECT_EQ(test, u.used[1], 0ull);
