@@ -11,7 +11,7 @@ DMH_CACHE ?= /var/cache/dm-hybrid
 KSRC	?= $(DMH_CACHE)/src/current
 CHECKPATCH := $(KSRC)/scripts/checkpatch.pl
 
-KSOURCES := dm-hybrid.c dm-hybrid-map.c dm-hybrid-monitor.c \
+KSOURCES := dm-hybrid.c dm-hybrid-map.c dm-hybrid-monitor.c dm-hybrid-migrate.c \
 	    dm-hybrid.h dm-hybrid-format.h $(wildcard tests/kunit/*.[ch])
 
 .PHONY: all module tools clean checkpatch sparse setup

@@ -72,6 +72,33 @@
 #define DMH_SB_NEEDS_CHECK	0x1u
 
 /*
+ * Pinned ranges live in the superblock block, after struct dmh_disk_super
+ * at DMH_PINS_OFFSET: nr_pins records, the rest zero.
+ */
+#define DMH_PIN_SSD		0
+#define DMH_PIN_HDD		1
+#define DMH_MAX_PINS		64
+#define DMH_PINS_OFFSET		512
+
+struct dmh_disk_pin {
+	__le32 vol;
+	__le32 tier;			/* DMH_PIN_SSD or DMH_PIN_HDD */
+	__le64 start;			/* first virtual chunk */
+	__le64 end;			/* last virtual chunk + 1 */
+};
+
+/* Tunables, indexes into dmh_disk_super::tunables; 0 there = default. */
+#define DMH_TUN_FLAGS		0	/* bit 0: migration off */
+#define DMH_TUN_RATE		1	/* migration rate, MiB/s */
+#define DMH_TUN_HYSTERESIS	2
+#define DMH_TUN_HALF_LIFE	3	/* seconds */
+#define DMH_TUN_RESERVE		4	/* SSD chunks kept free */
+#define DMH_TUN_SEQ_CUTOFF	5	/* KiB */
+#define DMH_TUN_PROMOTE		6	/* promote threshold */
+#define DMH_TUN_TICK		7	/* migration period, ms */
+#define DMH_NR_TUNABLES		16
+
+/*
  * Superblock, at the start of block 0 or 1; the rest of the block is zero.
  * csum covers bytes 4 .. DMH_BLOCK_SIZE - 1 of the block.
  */
@@ -94,10 +121,10 @@ struct dmh_disk_super {
 	__le64 heat_start;
 	__le64 heat_blocks;
 	__le32 nr_volumes;
-	__le32 heat_half_life;		/* seconds, policy state */
+	__le32 nr_pins;			/* records at DMH_PINS_OFFSET */
 	__le64 promotions;		/* lifetime counters */
 	__le64 demotions;
-	__le32 tunables[16];		/* pool knobs, see dm-hybrid.rst */
+	__le32 tunables[DMH_NR_TUNABLES];	/* DMH_TUN_*, 0 = default */
 };
 
 /* Header of every volume table, reverse map and heat block. */
@@ -113,7 +140,9 @@ struct dmh_disk_block_header {
 
 /* Every field is naturally aligned: no packing needed, sizes are fixed. */
 static_assert(sizeof(struct dmh_disk_block_header) == 32, "header size");
-static_assert(sizeof(struct dmh_disk_super) <= 4096, "superblock size");
+static_assert(sizeof(struct dmh_disk_super) <= DMH_PINS_OFFSET, "superblock size");
+static_assert(sizeof(struct dmh_disk_pin) == 24, "pin size");
+static_assert(DMH_PINS_OFFSET + DMH_MAX_PINS * 24 <= DMH_BLOCK_SIZE, "pins fit");
 
 /* Volume record; flags say whether the slot is in use. */
 #define DMH_VOL_IN_USE		0x1u

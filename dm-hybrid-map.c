@@ -81,6 +81,7 @@ struct dmh_metadata {
 	u64 nr_frees;
 	u64 promotions;
 	u64 demotions;
+	u32 tunables[DMH_NR_TUNABLES];
 };
 
 /* Keys of @pending and @frees: the physical chunk itself. */
@@ -212,7 +213,7 @@ static struct dmh_volume *volume_alloc(u32 id, unsigned int slot)
 	v->priority = 1;
 	xa_init(&v->map);
 	xa_init(&v->cells);
-	if (dmh_mon_init_volume(v)) {
+	if (dmh_mon_init_volume(v, 0)) {
 		kfree(v);
 		return NULL;
 	}
@@ -292,6 +293,45 @@ static int md_init_tables(struct dmh_metadata *md, u64 ssd_chunks,
 
 /* ----------------------------------------------------------- superblock */
 
+/* Pins of all volumes into the superblock block; returns how many. */
+static unsigned int encode_pins(struct dmh_metadata *md,
+				struct dmh_disk_pin *d)
+{
+	struct dmh_volume *v;
+	unsigned long id;
+	unsigned int n = 0, i;
+
+	xa_for_each(&md->volumes, id, v) {
+		for (i = 0; i < v->nr_pins && n < DMH_MAX_PINS; i++, n++) {
+			d[n].vol = cpu_to_le32(v->id);
+			d[n].tier = cpu_to_le32(v->pins[i].tier);
+			d[n].start = cpu_to_le64(v->pins[i].start);
+			d[n].end = cpu_to_le64(v->pins[i].end);
+		}
+	}
+	return n;
+}
+
+static int decode_pins(struct dmh_metadata *md, const void *block)
+{
+	const struct dmh_disk_super *s = block;
+	const struct dmh_disk_pin *d = block + DMH_PINS_OFFSET;
+	unsigned int n = le32_to_cpu(s->nr_pins), i;
+	struct dmh_volume *v;
+
+	if (n > DMH_MAX_PINS)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		v = xa_load(&md->volumes, le32_to_cpu(d[i].vol));
+		if (!v || le32_to_cpu(d[i].tier) > DMH_PIN_HDD ||
+		    dmh_mon_set_pin(v, le64_to_cpu(d[i].start),
+				    le64_to_cpu(d[i].end),
+				    le32_to_cpu(d[i].tier)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static void encode_super(struct dmh_metadata *md, struct dmh_disk_super *s,
 			 u64 txid)
 {
@@ -319,6 +359,9 @@ static void encode_super(struct dmh_metadata *md, struct dmh_disk_super *s,
 	s->nr_volumes = cpu_to_le32(md->nr_volumes);
 	s->promotions = cpu_to_le64(md->promotions);
 	s->demotions = cpu_to_le64(md->demotions);
+	for (t = 0; t < DMH_NR_TUNABLES; t++)
+		s->tunables[t] = cpu_to_le32(md->tunables[t]);
+	s->nr_pins = cpu_to_le32(encode_pins(md, (void *)s + DMH_PINS_OFFSET));
 }
 
 static bool super_valid(const void *b)
@@ -532,7 +575,10 @@ static int load_vt_block(struct dmh_metadata *md, u64 b, const void *data)
 		if (!v)
 			return -ENOMEM;
 		decode_volume(&rec[j], v);
-		r = v->id > DMH_VOLUME_ID_MAX ? -EINVAL : volume_insert(md, v);
+		r = v->id > DMH_VOLUME_ID_MAX ? -EINVAL :
+		    dmh_mon_resize(v, DIV_ROUND_UP_ULL(v->size, md->chunk_sectors));
+		if (!r)
+			r = volume_insert(md, v);
 		if (r) {
 			volume_free(v);
 			return r == -EBUSY ? -EINVAL : r;
@@ -729,6 +775,21 @@ static int check_super(struct dmh_metadata *md, struct dmh_disk_super *s,
 	return 0;
 }
 
+/* The committed superblock copy holds the pins. */
+static int load_pins(struct dmh_metadata *md)
+{
+	struct dm_buffer *buf;
+	void *b;
+	int r;
+
+	b = dm_bufio_read(md->bufio, md->txid & 1, &buf);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	r = decode_pins(md, b);
+	dm_bufio_release(buf);
+	return r;
+}
+
 static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
 		   u64 ssd_chunks, u64 hdd_chunks, char **error)
 {
@@ -742,6 +803,8 @@ static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
 	memcpy(md->uuid, s->uuid, sizeof(md->uuid));
 	md->promotions = le64_to_cpu(s->promotions);
 	md->demotions = le64_to_cpu(s->demotions);
+	for (t = 0; t < DMH_NR_TUNABLES; t++)
+		md->tunables[t] = le32_to_cpu(s->tunables[t]);
 	r = md_init_tables(md, le64_to_cpu(s->ssd_sectors) >> md->chunk_shift,
 			   le64_to_cpu(s->hdd_sectors) >> md->chunk_shift);
 	if (r) {
@@ -756,6 +819,11 @@ static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
 	if (!r && le32_to_cpu(s->nr_volumes) != md->nr_volumes) {
 		*error = "Metadata volume count is inconsistent; run hybrid_check";
 		r = -EINVAL;
+	}
+	if (!r) {
+		r = load_pins(md);
+		if (r)
+			*error = "Metadata pin table is corrupt; run hybrid_check";
 	}
 	if (!r && !md->read_only) {
 		r = dm_bufio_write_dirty_buffers(md->bufio);
@@ -1005,7 +1073,7 @@ int dmh_md_delete_volume(struct dmh_metadata *md, u32 id)
 
 	if (!v)
 		return -ENOENT;
-	if (v->open_count)
+	if (v->open_count || !xa_empty(&v->cells))
 		return -EBUSY;
 	if (md->read_only)
 		return -EROFS;
@@ -1043,6 +1111,8 @@ int dmh_md_set_size(struct dmh_metadata *md, struct dmh_volume *v,
 		return -EFBIG;
 	if (size < v->size && dmh_md_tail_mapped(md, v, size))
 		return -EBUSY;
+	if (dmh_mon_resize(v, DIV_ROUND_UP_ULL(size, md->chunk_sectors)))
+		return -ENOMEM;
 	v->size = size;
 	mark_vt_dirty(md, v->slot);
 	return 0;
@@ -1184,3 +1254,52 @@ u64 dmh_md_txid(struct dmh_metadata *md)
 	return md->txid;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_txid);
+
+/* Lifetime promotions (@tier SSD) or demotions (@tier HDD). */
+u64 dmh_md_promotions(struct dmh_metadata *md, unsigned int tier)
+{
+	return tier == DMH_TIER_SSD ? md->promotions : md->demotions;
+}
+
+/* A migration to @to_tier was mapped in the open transaction. */
+void dmh_md_count_move(struct dmh_metadata *md, unsigned int to_tier)
+{
+	if (to_tier == DMH_TIER_SSD)
+		md->promotions++;
+	else
+		md->demotions++;
+}
+
+/* A volume's controls (weight, quotas, priority, name) changed. */
+void dmh_md_volume_changed(struct dmh_metadata *md, struct dmh_volume *v)
+{
+	mark_vt_dirty(md, v->slot);
+}
+
+/* Pins are kept in the superblock: the next commit writes them. */
+void dmh_md_pins_changed(struct dmh_metadata *md)
+{
+	md->dirty = true;
+}
+
+/* Read (@set false) or replace the persistent tunables. */
+void dmh_md_tunables(struct dmh_metadata *md, u32 *t, bool set)
+{
+	if (set) {
+		memcpy(md->tunables, t, sizeof(md->tunables));
+		md->dirty = true;
+	} else {
+		memcpy(t, md->tunables, sizeof(md->tunables));
+	}
+}
+
+/* Iterate volumes: start with *id = 0; NULL at the end. */
+struct dmh_volume *dmh_md_next_volume(struct dmh_metadata *md,
+				      unsigned long *id)
+{
+	struct dmh_volume *v = xa_find(&md->volumes, id, ULONG_MAX, XA_PRESENT);
+
+	if (v)
+		(*id)++;
+	return v;
+}

@@ -37,63 +37,10 @@
 #define NO_SPACE_TIMEOUT	(60 * HZ)
 #define MIN_CELLS		64
 
-enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
-
 /* Pool features, as given on the table line. */
 #define DMH_F_NO_DISCARD_PASSDOWN	BIT(0)
 #define DMH_F_READ_ONLY			BIT(1)
 #define DMH_F_ERROR_IF_NO_SPACE		BIT(2)
-
-struct dmh_epoch_cnt {
-	long n[2];
-};
-
-struct pool_c;
-
-/* The pool object, shared by the pool's tables (reloads) and its volumes. */
-struct dmh_pool {
-	struct list_head list;		/* on dmh_pools, under dmh_pools_lock */
-	unsigned int ref;		/* under dmh_pools_lock */
-	struct mapped_device *pool_md;
-	dev_t md_dev;
-	struct pool_c *pc;		/* the bound (live) table */
-	struct dm_target *ti;
-	struct block_device *bdev[DMH_NR_TIERS];
-	u32 chunk_sectors;
-	unsigned int chunk_shift;
-	unsigned int features;
-	bool passdown[DMH_NR_TIERS];
-	enum dmh_mode mode;
-
-	struct mutex md_lock;		/* serialises metadata changes */
-	struct dmh_metadata *md;
-
-	struct workqueue_struct *wq;
-	struct work_struct worker;
-	struct delayed_work waker;
-	struct dm_kcopyd_client *kc;
-	mempool_t cell_pool;
-
-	spinlock_t lock;		/* protects the lists below */
-	struct bio_list deferred;
-	struct bio_list flush_bios;
-	struct bio_list alloc_done;
-	struct bio_list commit_waiters;
-	struct list_head zeroed;
-	bool commit_due;
-
-	/* Worker only (md_lock held). */
-	struct bio_list no_space;
-	bool out_of_space;
-
-	/* Epochs, see the top of this file. */
-	unsigned int epoch;
-	struct dmh_epoch_cnt __percpu *ecnt;
-	bool draining;
-	unsigned long drain_cookie;
-	u64 drain_txid;
-	u64 safe_txid;
-};
 
 /* One table of a pool. */
 struct pool_c {
@@ -111,19 +58,6 @@ struct hybrid_c {
 	struct dmh_pool *pool;
 	struct dm_dev *pool_dev;
 	struct dmh_volume *vol;
-};
-
-/* A chunk being allocated: the write that fills it and the bios waiting. */
-struct dmh_cell {
-	struct list_head list;
-	struct dmh_pool *pool;
-	struct dmh_volume *vol;
-	u64 vchunk;
-	dmh_ploc_t p;
-	struct bio *bio;
-	struct bio_list held;
-	atomic_t zeroing;		/* kcopyd jobs still running */
-	int error;
 };
 
 #define PB_COUNTED	BIT(0)
@@ -151,7 +85,7 @@ static u64 bio_vchunk(struct dmh_pool *pool, struct bio *bio)
 	return bio->bi_iter.bi_sector >> pool->chunk_shift;
 }
 
-static void wake_worker(struct dmh_pool *pool)
+void dmh_wake_worker(struct dmh_pool *pool)
 {
 	queue_work(pool->wq, &pool->worker);
 }
@@ -178,7 +112,7 @@ static void epoch_exit(struct dmh_pool *pool, struct dmh_bio *pb)
 	this_cpu_dec(pool->ecnt->n[pb->epoch]);
 	pb->flags &= ~PB_COUNTED;
 	if (unlikely(READ_ONCE(pool->draining)))
-		wake_worker(pool);
+		dmh_wake_worker(pool);
 }
 
 static long epoch_inflight(struct dmh_pool *pool, unsigned int e)
@@ -191,14 +125,35 @@ static long epoch_inflight(struct dmh_pool *pool, unsigned int e)
 	return sum;
 }
 
-/* Worker: start draining the current epoch for frees up to @txid. */
-static void flip_epoch(struct dmh_pool *pool, u64 txid)
+long dmh_inflight(struct dmh_pool *pool)
 {
-	/* Orders earlier unmaps before the flip; see epoch_enter(). */
+	return epoch_inflight(pool, 0) + epoch_inflight(pool, 1);
+}
+
+/* Worker: close the current epoch and start draining it. */
+static void flip_epoch(struct dmh_pool *pool)
+{
+	/* Orders earlier unmaps and state changes before the flip. */
 	smp_store_release(&pool->epoch, !pool->epoch);
-	pool->drain_txid = txid;
+	pool->epoch_gen++;
 	pool->drain_cookie = start_poll_synchronize_rcu();
 	WRITE_ONCE(pool->draining, true);
+}
+
+/*
+ * md_lock held: the generation whose drain guarantees that every bio which
+ * could have seen the state before this call has ended.  If an epoch is
+ * draining already, bios that saw the state may sit in the current one, so
+ * it is the next flip that counts.
+ */
+u64 dmh_epoch_barrier(struct dmh_pool *pool)
+{
+	u64 g = pool->epoch_gen + 1;
+
+	pool->want_gen = max(pool->want_gen, g);
+	if (!pool->draining)
+		flip_epoch(pool);
+	return g;
 }
 
 /* -------------------------------------------------------------- bio util */
@@ -231,7 +186,7 @@ static void defer_bio(struct dmh_pool *pool, struct bio_list *list,
 	spin_lock_irqsave(&pool->lock, flags);
 	bio_list_add(list, bio);
 	spin_unlock_irqrestore(&pool->lock, flags);
-	wake_worker(pool);
+	dmh_wake_worker(pool);
 }
 
 static void take_list(struct dmh_pool *pool, struct bio_list *from,
@@ -319,7 +274,7 @@ static int pool_commit(struct dmh_pool *pool)
 
 /* --------------------------------------------------------- allocation */
 
-static void release_cell(struct dmh_pool *pool, struct dmh_cell *c)
+void dmh_release_cell(struct dmh_pool *pool, struct dmh_cell *c)
 {
 	unsigned long flags;
 
@@ -328,7 +283,7 @@ static void release_cell(struct dmh_pool *pool, struct dmh_cell *c)
 	bio_list_merge(&pool->deferred, &c->held);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	mempool_free(c, &pool->cell_pool);
-	wake_worker(pool);
+	dmh_wake_worker(pool);
 }
 
 /* The first write of a chunk failed: the chunk was never visible. */
@@ -339,7 +294,7 @@ static void fail_alloc(struct dmh_pool *pool, struct dmh_cell *c,
 
 	dmh_md_set_entry(c->vol, c->vchunk, 0);
 	dmh_md_abort_alloc(pool->md, c->p);
-	release_cell(pool, c);
+	dmh_release_cell(pool, c);
 	end_bio(bio, status);
 }
 
@@ -366,7 +321,7 @@ static void zero_done(int read_err, unsigned long write_err, void *context)
 	spin_lock_irqsave(&pool->lock, flags);
 	list_add_tail(&c->list, &pool->zeroed);
 	spin_unlock_irqrestore(&pool->lock, flags);
-	wake_worker(pool);
+	dmh_wake_worker(pool);
 }
 
 /*
@@ -416,13 +371,14 @@ static void no_space(struct dmh_pool *pool, struct bio *bio)
 }
 
 static int alloc_chunk(struct dmh_pool *pool, struct dmh_volume *v,
-		       dmh_ploc_t *p)
+		       u64 vchunk, dmh_ploc_t *p)
 {
 	unsigned int tier;
 	int r;
 
-	tier = dmh_policy_first_tier(v, dmh_md_free_chunks(pool->md,
-							   DMH_TIER_SSD));
+	tier = dmh_policy_first_tier(v, vchunk,
+				     dmh_md_free_chunks(pool->md, DMH_TIER_SSD),
+				     &pool->knobs);
 	r = dmh_md_alloc(pool->md, tier, p);
 	if (r == -ENOSPC)
 		r = dmh_md_alloc(pool->md, !tier, p);
@@ -438,7 +394,7 @@ static void start_alloc(struct dmh_pool *pool, struct bio *bio)
 	dmh_ploc_t p;
 	int r;
 
-	r = alloc_chunk(pool, v, &p);
+	r = alloc_chunk(pool, v, vchunk, &p);
 	if (r == -ENOSPC) {
 		no_space(pool, bio);
 		return;
@@ -480,7 +436,7 @@ static void finish_alloc(struct dmh_pool *pool, struct bio *bio)
 		fail_alloc(pool, c, BLK_STS_RESOURCE);
 		return;
 	}
-	release_cell(pool, c);
+	dmh_release_cell(pool, c);
 	if (bio->bi_opf & REQ_FUA)
 		defer_bio(pool, &pool->commit_waiters, bio);
 	else
@@ -621,10 +577,14 @@ static void requeue_no_space(struct dmh_pool *pool)
 	bio_list_merge(&pool->deferred, &pool->no_space);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	bio_list_init(&pool->no_space);
-	wake_worker(pool);
+	dmh_wake_worker(pool);
 }
 
-/* Return chunks freed by committed transactions once their epoch drained. */
+/*
+ * Finish a drained epoch, start the next flip someone waits for, and return
+ * to the allocator the chunks whose transaction committed and whose epoch
+ * drained.
+ */
 static void process_drain(struct dmh_pool *pool)
 {
 	u64 txid = dmh_md_txid(pool->md);
@@ -632,13 +592,20 @@ static void process_drain(struct dmh_pool *pool)
 	if (pool->draining && poll_state_synchronize_rcu(pool->drain_cookie) &&
 	    !epoch_inflight(pool, !pool->epoch)) {
 		WRITE_ONCE(pool->draining, false);
-		pool->safe_txid = pool->drain_txid;
-		dmh_md_reclaim(pool->md, pool->safe_txid);
+		pool->drained_gen = pool->epoch_gen;
+	}
+	if (pool->reclaim_gen && pool->drained_gen >= pool->reclaim_gen) {
+		dmh_md_reclaim(pool->md, pool->reclaim_txid);
+		pool->reclaim_gen = 0;
 		requeue_no_space(pool);
 	}
-	if (!pool->draining && dmh_md_pending_frees(pool->md) &&
-	    pool->safe_txid < txid)
-		flip_epoch(pool, txid);
+	if (!pool->reclaim_gen && dmh_md_pending_frees(pool->md) &&
+	    pool->reclaim_txid < txid) {
+		pool->reclaim_txid = txid;
+		pool->reclaim_gen = dmh_epoch_barrier(pool);
+	}
+	if (!pool->draining && pool->want_gen > pool->epoch_gen)
+		flip_epoch(pool);
 }
 
 static void do_worker(struct work_struct *ws)
@@ -651,6 +618,7 @@ static void do_worker(struct work_struct *ws)
 	process_deferred(pool);
 	process_commit(pool);
 	process_drain(pool);
+	dmh_mig_process(pool);
 	mutex_unlock(&pool->md_lock);
 }
 
@@ -681,7 +649,7 @@ static void do_waker(struct work_struct *ws)
 	spin_lock_irqsave(&pool->lock, flags);
 	pool->commit_due = true;
 	spin_unlock_irqrestore(&pool->lock, flags);
-	wake_worker(pool);
+	dmh_wake_worker(pool);
 	queue_delayed_work(pool->wq, &pool->waker, COMMIT_PERIOD);
 }
 
@@ -786,6 +754,8 @@ static struct dmh_pool *pool_create(struct pool_c *pc, char **error)
 		return ERR_PTR(r);
 	}
 	pool->mode = pc->features & DMH_F_READ_ONLY ? DMH_MODE_RO : DMH_MODE_RW;
+	dmh_knobs_load(pool);
+	dmh_mig_init(pool);
 	pool->ref = 1;
 	list_add(&pool->list, &dmh_pools);
 	return pool;
@@ -797,6 +767,7 @@ static void pool_put(struct dmh_pool *pool)
 	if (--pool->ref)
 		return;
 	list_del(&pool->list);
+	dmh_mig_stop(pool);
 	cancel_delayed_work_sync(&pool->waker);
 	flush_workqueue(pool->wq);
 	mutex_lock(&pool->md_lock);
@@ -1052,12 +1023,14 @@ static void pool_resume(struct dm_target *ti)
 	struct dmh_pool *pool = ((struct pool_c *)ti->private)->pool;
 
 	mod_delayed_work(pool->wq, &pool->waker, COMMIT_PERIOD);
+	dmh_mig_start(pool);
 }
 
 static void pool_postsuspend(struct dm_target *ti)
 {
 	struct dmh_pool *pool = ((struct pool_c *)ti->private)->pool;
 
+	dmh_mig_stop(pool);
 	cancel_delayed_work_sync(&pool->waker);
 	flush_workqueue(pool->wq);
 	mutex_lock(&pool->md_lock);
@@ -1071,53 +1044,208 @@ static int parse_volume_id(const char *arg, u32 *id)
 	return kstrtou32(arg, 10, id) || *id > DMH_VOLUME_ID_MAX ? -EINVAL : 0;
 }
 
-/* Messages run with md_lock held; each commits what it changed. */
-static int pool_message_locked(struct dmh_pool *pool, unsigned int argc,
-			       char **argv)
+/* A message's volume, or NULL with the reason logged. */
+static struct dmh_volume *msg_volume(struct dmh_pool *pool, const char *msg,
+				     const char *arg)
 {
+	struct dmh_volume *v;
+	u32 id;
+
+	if (parse_volume_id(arg, &id)) {
+		DMERR("%s: '%s' is not a volume id (0..%u)", msg, arg,
+		      DMH_VOLUME_ID_MAX);
+		return NULL;
+	}
+	v = dmh_md_volume(pool->md, id);
+	if (!v)
+		DMERR("%s: volume %u does not exist", msg, id);
+	return v;
+}
+
+static int msg_create_delete(struct dmh_pool *pool, char **argv)
+{
+	bool create = !strcasecmp(argv[0], "create_volume");
 	u32 id;
 	int r;
 
-	if (argc != 2 || parse_volume_id(argv[1], &id)) {
+	if (parse_volume_id(argv[1], &id)) {
 		DMERR("message: expected '%s <volume id 0..%u>'", argv[0],
 		      DMH_VOLUME_ID_MAX);
 		return -EINVAL;
 	}
-	if (pool->mode != DMH_MODE_RW) {
-		DMERR("message: pool is %s", mode_name(pool->mode));
-		return -EROFS;
-	}
-	if (!strcasecmp(argv[0], "create_volume"))
-		r = dmh_md_create_volume(pool->md, id);
-	else
-		r = dmh_md_delete_volume(pool->md, id);
+	r = create ? dmh_md_create_volume(pool->md, id) :
+		     dmh_md_delete_volume(pool->md, id);
 	if (r == -EEXIST)
 		DMERR("create_volume: volume %u already exists", id);
 	else if (r == -ENOENT)
 		DMERR("delete_volume: volume %u does not exist", id);
 	else if (r == -EBUSY)
-		DMERR("delete_volume: volume %u is active; remove its device first", id);
+		DMERR("delete_volume: volume %u is active or migrating", id);
 	else if (r == -ENOSPC)
 		DMERR("create_volume: the pool has %u volumes, its maximum",
 		      DMH_MAX_VOLUMES);
 	else if (r)
 		DMERR("%s %u failed: %d", argv[0], id, r);
-	return r ? r : pool_commit(pool);
+	return r;
 }
 
+static int parse_priority(const char *s)
+{
+	if (!strcasecmp(s, "low"))
+		return DMH_PRIO_LOW;
+	if (!strcasecmp(s, "normal"))
+		return DMH_PRIO_NORMAL;
+	if (!strcasecmp(s, "high"))
+		return DMH_PRIO_HIGH;
+	return -EINVAL;
+}
+
+/* set_volume <id> weight|ssd_min|ssd_max|priority <value> */
+static int msg_set_volume(struct dmh_pool *pool, char **argv)
+{
+	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
+	u64 x = 0;
+	int prio = 0;
+
+	if (!v)
+		return -EINVAL;
+	if (!strcasecmp(argv[2], "priority"))
+		prio = parse_priority(argv[3]);
+	else if (kstrtou64(argv[3], 10, &x))
+		prio = -EINVAL;
+	if (prio < 0) {
+		DMERR("set_volume: bad value '%s'", argv[3]);
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[2], "weight") && x >= 1 && x <= 1000) {
+		v->weight = x;
+	} else if (!strcasecmp(argv[2], "ssd_min")) {
+		v->ssd_min = x;
+	} else if (!strcasecmp(argv[2], "ssd_max")) {
+		v->ssd_max = x;
+	} else if (!strcasecmp(argv[2], "priority")) {
+		v->priority = prio;
+	} else {
+		DMERR("set_volume: expected weight|ssd_min|ssd_max|priority <value>");
+		return -EINVAL;
+	}
+	dmh_md_volume_changed(pool->md, v);
+	return 0;
+}
+
+/* pin <id> <start sector> <length> ssd|hdd|auto */
+static int msg_pin(struct dmh_pool *pool, char **argv)
+{
+	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
+	u64 start, len, cs = pool->chunk_sectors;
+	int tier, r;
+
+	if (!v)
+		return -EINVAL;
+	tier = !strcasecmp(argv[4], "ssd") ? DMH_PIN_SSD :
+	       !strcasecmp(argv[4], "hdd") ? DMH_PIN_HDD :
+	       !strcasecmp(argv[4], "auto") ? -1 : -2;
+	if (kstrtou64(argv[2], 10, &start) || kstrtou64(argv[3], 10, &len) ||
+	    !len || tier == -2 || start + len > v->size) {
+		DMERR("pin: expected <volume id> <start> <length> ssd|hdd|auto");
+		return -EINVAL;
+	}
+	/* Pins cover whole chunks: every chunk the range touches. */
+	r = dmh_mon_set_pin(v, div64_u64(start, cs),
+			    div64_u64(start + len + cs - 1, cs), tier);
+	if (r)
+		DMERR("pin: volume %u has %u pinned ranges, the maximum",
+		      v->id, DMH_VOL_MAX_PINS);
+	else
+		dmh_md_pins_changed(pool->md);
+	return r;
+}
+
+static int msg_migration(struct dmh_pool *pool, char **argv)
+{
+	if (strcasecmp(argv[1], "on") && strcasecmp(argv[1], "off")) {
+		DMERR("migration: expected on or off");
+		return -EINVAL;
+	}
+	return dmh_mig_switch(pool, !strcasecmp(argv[1], "on"));
+}
+
+static int msg_set(struct dmh_pool *pool, char **argv)
+{
+	return dmh_knob_set(pool, argv[1], argv[2]);
+}
+
+/* placement_map <id> [<buckets>]: the reply is the map. */
+static int msg_placement_map(struct dmh_pool *pool, unsigned int argc,
+			     char **argv, char *result, unsigned int maxlen)
+{
+	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
+	unsigned int buckets = 64;
+
+	if (!v)
+		return -EINVAL;
+	if (argc == 3 && (kstrtouint(argv[2], 10, &buckets) || !buckets ||
+			  buckets > 1024)) {
+		DMERR("placement_map: buckets must be from 1 to 1024");
+		return -EINVAL;
+	}
+	return dmh_mon_placement_map(v, pool->chunk_sectors, buckets, result,
+				     maxlen);
+}
+
+struct pool_msg {
+	const char *name;
+	unsigned int min_args, max_args;	/* argv[0] included */
+	bool changes;				/* needs rw, commits */
+	int (*fn)(struct dmh_pool *pool, char **argv);
+};
+
+static const struct pool_msg pool_msgs[] = {
+	{ "create_volume", 2, 2, true, msg_create_delete },
+	{ "delete_volume", 2, 2, true, msg_create_delete },
+	{ "set_volume", 4, 4, true, msg_set_volume },
+	{ "pin", 5, 5, true, msg_pin },
+	{ "migration", 2, 2, true, msg_migration },
+	{ "set", 3, 3, true, msg_set },
+};
+
+/* Messages run with md_lock held; each one that changes state commits. */
 static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
 	struct dmh_pool *pool = ((struct pool_c *)ti->private)->pool;
+	const struct pool_msg *m = NULL;
+	unsigned int i;
 	int r;
 
-	if (!argc || (strcasecmp(argv[0], "create_volume") &&
-		      strcasecmp(argv[0], "delete_volume"))) {
+	for (i = 0; argc && i < ARRAY_SIZE(pool_msgs); i++)
+		if (!strcasecmp(argv[0], pool_msgs[i].name))
+			m = &pool_msgs[i];
+	if (argc && !strcasecmp(argv[0], "placement_map") &&
+	    (argc == 2 || argc == 3)) {
+		mutex_lock(&pool->md_lock);
+		r = msg_placement_map(pool, argc, argv, result, maxlen);
+		mutex_unlock(&pool->md_lock);
+		return r;
+	}
+	if (!m) {
 		DMERR("unsupported message '%s'", argc ? argv[0] : "");
 		return -EINVAL;
 	}
+	if (argc < m->min_args || argc > m->max_args) {
+		DMERR("message: expected '%s <volume id 0..%u>' or see dm-hybrid.rst",
+		      m->name, DMH_VOLUME_ID_MAX);
+		return -EINVAL;
+	}
 	mutex_lock(&pool->md_lock);
-	r = pool_message_locked(pool, argc, argv);
+	if (pool->mode != DMH_MODE_RW) {
+		DMERR("message: pool is %s", mode_name(pool->mode));
+		r = -EROFS;
+	} else {
+		r = m->fn(pool, argv);
+		if (!r)
+			r = pool_commit(pool);
+	}
 	mutex_unlock(&pool->md_lock);
 	return r;
 }
@@ -1144,6 +1272,9 @@ static void emit_features(unsigned int f, char *result, unsigned int maxlen,
  *   <used hdd chunks>/<total hdd chunks> <volumes> <promotions>
  *   <demotions> <migrations in flight> rw|ro|fail
  *   <#feature args> <feature args>* needs_check|- out_of_space|-
+ *   migration on|off <queued migrations> <migrations done> <sectors moved>
+ *   <migration_rate> <hysteresis> <heat_half_life> <ssd_reserve>
+ *   <seq_cutoff> <promote_threshold> <tick_ms>
  */
 static void pool_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
@@ -1159,13 +1290,16 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_INFO:
 		mutex_lock(&pool->md_lock);
 		dmh_md_usage(pool->md, &u);
-		DMEMIT("%llu %llu/%llu %u %llu/%llu %llu/%llu %u %u %u %u %s ",
+		DMEMIT("%llu %llu/%llu %u %llu/%llu %llu/%llu %u %llu %llu %d %s ",
 		       u.txid, u.md_used, u.md_total, pool->chunk_sectors,
 		       u.used[0], u.total[0], u.used[1], u.total[1],
-		       u.nr_volumes, 0, 0, 0, mode_name(pool->mode));
+		       u.nr_volumes, dmh_md_promotions(pool->md, DMH_TIER_SSD),
+		       dmh_md_promotions(pool->md, DMH_TIER_HDD),
+		       atomic_read(&pool->mig_inflight), mode_name(pool->mode));
 		emit_features(pool->features, result, maxlen, &sz);
 		DMEMIT(" %s %s", u.needs_check ? "needs_check" : "-",
 		       pool->out_of_space ? "out_of_space" : "-");
+		dmh_knobs_emit(pool, result, maxlen, &sz);
 		mutex_unlock(&pool->md_lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -1343,7 +1477,8 @@ static int hybrid_map(struct dm_target *ti, struct bio *bio)
 		defer_bio(pool, &pool->flush_bios, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
-	dmh_mon_account(hc->vol, bio);
+	dmh_mon_account(hc->vol, bio, bio_vchunk(pool, bio),
+			READ_ONCE(pool->knobs.seq_cutoff) * 2);
 	if (needs_worker(bio)) {
 		defer_bio(pool, &pool->deferred, bio);
 		return DM_MAPIO_SUBMITTED;
@@ -1413,9 +1548,16 @@ static int hybrid_preresume(struct dm_target *ti)
 	return r;
 }
 
+static const char *prio_name(u32 p)
+{
+	return p == DMH_PRIO_LOW ? "low" : p == DMH_PRIO_HIGH ? "high" : "normal";
+}
+
 /*
  * Status (INFO): <mapped chunks> <ssd chunks> <hdd chunks> <read ios>
- *                <write ios> <read sectors> <write sectors>
+ *   <write ios> <read sectors> <write sectors> <ssd ios> <hdd ios>
+ *   <promotions> <demotions> <sequential ios> <size histogram a-b-c-d-e-f>
+ *   <weight> <ssd_min> <ssd_max> <priority>
  */
 static void hybrid_status(struct dm_target *ti, status_type_t type,
 			  unsigned int status_flags, char *result,
@@ -1426,7 +1568,7 @@ static void hybrid_status(struct dm_target *ti, status_type_t type,
 	struct dmh_vol_stats s;
 	unsigned int sz = 0;
 	char buf[BDEVNAME_SIZE];
-	u64 ssd, hdd;
+	u64 ssd, hdd, *h = s.size_hist;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
@@ -1435,6 +1577,13 @@ static void hybrid_status(struct dm_target *ti, status_type_t type,
 		dmh_mon_sum(v, &s);
 		DMEMIT("%llu %llu %llu %llu %llu %llu %llu", ssd + hdd, ssd, hdd,
 		       s.ios[0], s.ios[1], s.sectors[0], s.sectors[1]);
+		DMEMIT(" %llu %llu %llu %llu %llu %llu-%llu-%llu-%llu-%llu-%llu",
+		       s.tier_ios[0], s.tier_ios[1], READ_ONCE(v->promotions),
+		       READ_ONCE(v->demotions), s.seq_ios,
+		       h[0], h[1], h[2], h[3], h[4], h[5]);
+		DMEMIT(" %u %llu %llu %s", READ_ONCE(v->weight),
+		       READ_ONCE(v->ssd_min), READ_ONCE(v->ssd_max),
+		       prio_name(READ_ONCE(v->priority)));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u", format_dev_t(buf, hc->pool_dev->bdev->bd_dev),

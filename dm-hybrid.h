@@ -11,6 +11,11 @@
 
 #include <linux/bits.h>
 #include <linux/blk_types.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/bio.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -68,17 +73,42 @@ static inline u64 dmh_entry(dmh_ploc_t p, u64 state)
 	return (__force u64)p | state | DMH_E_PRESENT;
 }
 
+/* Request size histogram buckets: <=4K, <=16K, <=64K, <=256K, <=1M, >1M */
+#define DMH_NR_SIZE_BUCKETS	6
+
 /* Per-volume counters, per CPU: written on the hot path without locks. */
 struct dmh_vol_stats {
 	u64 ios[2];		/* [0] read, [1] write */
 	u64 sectors[2];
 	u64 tier_ios[DMH_NR_TIERS];
+	u64 seq_ios;
+	u64 size_hist[DMH_NR_SIZE_BUCKETS];
 };
 
+/* Chunk heat: one byte per virtual chunk, replaced under RCU on resize. */
+struct dmh_heat {
+	struct rcu_head rcu;
+	u64 nr;
+	u8 h[];
+};
+
+#define DMH_PRIO_LOW		0
+#define DMH_PRIO_NORMAL		1
+#define DMH_PRIO_HIGH		2
+
+/* A pinned range of a volume, in virtual chunks [start, end). */
+struct dmh_pin {
+	u64 start;
+	u64 end;
+	unsigned int tier;
+};
+
+#define DMH_VOL_MAX_PINS	8
+
 /*
- * An in-core volume.  The map is read under RCU by the bio path; all other
- * fields change only with the metadata lock held (struct dmh_pool::md_lock)
- * and are read locklessly for status.
+ * An in-core volume.  The map and heat are read under RCU by the bio path;
+ * all other fields change only with the metadata lock held (struct
+ * dmh_pool::md_lock) and are read locklessly for status.
  */
 struct dmh_volume {
 	u32 id;
@@ -93,6 +123,13 @@ struct dmh_volume {
 	u64 ssd_min;
 	u64 ssd_max;
 	char name[DMH_NAME_LEN];
+	struct dmh_pin pins[DMH_VOL_MAX_PINS];
+	unsigned int nr_pins;
+	u64 promotions;
+	u64 demotions;
+	struct dmh_heat __rcu *heat;
+	sector_t seq_next;		/* stream detection, racy by design */
+	sector_t seq_len;
 	struct dmh_vol_stats __percpu *stats;
 };
 
@@ -157,12 +194,173 @@ int dmh_pick_copy(const void *b0, const void *b1, u32 type, u64 blocknr,
 		  u64 committed);
 #endif
 
+u64 dmh_md_promotions(struct dmh_metadata *md, unsigned int tier);
+void dmh_md_count_move(struct dmh_metadata *md, unsigned int to_tier);
+void dmh_md_volume_changed(struct dmh_metadata *md, struct dmh_volume *v);
+void dmh_md_pins_changed(struct dmh_metadata *md);
+void dmh_md_tunables(struct dmh_metadata *md, u32 *t, bool set);
+struct dmh_volume *dmh_md_next_volume(struct dmh_metadata *md,
+				      unsigned long *id);
+
+/* Pool knobs; see Documentation/dm-hybrid.rst, "Tuning". */
+struct dmh_knobs {
+	bool migration;
+	u32 rate;		/* MiB/s, 0 = unlimited */
+	u32 hysteresis;
+	u32 half_life;		/* seconds */
+	u64 reserve;		/* SSD chunks */
+	u32 seq_cutoff;		/* KiB */
+	u32 promote;		/* promote threshold */
+	u32 tick_ms;
+};
+
+/* A migration the policy asks for. */
+struct dmh_move {
+	struct dmh_volume *vol;
+	u64 vchunk;
+	unsigned int to;	/* destination tier */
+	u32 score;		/* effective heat, for ordering */
+};
+
 /* dm-hybrid-monitor.c */
-int dmh_mon_init_volume(struct dmh_volume *v);
+int dmh_mon_init_volume(struct dmh_volume *v, u64 chunks);
 void dmh_mon_exit_volume(struct dmh_volume *v);
-void dmh_mon_account(struct dmh_volume *v, struct bio *bio);
+int dmh_mon_resize(struct dmh_volume *v, u64 chunks);
+void dmh_mon_account(struct dmh_volume *v, struct bio *bio, u64 vchunk,
+		     u32 seq_cutoff_sectors);
 void dmh_mon_tier(struct dmh_volume *v, unsigned int tier);
 void dmh_mon_sum(struct dmh_volume *v, struct dmh_vol_stats *sum);
-unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 free_ssd);
+void dmh_mon_decay(struct dmh_volume *v);
+u8 dmh_mon_heat(struct dmh_volume *v, u64 vchunk);
+void dmh_mon_set_heat(struct dmh_volume *v, u64 vchunk, u8 h);
+int dmh_pin_of(struct dmh_volume *v, u64 vchunk);
+int dmh_mon_set_pin(struct dmh_volume *v, u64 start, u64 end, int tier);
+unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
+				   u64 free_ssd, const struct dmh_knobs *k);
+unsigned int dmh_policy_plan(struct dmh_metadata *md,
+			     const struct dmh_knobs *k, u64 free_ssd,
+			     struct dmh_move *moves, unsigned int max);
+int dmh_mon_placement_map(struct dmh_volume *v, u32 chunk_sectors,
+			  unsigned int buckets, char *result,
+			  unsigned int maxlen);
+
+/* ------------------------------------------------------------------------
+ * Shared by dm-hybrid.c (targets, bio path) and dm-hybrid-migrate.c.
+ */
+
+enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
+
+struct dmh_epoch_cnt {
+	long n[2];
+};
+
+struct pool_c;
+struct dm_kcopyd_client;
+
+/* The pool object, shared by the pool's tables (reloads) and its volumes. */
+struct dmh_pool {
+	struct list_head list;		/* on dmh_pools, under dmh_pools_lock */
+	unsigned int ref;		/* under dmh_pools_lock */
+	struct mapped_device *pool_md;
+	dev_t md_dev;
+	struct pool_c *pc;		/* the bound (live) table */
+	struct dm_target *ti;
+	struct block_device *bdev[DMH_NR_TIERS];
+	u32 chunk_sectors;
+	unsigned int chunk_shift;
+	unsigned int features;
+	bool passdown[DMH_NR_TIERS];
+	enum dmh_mode mode;
+
+	struct mutex md_lock;		/* serialises metadata changes */
+	struct dmh_metadata *md;
+	struct dmh_knobs knobs;		/* md_lock */
+
+	struct workqueue_struct *wq;
+	struct work_struct worker;
+	struct delayed_work waker;
+	struct dm_kcopyd_client *kc;
+	mempool_t cell_pool;
+
+	spinlock_t lock;		/* protects the lists below */
+	struct bio_list deferred;
+	struct bio_list flush_bios;
+	struct bio_list alloc_done;
+	struct bio_list commit_waiters;
+	struct list_head zeroed;
+	struct list_head copied;	/* migrations whose copy ended */
+	bool commit_due;
+
+	/* Worker only (md_lock held). */
+	struct bio_list no_space;
+	bool out_of_space;
+
+	/*
+	 * Epochs (dm-hybrid.c): bios are counted in epoch @epoch; generation
+	 * @epoch_gen counts flips, and every bio counted before flip number
+	 * @drained_gen has ended.  @want_gen is the flip someone waits for.
+	 */
+	unsigned int epoch;
+	struct dmh_epoch_cnt __percpu *ecnt;
+	bool draining;
+	unsigned long drain_cookie;
+	u64 epoch_gen;
+	u64 drained_gen;
+	u64 want_gen;
+	u64 reclaim_txid;		/* frees up to here ... */
+	u64 reclaim_gen;		/* ... once this generation drained */
+
+	/* Migration (dm-hybrid-migrate.c), md_lock unless atomic. */
+	struct delayed_work mig_tick;
+	struct list_head mig_wait;	/* cells waiting for a drain */
+	atomic_t mig_inflight;
+	bool mig_stop;
+	u64 mig_queued;
+	u64 mig_done;
+	u64 mig_sectors;
+	s64 mig_tokens;			/* sectors the rate allows now */
+	unsigned long mig_stamp;
+	unsigned long next_decay;
+};
+
+#define DMH_CELL_ALLOC		0
+#define DMH_CELL_MIGRATE	1
+
+/*
+ * A busy chunk: a first write filling it (ALLOC) or a copy to its other
+ * tier (MIGRATE).  Bios that must wait for it are held here.
+ */
+struct dmh_cell {
+	struct list_head list;
+	struct dmh_pool *pool;
+	struct dmh_volume *vol;
+	u64 vchunk;
+	dmh_ploc_t p;			/* the new home */
+	dmh_ploc_t from;		/* MIGRATE: the old home */
+	unsigned int kind;
+	u64 gen;			/* MIGRATE: epoch to drain first */
+	struct bio *bio;		/* ALLOC: the first write */
+	struct bio_list held;
+	atomic_t zeroing;		/* ALLOC: kcopyd jobs still running */
+	int error;
+};
+
+/* dm-hybrid.c */
+void dmh_wake_worker(struct dmh_pool *pool);
+void dmh_release_cell(struct dmh_pool *pool, struct dmh_cell *c);
+u64 dmh_epoch_barrier(struct dmh_pool *pool);
+long dmh_inflight(struct dmh_pool *pool);
+
+/* dm-hybrid-migrate.c */
+void dmh_mig_init(struct dmh_pool *pool);
+void dmh_mig_tick(struct work_struct *ws);
+void dmh_mig_process(struct dmh_pool *pool);
+void dmh_mig_stop(struct dmh_pool *pool);
+void dmh_mig_start(struct dmh_pool *pool);
+void dmh_knobs_load(struct dmh_pool *pool);
+int dmh_knob_set(struct dmh_pool *pool, const char *name, const char *val);
+int dmh_mig_switch(struct dmh_pool *pool, bool on);
+void dmh_knobs_emit(struct dmh_pool *pool, char *result, unsigned int maxlen,
+		    unsigned int *szp);
 
 #endif /* DM_HYBRID_H */

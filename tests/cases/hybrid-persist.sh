@@ -22,6 +22,8 @@ load_dm_hybrid
 case $DMH_BOOT in
 1)
 	make_pool pool 128 || fail "pool"
+	# Placement is what this case checks: no migration between the boots.
+	dmsetup message pool 0 migration off || fail "migration off"
 	make_volume pool 1 vm1 163840 >/dev/null || fail "vm1"
 	make_volume pool 2 vm2 163840 >/dev/null || fail "vm2"
 	# shellcheck disable=SC2046
@@ -42,6 +44,7 @@ case $DMH_BOOT in
 	fi
 	make_pool pool 128 || fail "pool does not reassemble"
 	check "two volumes remembered" test "$(pool_volumes pool)" -eq 2
+	check "migration off remembered" test "$(dmsetup status pool | awk '{print $17}')" = off
 	make_volume pool 1 vm1 163840 >/dev/null || fail "vm1"
 	make_volume pool 2 vm2 163840 >/dev/null || fail "vm2"
 	check "vm1 mappings remembered" test "$(vol_mapped vm1)" -eq "$KEEP_m1"
