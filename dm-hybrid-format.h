@@ -269,6 +269,19 @@ static inline int dmh_layout_compute(__u64 md_blocks, __u64 ssd_chunks,
 	return 0;
 }
 
+/*
+ * Heat region: one byte per physical chunk of capacity, SSD chunks first,
+ * then HDD chunks; block b holds bytes b * DMH_HEAT_PER_BLOCK onwards after
+ * its header (type DMH_BT_HEAT, blocknr b, txid of the commit that wrote
+ * it).  One copy: a block with a bad checksum just means zero heat.
+ */
+static inline __u64 dmh_heat_index(const struct dmh_layout *l,
+				   unsigned int tier, __u64 pchunk)
+{
+	return tier == DMH_TIER_SSD ? pchunk :
+	       l->rmap_blocks[DMH_TIER_SSD] * DMH_RMAP_PER_BLOCK + pchunk;
+}
+
 /* Physical block of copy @slot of logical block @i in a two-copy region. */
 static inline __u64 dmh_slot_block(__u64 start, __u64 i, unsigned int slot)
 {

@@ -558,6 +558,102 @@ void dmh_md_set_read_only(struct dmh_metadata *md)
 	md->read_only = true;
 }
 
+
+/* ---------------------------------------------------------------- heat */
+
+/*
+ * Heat survives a clean shutdown and, as of the last save, a crash: one
+ * byte per physical chunk, one copy, written in place (a torn block only
+ * loses heat).  Pools beyond DMH_HEAT_MAX_CHUNKS of capacity do not keep
+ * heat across activations (the image is built in memory).
+ */
+#define DMH_HEAT_MAX_CHUNKS	(16u << 20)
+
+static u64 heat_capacity(struct dmh_metadata *md)
+{
+	return md->tiers[0].capacity + md->tiers[1].capacity;
+}
+
+static u8 *heat_image(struct dmh_metadata *md)
+{
+	u64 cap = heat_capacity(md);
+
+	if (cap > DMH_HEAT_MAX_CHUNKS)
+		return NULL;
+	return kvzalloc(md->layout.heat_blocks * DMH_HEAT_PER_BLOCK, GFP_KERNEL);
+}
+
+static u64 heat_slot(struct dmh_metadata *md, u64 e)
+{
+	dmh_ploc_t p = dmh_entry_ploc(e);
+
+	return dmh_heat_index(&md->layout, dmh_ploc_tier(p), dmh_ploc_index(p));
+}
+
+/* md_lock held. */
+int dmh_md_save_heat(struct dmh_metadata *md)
+{
+	u8 *img = heat_image(md);
+	struct dmh_volume *v;
+	struct dm_buffer *buf;
+	unsigned long id, vchunk;
+	void *e, *b;
+	u64 i;
+
+	if (!img || md->read_only) {
+		kvfree(img);
+		return 0;
+	}
+	xa_for_each(&md->volumes, id, v)
+		xa_for_each(&v->map, vchunk, e)
+			if (!(xa_to_value(e) & DMH_E_ALLOC))
+				img[heat_slot(md, xa_to_value(e))] =
+					dmh_mon_heat(v, vchunk);
+	for (i = 0; i < md->layout.heat_blocks; i++) {
+		b = dm_bufio_new(md->bufio, md->layout.heat_start + i, &buf);
+		if (IS_ERR(b)) {
+			kvfree(img);
+			return PTR_ERR(b);
+		}
+		memcpy(b + DMH_HDR_SIZE, img + i * DMH_HEAT_PER_BLOCK,
+		       DMH_HEAT_PER_BLOCK);
+		seal_block(b, DMH_BT_HEAT, md->txid, i);
+		dm_bufio_mark_buffer_dirty(buf);
+		dm_bufio_release(buf);
+	}
+	kvfree(img);
+	return dm_bufio_write_dirty_buffers(md->bufio);
+}
+
+/* At activation, after the maps are rebuilt. */
+static void load_heat(struct dmh_metadata *md)
+{
+	u8 *img = heat_image(md);
+	struct dmh_volume *v;
+	struct dm_buffer *buf;
+	unsigned long id, vchunk;
+	void *e, *b;
+	u64 i;
+
+	if (!img)
+		return;
+	for (i = 0; i < md->layout.heat_blocks; i++) {
+		b = dm_bufio_read(md->bufio, md->layout.heat_start + i, &buf);
+		if (IS_ERR(b))
+			continue;
+		if (le32_to_cpu(((struct dmh_disk_block_header *)b)->csum) ==
+		    dmh_block_csum(b, DMH_BT_HEAT))
+			memcpy(img + i * DMH_HEAT_PER_BLOCK, b + DMH_HDR_SIZE,
+			       DMH_HEAT_PER_BLOCK);
+		dm_bufio_release(buf);
+	}
+	xa_for_each(&md->volumes, id, v)
+		xa_for_each(&v->map, vchunk, e)
+			dmh_mon_set_heat(v, vchunk,
+					 img[heat_slot(md, xa_to_value(e))]);
+	kvfree(img);
+}
+
 /* ------------------------------------------------------------- loading */
 
 static int load_vt_block(struct dmh_metadata *md, u64 b, const void *data)
@@ -825,6 +921,8 @@ static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
 		if (r)
 			*error = "Metadata pin table is corrupt; run hybrid_check";
 	}
+	if (!r)
+		load_heat(md);
 	if (!r && !md->read_only) {
 		r = dm_bufio_write_dirty_buffers(md->bufio);
 		if (!r)

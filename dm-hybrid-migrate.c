@@ -34,6 +34,7 @@
 #define MAX_PLAN		16
 #define BUSY_INFLIGHT		32	/* foreground bios that mean "busy" */
 #define SECTORS_PER_MIB		2048
+#define HEAT_SAVE_PERIOD	(30 * HZ)
 
 static const struct dmh_knobs default_knobs = {
 	.migration = true,
@@ -326,6 +327,11 @@ void dmh_mig_tick(struct work_struct *ws)
 
 	mutex_lock(&pool->md_lock);
 	stop = pool->mig_stop;
+	if (!stop && time_after_eq(jiffies, pool->next_heat_save) &&
+	    pool->mode == DMH_MODE_RW) {
+		pool->next_heat_save = jiffies + HEAT_SAVE_PERIOD;
+		dmh_md_save_heat(pool->md);
+	}
 	if (!stop) {
 		decay_if_due(pool);
 		if (pool->knobs.migration && pool->mode == DMH_MODE_RW)
@@ -347,6 +353,7 @@ void dmh_mig_init(struct dmh_pool *pool)
 	pool->mig_stop = true;
 	pool->mig_stamp = jiffies;
 	pool->next_decay = jiffies + pool->knobs.half_life * HZ;
+	pool->next_heat_save = jiffies + HEAT_SAVE_PERIOD;
 }
 
 /* Resume: start ticking. */

@@ -24,6 +24,7 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <kunit/visibility.h>
 
 #include "dm-hybrid.h"
 
@@ -161,6 +162,7 @@ void dmh_mon_decay(struct dmh_volume *v)
 	for (i = 0; i < h->nr; i++)
 		WRITE_ONCE(h->h[i], READ_ONCE(h->h[i]) >> 1);
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_mon_decay);
 
 /* md_lock held. */
 u8 dmh_mon_heat(struct dmh_volume *v, u64 vchunk)
@@ -169,6 +171,7 @@ u8 dmh_mon_heat(struct dmh_volume *v, u64 vchunk)
 
 	return vchunk < h->nr ? READ_ONCE(h->h[vchunk]) : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_mon_heat);
 
 /* md_lock held. */
 void dmh_mon_set_heat(struct dmh_volume *v, u64 vchunk, u8 x)
@@ -178,6 +181,7 @@ void dmh_mon_set_heat(struct dmh_volume *v, u64 vchunk, u8 x)
 	if (vchunk < h->nr)
 		WRITE_ONCE(h->h[vchunk], x);
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_mon_set_heat);
 
 /* ---------------------------------------------------------------- pins */
 
@@ -191,6 +195,7 @@ int dmh_pin_of(struct dmh_volume *v, u64 vchunk)
 			return v->pins[i].tier;
 	return -1;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_pin_of);
 
 /*
  * Pin [start, end) to @tier, or unpin it (@tier < 0).  The new range
@@ -223,6 +228,7 @@ int dmh_mon_set_pin(struct dmh_volume *v, u64 start, u64 end, int tier)
 	v->nr_pins = n;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_mon_set_pin);
 
 /* -------------------------------------------------------------- policy */
 
@@ -245,6 +251,7 @@ unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
 		return DMH_TIER_HDD;
 	return DMH_TIER_SSD;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_policy_first_tier);
 
 /* Candidates of one plan, best first; bounded, kept by insertion. */
 struct dmh_cands {
@@ -275,6 +282,7 @@ static void cand_add(struct dmh_cands *c, struct dmh_move mv)
 }
 
 #define SCORE_FORCED	U32_MAX
+#define PLAN_CANDS	32u
 
 static u32 score_of(struct dmh_volume *v, u8 heat)
 {
@@ -385,13 +393,15 @@ unsigned int dmh_policy_plan(struct dmh_metadata *md,
 			     const struct dmh_knobs *k, u64 free_ssd,
 			     struct dmh_move *moves, unsigned int max)
 {
-	struct dmh_move pbuf[32], vbuf[32];
-	struct dmh_cands pro = { pbuf, 0, min(max, 32u), false };
-	struct dmh_cands vic = { vbuf, 0, min(max, 32u), true };
+	struct dmh_move *buf = kcalloc(2 * PLAN_CANDS, sizeof(*buf), GFP_NOIO);
+	struct dmh_cands pro = { buf, 0, min(max, PLAN_CANDS), false };
+	struct dmh_cands vic = { buf + PLAN_CANDS, 0, min(max, PLAN_CANDS), true };
 	u64 room = free_ssd > k->reserve ? free_ssd - k->reserve : 0;
 	unsigned int n = 0, p, j;
-	bool used[32] = {};
+	bool used[PLAN_CANDS] = {};
 
+	if (!buf)
+		return 0;
 	scan_volumes(md, k, &pro, &vic);
 	for (j = 0; j < vic.n && n < max; j++) {
 		if (forced_out(&vic.m[j])) {
@@ -425,8 +435,10 @@ unsigned int dmh_policy_plan(struct dmh_metadata *md,
 			free_ssd++;
 		}
 	}
+	kfree(buf);
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_policy_plan);
 
 /* -------------------------------------------------------- placement map */
 

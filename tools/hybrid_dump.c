@@ -9,16 +9,24 @@
  *
  *   dmh-dump version=1
  *   superblock txid= flags= uuid= chunk_sectors= md_blocks= ssd_sectors=
- *              hdd_sectors= heat_half_life= promotions= demotions=
- *              tunables=T0,T1,...,T15
+ *              hdd_sectors= promotions= demotions=
+ *   tunables flags= migration_rate= hysteresis= heat_half_life=
+ *            ssd_reserve= seq_cutoff= promote_threshold= tick_ms=
  *   layout vt_start= vt_blocks= ssd_rmap_start= ssd_rmap_blocks=
  *          hdd_rmap_start= hdd_rmap_blocks= heat_start= heat_blocks=
  *   volume slot= id= flags= size_sectors= weight= priority= ssd_min=
  *          ssd_max= name=
+ *   pin vol= tier=ssd|hdd start= end=
  *   map vol= vchunk= tier=ssd|hdd pchunk= len=
  *   heat tier=ssd|hdd pchunk= values=V1,V2,...
  *
- * (each record is one line; it is wrapped here for width).  "map" is a
+ * (each record is one line; it is wrapped here for width).  "tunables"
+ * gives the named tunables (DMH_TUN_*) as their value, or "default" when
+ * the stored word is 0 (the format stores value + 1); flags is the raw
+ * word.  An unnamed tunable K is printed as tunableK=RAW only when it is
+ * not 0.  "pin" lines are the superblock's pin records in their order:
+ * virtual chunks start..end-1 of volume vol are pinned to the tier (a tier
+ * that is neither is printed as its number).  "map" is a
  * run: virtual chunks vchunk..vchunk+len-1 of volume vol live on physical
  * chunks pchunk..pchunk+len-1 of the tier.  Maps are listed by tier, then
  * physical chunk.  "heat" lists runs of at most 32 nonzero heat bytes;
@@ -80,15 +88,26 @@ static void dump_super(FILE *f, const struct md_super *s)
 	fprintf(f, "# dm-hybrid metadata dump, see hybrid_dump(8)\n");
 	fprintf(f, "dmh-dump version=1\n");
 	fprintf(f,
-		"superblock txid=%llu flags=%u uuid=%s chunk_sectors=%u md_blocks=%llu ssd_sectors=%llu hdd_sectors=%llu heat_half_life=%u promotions=%llu demotions=%llu tunables=",
+		"superblock txid=%llu flags=%u uuid=%s chunk_sectors=%u md_blocks=%llu ssd_sectors=%llu hdd_sectors=%llu promotions=%llu demotions=%llu\n",
 		(unsigned long long)s->txid, s->flags, uuid, s->chunk_sectors,
 		(unsigned long long)s->md_blocks,
 		(unsigned long long)s->ssd_sectors,
-		(unsigned long long)s->hdd_sectors, s->heat_half_life,
+		(unsigned long long)s->hdd_sectors,
 		(unsigned long long)s->promotions,
 		(unsigned long long)s->demotions);
-	for (i = 0; i < 16; i++)
-		fprintf(f, "%s%u", i ? "," : "", s->tunables[i]);
+	fprintf(f, "tunables");
+	for (i = 0; i < DMH_NR_TUNABLES; i++) {
+		u32 v = s->tunables[i];
+
+		if (i == DMH_TUN_FLAGS)
+			fprintf(f, " %s=%u", md_tunable_name[i], v);
+		else if (!md_tunable_name[i] && v)
+			fprintf(f, " tunable%d=%u", i, v);
+		else if (md_tunable_name[i] && !v)
+			fprintf(f, " %s=default", md_tunable_name[i]);
+		else if (md_tunable_name[i])
+			fprintf(f, " %s=%u", md_tunable_name[i], v - 1);
+	}
 	fprintf(f,
 		"\nlayout vt_start=%llu vt_blocks=%llu ssd_rmap_start=%llu ssd_rmap_blocks=%llu hdd_rmap_start=%llu hdd_rmap_blocks=%llu heat_start=%llu heat_blocks=%llu\n",
 		(unsigned long long)l->vt_start,
@@ -130,6 +149,29 @@ static int dump_volumes(FILE *f, const struct md_image *img)
 	}
 	free(v);
 	return 0;
+}
+
+static void dump_pins(FILE *f, const struct md_super *s)
+{
+	const struct md_pin *p;
+	const char *tn;
+	u32 i;
+
+	if (s->nr_pins > DMH_MAX_PINS)
+		fprintf(f, "# the superblock counts %u pins; only %u can be valid\n",
+			s->nr_pins, DMH_MAX_PINS);
+	for (i = 0; i < s->nr_pins && i < DMH_MAX_PINS; i++) {
+		p = &s->pins[i];
+		tn = md_pin_tier_name(p->tier);
+		fprintf(f, "pin vol=%u tier=", p->vol);
+		if (tn)
+			fprintf(f, "%s", tn);
+		else
+			fprintf(f, "%u", p->tier);
+		fprintf(f, " start=%llu end=%llu\n",
+			(unsigned long long)p->start,
+			(unsigned long long)p->end);
+	}
 }
 
 static void dump_maps(FILE *f, const struct md_image *img, int t)
@@ -232,6 +274,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return MD_EXIT_USAGE;
 	}
+	dump_pins(f, &img.sb);
 	for (t = 0; t < DMH_NR_TIERS; t++)
 		dump_maps(f, &img, t);
 	for (t = 0; t < DMH_NR_TIERS; t++)

@@ -6,7 +6,9 @@
  * the volume), malformed entries and mappings past the end of a device are
  * freed; of a virtual chunk mapped twice, the copy whose reverse-map block
  * was written by the newer transaction is kept (ties: SSD, then the lower
- * physical chunk); a wrong nr_volumes is recomputed.  The result is written
+ * physical chunk); a wrong nr_volumes is recomputed; bad pins (tier not
+ * ssd or hdd, empty range, missing volume, range past the volume's end,
+ * records past DMH_MAX_PINS) are dropped.  The result is written
  * as transaction txid + 1 with the kernel's commit protocol, so a crash in
  * the middle leaves the old transaction intact.  Broken metadata is never
  * touched.

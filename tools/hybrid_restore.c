@@ -42,6 +42,7 @@ struct dump {
 	struct md_super sb;
 	int have_super;
 	int have_layout;
+	int have_tunables;
 };
 
 static void print_help(FILE *f)
@@ -160,26 +161,39 @@ static int tier_of(struct line *l, int *t)
 	return bad(l, "tier= must be ssd or hdd");
 }
 
+/*
+ * "tunables": flags= and tunableK= are raw words; a named tunable is its
+ * value (stored as value + 1) or "default" (stored as 0).  A field left
+ * out is 0, i.e. the default.
+ */
 static int parse_tunables(struct line *l, u32 *tun)
 {
-	const char *s = get(l, "tunables");
-	char *end;
+	char key[32];
+	const char *s;
 	int i;
+	u64 v;
 
-	if (!s)
-		return bad(l, "missing field tunables=");
-	for (i = 0; i < 16; i++) {
-		errno = 0;
-		if (*s < '0' || *s > '9')
-			break;
-		tun[i] = strtoul(s, &end, 10);
-		if (errno || (*end && *end != ',') || (!*end && i != 15))
-			break;
-		s = *end ? end + 1 : end;
+	memset(tun, 0, DMH_NR_TUNABLES * sizeof(*tun));
+	for (i = 0; i < DMH_NR_TUNABLES; i++) {
+		if (md_tunable_name[i])
+			snprintf(key, sizeof(key), "%s", md_tunable_name[i]);
+		else
+			snprintf(key, sizeof(key), "tunable%d", i);
+		s = get(l, key);
+		if (!s)
+			continue;
+		if (i == DMH_TUN_FLAGS || !md_tunable_name[i]) {
+			if (num32(l, key, &tun[i]))
+				return -1;
+		} else if (!strcmp(s, "default")) {
+			tun[i] = 0;
+		} else {
+			if (num(l, key, 0xfffffffeu, &v))
+				return -1;
+			tun[i] = v + 1;
+		}
 	}
-	if (i != 16 || *s)
-		return bad(l, "tunables= needs 16 comma-separated numbers");
-	return 0;
+	return all_used(l);
 }
 
 static int parse_super(struct line *l, struct md_super *s)
@@ -196,10 +210,8 @@ static int parse_super(struct line *l, struct md_super *s)
 	    num(l, "md_blocks", ~0ull, &s->md_blocks) ||
 	    num(l, "ssd_sectors", ~0ull, &s->ssd_sectors) ||
 	    num(l, "hdd_sectors", ~0ull, &s->hdd_sectors) ||
-	    num32(l, "heat_half_life", &s->heat_half_life) ||
 	    num(l, "promotions", ~0ull, &s->promotions) ||
-	    num(l, "demotions", ~0ull, &s->demotions) ||
-	    parse_tunables(l, s->tunables))
+	    num(l, "demotions", ~0ull, &s->demotions))
 		return -1;
 	s->chunk_sectors = chunk;
 	if (chunk < DMH_CHUNK_SECTORS_MIN || (chunk & (chunk - 1)))
@@ -307,6 +319,37 @@ static int parse_volume(struct line *l, struct md_image *img)
 	return 0;
 }
 
+/* A pin's tier: ssd, hdd, or the raw number of a damaged record. */
+static int pin_tier_of(struct line *l, u32 *tier)
+{
+	const char *s = get(l, "tier");
+	u64 v;
+
+	if (s && !strcmp(s, "ssd"))
+		*tier = DMH_PIN_SSD;
+	else if (s && !strcmp(s, "hdd"))
+		*tier = DMH_PIN_HDD;
+	else if (s && !parse_u64(s, &v) && v <= 0xffffffffu)
+		*tier = v;
+	else
+		return bad(l, "tier= must be ssd or hdd");
+	return 0;
+}
+
+static int parse_pin(struct line *l, struct md_super *sb)
+{
+	struct md_pin p;
+
+	if (num32(l, "vol", &p.vol) || pin_tier_of(l, &p.tier) ||
+	    num(l, "start", ~0ull, &p.start) ||
+	    num(l, "end", ~0ull, &p.end) || all_used(l))
+		return -1;
+	if (sb->nr_pins >= DMH_MAX_PINS)
+		return bad(l, "more than %u pins", DMH_MAX_PINS);
+	sb->pins[sb->nr_pins++] = p;
+	return 0;
+}
+
 static int parse_map(struct line *l, struct md_image *img)
 {
 	u64 vol, vc, p, len, k;
@@ -396,6 +439,9 @@ static int setup_image(struct line *l, struct md_image *img, struct dump *d,
 static int parse_line(struct line *l, struct md_image *img, struct dump *d,
 		      u64 md_blocks)
 {
+	/* before setup_image() the superblock is d->sb, after it img->sb */
+	struct md_super *sb = img->vt.data ? &img->sb : &d->sb;
+
 	if (!strcmp(l->type, "dmh-dump")) {
 		if (!get(l, "version") || strcmp(get(l, "version"), "1"))
 			return bad(l, "unsupported dump version");
@@ -415,6 +461,14 @@ static int parse_line(struct line *l, struct md_image *img, struct dump *d,
 		d->have_layout = 1;
 		return parse_layout(l, &d->sb.layout);
 	}
+	if (!strcmp(l->type, "tunables")) {
+		if (d->have_tunables)
+			return bad(l, "second tunables line");
+		d->have_tunables = 1;
+		return parse_tunables(l, sb->tunables);
+	}
+	if (!strcmp(l->type, "pin"))
+		return parse_pin(l, sb);
 	if (!img->vt.data && setup_image(l, img, d, md_blocks ? md_blocks :
 					 d->sb.md_blocks))
 		return -1;

@@ -29,6 +29,29 @@
 
 const char *const md_tier_name[DMH_NR_TIERS] = { "ssd", "hdd" };
 
+const char *md_pin_tier_name(u32 tier)
+{
+	switch (tier) {
+	case DMH_PIN_SSD:
+		return "ssd";
+	case DMH_PIN_HDD:
+		return "hdd";
+	}
+	return NULL;
+}
+
+/* The kernel's knob names ("set <knob> <value>"), flags kept raw. */
+const char *const md_tunable_name[DMH_NR_TUNABLES] = {
+	[DMH_TUN_FLAGS] = "flags",
+	[DMH_TUN_RATE] = "migration_rate",
+	[DMH_TUN_HYSTERESIS] = "hysteresis",
+	[DMH_TUN_HALF_LIFE] = "heat_half_life",
+	[DMH_TUN_RESERVE] = "ssd_reserve",
+	[DMH_TUN_SEQ_CUTOFF] = "seq_cutoff",
+	[DMH_TUN_PROMOTE] = "promote_threshold",
+	[DMH_TUN_TICK] = "tick_ms",
+};
+
 static const char *const sev_tag[MD_NR_SEV] = {
 	"info", "repairable", "repairable, data may be lost", "BROKEN",
 };
@@ -186,9 +209,12 @@ int md_dev_blocks(int fd, u64 *blocks)
 
 /* ---- superblock ---- */
 
-void md_super_decode(const struct dmh_disk_super *d, struct md_super *s)
+void md_super_decode(const void *block, struct md_super *s)
 {
-	int t, i;
+	const struct dmh_disk_super *d = block;
+	struct dmh_disk_pin p;
+	u32 i;
+	int t;
 
 	memset(s, 0, sizeof(*s));
 	s->flags = le32toh(d->flags);
@@ -209,17 +235,27 @@ void md_super_decode(const struct dmh_disk_super *d, struct md_super *s)
 	s->layout.heat_start = le64toh(d->heat_start);
 	s->layout.heat_blocks = le64toh(d->heat_blocks);
 	s->nr_volumes = le32toh(d->nr_volumes);
-	s->heat_half_life = le32toh(d->heat_half_life);
+	s->nr_pins = le32toh(d->nr_pins);
 	s->promotions = le64toh(d->promotions);
 	s->demotions = le64toh(d->demotions);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < DMH_NR_TUNABLES; i++)
 		s->tunables[i] = le32toh(d->tunables[i]);
+	for (i = 0; i < s->nr_pins && i < DMH_MAX_PINS; i++) {
+		memcpy(&p, (const u8 *)block + DMH_PINS_OFFSET + i * sizeof(p),
+		       sizeof(p));
+		s->pins[i].vol = le32toh(p.vol);
+		s->pins[i].tier = le32toh(p.tier);
+		s->pins[i].start = le64toh(p.start);
+		s->pins[i].end = le64toh(p.end);
+	}
 }
 
 void md_super_encode(const struct md_super *s, void *block)
 {
 	struct dmh_disk_super d;
-	int t, i;
+	struct dmh_disk_pin p;
+	u32 i, n;
+	int t;
 
 	memset(block, 0, DMH_BLOCK_SIZE);
 	memset(&d, 0, sizeof(d));
@@ -242,12 +278,21 @@ void md_super_encode(const struct md_super *s, void *block)
 	d.heat_start = htole64(s->layout.heat_start);
 	d.heat_blocks = htole64(s->layout.heat_blocks);
 	d.nr_volumes = htole32(s->nr_volumes);
-	d.heat_half_life = htole32(s->heat_half_life);
+	n = s->nr_pins < DMH_MAX_PINS ? s->nr_pins : DMH_MAX_PINS;
+	d.nr_pins = htole32(n);
 	d.promotions = htole64(s->promotions);
 	d.demotions = htole64(s->demotions);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < DMH_NR_TUNABLES; i++)
 		d.tunables[i] = htole32(s->tunables[i]);
 	memcpy(block, &d, sizeof(d));
+	for (i = 0; i < n; i++) {
+		p.vol = htole32(s->pins[i].vol);
+		p.tier = htole32(s->pins[i].tier);
+		p.start = htole64(s->pins[i].start);
+		p.end = htole64(s->pins[i].end);
+		memcpy((u8 *)block + DMH_PINS_OFFSET + i * sizeof(p), &p,
+		       sizeof(p));
+	}
 	store_csum(block, DMH_BT_SUPER);
 }
 
@@ -384,7 +429,7 @@ static int load_super(struct md_image *img, struct md_report *r)
 			ci[0].why, ci[1].why);
 		return MD_EXIT_BROKEN;
 	}
-	md_super_decode((const void *)buf[best], &img->sb);
+	md_super_decode(buf[best], &img->sb);
 	img->sb_slot = best;
 	s = !best;
 	if (ci[s].kind == COPY_BAD && ci[s].hdr_ok &&
@@ -762,13 +807,10 @@ u64 md_rmap_txid(const struct md_image *img, int tier, u64 p)
 	return img->rmap[tier].st[p / DMH_RMAP_PER_BLOCK].txid;
 }
 
-/*
- * Heat bytes: the SSD's chunks come first, then the HDD's, each tier
- * taking its full reverse-map capacity (see the report on ambiguities).
- */
+/* Heat bytes: dmh_heat_index() of the format, SSD chunks first. */
 static u8 *heat_byte(const struct md_image *img, int tier, u64 p)
 {
-	u64 idx = (tier == DMH_TIER_HDD ? img->cap[DMH_TIER_SSD] : 0) + p;
+	u64 idx = dmh_heat_index(&img->sb.layout, tier, p);
 
 	return img->heat.data + (idx / DMH_HEAT_PER_BLOCK) * DMH_BLOCK_SIZE +
 	       DMH_HDR_SIZE + idx % DMH_HEAT_PER_BLOCK;

@@ -51,7 +51,18 @@ struct md_report {
 	unsigned long leftovers;	/* uncommitted or torn copies */
 };
 
-/* Host-order copy of the superblock. */
+/* Host-order copy of a pin record (struct dmh_disk_pin). */
+struct md_pin {
+	u32 vol;
+	u32 tier;		/* DMH_PIN_SSD or DMH_PIN_HDD */
+	u64 start;		/* first virtual chunk */
+	u64 end;		/* last virtual chunk + 1 */
+};
+
+/*
+ * Host-order copy of the superblock, with its pin records.  nr_pins is
+ * the count as found; at most DMH_MAX_PINS records are decoded.
+ */
 struct md_super {
 	u32 flags;
 	u64 txid;
@@ -63,10 +74,11 @@ struct md_super {
 	u64 hdd_sectors;
 	struct dmh_layout layout;
 	u32 nr_volumes;
-	u32 heat_half_life;
+	u32 nr_pins;
 	u64 promotions;
 	u64 demotions;
-	u32 tunables[16];
+	u32 tunables[DMH_NR_TUNABLES];
+	struct md_pin pins[DMH_MAX_PINS];
 };
 
 /* State of one logical block of a region. */
@@ -121,6 +133,12 @@ struct md_image {
 
 extern const char *const md_tier_name[DMH_NR_TIERS];
 
+/* Name of a pin's tier, or NULL if the value is not a valid tier. */
+const char *md_pin_tier_name(u32 tier);
+
+/* Names of the tunables that have one (NULL elsewhere), see dump. */
+extern const char *const md_tunable_name[DMH_NR_TUNABLES];
+
 /* Reporting. */
 void md_report_init(struct md_report *r, const char *prog, FILE *out,
 		    int verbosity);
@@ -134,8 +152,11 @@ unsigned long md_problems(const struct md_report *r);
 u32 md_block_csum(const void *block, u32 type);
 void md_block_seal(void *block, u32 type, u64 txid, u64 blocknr);
 
-/* Super block encoding and consistency of its fields. */
-void md_super_decode(const struct dmh_disk_super *d, struct md_super *s);
+/*
+ * Superblock encoding and consistency of its fields.  decode takes the
+ * whole superblock block (the pins follow struct dmh_disk_super in it).
+ */
+void md_super_decode(const void *block, struct md_super *s);
 void md_super_encode(const struct md_super *s, void *block);
 int md_super_check(const struct md_super *s, char *why, size_t len);
 

@@ -6,11 +6,14 @@
  *  - volume records: ids unique and below 2^24, weight 1..1000, priority
  *    0..2, ssd_min <= ssd_max (unless ssd_max is 0), superblock nr_volumes
  *    equal to the records in use;
+ *  - pins: at most DMH_MAX_PINS, each with a valid tier, start < end,
+ *    naming an existing volume and ending inside it;
  *  - reverse map: every entry is free or well formed, names an existing
  *    volume and a virtual chunk inside it, lies on the device; no virtual
  *    chunk has two physical homes.
  *
- * Fixes (only with fix != 0): bad nr_volumes is recomputed; malformed,
+ * Fixes (only with fix != 0): bad nr_volumes is recomputed; bad pins and
+ * pins past DMH_MAX_PINS are dropped (the others keep their order); malformed,
  * leaked and out-of-device entries are freed; of a doubly mapped virtual
  * chunk the copy in the rmap block with the newest transaction id is kept,
  * ties going to the SSD and then to the lower physical chunk.  Volume
@@ -68,6 +71,64 @@ static void check_volumes(struct md_image *img, struct md_report *r, int fix)
 				"volume %u: size %llu sectors is too large",
 				v->id, (unsigned long long)v->size_sectors);
 	}
+}
+
+/* Why pin @p is bad, or NULL if it is good. */
+static const char *pin_problem(const struct md_image *img,
+			       const struct md_pin *p, char *buf, size_t len)
+{
+	const struct md_volume *v = md_find_volume(img, p->vol);
+
+	if (!md_pin_tier_name(p->tier))
+		snprintf(buf, len, "tier %u is neither ssd (%u) nor hdd (%u)",
+			 p->tier, DMH_PIN_SSD, DMH_PIN_HDD);
+	else if (p->start >= p->end)
+		snprintf(buf, len, "start %llu is not below end %llu",
+			 (unsigned long long)p->start,
+			 (unsigned long long)p->end);
+	else if (!v)
+		snprintf(buf, len, "volume %u does not exist", p->vol);
+	else if (p->end > md_volume_chunks(img, v))
+		snprintf(buf, len, "end %llu is past the end of volume %u (%llu chunks)",
+			 (unsigned long long)p->end, p->vol,
+			 (unsigned long long)md_volume_chunks(img, v));
+	else
+		return NULL;
+	return buf;
+}
+
+static void check_pins(struct md_image *img, struct md_report *r, int fix)
+{
+	struct md_super *sb = &img->sb;
+	u32 i, n = 0, have = sb->nr_pins;
+	const char *why;
+	char buf[128];
+
+	if (have > DMH_MAX_PINS) {
+		md_note(r, MD_REPAIR,
+			"superblock counts %u pins, at most %u fit; %s the pins past %u",
+			have, DMH_MAX_PINS,
+			fix ? "dropping" : "repair would drop", DMH_MAX_PINS);
+		have = DMH_MAX_PINS;
+	}
+	for (i = 0; i < have; i++) {
+		const struct md_pin *p = &sb->pins[i];
+
+		why = pin_problem(img, p, buf, sizeof(buf));
+		if (!why) {
+			if (fix)
+				sb->pins[n] = *p;
+			n++;
+			continue;
+		}
+		md_note(r, MD_REPAIR,
+			"pin %u (volume %u chunks %llu..%llu, tier %u): %s; %s it",
+			i, p->vol, (unsigned long long)p->start,
+			(unsigned long long)p->end, p->tier, why,
+			fix ? "dropping" : "repair would drop");
+	}
+	if (fix)
+		sb->nr_pins = n;
 }
 
 /* Returns 1 if the entry at (tier, p) is valid and should be indexed. */
@@ -174,6 +235,7 @@ void md_check(struct md_image *img, struct md_report *r, int fix,
 
 	memset(c, 0, sizeof(*c));
 	check_volumes(img, r, fix);
+	check_pins(img, r, fix);
 	o = malloc((img->cap[0] + img->cap[1] + 1) * sizeof(*o));
 	if (!o) {
 		md_note(r, MD_BROKEN, "out of memory checking the reverse map");

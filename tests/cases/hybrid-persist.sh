@@ -45,6 +45,10 @@ case $DMH_BOOT in
 	make_pool pool 128 || fail "pool does not reassemble"
 	check "two volumes remembered" test "$(pool_volumes pool)" -eq 2
 	check "migration off remembered" test "$(dmsetup status pool | awk '{print $17}')" = off
+	heat=$(dmsetup message pool 0 placement_map 1 16 | sed 's/.*heat=//')
+	log "vm1 heat after reboot: $heat"
+	check "chunk heat survived the clean shutdown" \
+		sh -c "echo '$heat' | grep -q '[1-9a-f]'"
 	make_volume pool 1 vm1 163840 >/dev/null || fail "vm1"
 	make_volume pool 2 vm2 163840 >/dev/null || fail "vm2"
 	check "vm1 mappings remembered" test "$(vol_mapped vm1)" -eq "$KEEP_m1"

@@ -481,7 +481,190 @@ static struct kunit_suite md_suite = {
 	.test_cases = md_cases,
 };
 
-kunit_test_suites(&pure_suite, &md_suite);
+/* ---------------------------------------------------------- policy suite */
+
+static const struct dmh_knobs test_knobs = {
+	.migration = true, .hysteresis = 4, .half_life = 60, .reserve = 0,
+	.seq_cutoff = 1024, .promote = 4, .tick_ms = 1000,
+};
+
+/* Map @n chunks of @v from @first on @tier, each with heat @heat. */
+static void fill(struct kunit *test, struct dmh_volume *v, unsigned int tier,
+		 u64 first, unsigned int n, u8 heat)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		map_one(test, v, tier, first + i);
+		dmh_mon_set_heat(v, first + i, heat);
+	}
+}
+
+static unsigned int plan(struct kunit *test, u64 free_ssd,
+			 struct dmh_move *m, const struct dmh_knobs *k)
+{
+	struct mdt *t = test->priv;
+
+	return dmh_policy_plan(t->md, k, free_ssd, m, 16);
+}
+
+static unsigned int count_to(struct dmh_move *m, unsigned int n,
+			     struct dmh_volume *v, unsigned int tier)
+{
+	unsigned int c = 0;
+
+	while (n--)
+		c += m[n].vol == v && m[n].to == tier;
+	return c;
+}
+
+static void heat_decays_by_half(struct kunit *test)
+{
+	struct dmh_volume *v;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 10);
+	dmh_mon_set_heat(v, 3, 200);
+	dmh_mon_set_heat(v, 4, 1);
+	dmh_mon_decay(v);
+	KUNIT_EXPECT_EQ(test, dmh_mon_heat(v, 3), 100);
+	KUNIT_EXPECT_EQ(test, dmh_mon_heat(v, 4), 0);
+	KUNIT_EXPECT_EQ(test, dmh_mon_heat(v, 99), 0);	/* past the end */
+}
+
+static void promotes_hottest_into_free_space(struct kunit *test)
+{
+	struct dmh_move m[16];
+	struct dmh_volume *v;
+	unsigned int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 64);
+	fill(test, v, DMH_TIER_HDD, 0, 8, 3);	/* below the threshold */
+	fill(test, v, DMH_TIER_HDD, 8, 4, 50);
+	dmh_mon_set_heat(v, 9, 90);
+	n = plan(test, 2, m, &test_knobs);
+	KUNIT_ASSERT_EQ(test, n, 2u);
+	KUNIT_EXPECT_EQ(test, m[0].vchunk, 9ull);	/* hottest first */
+	KUNIT_EXPECT_EQ(test, m[0].to, (unsigned int)DMH_TIER_SSD);
+	KUNIT_EXPECT_GE(test, m[1].vchunk, 8ull);
+}
+
+static void swap_needs_hysteresis(struct kunit *test)
+{
+	struct dmh_knobs k = test_knobs;
+	struct dmh_move m[16];
+	struct dmh_volume *v;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 64);
+	fill(test, v, DMH_TIER_SSD, 0, 4, 10);
+	fill(test, v, DMH_TIER_HDD, 10, 1, 14);	/* 14 = 10 + hysteresis */
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &k), 0u);
+	dmh_mon_set_heat(v, 10, 15);
+	KUNIT_ASSERT_EQ(test, plan(test, 0, m, &k), 1u);
+	KUNIT_EXPECT_EQ(test, m[0].to, (unsigned int)DMH_TIER_HDD);
+	KUNIT_EXPECT_LT(test, m[0].vchunk, 4ull);
+}
+
+static void quotas_and_priority(struct kunit *test)
+{
+	struct dmh_move m[16];
+	struct dmh_volume *a, *b;
+	unsigned int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	a = new_volume(test, 1, 64);
+	b = new_volume(test, 2, 64);
+	fill(test, a, DMH_TIER_SSD, 0, 4, 1);	/* cold, on the SSD */
+	fill(test, b, DMH_TIER_HDD, 0, 4, 100);	/* hot, on the HDD */
+	/* ssd_min: a keeps its 4 chunks. */
+	a->ssd_min = 4;
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &test_knobs), 0u);
+	a->ssd_min = 2;
+	n = plan(test, 0, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 2u);
+	/* priority: a high volume is not evicted for a normal one ... */
+	a->ssd_min = 0;
+	a->priority = DMH_PRIO_HIGH;
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &test_knobs), 0u);
+	/* ... and a low one never displaces anybody, only takes free space. */
+	a->priority = DMH_PRIO_NORMAL;
+	b->priority = DMH_PRIO_LOW;
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &test_knobs), 0u);
+	n = plan(test, 3, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, b, DMH_TIER_SSD), 3u);
+	/* ssd_max: b may hold at most 1 chunk on the SSD. */
+	b->priority = DMH_PRIO_NORMAL;
+	b->ssd_max = 1;
+	n = plan(test, 3, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, b, DMH_TIER_SSD), 1u);
+	/* weight: a score scaled by weight beats the hysteresis. */
+	b->ssd_max = 0;
+	KUNIT_EXPECT_GT(test, plan(test, 0, m, &test_knobs), 0u);
+}
+
+static void pins_override_heat(struct kunit *test)
+{
+	struct dmh_move m[16];
+	struct dmh_volume *v;
+	unsigned int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 64);
+	fill(test, v, DMH_TIER_HDD, 0, 2, 0);	/* cold, pinned to the SSD */
+	fill(test, v, DMH_TIER_SSD, 10, 2, 200);	/* hot, pinned to the HDD */
+	KUNIT_ASSERT_EQ(test, dmh_mon_set_pin(v, 0, 2, DMH_PIN_SSD), 0);
+	KUNIT_ASSERT_EQ(test, dmh_mon_set_pin(v, 10, 12, DMH_PIN_HDD), 0);
+	n = plan(test, 4, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_SSD), 2u);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_HDD), 2u);
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 11, 10, &test_knobs),
+			(unsigned int)DMH_TIER_HDD);
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 1, 1, &test_knobs),
+			(unsigned int)DMH_TIER_SSD);
+	/* auto removes a pin; overlapping pins split the old range. */
+	KUNIT_ASSERT_EQ(test, dmh_mon_set_pin(v, 0, 1, -1), 0);
+	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 0), -1);
+	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 1), DMH_PIN_SSD);
+}
+
+static void first_write_classification(struct kunit *test)
+{
+	struct dmh_knobs k = test_knobs;
+	struct dmh_volume *v;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 64);
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, 5, &k),
+			(unsigned int)DMH_TIER_SSD);
+	v->seq_len = 4096;	/* a 2 MiB stream, past the 1 MiB cut-off */
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, 5, &k),
+			(unsigned int)DMH_TIER_HDD);
+	v->seq_len = 8;
+	k.reserve = 5;		/* the reserve is for hot data, not first writes */
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, 5, &k),
+			(unsigned int)DMH_TIER_HDD);
+}
+
+static struct kunit_case policy_cases[] = {
+	KUNIT_CASE(heat_decays_by_half),
+	KUNIT_CASE(promotes_hottest_into_free_space),
+	KUNIT_CASE(swap_needs_hysteresis),
+	KUNIT_CASE(quotas_and_priority),
+	KUNIT_CASE(pins_override_heat),
+	KUNIT_CASE(first_write_classification),
+	{}
+};
+
+static struct kunit_suite policy_suite = {
+	.name = "dm-hybrid-policy",
+	.init = mdt_init,
+	.exit = mdt_exit,
+	.test_cases = policy_cases,
+};
+
+kunit_test_suites(&pure_suite, &md_suite, &policy_suite);
 
 MODULE_DESCRIPTION("KUnit tests for dm-hybrid");
 MODULE_LICENSE("GPL");

@@ -90,7 +90,8 @@ write_dump() {	# write_dump FILE TXID [EXTRA LINES]
 	local f=$1 l
 	cat > "$f" <<EOF
 # test pool
-superblock txid=$2 flags=0 uuid=0123456789abcdef0123456789abcdef chunk_sectors=2048 md_blocks=200 ssd_sectors=2048000 hdd_sectors=20480000 heat_half_life=300 promotions=7 demotions=3 tunables=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
+superblock txid=$2 flags=0 uuid=0123456789abcdef0123456789abcdef chunk_sectors=2048 md_blocks=200 ssd_sectors=2048000 hdd_sectors=20480000 promotions=7 demotions=3
+tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 tick_ms=1000 tunable9=42
 volume id=1 flags=0 size_sectors=204800 weight=100 priority=1 ssd_min=0 ssd_max=0 name=vm1%20disk
 volume id=7 flags=2 size_sectors=409600 weight=500 priority=2 ssd_min=10 ssd_max=100 name=vm7
 map vol=1 vchunk=0 tier=ssd pchunk=0 len=10
@@ -154,6 +155,56 @@ expect 1 "restore refuses an inconsistent dump" \
 check "... and writes nothing" '[ ! -e bad.img ]'
 expect 1 "restore refuses a metadata size too small" \
 	hybrid_restore -i base.txt -o small.img --md-blocks 100
+
+# ---- tunables and pins ----
+
+check "dump prints the tunables by name" \
+	'grep -qx "tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 seq_cutoff=default promote_threshold=default tick_ms=1000 tunable9=42" d1.txt'
+check "dump of a pool without pins has no pin lines" '! grep -q "^pin " d1.txt'
+
+write_dump pins.txt 5 "pin vol=7 tier=hdd start=100 end=200" \
+	"pin vol=1 tier=ssd start=0 end=100" "pin vol=7 tier=ssd start=5 end=8"
+expect 0 "restore a pool with pins" hybrid_restore -i pins.txt -o pins.img
+expect 0 "check: valid pins are clean" hybrid_check pins.img
+hybrid_dump pins.img > p1.txt
+check "dump prints the pins in their order" \
+	'[ "$(grep "^pin " p1.txt)" = "$(grep "^pin " pins.txt)" ]'
+hybrid_restore -q -i p1.txt -o pins2.img && hybrid_dump pins2.img > p2.txt
+check "pins: dump -> restore -> dump is identical" 'cmp -s p1.txt p2.txt'
+check "pins: image written by restore is reproducible" \
+	'cmp -s pins.img pins2.img'
+
+write_dump badpin.txt 5 "pin vol=7 tier=hdd start=100 end=200" \
+	"pin vol=99 tier=ssd start=0 end=1" "pin vol=1 tier=ssd start=0 end=100"
+expect 1 "restore refuses a pin of a missing volume" \
+	hybrid_restore -i badpin.txt -o badpin.img
+hybrid_restore -q -f -i badpin.txt -o badpin.img 2>/dev/null
+expect 1 "check: pin naming a missing volume is repairable (exit 1)" \
+	hybrid_check badpin.img
+check "... and says why" \
+	'grep -q "pin 1 (volume 99 chunks 0..1, tier 0): volume 99 does not exist; repair would drop it" out.log'
+expect 0 "repair drops the bad pin" hybrid_repair -i badpin.img
+expect 0 "check after repair is clean" hybrid_check badpin.img
+check "... and the other pins are kept, in order" \
+	'[ "$(hybrid_dump badpin.img | grep "^pin ")" = "$(printf "%s\n" "pin vol=7 tier=hdd start=100 end=200" "pin vol=1 tier=ssd start=0 end=100")" ]'
+
+# volume 1 has 100 chunks, volume 7 has 200
+write_dump badpins.txt 5 "pin vol=1 tier=2 start=0 end=1" \
+	"pin vol=1 tier=ssd start=5 end=5" "pin vol=1 tier=hdd start=50 end=101" \
+	"pin vol=7 tier=ssd start=199 end=200"
+hybrid_restore -q -f -i badpins.txt -o badpins.img 2>/dev/null
+hybrid_dump badpins.img > bp1.txt
+check "dump prints an invalid pin tier as a number" \
+	'grep -qx "pin vol=1 tier=2 start=0 end=1" bp1.txt'
+hybrid_restore -q -f -i bp1.txt -o badpins2.img 2>/dev/null
+check "... and restore reads it back" \
+	'hybrid_dump badpins2.img | cmp -s - bp1.txt'
+expect 1 "check: bad tier, empty range, range past the volume" \
+	hybrid_check badpins.img
+check "... are three problems" 'grep -q " 3 problems (3 repairable" out.log'
+expect 0 "repair drops them" hybrid_repair -i badpins.img
+check "... keeping the good pin" \
+	'[ "$(hybrid_dump badpins.img | grep "^pin ")" = "pin vol=7 tier=ssd start=199 end=200" ]'
 
 # ---- damage ----
 
