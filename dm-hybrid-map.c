@@ -1401,3 +1401,15 @@ struct dmh_volume *dmh_md_next_volume(struct dmh_metadata *md,
 		(*id)++;
 	return v;
 }
+
+/* Pinned ranges in the pool, all volumes together (md_lock held). */
+unsigned int dmh_md_nr_pins(struct dmh_metadata *md)
+{
+	struct dmh_volume *v;
+	unsigned long id;
+	unsigned int n = 0;
+
+	xa_for_each(&md->volumes, id, v)
+		n += v->nr_pins;
+	return n;
+}

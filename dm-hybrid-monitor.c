@@ -344,12 +344,15 @@ static u64 planned(struct dmh_move *m, unsigned int n, struct dmh_volume *v,
 	return c;
 }
 
-static bool forced_out(struct dmh_move *vm)
+/* Must @vm leave the SSD: pinned to the HDD, or its volume over its cap? */
+static bool forced_out(struct dmh_move *vm, struct dmh_move *plan,
+		       unsigned int n)
 {
 	struct dmh_volume *v = vm->vol;
 
 	return dmh_pin_of(v, vm->vchunk) == DMH_PIN_HDD ||
-	       (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] > v->ssd_max);
+	       (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] >
+			      v->ssd_max + planned(plan, n, v, DMH_TIER_HDD));
 }
 
 /* May @vm be demoted to make room for @cand (NULL: for the reserve)? */
@@ -404,7 +407,7 @@ unsigned int dmh_policy_plan(struct dmh_metadata *md,
 		return 0;
 	scan_volumes(md, k, &pro, &vic);
 	for (j = 0; j < vic.n && n < max; j++) {
-		if (forced_out(&vic.m[j])) {
+		if (forced_out(&vic.m[j], moves, n)) {
 			used[j] = true;
 			moves[n++] = vic.m[j];
 		}

@@ -1139,7 +1139,9 @@ static int msg_set_volume(struct dmh_pool *pool, char **argv)
 static int msg_pin(struct dmh_pool *pool, char **argv)
 {
 	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
+	struct dmh_pin saved[DMH_VOL_MAX_PINS];
 	u64 start, len, cs = pool->chunk_sectors;
+	unsigned int nr_saved;
 	int tier, r;
 
 	if (!v)
@@ -1153,11 +1155,18 @@ static int msg_pin(struct dmh_pool *pool, char **argv)
 		return -EINVAL;
 	}
 	/* Pins cover whole chunks: every chunk the range touches. */
+	memcpy(saved, v->pins, sizeof(saved));
+	nr_saved = v->nr_pins;
 	r = dmh_mon_set_pin(v, div64_u64(start, cs),
 			    div64_u64(start + len + cs - 1, cs), tier);
+	if (!r && dmh_md_nr_pins(pool->md) > DMH_MAX_PINS) {
+		memcpy(v->pins, saved, sizeof(saved));
+		v->nr_pins = nr_saved;
+		r = -ENOSPC;
+	}
 	if (r)
-		DMERR("pin: volume %u has %u pinned ranges, the maximum",
-		      v->id, DMH_VOL_MAX_PINS);
+		DMERR("pin: at most %u ranges per volume, %u per pool",
+		      DMH_VOL_MAX_PINS, DMH_MAX_PINS);
 	else
 		dmh_md_pins_changed(pool->md);
 	return r;

@@ -198,6 +198,7 @@ u64 dmh_md_promotions(struct dmh_metadata *md, unsigned int tier);
 void dmh_md_count_move(struct dmh_metadata *md, unsigned int to_tier);
 void dmh_md_volume_changed(struct dmh_metadata *md, struct dmh_volume *v);
 void dmh_md_pins_changed(struct dmh_metadata *md);
+unsigned int dmh_md_nr_pins(struct dmh_metadata *md);
 int dmh_md_save_heat(struct dmh_metadata *md);
 void dmh_md_tunables(struct dmh_metadata *md, u32 *t, bool set);
 struct dmh_volume *dmh_md_next_volume(struct dmh_metadata *md,
