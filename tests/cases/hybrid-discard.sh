@@ -6,6 +6,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=64M hdd=128M
 # tier: quick
+# debug-tier: long
 # timeout: 300
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh

@@ -6,6 +6,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=16M hdd=32M
 # tier: quick
+# debug-tier: long
 # timeout: 600
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh

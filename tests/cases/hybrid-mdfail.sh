@@ -6,6 +6,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=32M hdd=64M
 # tier: quick
+# debug-tier: long
 # timeout: 300
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh

@@ -8,6 +8,7 @@
 # disks: meta=16M ssd=64M hdd=256M
 # boots: 2
 # tier: quick
+# debug-tier: long
 # timeout: 600
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
