@@ -558,7 +558,6 @@ void dmh_md_set_read_only(struct dmh_metadata *md)
 	md->read_only = true;
 }
 
-
 /* ---------------------------------------------------------------- heat */
 
 /*

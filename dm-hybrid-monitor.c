@@ -44,8 +44,10 @@ int dmh_mon_init_volume(struct dmh_volume *v, u64 chunks)
 	struct dmh_heat *h = heat_alloc(chunks);
 
 	v->stats = alloc_percpu(struct dmh_vol_stats);
-	if (!v->stats || !h) {
+	v->stream = alloc_percpu(struct dmh_stream);
+	if (!v->stats || !v->stream || !h) {
 		free_percpu(v->stats);
+		free_percpu(v->stream);
 		kvfree(h);
 		return -ENOMEM;
 	}
@@ -57,6 +59,8 @@ void dmh_mon_exit_volume(struct dmh_volume *v)
 {
 	free_percpu(v->stats);
 	v->stats = NULL;
+	free_percpu(v->stream);
+	v->stream = NULL;
 	kvfree(rcu_dereference_protected(v->heat, true));
 }
 
@@ -92,21 +96,25 @@ static unsigned int size_bucket(unsigned int sectors)
 	return b;
 }
 
-/* Is @bio part of a stream longer than the cut-off?  Racy by design. */
+/* Is @bio part of a stream longer than the cut-off (on this CPU)? */
 static bool in_stream(struct dmh_volume *v, struct bio *bio, u32 cutoff)
 {
+	struct dmh_stream *st = get_cpu_ptr(v->stream);
 	sector_t start = bio->bi_iter.bi_sector;
-	sector_t len = READ_ONCE(v->seq_len);
 
-	len = start == READ_ONCE(v->seq_next) ? len + bio_sectors(bio) :
-						bio_sectors(bio);
-	WRITE_ONCE(v->seq_len, len);
-	WRITE_ONCE(v->seq_next, bio_end_sector(bio));
-	return cutoff && len > cutoff;
+	st->len = start == st->next ? st->len + bio_sectors(bio) :
+				      bio_sectors(bio);
+	st->next = bio_end_sector(bio);
+	start = st->len;
+	put_cpu_ptr(v->stream);
+	return cutoff && start > cutoff;
 }
 
-/* Any context; once per data bio entering a volume. */
-void dmh_mon_account(struct dmh_volume *v, struct bio *bio, u64 vchunk,
+/*
+ * Any context; once per data bio entering a volume.  Returns whether the
+ * bio belongs to a stream beyond the cut-off (first-write placement).
+ */
+bool dmh_mon_account(struct dmh_volume *v, struct bio *bio, u64 vchunk,
 		     u32 seq_cutoff_sectors)
 {
 	struct dmh_heat *h;
@@ -114,14 +122,14 @@ void dmh_mon_account(struct dmh_volume *v, struct bio *bio, u64 vchunk,
 	u8 x;
 
 	if (bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE)
-		return;
+		return false;
 	dir = op_is_write(bio_op(bio));
 	this_cpu_inc(v->stats->ios[dir]);
 	this_cpu_add(v->stats->sectors[dir], bio_sectors(bio));
 	this_cpu_inc(v->stats->size_hist[size_bucket(bio_sectors(bio))]);
 	if (in_stream(v, bio, seq_cutoff_sectors)) {
 		this_cpu_inc(v->stats->seq_ios);
-		return;
+		return true;
 	}
 	rcu_read_lock();
 	h = rcu_dereference(v->heat);
@@ -131,6 +139,7 @@ void dmh_mon_account(struct dmh_volume *v, struct bio *bio, u64 vchunk,
 			WRITE_ONCE(h->h[vchunk], x + 1);
 	}
 	rcu_read_unlock();
+	return false;
 }
 
 /* Any context; a bio of the volume was sent to @tier. */
@@ -238,16 +247,15 @@ EXPORT_SYMBOL_IF_KUNIT(dmh_mon_set_pin);
  * else the HDD.  A range pinned to the SSD may use the reserve.
  */
 unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
-				   u64 free_ssd, const struct dmh_knobs *k)
+				   bool stream, u64 free_ssd,
+				   const struct dmh_knobs *k)
 {
 	int pin = dmh_pin_of(v, vchunk);
-	u32 cutoff = k->seq_cutoff * 2;
 
 	if (pin == DMH_PIN_SSD)
 		return free_ssd ? DMH_TIER_SSD : DMH_TIER_HDD;
 	if (pin == DMH_PIN_HDD || free_ssd <= k->reserve ||
-	    (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] >= v->ssd_max) ||
-	    (cutoff && READ_ONCE(v->seq_len) > cutoff))
+	    (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] >= v->ssd_max) || stream)
 		return DMH_TIER_HDD;
 	return DMH_TIER_SSD;
 }

@@ -63,6 +63,7 @@ struct hybrid_c {
 #define PB_COUNTED	BIT(0)
 #define PB_ALLOC	BIT(1)
 #define PB_COMMIT	BIT(2)
+#define PB_STREAM	BIT(3)	/* part of a sequential stream */
 
 struct dmh_bio {
 	struct dmh_volume *vol;
@@ -370,13 +371,14 @@ static void no_space(struct dmh_pool *pool, struct bio *bio)
 	}
 }
 
-static int alloc_chunk(struct dmh_pool *pool, struct dmh_volume *v,
-		       u64 vchunk, dmh_ploc_t *p)
+static int alloc_chunk(struct dmh_pool *pool, struct bio *bio, u64 vchunk,
+		       dmh_ploc_t *p)
 {
+	struct dmh_bio *pb = dmh_pb(bio);
 	unsigned int tier;
 	int r;
 
-	tier = dmh_policy_first_tier(v, vchunk,
+	tier = dmh_policy_first_tier(pb->vol, vchunk, pb->flags & PB_STREAM,
 				     dmh_md_free_chunks(pool->md, DMH_TIER_SSD),
 				     &pool->knobs);
 	r = dmh_md_alloc(pool->md, tier, p);
@@ -394,7 +396,7 @@ static void start_alloc(struct dmh_pool *pool, struct bio *bio)
 	dmh_ploc_t p;
 	int r;
 
-	r = alloc_chunk(pool, v, vchunk, &p);
+	r = alloc_chunk(pool, bio, vchunk, &p);
 	if (r == -ENOSPC) {
 		no_space(pool, bio);
 		return;
@@ -1488,8 +1490,9 @@ static int hybrid_map(struct dm_target *ti, struct bio *bio)
 		defer_bio(pool, &pool->flush_bios, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
-	dmh_mon_account(hc->vol, bio, bio_vchunk(pool, bio),
-			READ_ONCE(pool->knobs.seq_cutoff) * 2);
+	if (dmh_mon_account(hc->vol, bio, bio_vchunk(pool, bio),
+			    READ_ONCE(pool->knobs.seq_cutoff) * 2))
+		pb->flags |= PB_STREAM;
 	if (needs_worker(bio)) {
 		defer_bio(pool, &pool->deferred, bio);
 		return DM_MAPIO_SUBMITTED;

@@ -85,6 +85,16 @@ struct dmh_vol_stats {
 	u64 size_hist[DMH_NR_SIZE_BUCKETS];
 };
 
+/*
+ * Stream detection state, per CPU: a scan or a backup is one thread, which
+ * mostly stays on one CPU, and per-CPU state keeps the bio path free of
+ * shared writes.
+ */
+struct dmh_stream {
+	sector_t next;
+	sector_t len;
+};
+
 /* Chunk heat: one byte per virtual chunk, replaced under RCU on resize. */
 struct dmh_heat {
 	struct rcu_head rcu;
@@ -128,8 +138,7 @@ struct dmh_volume {
 	u64 promotions;
 	u64 demotions;
 	struct dmh_heat __rcu *heat;
-	sector_t seq_next;		/* stream detection, racy by design */
-	sector_t seq_len;
+	struct dmh_stream __percpu *stream;
 	struct dmh_vol_stats __percpu *stats;
 };
 
@@ -228,7 +237,7 @@ struct dmh_move {
 int dmh_mon_init_volume(struct dmh_volume *v, u64 chunks);
 void dmh_mon_exit_volume(struct dmh_volume *v);
 int dmh_mon_resize(struct dmh_volume *v, u64 chunks);
-void dmh_mon_account(struct dmh_volume *v, struct bio *bio, u64 vchunk,
+bool dmh_mon_account(struct dmh_volume *v, struct bio *bio, u64 vchunk,
 		     u32 seq_cutoff_sectors);
 void dmh_mon_tier(struct dmh_volume *v, unsigned int tier);
 void dmh_mon_sum(struct dmh_volume *v, struct dmh_vol_stats *sum);
@@ -238,7 +247,8 @@ void dmh_mon_set_heat(struct dmh_volume *v, u64 vchunk, u8 h);
 int dmh_pin_of(struct dmh_volume *v, u64 vchunk);
 int dmh_mon_set_pin(struct dmh_volume *v, u64 start, u64 end, int tier);
 unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
-				   u64 free_ssd, const struct dmh_knobs *k);
+				   bool stream, u64 free_ssd,
+				   const struct dmh_knobs *k);
 unsigned int dmh_policy_plan(struct dmh_metadata *md,
 			     const struct dmh_knobs *k, u64 free_ssd,
 			     struct dmh_move *moves, unsigned int max);

@@ -12,7 +12,8 @@
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
-RUNTIME=${BENCH_RUNTIME:-15}
+RUNTIME=${BENCH_RUNTIME:-8}
+ROUNDS=${BENCH_ROUNDS:-3}
 load_dm_hybrid
 SSD=$(make_linear poolssd "$(disk ssd)" 524288 0)
 export SSD
@@ -33,13 +34,21 @@ iops() {	# iops DEV RW DEPTH
 		awk -F';' -v rw="$2" '{ print (rw == "randread") ? $8 : $49 }'
 }
 
-echo "DMH-BENCH | workload | dm-linear IOPS | dm-hybrid IOPS | ratio |"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# Emulation is noisy: alternate the two devices, take each one's median.
+echo "DMH-BENCH | workload | dm-linear IOPS | dm-hybrid IOPS | ratio | runs |"
 for w in randread randwrite; do
 	for qd in 1 32; do
-		l=$(iops "$LIN" $w $qd)
-		h=$(iops /dev/mapper/vm1 $w $qd)
+		ls="" hs="" i=0
+		while [ $i -lt "$ROUNDS" ]; do
+			ls="$ls $(iops "$LIN" $w $qd)"
+			hs="$hs $(iops /dev/mapper/vm1 $w $qd)"
+			i=$((i + 1))
+		done
+		l=$(echo "$ls" | median) h=$(echo "$hs" | median)
 		[ -n "$l" ] && [ -n "$h" ] && [ "$l" -gt 0 ] || fail "fio $w qd$qd"
-		echo "DMH-BENCH | 4k $w qd$qd | $l | $h | $((h * 100 / l)) % |"
+		echo "DMH-BENCH | 4k $w qd$qd | $l | $h | $((h * 100 / l)) % | linear:$ls hybrid:$hs |"
 	done
 done
 dmsetup remove vm1

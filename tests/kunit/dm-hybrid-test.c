@@ -619,9 +619,9 @@ static void pins_override_heat(struct kunit *test)
 	n = plan(test, 4, m, &test_knobs);
 	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_SSD), 2u);
 	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_HDD), 2u);
-	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 11, 10, &test_knobs),
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 11, false, 10, &test_knobs),
 			(unsigned int)DMH_TIER_HDD);
-	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 1, 1, &test_knobs),
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 1, false, 1, &test_knobs),
 			(unsigned int)DMH_TIER_SSD);
 	/* auto removes a pin; overlapping pins split the old range. */
 	KUNIT_ASSERT_EQ(test, dmh_mon_set_pin(v, 0, 1, -1), 0);
@@ -636,14 +636,18 @@ static void first_write_classification(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
 	v = new_volume(test, 1, 64);
-	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, 5, &k),
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, false, 5, &k),
 			(unsigned int)DMH_TIER_SSD);
-	v->seq_len = 4096;	/* a 2 MiB stream, past the 1 MiB cut-off */
-	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, 5, &k),
+	/* A stream past the cut-off goes to the HDD. */
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, true, 5, &k),
 			(unsigned int)DMH_TIER_HDD);
-	v->seq_len = 8;
 	k.reserve = 5;		/* the reserve is for hot data, not first writes */
-	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, 5, &k),
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, false, 5, &k),
+			(unsigned int)DMH_TIER_HDD);
+	v->ssd_max = 1;		/* a capped volume at its cap */
+	k.reserve = 0;
+	map_one(test, v, DMH_TIER_SSD, 9);
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 0, false, 5, &k),
 			(unsigned int)DMH_TIER_HDD);
 }
 
