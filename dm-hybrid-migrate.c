@@ -186,6 +186,8 @@ static int mig_begin(struct dmh_pool *pool, struct dmh_move *mv)
 	/* The slot exists: replacing a value entry cannot fail. */
 	dmh_md_set_entry(mv->vol, mv->vchunk, dmh_entry(c->from, DMH_E_MIGRATE));
 	c->gen = dmh_epoch_barrier(pool);
+	if (mv->to == DMH_TIER_SSD)
+		mv->vol->ssd_pending++;
 	list_add_tail(&c->list, &pool->mig_wait);
 	atomic_inc(&pool->mig_inflight);
 	pool->mig_queued++;
@@ -222,6 +224,8 @@ static void mig_finish(struct dmh_pool *pool, struct dmh_cell *c)
 	unsigned int to = dmh_ploc_tier(c->p);
 	int r = c->error;
 
+	if (to == DMH_TIER_SSD)
+		c->vol->ssd_pending--;
 	if (!r && pool->mode != DMH_MODE_RW)
 		r = -EROFS;
 	if (!r)

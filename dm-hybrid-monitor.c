@@ -241,6 +241,12 @@ EXPORT_SYMBOL_IF_KUNIT(dmh_mon_set_pin);
 
 /* -------------------------------------------------------------- policy */
 
+/* SSD chunks a volume holds or is about to hold (md_lock held). */
+static u64 ssd_held(struct dmh_volume *v)
+{
+	return v->nr_chunks[DMH_TIER_SSD] + v->ssd_pending;
+}
+
 /*
  * Where a first write goes: the SSD for a volume that may use it (below its
  * cap, free SSD beyond the reserve, not a stream, not pinned to the HDD),
@@ -255,7 +261,7 @@ unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
 	if (pin == DMH_PIN_SSD)
 		return free_ssd ? DMH_TIER_SSD : DMH_TIER_HDD;
 	if (pin == DMH_PIN_HDD || free_ssd <= k->reserve ||
-	    (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] >= v->ssd_max) || stream)
+	    (v->ssd_max && ssd_held(v) >= v->ssd_max) || stream)
 		return DMH_TIER_HDD;
 	return DMH_TIER_SSD;
 }
@@ -269,12 +275,25 @@ struct dmh_cands {
 	bool low_first;		/* victims: coldest first */
 };
 
+/*
+ * Victims: forced ones first, then lower priority, then colder, so that
+ * chunks no candidate may evict do not crowd the bounded list.
+ */
+static bool victim_before(const struct dmh_move *a, const struct dmh_move *b)
+{
+	if (a->forced != b->forced)
+		return a->forced;
+	if (a->vol->priority != b->vol->priority)
+		return a->vol->priority < b->vol->priority;
+	return a->score < b->score;
+}
+
 static void cand_add(struct dmh_cands *c, struct dmh_move mv)
 {
 	unsigned int i;
 
 	for (i = c->n; i > 0; i--) {
-		bool before = c->low_first ? mv.score < c->m[i - 1].score :
+		bool before = c->low_first ? victim_before(&mv, &c->m[i - 1]) :
 					     mv.score > c->m[i - 1].score;
 
 		if (!before)
@@ -297,7 +316,11 @@ static u32 score_of(struct dmh_volume *v, u8 heat)
 	return (u32)heat * v->weight / 100;
 }
 
-/* Sort one chunk into promotion candidates or demotion victims. */
+/*
+ * Sort one chunk into promotion candidates or demotion victims.  Chunks
+ * that can never move now (a capped volume's candidates, a reserved
+ * volume's victims) are left out, so they do not crowd the bounded lists.
+ */
 static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 		     const struct dmh_knobs *k, struct dmh_cands *pro,
 		     struct dmh_cands *vic)
@@ -305,21 +328,23 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 	unsigned int tier = dmh_ploc_tier(dmh_entry_ploc(e));
 	int pin = dmh_pin_of(v, vchunk);
 	u8 heat = dmh_mon_heat(v, vchunk);
-	struct dmh_move mv = { v, vchunk, !tier, score_of(v, heat) };
+	struct dmh_move mv = { v, vchunk, !tier, score_of(v, heat), false };
 
 	if (tier == DMH_TIER_HDD) {
 		if (pin == DMH_PIN_SSD)
 			mv.score = SCORE_FORCED;
-		else if (pin == DMH_PIN_HDD || heat < k->promote || !heat)
+		else if (pin == DMH_PIN_HDD || heat < k->promote || !heat ||
+			 (v->ssd_max && ssd_held(v) >= v->ssd_max))
 			return;
 		cand_add(pro, mv);
 		return;
 	}
 	if (pin == DMH_PIN_SSD)
 		return;
-	if (pin == DMH_PIN_HDD ||
-	    (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] > v->ssd_max))
-		mv.score = 0;	/* must go, coldest first anyway */
+	mv.forced = pin == DMH_PIN_HDD ||
+		    (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] > v->ssd_max);
+	if (!mv.forced && v->nr_chunks[DMH_TIER_SSD] <= v->ssd_min)
+		return;
 	cand_add(vic, mv);
 }
 
@@ -388,8 +413,7 @@ static bool may_promote(struct dmh_move *cand, struct dmh_move *plan,
 	struct dmh_volume *v = cand->vol;
 
 	return !v->ssd_max || cand->score == SCORE_FORCED ||
-	       v->nr_chunks[DMH_TIER_SSD] + planned(plan, n, v, DMH_TIER_SSD) <
-	       v->ssd_max;
+	       ssd_held(v) + planned(plan, n, v, DMH_TIER_SSD) < v->ssd_max;
 }
 
 /*

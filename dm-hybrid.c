@@ -288,11 +288,19 @@ void dmh_release_cell(struct dmh_pool *pool, struct dmh_cell *c)
 }
 
 /* The first write of a chunk failed: the chunk was never visible. */
+/* A first write or promotion to the SSD is no longer under way. */
+static void ssd_pending_done(struct dmh_cell *c)
+{
+	if (dmh_ploc_tier(c->p) == DMH_TIER_SSD)
+		c->vol->ssd_pending--;
+}
+
 static void fail_alloc(struct dmh_pool *pool, struct dmh_cell *c,
 		       blk_status_t status)
 {
 	struct bio *bio = c->bio;
 
+	ssd_pending_done(c);
 	dmh_md_set_entry(c->vol, c->vchunk, 0);
 	dmh_md_abort_alloc(pool->md, c->p);
 	dmh_release_cell(pool, c);
@@ -420,6 +428,8 @@ static void start_alloc(struct dmh_pool *pool, struct bio *bio)
 		end_bio(bio, BLK_STS_RESOURCE);
 		return;
 	}
+	if (dmh_ploc_tier(p) == DMH_TIER_SSD)
+		v->ssd_pending++;
 	zero_and_write(pool, c);
 }
 
@@ -438,6 +448,7 @@ static void finish_alloc(struct dmh_pool *pool, struct bio *bio)
 		fail_alloc(pool, c, BLK_STS_RESOURCE);
 		return;
 	}
+	ssd_pending_done(c);
 	dmh_release_cell(pool, c);
 	if (bio->bi_opf & REQ_FUA)
 		defer_bio(pool, &pool->commit_waiters, bio);

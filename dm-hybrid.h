@@ -135,6 +135,7 @@ struct dmh_volume {
 	char name[DMH_NAME_LEN];
 	struct dmh_pin pins[DMH_VOL_MAX_PINS];
 	unsigned int nr_pins;
+	u64 ssd_pending;		/* first writes and promotions under way */
 	u64 promotions;
 	u64 demotions;
 	struct dmh_heat __rcu *heat;
@@ -231,6 +232,7 @@ struct dmh_move {
 	u64 vchunk;
 	unsigned int to;	/* destination tier */
 	u32 score;		/* effective heat, for ordering */
+	bool forced;		/* pinned elsewhere, or its volume over its cap */
 };
 
 /* dm-hybrid-monitor.c */

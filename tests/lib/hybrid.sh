@@ -75,3 +75,143 @@ wait_for() {
 		sleep 1
 	done
 }
+
+# --- migration, heat and per-volume controls ---------------------------------
+# (issue 4; the interface is described in Documentation/dm-hybrid.rst)
+
+# num CMD...: CMD's output if it is a non-negative integer, else -1, so that
+# a missing field fails a numeric test instead of aborting the case (set -e).
+num() {
+	_v=$("$@" 2>/dev/null) || true
+	case $_v in
+	'' | *[!0-9]*) echo -1 ;;
+	*) echo "$_v" ;;
+	esac
+}
+
+# uptime_s: whole seconds since boot; uptime_cs: centiseconds.
+uptime_s() { cut -d. -f1 /proc/uptime; }
+uptime_cs() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
+
+# wait_until SECONDS CMD...: poll CMD every 0.5 s until it succeeds or
+# SECONDS of wall time have passed (CMD's own run time included).
+wait_until() {
+	_end=$(( $(uptime_cs) + $1 * 100 ))
+	shift
+	while ! "$@"; do
+		[ "$(uptime_cs)" -lt "$_end" ] || return 1
+		sleep 0.5
+	done
+}
+
+# Messages.
+pool_msg() { _pm=$1; shift; dmsetup message "$_pm" 0 "$@"; }
+pool_set() { pool_msg "$1" set "$2" "$3"; }		# POOL KNOB VALUE
+vol_set() { pool_msg "$1" set_volume "$2" "$3" "$4"; }	# POOL ID KEY VALUE
+pin() { pool_msg "$1" pin "$2" "$3" "$4" "$5"; }	# POOL ID START LEN TIER
+migration() { pool_msg "$1" migration "$2"; }		# POOL on|off
+
+# Pool status: promotions, demotions, migrations in flight.
+pool_promotions() { num pool_field "$1" 7; }
+pool_demotions() { num pool_field "$1" 8; }
+pool_inflight() { num pool_field "$1" 9; }
+# pool_xfield POOL N: field F+N, F = 11 + the number of feature args.
+pool_xfield() { dmsetup status "$1" | awk -v n="$2" '{ print $(14 + $14 + n) }'; }
+pool_migration() { pool_xfield "$1" 3; }	# on|off
+pool_queued() { num pool_xfield "$1" 4; }
+pool_migrations_done() { num pool_xfield "$1" 5; }
+pool_moved_sectors() { num pool_xfield "$1" 6; }
+pool_migration_rate() { num pool_xfield "$1" 7; }
+pool_hysteresis() { num pool_xfield "$1" 8; }
+pool_heat_half_life() { num pool_xfield "$1" 9; }
+pool_ssd_reserve() { num pool_xfield "$1" 10; }
+pool_seq_cutoff() { num pool_xfield "$1" 11; }
+pool_promote_threshold() { num pool_xfield "$1" 12; }
+pool_tick_ms() { num pool_xfield "$1" 13; }
+# pool_moves POOL: promotions + demotions.
+pool_moves() { echo $(( $(pool_promotions "$1") + $(pool_demotions "$1") )); }
+
+# Volume status beyond the first three fields.
+vol_reads() { num vol_field "$1" 4; }
+vol_writes() { num vol_field "$1" 5; }
+vol_ssd_ios() { num vol_field "$1" 8; }
+vol_hdd_ios() { num vol_field "$1" 9; }
+vol_prom() { num vol_field "$1" 10; }
+vol_dem() { num vol_field "$1" 11; }
+vol_seq_ios() { num vol_field "$1" 12; }
+vol_hist() { vol_field "$1" 13; }
+vol_weight() { num vol_field "$1" 14; }
+vol_ssd_min() { num vol_field "$1" 15; }
+vol_ssd_max() { num vol_field "$1" 16; }
+vol_priority() { vol_field "$1" 17; }
+# Numeric-safe forms of vol_mapped, vol_ssd, vol_hdd.
+vol_mapped_n() { num vol_mapped "$1"; }
+vol_ssd_n() { num vol_ssd "$1"; }
+vol_hdd_n() { num vol_hdd "$1"; }
+
+# placement POOL ID [BUCKETS]: the placement_map line, e.g.
+#   chunks=1024 ssd=128 hdd=256 tiers=..hhSS.. heat=0012f...
+placement() { pool_msg "$1" placement_map "$2" ${3:+"$3"}; }
+# pmap_get LINE KEY: one key=value of a placement line.
+pmap_get() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# pmap_count POOL ID BUCKETS KEY FIRST N CHARS: how many of buckets
+# FIRST..FIRST+N-1 (0-based) of the placement map's KEY string (tiers or
+# heat) are one of CHARS ("S", "hs", "3-9a-f", ...); -1 if there is no map.
+pmap_count() {
+	_pc=$(placement "$1" "$2" "$3" 2>/dev/null) || _pc=""
+	_pc=$(pmap_get "$_pc" "$4")
+	if [ "${#_pc}" -lt $(($5 + $6)) ]; then
+		echo -1
+		return 0
+	fi
+	_pc=$(printf '%s' "$_pc" | cut -c$(($5 + 1))-$(($5 + $6)) | tr -cd "$7" | wc -c)
+	echo $((_pc))
+}
+
+# tier_count POOL ID BUCKETS FIRST N CHARS: pmap_count on tiers.  With
+# BUCKETS equal to the volume's chunk count (at most 1024) a bucket is one
+# chunk: S = on the SSD, h = on the HDD, . = unmapped.
+tier_count() { pmap_count "$1" "$2" "$3" tiers "$4" "$5" "$6"; }
+heat_count() { pmap_count "$1" "$2" "$3" heat "$4" "$5" "$6"; }
+
+# drain POOL: migration off, then wait (up to 20 s) until nothing is in flight.
+_idle() { [ "$(pool_inflight "$1")" -eq 0 ]; }
+drain() {
+	migration "$1" off || return 1
+	wait_until 20 _idle "$1"
+}
+
+# Workloads ------------------------------------------------------------------
+# fio_fill DEV OFFSET SIZE [extra]: write SIZE at OFFSET in whole 64 KiB
+# blocks in random order (no sequential stream, each chunk written once).
+fio_fill() {
+	_d=$1 _o=$2 _s=$3
+	shift 3
+	fio --name=fill --filename="$_d" --direct=1 --ioengine=libaio --iodepth=8 \
+		--rw=randwrite --bs=64k --offset="$_o" --size="$_s" \
+		--randseed=4242 "$@" >/tmp/fio-fill.out 2>&1 || { cat /tmp/fio-fill.out; return 1; }
+}
+
+# fio_hot DEV OFFSET SIZE SECONDS [extra]: start 4 KiB random reads over the
+# range for SECONDS in the background; $! is then fio's pid (for stop_bg).
+fio_hot() {
+	_d=$1 _o=$2 _s=$3 _t=$4
+	shift 4
+	fio --name=hot --filename="$_d" --direct=1 --ioengine=libaio --iodepth=4 \
+		--rw=randread --bs=4k --offset="$_o" --size="$_s" --norandommap \
+		--time_based --runtime="$_t" "$@" >/dev/null 2>&1 &
+}
+
+# stop_bg PID...: end background workloads this case started, reap them.
+stop_bg() {
+	for _p in "$@"; do kill "$_p" 2>/dev/null || true; done
+	for _p in "$@"; do wait "$_p" 2>/dev/null || true; done
+}
+
+# need_migration POOL: the module takes the migration messages, or the case
+# fails here with a clear reason.
+need_migration() {
+	dmsetup message "$1" 0 migration on >/tmp/msg.out 2>&1 ||
+		{ cat /tmp/msg.out; dmesg | tail -n 3; fail "pool refuses 'migration on': no migration support in this module"; }
+}
