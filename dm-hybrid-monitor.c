@@ -44,10 +44,8 @@ int dmh_mon_init_volume(struct dmh_volume *v, u64 chunks)
 	struct dmh_heat *h = heat_alloc(chunks);
 
 	v->stats = alloc_percpu(struct dmh_vol_stats);
-	v->stream = alloc_percpu(struct dmh_stream);
-	if (!v->stats || !v->stream || !h) {
+	if (!v->stats || !h) {
 		free_percpu(v->stats);
-		free_percpu(v->stream);
 		kvfree(h);
 		return -ENOMEM;
 	}
@@ -59,8 +57,6 @@ void dmh_mon_exit_volume(struct dmh_volume *v)
 {
 	free_percpu(v->stats);
 	v->stats = NULL;
-	free_percpu(v->stream);
-	v->stream = NULL;
 	kvfree(rcu_dereference_protected(v->heat, true));
 }
 
@@ -96,18 +92,17 @@ static unsigned int size_bucket(unsigned int sectors)
 	return b;
 }
 
-/* Is @bio part of a stream longer than the cut-off (on this CPU)? */
+/* Is @bio part of a stream longer than the cut-off? */
 static bool in_stream(struct dmh_volume *v, struct bio *bio, u32 cutoff)
 {
-	struct dmh_stream *st = get_cpu_ptr(v->stream);
-	sector_t start = bio->bi_iter.bi_sector;
+	struct dmh_stream *st = &v->stream;
+	sector_t len = READ_ONCE(st->len);
 
-	st->len = start == st->next ? st->len + bio_sectors(bio) :
-				      bio_sectors(bio);
-	st->next = bio_end_sector(bio);
-	start = st->len;
-	put_cpu_ptr(v->stream);
-	return cutoff && start > cutoff;
+	len = bio->bi_iter.bi_sector == READ_ONCE(st->next) ?
+	      len + bio_sectors(bio) : bio_sectors(bio);
+	WRITE_ONCE(st->len, len);
+	WRITE_ONCE(st->next, bio_end_sector(bio));
+	return cutoff && len > cutoff;
 }
 
 /*

@@ -86,9 +86,9 @@ struct dmh_vol_stats {
 };
 
 /*
- * Stream detection state, per CPU: a scan or a backup is one thread, which
- * mostly stays on one CPU, and per-CPU state keeps the bio path free of
- * shared writes.
+ * Stream detection state, per volume, updated without locks: a lost update
+ * under a race only shortens a stream.  (Per-CPU state was tried: a scan's
+ * thread moves between CPUs often enough that no stream ever grew long.)
  */
 struct dmh_stream {
 	sector_t next;
@@ -139,7 +139,7 @@ struct dmh_volume {
 	u64 promotions;
 	u64 demotions;
 	struct dmh_heat __rcu *heat;
-	struct dmh_stream __percpu *stream;
+	struct dmh_stream stream;
 	struct dmh_vol_stats __percpu *stats;
 };
 
