@@ -1101,11 +1101,6 @@ void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u)
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_usage);
 
-u32 dmh_md_chunk_sectors(struct dmh_metadata *md)
-{
-	return md->chunk_sectors;
-}
-
 /* -------------------------------------------------------------- volumes */
 
 struct dmh_volume *dmh_md_volume(struct dmh_metadata *md, u32 id)

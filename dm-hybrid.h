@@ -169,7 +169,6 @@ u64 dmh_md_txid(struct dmh_metadata *md);
 int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
 		  sector_t hdd_sectors, char **error);
 void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u);
-u32 dmh_md_chunk_sectors(struct dmh_metadata *md);
 
 struct dmh_volume *dmh_md_volume(struct dmh_metadata *md, u32 id);
 int dmh_md_create_volume(struct dmh_metadata *md, u32 id);
