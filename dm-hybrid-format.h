@@ -96,6 +96,7 @@ struct dmh_disk_pin {
 #define DMH_TUN_SEQ_CUTOFF	5	/* KiB */
 #define DMH_TUN_PROMOTE		6	/* promote threshold */
 #define DMH_TUN_TICK		7	/* migration period, ms */
+#define DMH_TUN_HEAT_SAVE	8	/* heat save period, seconds */
 #define DMH_NR_TUNABLES		16
 
 /*

@@ -34,7 +34,6 @@
 #define MAX_PLAN		16
 #define BUSY_INFLIGHT		32	/* foreground bios that mean "busy" */
 #define SECTORS_PER_MIB		2048
-#define HEAT_SAVE_PERIOD	(30 * HZ)
 
 static const struct dmh_knobs default_knobs = {
 	.migration = true,
@@ -44,6 +43,7 @@ static const struct dmh_knobs default_knobs = {
 	.seq_cutoff = 1024,
 	.promote = 4,
 	.tick_ms = 1000,
+	.heat_save = 30,
 };
 
 /* ------------------------------------------------------------- knobs */
@@ -75,6 +75,7 @@ void dmh_knobs_load(struct dmh_pool *pool)
 	k->seq_cutoff = tunable(t, DMH_TUN_SEQ_CUTOFF, k->seq_cutoff);
 	k->promote = tunable(t, DMH_TUN_PROMOTE, k->promote);
 	k->tick_ms = tunable(t, DMH_TUN_TICK, k->tick_ms);
+	k->heat_save = tunable(t, DMH_TUN_HEAT_SAVE, k->heat_save);
 }
 
 static const struct {
@@ -89,6 +90,7 @@ static const struct {
 	{ "seq_cutoff", DMH_TUN_SEQ_CUTOFF, 0, 1048576 },
 	{ "promote_threshold", DMH_TUN_PROMOTE, 0, 255 },
 	{ "tick_ms", DMH_TUN_TICK, 10, 60000 },
+	{ "heat_save_interval", DMH_TUN_HEAT_SAVE, 1, 3600 },
 };
 
 /* md_lock held: "set <knob> <value>"; the caller commits. */
@@ -114,6 +116,9 @@ int dmh_knob_set(struct dmh_pool *pool, const char *name, const char *val)
 	t[knob_table[i].idx] = v + 1;
 	dmh_md_tunables(pool->md, t, true);
 	dmh_knobs_load(pool);
+	/* A shorter save period applies now, not after the old one. */
+	if (knob_table[i].idx == DMH_TUN_HEAT_SAVE)
+		pool->next_heat_save = jiffies + v * HZ;
 	return 0;
 }
 
@@ -139,10 +144,11 @@ void dmh_knobs_emit(struct dmh_pool *pool, char *result, unsigned int maxlen,
 	struct dmh_knobs *k = &pool->knobs;
 	unsigned int sz = *szp;
 
-	DMEMIT(" %s %llu %llu %llu %u %u %u %llu %u %u %u",
+	DMEMIT(" %s %llu %llu %llu %u %u %u %llu %u %u %u %u",
 	       k->migration ? "on" : "off", pool->mig_queued, pool->mig_done,
 	       pool->mig_sectors, k->rate, k->hysteresis, k->half_life,
-	       k->reserve, k->seq_cutoff, k->promote, k->tick_ms);
+	       k->reserve, k->seq_cutoff, k->promote, k->tick_ms,
+	       k->heat_save);
 	*szp = sz;
 }
 
@@ -333,7 +339,7 @@ void dmh_mig_tick(struct work_struct *ws)
 	stop = pool->mig_stop;
 	if (!stop && time_after_eq(jiffies, pool->next_heat_save) &&
 	    pool->mode == DMH_MODE_RW) {
-		pool->next_heat_save = jiffies + HEAT_SAVE_PERIOD;
+		pool->next_heat_save = jiffies + pool->knobs.heat_save * HZ;
 		dmh_md_save_heat(pool->md);
 	}
 	if (!stop) {
@@ -357,7 +363,7 @@ void dmh_mig_init(struct dmh_pool *pool)
 	pool->mig_stop = true;
 	pool->mig_stamp = jiffies;
 	pool->next_decay = jiffies + pool->knobs.half_life * HZ;
-	pool->next_heat_save = jiffies + HEAT_SAVE_PERIOD;
+	pool->next_heat_save = jiffies + pool->knobs.heat_save * HZ;
 }
 
 /* Resume: start ticking. */

@@ -21,6 +21,7 @@
  * allocator (dmh_md_reclaim()).
  */
 #include <linux/blkdev.h>
+#include <linux/ctype.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
@@ -1104,6 +1105,11 @@ static int msg_create_delete(struct dmh_pool *pool, char **argv)
 	return r;
 }
 
+static const char *prio_name(u32 p)
+{
+	return p == DMH_PRIO_LOW ? "low" : p == DMH_PRIO_HIGH ? "high" : "normal";
+}
+
 static int parse_priority(const char *s)
 {
 	if (!strcasecmp(s, "low"))
@@ -1115,7 +1121,54 @@ static int parse_priority(const char *s)
 	return -EINVAL;
 }
 
-/* set_volume <id> weight|ssd_min|ssd_max|priority <value> */
+/*
+ * A volume name: 1 to DMH_NAME_LEN - 1 characters of [A-Za-z0-9_.+:@-],
+ * not all digits (tools accept a name or an id in the same place).
+ */
+static bool valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+	bool digits = true;
+
+	if (!n || n >= DMH_NAME_LEN)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!isalnum(s[i]) && !strchr("_.+:@-", s[i]))
+			return false;
+		digits &= !!isdigit(s[i]);
+	}
+	return !digits;
+}
+
+/* set_volume <id> name <name>|-: names are unique within a pool. */
+static int set_volume_name(struct dmh_pool *pool, struct dmh_volume *v,
+			   const char *name)
+{
+	struct dmh_volume *o;
+	unsigned long id = 0;
+
+	if (!strcmp(name, "-")) {
+		memset(v->name, 0, DMH_NAME_LEN);
+		return 0;
+	}
+	if (!valid_name(name)) {
+		DMERR("set_volume: bad name: 1-%u of A-Za-z0-9_.+:@-, not only digits",
+		      DMH_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	while ((o = dmh_md_next_volume(pool->md, &id))) {
+		if (o != v && !strncmp(o->name, name, DMH_NAME_LEN)) {
+			DMERR("set_volume: volume %u is already named '%s'",
+			      o->id, name);
+			return -EEXIST;
+		}
+	}
+	memset(v->name, 0, DMH_NAME_LEN);
+	strscpy(v->name, name, DMH_NAME_LEN);
+	return 0;
+}
+
+/* set_volume <id> weight|ssd_min|ssd_max|priority|name <value> */
 static int msg_set_volume(struct dmh_pool *pool, char **argv)
 {
 	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
@@ -1124,6 +1177,12 @@ static int msg_set_volume(struct dmh_pool *pool, char **argv)
 
 	if (!v)
 		return -EINVAL;
+	if (!strcasecmp(argv[2], "name")) {
+		prio = set_volume_name(pool, v, argv[3]);
+		if (!prio)
+			dmh_md_volume_changed(pool->md, v);
+		return prio;
+	}
 	if (!strcasecmp(argv[2], "priority"))
 		prio = parse_priority(argv[3]);
 	else if (kstrtou64(argv[3], 10, &x))
@@ -1141,7 +1200,7 @@ static int msg_set_volume(struct dmh_pool *pool, char **argv)
 	} else if (!strcasecmp(argv[2], "priority")) {
 		v->priority = prio;
 	} else {
-		DMERR("set_volume: expected weight|ssd_min|ssd_max|priority <value>");
+		DMERR("set_volume: expected weight|ssd_min|ssd_max|priority|name <value>");
 		return -EINVAL;
 	}
 	dmh_md_volume_changed(pool->md, v);
@@ -1217,6 +1276,35 @@ static int msg_placement_map(struct dmh_pool *pool, unsigned int argc,
 				     maxlen);
 }
 
+/*
+ * list_volumes: one line per volume, in id order:
+ *   <id> <size sectors> <name or -> <weight> <priority> <ssd_min>
+ *   <ssd_max> <open count> <mapped chunks> <ssd chunks> <hdd chunks>
+ * Runs with md_lock held, so the counts are one consistent snapshot.
+ * Returns 1, which tells dm-ioctl that result holds a reply.
+ */
+static int msg_list_volumes(struct dmh_pool *pool, char *result,
+			    unsigned int maxlen)
+{
+	struct dmh_volume *v;
+	unsigned long id = 0;
+	unsigned int sz = 0;
+
+	if (maxlen)
+		result[0] = '\0';
+	while ((v = dmh_md_next_volume(pool->md, &id))) {
+		DMEMIT("%s%u %llu %.*s %u %s %llu %llu %u %llu %llu %llu",
+		       sz ? "\n" : "", v->id, (unsigned long long)v->size,
+		       v->name[0] ? (int)strnlen(v->name, DMH_NAME_LEN) : 1,
+		       v->name[0] ? v->name : "-", v->weight,
+		       prio_name(v->priority), v->ssd_min, v->ssd_max,
+		       v->open_count,
+		       v->nr_chunks[DMH_TIER_SSD] + v->nr_chunks[DMH_TIER_HDD],
+		       v->nr_chunks[DMH_TIER_SSD], v->nr_chunks[DMH_TIER_HDD]);
+	}
+	return 1;	/* the reply is in result */
+}
+
 struct pool_msg {
 	const char *name;
 	unsigned int min_args, max_args;	/* argv[0] included */
@@ -1249,6 +1337,12 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 	    (argc == 2 || argc == 3)) {
 		mutex_lock(&pool->md_lock);
 		r = msg_placement_map(pool, argc, argv, result, maxlen);
+		mutex_unlock(&pool->md_lock);
+		return r;
+	}
+	if (argc == 1 && !strcasecmp(argv[0], "list_volumes")) {
+		mutex_lock(&pool->md_lock);
+		r = msg_list_volumes(pool, result, maxlen);
 		mutex_unlock(&pool->md_lock);
 		return r;
 	}
@@ -1571,11 +1665,6 @@ static int hybrid_preresume(struct dm_target *ti)
 		DMERR("volume %u: cannot resize to %llu sectors: %d",
 		      hc->vol->id, (unsigned long long)ti->len, r);
 	return r;
-}
-
-static const char *prio_name(u32 p)
-{
-	return p == DMH_PRIO_LOW ? "low" : p == DMH_PRIO_HIGH ? "high" : "normal";
 }
 
 /*

@@ -223,6 +223,7 @@ struct dmh_knobs {
 	u32 seq_cutoff;		/* KiB */
 	u32 promote;		/* promote threshold */
 	u32 tick_ms;
+	u32 heat_save;		/* seconds between heat saves */
 };
 
 /* A migration the policy asks for. */

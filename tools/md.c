@@ -50,6 +50,7 @@ const char *const md_tunable_name[DMH_NR_TUNABLES] = {
 	[DMH_TUN_SEQ_CUTOFF] = "seq_cutoff",
 	[DMH_TUN_PROMOTE] = "promote_threshold",
 	[DMH_TUN_TICK] = "tick_ms",
+	[DMH_TUN_HEAT_SAVE] = "heat_save_interval",
 };
 
 static const char *const sev_tag[MD_NR_SEV] = {

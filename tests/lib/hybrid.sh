@@ -128,6 +128,9 @@ pool_ssd_reserve() { num pool_xfield "$1" 10; }
 pool_seq_cutoff() { num pool_xfield "$1" 11; }
 pool_promote_threshold() { num pool_xfield "$1" 12; }
 pool_tick_ms() { num pool_xfield "$1" 13; }
+pool_heat_save() { num pool_xfield "$1" 14; }
+# vol_list POOL: the list_volumes reply, one line per volume.
+vol_list() { pool_msg "$1" list_volumes; }
 # pool_moves POOL: promotions + demotions.
 pool_moves() { echo $(( $(pool_promotions "$1") + $(pool_demotions "$1") )); }
 
