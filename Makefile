@@ -12,7 +12,8 @@ KSRC	?= $(DMH_CACHE)/src/current
 CHECKPATCH := $(KSRC)/scripts/checkpatch.pl
 
 KSOURCES := dm-hybrid.c dm-hybrid-map.c dm-hybrid-monitor.c dm-hybrid-migrate.c \
-	    dm-hybrid.h dm-hybrid-format.h $(wildcard tests/kunit/*.[ch])
+	    dm-hybrid.h dm-hybrid-format.h $(wildcard tests/kunit/*.[ch]) \
+	    tests/hddsim/dm-hddsim.c
 
 .PHONY: all module tools clean checkpatch sparse setup
 

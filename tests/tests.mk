@@ -15,7 +15,8 @@ TEST_KERNEL ?= all
 VM_KERNEL ?= debian
 CASES ?=
 
-.PHONY: check check-long demo debug-kernel vm-shell test-case bench-datapath
+.PHONY: check check-long demo debug-kernel vm-shell test-case bench-datapath \
+	bench bench-quick
 
 check: setup
 	tests/run --check --kernel all --tier quick
@@ -40,3 +41,11 @@ vm-shell: setup
 bench-datapath: setup
 	tests/run --kernel debian --tier bench bench-datapath
 	@grep -h '^DMH-BENCH' tests/logs/debian/bench-datapath/boot1.log
+
+# The benchmark suite (bench/README.md): calibration of the emulated disks,
+# set-ups side by side, traces.  Writes bench/results/<date>/.
+bench: setup
+	bench/run.sh full
+
+bench-quick: setup
+	bench/run.sh quick

@@ -30,6 +30,8 @@ BINS=(
 	/usr/sbin/losetup /usr/sbin/blkdiscard /usr/sbin/blockdev
 	/usr/sbin/dumpe2fs /usr/sbin/debugfs
 )
+# Copied when the host has them (bcache-tools, for the benchmarks).
+OPT_BINS=(/usr/sbin/make-bcache)
 # Stock modules loaded at boot (their dependencies come along).
 BOOT_MODS=(virtio_blk dm-mod dm-bufio dm-delay dm-flakey dm-log-writes
 	dm-cache dm-cache-smq dm-thin-pool loop ext4 crc32c_generic)
@@ -56,7 +58,8 @@ copy_with_libs() {
 }
 
 userspace_key() {
-	{ cat "$0"; stat -c '%n %s %Y' /usr/bin/busybox "${BINS[@]}"; } | sha256sum | cut -c1-16
+	{ cat "$0"; stat -c '%n %s %Y' /usr/bin/busybox "${BINS[@]}" "${OPT_BINS[@]}" 2>/dev/null || true; } |
+		sha256sum | cut -c1-16
 }
 
 build_userspace() {
@@ -65,6 +68,7 @@ build_userspace() {
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,proc,sys,dev,tmp,run,mnt,etc,lib/dmh}
 	install -m 0755 /usr/bin/busybox "$root/bin/busybox"
 	for b in "${BINS[@]}"; do copy_with_libs "$root" "$b"; done
+	for b in "${OPT_BINS[@]}"; do [ ! -x "$b" ] || copy_with_libs "$root" "$b"; done
 	ln -s mke2fs "$root/usr/sbin/mkfs.ext4"
 	ln -s e2fsck "$root/usr/sbin/fsck.ext4"
 	cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
@@ -133,7 +137,15 @@ build_local() {
 	if [ -n "${DMH_MODULE:-}" ]; then
 		rel=$(modinfo -F vermagic "$DMH_MODULE" | awk '{print $1}')
 		install -D -m 0644 "$DMH_MODULE" "$root/lib/modules/$rel/extra/dm_hybrid.ko"
+		# DMH_EXTRA_KO: test-only modules (the benchmarks' dm-hddsim)
+		for f in ${DMH_EXTRA_KO:-}; do
+			[ -f "$f" ] && install -D -m 0644 "$f" "$root/lib/modules/$rel/extra/${f##*/}"
+		done
 	fi
+	# DMH_BENCH_DIR: fio iologs made by bench/run.sh from the traces
+	for f in "${DMH_BENCH_DIR:-/nonexistent}"/*; do
+		[ -f "$f" ] && install -D -m 0644 "$f" "$root/lib/dmh/bench/${f##*/}"
+	done
 	for f in "${DMH_KUNIT_DIR:-/nonexistent}"/*.ko; do
 		[ -f "$f" ] && install -m 0644 "$f" "$root/lib/dmh/kunit/"
 	done

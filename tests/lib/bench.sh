@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
+#
+# Guest-side helpers for the benchmark cases (# tier: bench).  Benchmarks
+# print tables (lines starting with DMH-BENCH, which `make bench` collects);
+# they assert nothing but that their runs worked.
+
+# make_hdd NAME DEV [SECTORS [OFFSET]]: the seek-aware hard disk model
+# (tests/hddsim/dm-hddsim.c, Barracuda 7200.14 defaults) over DEV.
+make_hdd() {
+	need_mod dm-hddsim || return 1
+	_off=${4:-0}
+	_len=${3:-$(($(sectors "$2") - _off))}
+	dmsetup create "$1" --table "0 $_len hddsim $2 $_off${HDDSIM_OPTS:+ $HDDSIM_OPTS}" || return 1
+	dmsetup mknodes "$1" >/dev/null 2>&1 || true
+	echo "/dev/mapper/$1"
+}
+
+# fio_terse ARGS...: run one fio job; prints
+#   "<read iops> <read KiB/s> <read p50 us> <read p99 us>
+#    <write iops> <write KiB/s> <write p50 us> <write p99 us> <runtime ms>"
+# from fio's terse v3 output (p50 and p99 are completion latencies: the
+# 7th and 13th entries of fio's default percentile list).
+fio_terse() {
+	fio --name=b --direct=1 --ioengine=libaio --output-format=terse \
+		--terse-version=3 "$@" 2>/dev/null | awk -F';' '
+		function pct(f) { sub(/.*=/, "", f); return f + 0 }
+		$1 == 3 { rt = ($9 > $50) ? $9 : $50
+			printf "%d %d %d %d %d %d %d %d %d\n", $8, $7, pct($24), pct($30),
+				$49, $48, pct($65), pct($71), rt; exit }'
+}
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# ratio A B: A/B with two decimals (integers in, busybox awk).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# jain X...: Jain's fairness index of the numbers given.
+jain() {
+	echo "$@" | awk '{ s = 0; q = 0; for (i = 1; i <= NF; i++) { s += $i; q += $i * $i }
+		if (q > 0) printf "%.3f", s * s / (NF * q); else print "-" }'
+}
+
+bench() { echo "DMH-BENCH $*"; }
