@@ -144,11 +144,11 @@ void dmh_knobs_emit(struct dmh_pool *pool, char *result, unsigned int maxlen,
 	struct dmh_knobs *k = &pool->knobs;
 	unsigned int sz = *szp;
 
-	DMEMIT(" %s %llu %llu %llu %u %u %u %llu %u %u %u %u",
+	DMEMIT(" %s %llu %llu %llu %u %u %u %llu %u %u %u %u %llu",
 	       k->migration ? "on" : "off", pool->mig_queued, pool->mig_done,
 	       pool->mig_sectors, k->rate, k->hysteresis, k->half_life,
 	       k->reserve, k->seq_cutoff, k->promote, k->tick_ms,
-	       k->heat_save);
+	       k->heat_save, pool->mig_backoffs);
 	*szp = sz;
 }
 
@@ -279,22 +279,28 @@ void dmh_mig_process(struct dmh_pool *pool)
 /* ------------------------------------------------------------ the tick */
 
 /*
- * Token bucket in sectors.  When the volumes keep many bios in flight the
- * rate drops to a quarter, never to nothing: migration always progresses.
+ * Token bucket in sectors.  When the volumes kept more than BUSY_INFLIGHT
+ * bios in flight on average since the last tick, the rate drops to a
+ * quarter, never to nothing: migration always progresses.
  */
 static unsigned int mig_budget(struct dmh_pool *pool)
 {
 	struct dmh_knobs *k = &pool->knobs;
-	unsigned long now = jiffies;
+	unsigned long now = jiffies, busy = dmh_busy_time(pool);
 	s64 rate = (s64)k->rate * SECTORS_PER_MIB;
 	s64 add = div_s64(rate * jiffies_to_msecs(now - pool->mig_stamp), 1000);
 	s64 cap = max_t(s64, rate, pool->chunk_sectors);
+	bool loaded = busy - pool->mig_busy >
+		      BUSY_INFLIGHT * (now - pool->mig_stamp);
 
 	pool->mig_stamp = now;
+	pool->mig_busy = busy;
 	if (!k->rate)
 		return MAX_PLAN;
-	if (dmh_inflight(pool) > BUSY_INFLIGHT)
+	if (loaded) {
 		add /= 4;
+		pool->mig_backoffs++;
+	}
 	pool->mig_tokens = min(pool->mig_tokens + add, cap);
 	return pool->mig_tokens > 0 ?
 		div_s64(pool->mig_tokens, pool->chunk_sectors) : 0;
@@ -362,6 +368,7 @@ void dmh_mig_init(struct dmh_pool *pool)
 	atomic_set(&pool->mig_inflight, 0);
 	pool->mig_stop = true;
 	pool->mig_stamp = jiffies;
+	pool->mig_busy = dmh_busy_time(pool);
 	pool->next_decay = jiffies + pool->knobs.half_life * HZ;
 	pool->next_heat_save = jiffies + pool->knobs.heat_save * HZ;
 }

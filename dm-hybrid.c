@@ -70,6 +70,7 @@ struct dmh_bio {
 	struct dmh_volume *vol;
 	struct dmh_cell *cell;
 	unsigned long queued;
+	unsigned long start;		/* jiffies when counted */
 	u8 epoch;
 	u8 flags;
 };
@@ -106,12 +107,14 @@ static void epoch_enter(struct dmh_pool *pool, struct dmh_bio *pb)
 	pb->epoch = smp_load_acquire(&pool->epoch);
 	this_cpu_inc(pool->ecnt->n[pb->epoch]);
 	rcu_read_unlock();
+	pb->start = jiffies;
 	pb->flags |= PB_COUNTED;
 }
 
 static void epoch_exit(struct dmh_pool *pool, struct dmh_bio *pb)
 {
 	this_cpu_dec(pool->ecnt->n[pb->epoch]);
+	this_cpu_add(pool->ecnt->busy, jiffies - pb->start);
 	pb->flags &= ~PB_COUNTED;
 	if (unlikely(READ_ONCE(pool->draining)))
 		dmh_wake_worker(pool);
@@ -127,9 +130,19 @@ static long epoch_inflight(struct dmh_pool *pool, unsigned int e)
 	return sum;
 }
 
-long dmh_inflight(struct dmh_pool *pool)
+/*
+ * Total time the pool's bios spent in flight, in jiffies.  Its growth over
+ * an interval, divided by the interval, is the mean number of bios in
+ * flight (Little's law): it rises with the load and with the latency.
+ */
+unsigned long dmh_busy_time(struct dmh_pool *pool)
 {
-	return epoch_inflight(pool, 0) + epoch_inflight(pool, 1);
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(pool->ecnt, cpu)->busy);
+	return sum;
 }
 
 /* Worker: close the current epoch and start draining it. */

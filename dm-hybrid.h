@@ -266,6 +266,7 @@ enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
 
 struct dmh_epoch_cnt {
 	long n[2];
+	unsigned long busy;	/* jiffies spent in flight, all bios */
 };
 
 struct pool_c;
@@ -334,6 +335,8 @@ struct dmh_pool {
 	u64 mig_sectors;
 	s64 mig_tokens;			/* sectors the rate allows now */
 	unsigned long mig_stamp;
+	unsigned long mig_busy;		/* dmh_busy_time() at mig_stamp */
+	u64 mig_backoffs;		/* ticks slowed by foreground load */
 	unsigned long next_decay;
 	unsigned long next_heat_save;
 };
@@ -364,7 +367,7 @@ struct dmh_cell {
 void dmh_wake_worker(struct dmh_pool *pool);
 void dmh_release_cell(struct dmh_pool *pool, struct dmh_cell *c);
 u64 dmh_epoch_barrier(struct dmh_pool *pool);
-long dmh_inflight(struct dmh_pool *pool);
+unsigned long dmh_busy_time(struct dmh_pool *pool);
 
 /* dm-hybrid-migrate.c */
 void dmh_mig_init(struct dmh_pool *pool);

@@ -129,6 +129,7 @@ pool_seq_cutoff() { num pool_xfield "$1" 11; }
 pool_promote_threshold() { num pool_xfield "$1" 12; }
 pool_tick_ms() { num pool_xfield "$1" 13; }
 pool_heat_save() { num pool_xfield "$1" 14; }
+pool_backoffs() { num pool_xfield "$1" 15; }
 # vol_list POOL: the list_volumes reply, one line per volume.
 vol_list() { pool_msg "$1" list_volumes; }
 # pool_moves POOL: promotions + demotions.
