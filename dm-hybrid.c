@@ -1235,7 +1235,7 @@ static int msg_pin(struct dmh_pool *pool, char **argv)
 	       !strcasecmp(argv[4], "hdd") ? DMH_PIN_HDD :
 	       !strcasecmp(argv[4], "auto") ? -1 : -2;
 	if (kstrtou64(argv[2], 10, &start) || kstrtou64(argv[3], 10, &len) ||
-	    !len || tier == -2 || start + len > v->size) {
+	    !len || tier == -2 || len > v->size || start > v->size - len) {
 		DMERR("pin: expected <volume id> <start> <length> ssd|hdd|auto");
 		return -EINVAL;
 	}
