@@ -36,7 +36,7 @@ OPT_BINS=(/usr/sbin/make-bcache)
 BOOT_MODS=(virtio_blk dm-mod dm-bufio dm-delay dm-flakey dm-log-writes
 	dm-cache dm-cache-smq dm-thin-pool loop ext4 crc32c_generic)
 # Stock modules shipped for cases to modprobe on demand.
-EXTRA_MODS=(bcache brd null_blk dm-dust lkdtm)
+EXTRA_MODS=(bcache brd null_blk dm-dust lkdtm dm-snapshot)
 
 log() { printf 'mkinitramfs: %s\n' "$*" >&2; }
 
@@ -80,6 +80,9 @@ build_userspace() {
 	pack "$root" "$out"
 	rm -rf "$root"
 }
+
+# The stock module layer changes with the module lists.
+kmods_key() { echo "${BOOT_MODS[*]} ${EXTRA_MODS[*]}" | sha256sum | cut -c1-8; }
 
 stock_mod_files() {
 	local rel=$1 m
@@ -146,6 +149,11 @@ build_local() {
 	for f in "${DMH_BENCH_DIR:-/nonexistent}"/*; do
 		[ -f "$f" ] && install -D -m 0644 "$f" "$root/lib/dmh/bench/${f##*/}"
 	done
+	# Test-only guest tools (static): dmh-stamp, dmh-logreplay.
+	make -s -C "$TOP/tests/tools" >&2
+	for f in "$TOP"/tests/tools/dmh-*; do
+		[ -x "$f" ] && [ ! -d "$f" ] && install -m 0755 "$f" "$root/usr/local/bin/"
+	done
 	for f in "${DMH_KUNIT_DIR:-/nonexistent}"/*.ko; do
 		[ -f "$f" ] && install -m 0644 "$f" "$root/lib/dmh/kunit/"
 	done
@@ -166,7 +174,7 @@ main() {
 	local kernel=${1:?usage: $0 <debian|debug> <out.cpio>} out=${2:?out} us km
 	us=$(cached "$LAYERS/userspace-$(userspace_key).cpio.zst" build_userspace)
 	case $kernel in
-	debian) km=$(cached "$LAYERS/kmods-debian-$(cat "$STOCK/release").cpio.zst" build_kmods_debian) ;;
+	debian) km=$(cached "$LAYERS/kmods-debian-$(cat "$STOCK/release")-$(kmods_key).cpio.zst" build_kmods_debian) ;;
 	debug) km=$(cached "$LAYERS/kmods-debug-$(basename "$(readlink -f "${DMH_KDIR:?}")").cpio.zst" build_kmods_debug) ;;
 	*) log "unknown kernel $kernel"; exit 1 ;;
 	esac

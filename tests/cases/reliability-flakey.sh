@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# In-guest power cuts with dm-flakey (issue 7): the pool's one disk sits
+# under dm-flakey; the mixed workload (tests/lib/mixed.sh) runs a random
+# 3-10 s, the last completed flush of each volume is read, then flakey is
+# switched to drop_writes, so from that instant nothing more reaches the
+# disk although every write still "succeeds" (a disk that lost power; the
+# dying pool's own commits are dropped too).  The pool is torn down and
+# reassembled on the bare disk: hybrid_check must be clean and every block
+# acknowledged before the flush read must hold its stamp.  ROUNDS rounds,
+# each on a freshly zeroed disk; reliability-flakey-long does more.
+# kernels: debian debug
+# disks: d=128M
+# tier: quick
+# timeout: 900
+. /lib/dmh/guest.sh
+. /lib/dmh/hybrid.sh
+. /lib/dmh/mixed.sh
+ROUNDS=2
+
+flakey() {	# flakey up|drop
+	_n=$(mixed_disk_sectors)
+	case $1 in
+	up) _t="0 $_n flakey $(disk d) 0 3600 0" ;;
+	drop) _t="0 $_n flakey $(disk d) 0 0 1 1 drop_writes" ;;
+	esac
+	if dmsetup info fk >/dev/null 2>&1; then
+		dmsetup load fk --table "$_t" && dmsetup resume fk
+	else
+		dmsetup create fk --table "$_t" && dmsetup mknodes fk
+	fi
+}
+
+load_dm_hybrid
+need_mod dm-flakey
+lost=0 cuts=0
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	MIXED_ROUND=$r
+	dd if=/dev/zero of="$(disk d)" bs=1M count=$(( $(mixed_disk_sectors) / 2048 )) \
+		oflag=direct 2>/dev/null || fail "zero the disk"
+	flakey up || fail "flakey"
+	mixed_slices /dev/mapper/fk || fail "slices"
+	mixed_pool || fail "pool"
+	mixed_volumes || fail "volumes"
+	mixed_start
+	sleep $(( 3 + (${DMH_SEED:-1} + r * 7) % 8 ))
+	for v in 1 2 3; do eval "k$v=$(mixed_flushed $v)"; done
+	flakey drop || fail "flakey drop_writes"
+	log "round $r: cut after flushes $k1 $k2 $k3: $(dmsetup status pool)"
+	mixed_stop
+	mixed_teardown
+	dmsetup remove fk || fail "remove flakey"
+	blockdev --flushbufs "$(disk d)"
+	cuts=$((cuts + 1))
+
+	mixed_slices "$(disk d)" || fail "slices on the bare disk"
+	rc=0
+	hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?
+	cat /tmp/chk
+	check "round $r: hybrid_check after the cut: clean" test $rc -eq 0
+	make_pool pool $MIXED_CHUNK || fail "round $r: pool does not reassemble"
+	check "round $r: migration off, drained" drain pool
+	mixed_volumes || fail "round $r: volumes do not map"
+	for v in 1 2 3; do
+		eval "k=\$k$v"
+		if mixed_verify $v "$k" >/tmp/v.out; then
+			ok "round $r: vm$v acknowledged writes intact (flush op $k)"
+		else
+			not_ok "round $r: vm$v acknowledged writes intact (flush op $k)"
+		fi
+		cat /tmp/v.out
+		n=$(sed -n 's/.* lost \([0-9]*\) .*/\1/p' /tmp/v.out | tail -n1)
+		lost=$((lost + ${n:-0}))
+	done
+	for d in vm1 vm2 vm3 pool; do dmsetup remove $d || not_ok "remove $d"; done
+	rc=0
+	hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?
+	check "round $r: hybrid_check after reassembly: clean" test $rc -eq 0
+	mixed_teardown
+	r=$((r + 1))
+done
+check "volume 9: new incarnations read zeros, then their own stamps" mixed_churn_ok
+echo "DMH-FIGURE flakey-cuts rounds=$cuts lost=$lost"
+pass

@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
+#
+# Write-log replay (issue 7), sourced after guest.sh, hybrid.sh, mixed.sh.
+#
+#   replay_campaign SECONDS NFLUSH NRANDOM
+#
+# Lab disks: d (the pool's one disk, >= mixed_disk_sectors), log (the
+# dm-log-writes log), rep (replay target, as big as d), cow (dm-snapshot
+# exceptions).  The mixed workload runs SECONDS on slices of dm-log-writes
+# over d, with a log mark after each completed dmh-stamp flush.  The log is
+# then replayed onto rep, in order, to NFLUSH flush entries (every one
+# after the "ready" mark when NFLUSH is 0, else that many spread evenly)
+# and NRANDOM random points.  At each point, on a snapshot of rep (so
+# the activation does not touch the replayed state):
+#   - hybrid_check of the metadata slice must exit 0 (clean);
+#   - the pool must activate and the volumes map;
+#   - dmh-stamp verify of each volume, with the last flush whose mark is in
+#     the replayed prefix, must find every acknowledged write.
+# Prints "DMH-FIGURE replay points=N lost=N failed=N" at the end.
+
+_replay_k() {	# _replay_k P TAG: flush op of TAG's last mark before entry P
+	awk -v p="$1" -v t="st.$2." '$1 < p && $2 ~ /M/ && index($5, t) == 1 {
+		k = substr($5, length(t) + 1) } END { print (k == "" ? -1 : k) }' /tmp/log.txt
+}
+
+# _replay_check P: check the replayed state of entries 0..P-1 (on rep).
+_replay_check() {
+	_p=$1 _bad=""
+	dmsetup create snap --table "0 $(sectors "$(disk rep)") snapshot $(disk rep) $(disk cow) N 8" ||
+		{ echo "point $_p: snapshot failed"; return 1; }
+	dmsetup mknodes snap
+	mixed_slices /dev/mapper/snap || { _bad="slices"; }
+	_rc=0
+	hybrid_check "$META" >/tmp/chk 2>&1 || _rc=$?
+	if [ $_rc -ne 0 ]; then
+		cat /tmp/chk
+		_bad="$_bad hybrid_check=$_rc"
+	fi
+	if make_pool pool "$MIXED_CHUNK" >/tmp/act 2>&1; then
+		dmsetup message pool 0 migration off || _bad="$_bad migration-off"
+		if mixed_volumes >/tmp/act 2>&1; then
+			for _v in 1 2 3; do
+				_k=$(_replay_k "$_p" "$(mixed_tag $_v)")
+				if ! mixed_verify $_v "$_k" >/tmp/v.out 2>&1; then
+					cat /tmp/v.out
+					_bad="$_bad vm$_v"
+				fi
+				_n=$(sed -n 's/.* lost \([0-9]*\) .*/\1/p' /tmp/v.out | tail -n1)
+				REPLAY_LOST=$((REPLAY_LOST + ${_n:-0}))
+			done
+		else
+			cat /tmp/act
+			_bad="$_bad volumes"
+		fi
+	else
+		cat /tmp/act
+		dmesg | tail -n 5
+		_bad="$_bad activation"
+	fi
+	for _d in vm1 vm2 vm3 pool hm hs hh snap; do
+		dmsetup remove $_d 2>/dev/null || true
+	done
+	if [ -n "$_bad" ]; then
+		echo "dmh: replay point $_p (entry $(sed -n "$_p"p /tmp/log.txt)): FAILED:$_bad"
+		return 1
+	fi
+	return 0
+}
+
+replay_campaign() {
+	_secs=$1 _nflush=$2 _nrand=$3
+	REPLAY_LOST=0
+	_n=$(mixed_disk_sectors)
+	dmsetup create lw --table "0 $_n log-writes $(disk d) $(disk log)" || fail "log-writes"
+	dmsetup mknodes lw
+	mixed_slices /dev/mapper/lw || fail "slices"
+	mixed_pool || fail "pool"
+	mixed_volumes || fail "volumes"
+	dmsetup message lw 0 mark ready || fail "mark"
+	mixed_start lw
+	sleep "$_secs"
+	mixed_stop
+	check "volume 9: new incarnations read zeros, then their own stamps" mixed_churn_ok
+	log "workload done: $(dmsetup status pool)"
+	for _v in 1 2 3; do
+		log "vm$_v: flushes up to op $(mixed_flushed $_v): $(dmsetup status vm$_v)"
+	done
+	mixed_teardown
+	log "log-writes: $(dmsetup status lw)"
+	dmsetup remove lw || fail "remove log-writes"
+
+	dmh-logreplay list "$(disk log)" > /tmp/log.txt || fail "the log does not list"
+	_ready=$(awk '$2 ~ /M/ && $5 == "ready" { print $1; exit }' /tmp/log.txt)
+	[ -n "$_ready" ] || fail "no ready mark in the log"
+	_last=$(tail -n1 /tmp/log.txt | cut -d' ' -f1)
+	log "log: $((_last + 1)) entries, $(grep -c ' F' /tmp/log.txt) flushes, $(grep -c ' M' /tmp/log.txt) marks, ready at $_ready"
+	# Points are prefix lengths: a flush entry i gives point i + 1.
+	awk -v r="$_ready" '$1 > r && $2 ~ /F/ { print $1 + 1 }' /tmp/log.txt > /tmp/flushes
+	_nf=$(wc -l < /tmp/flushes)
+	[ "$_nf" -gt 0 ] || fail "no flush after the ready mark"
+	if [ "$_nflush" -eq 0 ] || [ "$_nflush" -ge "$_nf" ]; then
+		cp /tmp/flushes /tmp/points
+	else
+		awk -v n="$_nf" -v m="$_nflush" 'BEGIN { s = n / m }
+			NR == int((c + 1) * s) || NR == n { print; c++ }' /tmp/flushes > /tmp/points
+	fi
+	awk -v r="$_ready" -v l="$_last" -v n="$_nrand" -v s="${DMH_SEED:-1}" 'BEGIN {
+		srand(s); for (i = 0; i < n; i++) print r + 2 + int(rand() * (l - r - 1)) }' >> /tmp/points
+	sort -n -u /tmp/points > /tmp/points.s
+	log "replay: $(wc -l < /tmp/points.s) points ($_nf flushes after ready, $_nrand random)"
+
+	dmh-logreplay replay "$(disk log)" "$(disk rep)" 0 $((_ready + 1)) || fail "replay to ready"
+	_prev=$((_ready + 1)) _pts=0 _failed=0
+	while read -r _p; do
+		dmh-logreplay replay "$(disk log)" "$(disk rep)" "$_prev" "$_p" || fail "replay to $_p"
+		_prev=$_p
+		_pts=$((_pts + 1))
+		_replay_check "$_p" || _failed=$((_failed + 1))
+	done < /tmp/points.s
+	# Negative control: the state at the first flush after "ready",
+	# verified as if all of vm1's flushes in the log had been replayed,
+	# must show lost writes, or the verify proves nothing.
+	_kl=$(_replay_k 999999999 "$(mixed_tag 1)")
+	if [ "$_kl" -ge 0 ]; then
+		dd if=/dev/zero of="$(disk rep)" bs=1M count=$(( $(mixed_disk_sectors) / 2048 )) \
+			oflag=direct 2>/dev/null || fail "zero the replay disk"
+		dmh-logreplay replay "$(disk log)" "$(disk rep)" 0 "$(head -n1 /tmp/flushes)" ||
+			fail "replay for the negative control"
+		dmsetup create snap --table "0 $(sectors "$(disk rep)") snapshot $(disk rep) $(disk cow) N 8" &&
+			dmsetup mknodes snap && mixed_slices /dev/mapper/snap && make_pool pool "$MIXED_CHUNK" &&
+			mixed_volumes >/dev/null || fail "activation for the negative control"
+		dmsetup message pool 0 migration off
+		if mixed_verify 1 "$_kl" >/tmp/v.out 2>&1; then
+			not_ok "negative control: verify finds writes missing" "$(tail -n1 /tmp/v.out)"
+		else
+			ok "negative control: verify finds writes missing ($(tail -n1 /tmp/v.out | sed 's/.*\(lost [0-9]*\).*/\1/'))"
+		fi
+		for _d in vm1 vm2 vm3 pool hm hs hh snap; do dmsetup remove $_d 2>/dev/null || true; done
+	fi
+	echo "DMH-FIGURE replay points=$_pts lost=$REPLAY_LOST failed=$_failed"
+	check "replay: $_pts points, every one clean, activates, verifies" test "$_failed" -eq 0
+	check "replay: acknowledged writes lost = 0 (got $REPLAY_LOST)" test "$REPLAY_LOST" -eq 0
+}
