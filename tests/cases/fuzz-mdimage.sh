@@ -1,0 +1,183 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Corrupted metadata at activation (issue 7): bit flips in both copies of
+# the superblock, a volume table block and reverse-map blocks, a truncated
+# metadata device, data devices that shrank or were swapped, a different
+# chunk size and forged reverse-map entries with valid checksums (written
+# by hybrid_restore) must be refused with an error in the kernel log.
+# Damage the kernel may tolerate (one copy of a block, the live superblock,
+# a stale superblock, random garbage) may activate, but then every volume
+# reads without a crash.  Each round starts from the pristine image, which
+# still activates with its data at the end.
+# kernels: debug debian
+# disks: meta=4M ssd=16M hdd=32M
+# tier: quick
+# timeout: 900
+. /lib/dmh/guest.sh
+. /lib/dmh/hybrid.sh
+
+load_dm_hybrid
+CS=128 VS=8192
+RM=$(disk meta) S=$(disk ssd) H=$(disk hdd)
+ZM=$(sectors "$RM") ZS=$(sectors "$S") ZH=$(sectors "$H")
+META=$(make_linear m "$RM") || fail m
+SSD=$(make_linear s "$S") || fail s
+HDD=$(make_linear h "$H") || fail h
+export META SSD HDD
+ROUNDS=0
+
+make_pool pool $CS || fail pool
+migration pool off
+make_volume pool 1 v1 $VS >/dev/null || fail v1
+pin pool 1 $((VS / 2)) $((VS / 2)) hdd
+dd if=/dev/urandom of=/tmp/p1 bs=64k count=$((VS / CS)) 2>/dev/null
+dd if=/tmp/p1 of=/dev/mapper/v1 bs=64k oflag=direct conv=fsync 2>/dev/null || fail "write v1"
+dd if="$RM" of=/tmp/stale.img bs=64k iflag=direct 2>/dev/null	# an older, valid state
+make_volume pool 2 v2 $VS >/dev/null || fail v2
+dd if=/tmp/p1 of=/dev/mapper/v2 bs=64k count=16 oflag=direct conv=fsync 2>/dev/null || fail "write v2"
+for w in 50 60 70 80; do	# commits, so that both copies of each block are written
+	pool_msg pool set_volume 1 weight $w
+	pool_msg pool set_volume 2 weight $w
+done
+dmsetup remove v1
+dmsetup remove v2
+dmsetup remove pool
+check "pristine metadata is clean" hybrid_check -q "$META"
+dd if="$RM" of=/tmp/md.img bs=64k iflag=direct 2>/dev/null
+LAYOUT=$(hybrid_dump "$META" | grep '^layout ')
+lay() { echo "$LAYOUT" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+VT=$(lay vt_start) RS=$(lay ssd_rmap_start) RH=$(lay hdd_rmap_start)
+log "layout: $LAYOUT"
+[ -n "$VT" ] && [ -n "$RS" ] && [ -n "$RH" ] || fail "no layout from hybrid_dump"
+
+pristine() {
+	dd if=/tmp/md.img of="$RM" bs=64k oflag=direct 2>/dev/null
+	swap_lin m "$RM" "$ZM"
+	swap_lin s "$S" "$ZS"
+	swap_lin h "$H" "$ZH"
+}
+swap_lin() {	# swap_lin NAME DEV SECTORS
+	dmsetup suspend "$1" && dmsetup load "$1" --table "0 $3 linear $2 0" && dmsetup resume "$1"
+}
+# flip BLOCK BYTE BIT: flip one bit of the raw metadata disk.
+flip() {
+	_o=$(($1 * 4096 + $2))
+	_v=$(dd if="$RM" bs=1 skip=$_o count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	_v=$((${_v:-0} ^ (1 << $3)))
+	# shellcheck disable=SC2059
+	printf "\\$(printf '%03o' $_v)" | dd of="$RM" bs=1 seek=$_o count=1 conv=notrunc 2>/dev/null
+	sync
+}
+rnd() { echo $(( $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1 )); }
+
+# activate [TABLE-CHUNK]: try the pool; 0 if it activated.
+activate() {
+	dmesg -c >/dev/null
+	dmsetup create pool --table \
+		"0 $((ZS + ZH)) hybrid-pool $META $SSD $HDD ${1:-$CS} 0" >/tmp/act.out 2>&1
+}
+# refused WHAT [CHUNK]: activation must fail with a kernel error line.
+refused() {
+	ROUNDS=$((ROUNDS + 1))
+	if activate "${2:-}"; then
+		not_ok "refused: $1" "activated: $(dmsetup status pool)"
+		dmsetup remove pool
+	elif _e=$(dmesg | grep -m1 "hybrid-pool: \|device-mapper: hybrid: "); then
+		ok "refused: $1 (${_e#*hybrid-pool: })"
+	else
+		not_ok "refused: $1" "no kernel error line: $(cat /tmp/act.out)"
+	fi
+	pristine
+}
+# tolerated WHAT: either refused with an error, or active and every
+# volume reads (data may be older or gone, but no crash).
+tolerated() {
+	ROUNDS=$((ROUNDS + 1))
+	if activate; then
+		_r=ok
+		for _v in 1 2; do
+			dmsetup create t$_v --table "0 $VS hybrid /dev/mapper/pool $_v" >/dev/null 2>&1 || continue
+			dd if=/dev/mapper/t$_v of=/dev/null bs=64k iflag=direct 2>/dev/null || _r="read of volume $_v failed"
+			dmsetup remove t$_v
+		done
+		dmsetup remove pool || _r="cannot remove"
+		if [ "$_r" = ok ]; then ok "tolerated: $1 (activated)"; else not_ok "tolerated: $1" "$_r"; fi
+	elif dmesg | grep -q "hybrid-pool: \|device-mapper: hybrid: "; then
+		ok "tolerated: $1 (refused: $(dmesg | grep -m1 "hybrid-pool: \|device-mapper: hybrid: " | sed 's/.*: //'))"
+	else
+		not_ok "tolerated: $1" "refused without a kernel error line"
+	fi
+	pristine
+}
+
+# Bit flips in both copies: refused.
+for b in 0 7 100 2000 4095; do
+	flip 0 $b 3; flip 1 $b 5
+	refused "superblocks, both copies, byte $b"
+done
+for b in 0 40 300 4000; do
+	flip "$VT" $b 1; flip $((VT + 1)) $b 6
+	refused "volume table block 0, both copies, byte $b"
+done
+for b in 8 33 100 4090; do
+	flip "$RS" $b 0; flip $((RS + 1)) $b 7
+	refused "SSD reverse map block 0, both copies, byte $b"
+	flip "$RH" $b 2; flip $((RH + 1)) $b 4
+	refused "HDD reverse map block 0, both copies, byte $b"
+done
+# Sizes.
+swap_lin m "$RM" $((ZM / 2)) && refused "metadata device truncated to half"
+swap_lin s "$S" $((ZS - CS)) && refused "SSD shrank by one chunk"
+swap_lin h "$H" $((ZH - CS)) && refused "HDD shrank by one chunk"
+dmsetup suspend s && dmsetup load s --table "0 $ZH linear $H 0" && dmsetup resume s &&
+	dmsetup suspend h && dmsetup load h --table "0 $ZS linear $S 0" && dmsetup resume h &&
+	refused "SSD and HDD swapped"
+refused "a different chunk size" $((CS * 2))
+# Forged but well-formed reverse maps (valid checksums).
+hybrid_dump -o /tmp/dump "$META" || fail "hybrid_dump"
+forge() {	# forge WHAT SED-SCRIPT
+	sed "$2" /tmp/dump > /tmp/forged
+	if cmp -s /tmp/dump /tmp/forged; then not_ok "forge: $1" "the edit changed nothing"; return 0; fi
+	if hybrid_restore -i /tmp/forged -o "$RM" --force >/tmp/restore.out 2>&1; then
+		refused "forged dump: $1"
+	else
+		log "hybrid_restore would not write '$1': $(head -n1 /tmp/restore.out)"
+		pristine
+	fi
+}
+forge "a chunk of a volume that does not exist" '0,/^map vol=1 /s/^map vol=1 /map vol=9 /'
+forge "a chunk beyond its volume's end" '0,/^map vol=1 vchunk=0 /s/^map vol=1 vchunk=0 /map vol=1 vchunk=100000 /'
+forge "a chunk beyond the data device" '0,/^map vol=1 /s/pchunk=[0-9]*/pchunk=99999/'
+grep '^map vol=1 vchunk=0 ' /tmp/dump | sed 's/pchunk=[0-9]*/pchunk=200/' > /tmp/dupline
+forge "a virtual chunk with two homes" "/^map vol=1 vchunk=0 /r /tmp/dupline"
+# Tolerated damage.
+flip "$VT" 77 2
+tolerated "one copy of the volume table block"
+flip $((RS + 1)) 1000 3
+tolerated "one copy of the SSD reverse map block"
+flip 0 64 1
+tolerated "one superblock"
+flip 1 64 1
+tolerated "the other superblock"
+dd if=/tmp/stale.img of="$RM" bs=4k count=2 conv=notrunc oflag=direct 2>/dev/null
+tolerated "stale superblocks (an older transaction)"
+dd if=/tmp/stale.img of="$RM" bs=4k skip="$VT" seek="$VT" count=$((RS - VT)) conv=notrunc oflag=direct 2>/dev/null
+tolerated "a stale volume table"
+i=0
+while [ $i -lt 20 ]; do
+	n=$((1 + $(rnd 8)))
+	while [ $n -gt 0 ]; do
+		flip "$(rnd $((RH + 4)))" "$(rnd 4096)" "$(rnd 8)"
+		n=$((n - 1))
+	done
+	tolerated "random bit flips, round $i"
+	i=$((i + 1))
+done
+# The pristine image still works.
+check "pristine metadata activates" activate
+make_volume pool 1 v1 $VS >/dev/null || fail v1
+check "v1 verifies" sh -c "dd if=/dev/mapper/v1 bs=64k iflag=direct 2>/dev/null | cmp -s - /tmp/p1"
+dmsetup remove v1
+dmsetup remove pool
+echo "DMH-REL mdimages=$ROUNDS case=$DMH_CASE"
+pass
