@@ -7,7 +7,8 @@
 #    traces are only read) and writes the run's config;
 # 2. boots the bench cases on the stock kernel, one VM at a time:
 #    bench-calib (device calibration), bench-setups (set-ups side by side),
-#    bench-datapath (dm-hybrid on SSD vs dm-linear);
+#    bench-datapath (dm-hybrid on SSD vs dm-linear), bench-scale (a
+#    64 TiB + 4 TiB pool on dm-zero);
 # 3. writes bench/results/<UTC date>-<mode>/report.md with their tables,
 #    the execution times normalised to SSD only and the paper's figures.
 # Nothing here asserts performance: a case fails only if a run broke.
@@ -18,18 +19,21 @@ MODE=${1:-quick}
 TRACES=${DMH_TRACES:-$TOP/../shared/traces}
 DATA=$TOP/tests/.build/bench-data
 OUT=$TOP/bench/results/$(date -u +%Y%m%d-%H%M)-$MODE
-CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath}
+CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 
 rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
 case $MODE in
 quick)
-	MAX=1500
+	MAX=1000
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2"
 		SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
 		WORKLOADS="websearch oltp"
 		PASSES=2
-		OLTP_IOS=1500
+		OLTP_IOS=600
+		VOL_MB=192
+		BENCH_RUNTIME=4
+		BENCH_ROUNDS=8
 		EOF
 	;;
 full)
@@ -56,6 +60,12 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 	;;
 *) echo "usage: $0 quick|full|smoke" >&2; exit 2 ;;
 esac
+# BENCH_SETUPS / BENCH_WORKLOADS / BENCH_VMS narrow a run (debugging).
+for v in SETUPS WORKLOADS VMS; do
+	eval "x=\${BENCH_$v:-}"
+	# shellcheck disable=SC2154 # x is set by the eval
+	[ -z "$x" ] || echo "$v=\"$x\"" >> "$DATA/config"
+done
 
 conv() {	# conv NAME TRACE [--skip N]
 	local name=$1 trace=$2
@@ -132,6 +142,10 @@ rows() { tr -d '\r' < "$TOP/tests/logs/debian/$1/boot1.log" 2>/dev/null | sed -n
 	echo "## Data path: dm-hybrid all on SSD vs dm-linear (bench-datapath)"
 	echo
 	rows bench-datapath
+	echo
+	echo "## Scale: 64 TiB HDD + 4 TiB SSD on dm-zero (bench-scale)"
+	echo
+	rows bench-scale
 } > "$OUT/report.md"
 echo "report: ${OUT#"$TOP"/}/report.md"
 exit $rc

@@ -16,6 +16,8 @@
 . /lib/dmh/bench.sh
 
 RT=${BENCH_RUNTIME:-6}
+[ -f /lib/dmh/bench/config ] && . /lib/dmh/bench/config
+RT=${BENCH_RUNTIME:-$RT}
 SSD=$(make_linear ssd "$(disk ssd)") || fail "ssd"
 HDD=$(make_hdd hdd "$(disk hdd)") || fail "hddsim"
 # Data in place first, so reads find written blocks on both.

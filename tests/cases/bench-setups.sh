@@ -28,6 +28,7 @@ PASSES=2
 VOL_MB=256
 QD=8
 [ -f $B/config ] && . $B/config
+log "set-ups: $SETUPS"
 VOL=$((VOL_MB * 2048))
 HALF=$((VOL / 2))
 
@@ -91,8 +92,10 @@ setup_dmcache() {
 		make_linear cdata$i "$SSDDEV" $HALF $(((i - 1) * HALF)) >/dev/null || return 1
 		make_linear corig$i "$HDDDEV" $VOL $(((i - 1) * VOL)) >/dev/null || return 1
 		dmsetup create vm$i --table "0 $VOL cache /dev/mapper/cmeta$i /dev/mapper/cdata$i /dev/mapper/corig$i 128 1 writeback smq 0" || return 1
+		dmsetup mknodes vm$i
 		i=$((i + 1))
 	done
+	log "dm-cache set-up: $(dmsetup ls | tr '\n' ' ')"
 }
 teardown_dmcache() {
 	i=1
@@ -130,6 +133,7 @@ setup_bcache() {
 		echo "$cset" > "$b/bcache/attach" 2>/dev/null || true
 		echo writeback > "$b/bcache/cache_mode"
 		dmsetup create vm$i --table "0 $VOL linear /dev/${b##*/} 0" || return 1
+		dmsetup mknodes vm$i
 		i=$((i + 1))
 	done
 	[ $i -gt "$1" ]
@@ -162,8 +166,8 @@ counters() {
 		echo "$s $((s + h)) $(($(pool_moved_sectors pool) / 2)) $((m ? r * 100 / m : 0))"
 		;;
 	dmcache)
-		i=1 hit=0 all=0 mv=0 used=0 tot=0
-		while [ $i -le "$2" ]; do
+		i=1 hit=0 all=0 mv=0 used=0 tot=0 nv=$2
+		while [ $i -le "$nv" ]; do
 			set -- $(dmsetup status vm$i)
 			hit=$((hit + $8 + ${10})) all=$((all + $8 + $9 + ${10} + ${11}))
 			mv=$((mv + (${12} + ${13}) * 64))
@@ -223,12 +227,12 @@ one_pass() {
 	wait
 	t1=$(uptime_cs)
 	c1=$(counters "$su" "$n")
-	tp="" lat="" ios=0 i=1
+	tp="" lat="" ms=0 i=1
 	while [ $i -le "$n" ]; do
 		set -- $(cat /tmp/res.$i)
 		[ -n "${9:-}" ] && [ "$9" -gt 0 ] || { echo "fio failed: $wl $su vm$i"; return 1; }
-		tp="$tp $(( ($1 + $5) * 1000 / $9 ))"
-		ios=$((ios + ($1 + $5) * $9 / 1000))
+		tp="$tp $(($1 + $5))"
+		[ "$9" -gt $ms ] && ms=$9
 		lat="$lat $3/$4r,$7/$8w"
 		i=$((i + 1))
 	done
@@ -238,7 +242,7 @@ one_pass() {
 	hit=$(awk -v a=$(($1 - a0)) -v b=$(($2 - b0)) 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
 	mig=-
 	[ "$3" != - ] && mig=$(( ($3 - m0) / 1024 ))MiB
-	bench "| $wl | $n | $su | $p | $((t1 - t0)) | $(echo "$tp" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }') | $(echo $lat) | $hit | ${4}% | $mig | $(jain $tp) |"
+	bench "| $wl | $n | $su | $p | $ms | $((t1 - t0)) | $(echo "$tp" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }') | $(echo $lat) | $hit | ${4}% | $mig | $(jain $tp) |"
 }
 
 prefill() {	# make every VM's whole volume written once
@@ -251,8 +255,8 @@ prefill() {	# make every VM's whole volume written once
 	wait
 }
 
-bench "| workload | VMs | set-up | pass | exec time (cs) | IOPS (sum) | per-VM p50/p99 us | SSD hit | SSD resident | migrated | Jain |"
-bench "|---|---|---|---|---|---|---|---|---|---|---|"
+bench "| workload | VMs | set-up | pass | exec time ms (slowest VM) | wall cs | IOPS (sum) | per-VM p50/p99 us | SSD hit | SSD resident | migrated | Jain (IOPS) |"
+bench "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $VMS; do
 	for su in $SETUPS; do
 		fn=$(echo "$su" | tr - _)

@@ -236,9 +236,13 @@ static int hddsim_thread(void *arg)
 			hc->writes++;
 		else
 			hc->reads++;
-		/* the head is free at free_ns; it never starts in the past */
-		start = max(now, hc->free_ns);
+		/*
+		 * The head is free at free_ns.  A request that was already
+		 * queued then starts at free_ns even if this thread woke up
+		 * late: the thread's own overhead is not the disk's.
+		 */
 		io = dm_per_bio_data(bio, sizeof(*io));
+		start = max(io->arrive_ns, hc->free_ns);
 		cost = hddsim_cost(hc, io->sector, bio_sectors(bio), write,
 				   start);
 		hc->free_ns = start + cost;
