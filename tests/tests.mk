@@ -22,7 +22,10 @@ check: setup
 	tests/run --check --kernel all --tier quick
 
 check-long: setup
-	tests/run --check --kernel all --tier all
+# The reliability report (tests/reliability-report.sh) follows the TAP
+# stream; the exit status is the run's, or the report's if the run passed.
+	tests/run --check --kernel all --tier all; rc=$$?; \
+		tests/reliability-report.sh || rc=$$((rc ? rc : 1)); exit $$rc
 
 test-case: setup
 	tests/run --kernel $(TEST_KERNEL) --tier all $(CASES)
