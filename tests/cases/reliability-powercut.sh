@@ -41,7 +41,9 @@ case $DMH_BOOT in
 	lost=0
 	for v in 1 2 3; do
 		eval "k=\${KEEP_st_v$v:--1}"
-		if mixed_verify $v "$k" >/tmp/v.out; then
+		# The console may lose the last few DMH-KEEP lines with the
+		# power, so later writes may be on disk: a wide bound.
+		if mixed_verify $v "$k" $((k + 2000)) >/tmp/v.out; then
 			ok "vm$v: acknowledged writes intact (last flush op $k)"
 		else
 			not_ok "vm$v: acknowledged writes intact (last flush op $k)"
