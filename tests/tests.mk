@@ -10,6 +10,7 @@
 #   make debug-kernel  build (or reuse) the debug kernel
 #   make vm-shell      interactive VM: VM_KERNEL=debian|debug (default debian)
 #   make test-case CASES="glob..." [TEST_KERNEL=debian|debug|all]
+#   make powercut-campaign [ROUNDS=20] [CAMPAIGN_KERNEL=debian]
 
 TEST_KERNEL ?= all
 VM_KERNEL ?= debian
@@ -21,9 +22,9 @@ CASES ?=
 check: setup
 	tests/run --check --kernel all --tier quick
 
-check-long: setup
 # The reliability report (tests/reliability-report.sh) follows the TAP
 # stream; the exit status is the run's, or the report's if the run passed.
+check-long: setup
 	tests/run --check --kernel all --tier all; rc=$$?; \
 		tests/reliability-report.sh || rc=$$((rc ? rc : 1)); exit $$rc
 
@@ -38,6 +39,14 @@ debug-kernel: setup
 
 vm-shell: setup
 	scripts/vm-shell.sh $(VM_KERNEL)
+
+# Power-cut campaign (issue 7): ROUNDS runs of reliability-powercut on
+# CAMPAIGN_KERNEL, each with a fresh seed; prints the tally.
+ROUNDS ?= 20
+CAMPAIGN_KERNEL ?= debian
+.PHONY: powercut-campaign
+powercut-campaign: setup
+	tests/powercut-campaign $(ROUNDS) $(CAMPAIGN_KERNEL)
 
 # Benchmarks (printed tables, not tests): the data-path overhead against
 # dm-linear on the same SSD disk, 4k random IOPS at QD1 and QD32.
