@@ -15,6 +15,7 @@
 . /lib/dmh/bench.sh
 
 load_dm_hybrid
+need_mod dm-zero
 SSDS=$((4 << 31))	# 4 TiB in sectors
 HDDS=$((64 << 31))	# 64 TiB
 dmsetup create zssd --table "0 $SSDS zero" || fail zssd
