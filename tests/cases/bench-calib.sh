@@ -15,9 +15,8 @@
 . /lib/dmh/guest.sh
 . /lib/dmh/bench.sh
 
-RT=${BENCH_RUNTIME:-6}
 [ -f /lib/dmh/bench/config ] && . /lib/dmh/bench/config
-RT=${BENCH_RUNTIME:-$RT}
+RT=${CALIB_RUNTIME:-6}
 SSD=$(make_linear ssd "$(disk ssd)") || fail "ssd"
 HDD=$(make_hdd hdd "$(disk hdd)") || fail "hddsim"
 # Data in place first, so reads find written blocks on both.

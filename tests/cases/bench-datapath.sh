@@ -22,9 +22,9 @@
 . /lib/dmh/hybrid.sh
 . /lib/dmh/bench.sh
 
-RUNTIME=${BENCH_RUNTIME:-2}
-ROUNDS=${BENCH_ROUNDS:-12}
 [ -f /lib/dmh/bench/config ] && . /lib/dmh/bench/config
+RUNTIME=${DP_RUNTIME:-2}
+ROUNDS=${DP_ROUNDS:-12}
 load_dm_hybrid
 SSD=$(make_linear poolssd "$(disk ssd)" 524288 0)
 export SSD
