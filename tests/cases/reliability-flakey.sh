@@ -85,5 +85,5 @@ while [ $r -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 check "volume 9: new incarnations read zeros, then their own stamps" mixed_churn_ok
-echo "DMH-FIGURE flakey-cuts rounds=$cuts lost=$lost"
+echo "DMH-REL flakey_cuts=$cuts lost=$lost case=$DMH_CASE"
 pass

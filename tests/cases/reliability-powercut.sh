@@ -52,7 +52,7 @@ case $DMH_BOOT in
 		n=$(sed -n 's/.* lost \([0-9]*\) .*/\1/p' /tmp/v.out | tail -n1)
 		lost=$((lost + ${n:-0}))
 	done
-	echo "DMH-FIGURE powercut rounds=1 lost=$lost"
+	echo "DMH-REL powercuts=1 lost=$lost case=$DMH_CASE"
 	for d in vm1 vm2 vm3 pool; do dmsetup remove $d || not_ok "remove $d"; done
 	rc=0
 	hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?

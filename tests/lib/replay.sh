@@ -17,7 +17,8 @@
 #   - the pool must activate and the volumes map;
 #   - dmh-stamp verify of each volume, with the last flush whose mark is in
 #     the replayed prefix, must find every acknowledged write.
-# Prints "DMH-FIGURE replay points=N lost=N failed=N" at the end.
+# Prints "DMH-REL replay_points=N replay_failed=N lost=N" at the end
+# (tests/reliability-report.sh sums them).
 
 _replay_k() {	# _replay_k P TAG: flush op of TAG's last mark before entry P
 	awk -v p="$1" -v t="st.$2." '$1 < p && $2 ~ /M/ && index($5, t) == 1 {
@@ -138,7 +139,7 @@ replay_campaign() {
 		fi
 		for _d in vm1 vm2 vm3 pool hm hs hh snap; do dmsetup remove $_d 2>/dev/null || true; done
 	fi
-	echo "DMH-FIGURE replay points=$_pts lost=$REPLAY_LOST failed=$_failed"
+	echo "DMH-REL replay_points=$_pts replay_failed=$_failed lost=$REPLAY_LOST case=$DMH_CASE"
 	check "replay: $_pts points, every one clean, activates, verifies" test "$_failed" -eq 0
 	check "replay: acknowledged writes lost = 0 (got $REPLAY_LOST)" test "$REPLAY_LOST" -eq 0
 }
