@@ -17,13 +17,17 @@ VM_CPUS=${VM_CPUS:-2}
 # No 5-level paging: with la57, the KASAN kernel under TCG sometimes reports a
 # wild-memory-access from an interrupt taken during early boot.
 VM_CPU=${VM_CPU:-max,la57=off}
+# Benchmarks may ask for instruction counting: VM_ACCEL=tcg,thread=single
+# VM_CPUS=1 VM_ICOUNT=shift=1,sleep=on (guest time = instructions executed).
+VM_ACCEL=${VM_ACCEL:-tcg,thread=multi}
+VM_ICOUNT=${VM_ICOUNT:-}
 
 vm_args() {
 	local kernel=$1 initrd=$2 append=$3
 	shift 3
 	# shellcheck disable=SC2054 # commas belong to QEMU options
-	local args=(-machine q35 -accel tcg,thread=multi -cpu "$VM_CPU"
-		-m "$VM_MEM" -smp "$VM_CPUS" -no-reboot
+	local args=(-machine q35 -accel "$VM_ACCEL" -cpu "$VM_CPU"
+		-m "$VM_MEM" -smp "$VM_CPUS" -no-reboot ${VM_ICOUNT:+-icount "$VM_ICOUNT"}
 		-kernel "$kernel" -initrd "$initrd" -append "$append")
 	local i=0 d name file
 	for d in "$@"; do
