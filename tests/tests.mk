@@ -49,9 +49,11 @@ powercut-campaign: setup
 	tests/powercut-campaign $(ROUNDS) $(CAMPAIGN_KERNEL)
 
 # Benchmarks (printed tables, not tests): the data-path overhead against
-# dm-linear on the same SSD disk, 4k random IOPS at QD1 and QD32.
+# dm-linear on the same SSD disk, 4k random IOPS at QD1 and QD32, on one
+# vCPU under -icount (guest time = instructions; see bench/README.md).
 bench-datapath: setup
-	tests/run --kernel debian --tier bench bench-datapath
+	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=shift=1,sleep=on \
+		tests/run --kernel debian --tier bench bench-datapath
 	@grep -h '^DMH-BENCH' tests/logs/debian/bench-datapath/boot1.log
 
 # The benchmark suite (bench/README.md): calibration of the emulated disks,
