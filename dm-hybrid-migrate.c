@@ -30,7 +30,7 @@
 
 #include "dm-hybrid.h"
 
-#define MAX_INFLIGHT		16
+#define MAX_INFLIGHT		32	/* two ticks' worth: copies may outlast a tick */
 #define MAX_PLAN		16
 #define BUSY_INFLIGHT		32	/* foreground bios that mean "busy" */
 #define SECTORS_PER_MIB		2048
@@ -42,7 +42,7 @@ static const struct dmh_knobs default_knobs = {
 	.half_life = 60,
 	.seq_cutoff = 1024,
 	.promote = 4,
-	.tick_ms = 1000,
+	.tick_ms = 250,		/* 16 per tick: 64 chunks/s */
 	.heat_save = 30,
 };
 
