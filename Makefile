@@ -3,8 +3,10 @@
 # dm-hybrid top-level Makefile.  "make" builds the module against Debian's
 # 6.12 headers (KDIR overrides) with W=1 warnings as errors, and the tools.
 
-KVER	?= $(shell ls -d /usr/src/linux-headers-6.12*-amd64 2>/dev/null | \
-		head -n1 | sed 's,.*/linux-headers-,,')
+# The running kernel if its headers are installed, else Debian's 6.12.
+KVER	?= $(shell r=$$(uname -r); if [ -d /usr/src/linux-headers-$$r ]; then \
+		echo $$r; else ls -d /usr/src/linux-headers-6.12*-amd64 2>/dev/null | \
+		head -n1 | sed 's,.*/linux-headers-,,'; fi)
 KDIR	?= /usr/src/linux-headers-$(KVER)
 SRCDIR	:= $(CURDIR)
 DMH_CACHE ?= /var/cache/dm-hybrid
@@ -15,7 +17,20 @@ KSOURCES := dm-hybrid.c dm-hybrid-map.c dm-hybrid-monitor.c dm-hybrid-migrate.c 
 	    dm-hybrid.h dm-hybrid-format.h $(wildcard tests/kunit/*.[ch]) \
 	    tests/hddsim/dm-hddsim.c
 
-.PHONY: all module tools clean checkpatch sparse setup
+.PHONY: all module tools clean checkpatch sparse setup install \
+	install-module install-tools install-systemd dkms-install uninstall
+
+# Installation: "make install" puts the module into
+# /lib/modules/$(KVER)/updates (then depmod), the tools and man pages under
+# $(PREFIX), and hybridctl.service.  DESTDIR stages everything (no depmod).
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/dm-hybrid
+UNITDIR	?= /lib/systemd/system
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := dkms.conf dm-hybrid.c dm-hybrid-map.c dm-hybrid-monitor.c \
+	    dm-hybrid-migrate.c dm-hybrid.h dm-hybrid-format.h
 
 all: module tools
 
@@ -41,6 +56,46 @@ checkpatch:
 	$(CHECKPATCH) --strict --no-tree --quiet --show-types \
 		--ignore FILE_PATH_CHANGES,NEW_TYPEDEFS,SPDX_LICENSE_TAG \
 		-f tools/*.c
+
+install: install-module install-tools install-systemd
+
+install-module: module
+	install -D -m 0644 dm_hybrid.ko $(DESTDIR)/lib/modules/$(KVER)/updates/dm_hybrid.ko
+	$(if $(DESTDIR),@echo "DESTDIR set: run 'depmod -a $(KVER)' on the target",depmod -a $(KVER))
+
+install-tools: tools
+	$(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
+		SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+
+install-systemd:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	sed 's,@SBINDIR@,$(SBINDIR),g' packaging/hybridctl.service.in \
+		> $(DESTDIR)$(UNITDIR)/hybridctl.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/hybridctl.service
+	install -m 0644 packaging/hybridtab.example Documentation/guide-*.rst \
+		Documentation/dm-hybrid.rst $(DESTDIR)$(DOCDIR)/
+	$(if $(DESTDIR),,-systemctl daemon-reload 2>/dev/null)
+
+# DKMS: the module sources into /usr/src/dm-hybrid-$(VERSION), then (not
+# with DESTDIR) dkms add, build and install for the running kernel; DKMS
+# rebuilds the module for every kernel installed later.
+dkms-install:
+	install -d $(DESTDIR)/usr/src/dm-hybrid-$(VERSION)
+	install -m 0644 $(DKMS_SRC) $(DESTDIR)/usr/src/dm-hybrid-$(VERSION)/
+	grep -v -e CONFIG_KUNIT -e '^# KUnit' Kbuild \
+		> $(DESTDIR)/usr/src/dm-hybrid-$(VERSION)/Kbuild
+	$(if $(DESTDIR),,dkms add -m dm-hybrid -v $(VERSION) && \
+		dkms build -m dm-hybrid -v $(VERSION) && \
+		dkms install -m dm-hybrid -v $(VERSION))
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/dm_hybrid.ko
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,hybridctl hybrid_check hybrid_dump \
+		hybrid_restore hybrid_repair hybrid_metadata_size)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,hybridctl.8 hybrid_check.8 \
+		hybrid_dump.8 hybrid_restore.8 hybrid_repair.8 hybrid_metadata_size.8)
+	rm -f $(DESTDIR)$(UNITDIR)/hybridctl.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(SRCDIR) clean

@@ -14,7 +14,7 @@ PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
 	xz-utils zstd rsync python3 perl
 	linux-headers-6.12-amd64 linux-source-6.12
-	qemu-system-x86 busybox-static dmsetup fio libdevmapper-dev
+	qemu-system-x86 busybox-static dmsetup fio libdevmapper-dev libpng-dev
 	e2fsprogs sparse bcache-tools
 )
 

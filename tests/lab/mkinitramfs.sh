@@ -164,6 +164,16 @@ build_local() {
 		*) head -c4 "$f" | grep -q ELF && install -m 0755 "$f" "$root/usr/local/bin/" ;;
 		esac
 	done
+	# The tools' shared libraries the userspace layer lacks (hybridctl:
+	# libpng, zlib; libdevmapper already comes with dmsetup).
+	have=$(for f in "${BINS[@]}"; do ldd "$f"; done | awk '/=> \//{print $3}' | sort -u)
+	for f in "$root"/usr/local/bin/*; do
+		head -c4 "$f" | grep -q ELF || continue
+		for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{print $3}'); do
+			printf '%s\n' "$have" | grep -qxF "$lib" || [ -e "$root$lib" ] ||
+				install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+		done
+	done
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$out"
 	truncate -s %4 "$out"

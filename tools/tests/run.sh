@@ -109,6 +109,9 @@ EOF
 # ---- crc32c and hybrid_metadata_size ----
 
 expect 0 "crc32c known-answer vectors" "$here/crc32c_test"
+expect 0 "hybridctl parsers: sizes, names, status lines, replies, hybridtab" \
+	"$here/hctl_test"
+check "... every one of its cases passed" '! grep -q "^not ok" out.log'
 
 need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
 	local s=$1 h=$2
@@ -159,7 +162,7 @@ expect 1 "restore refuses a metadata size too small" \
 # ---- tunables and pins ----
 
 check "dump prints the tunables by name" \
-	'grep -qx "tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 seq_cutoff=default promote_threshold=default tick_ms=1000 tunable9=42" d1.txt'
+	'grep -qx "tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 seq_cutoff=default promote_threshold=default tick_ms=1000 heat_save_interval=default tunable9=42" d1.txt'
 check "dump of a pool without pins has no pin lines" '! grep -q "^pin " d1.txt'
 
 write_dump pins.txt 5 "pin vol=7 tier=hdd start=100 end=200" \
@@ -311,6 +314,18 @@ expect 0 "repair --rewrite commits transaction 7" \
 	hybrid_repair --rewrite -i left.img
 check "... without resurrecting the leftover stamped 7" \
 	'[ "$(body left.img)" = "$(body base.img)" ] && [ "$(txid_of left.img)" = 7 ]'
+
+# ---- man pages render (man -l), without warnings ----
+
+for page in "$tools"/../Documentation/man/*.8; do
+	if ! command -v man >/dev/null; then
+		report 1 "man page ${page##*/} renders (man is not installed)"
+		continue
+	fi
+	check "man page ${page##*/} renders without warnings" \
+		"LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$page' 2>man.err >man.out &&
+		 [ ! -s man.err ] && [ \$(wc -l < man.out) -gt 20 ]"
+done
 
 echo "1..$n"
 echo "$pass passed, $fail failed"

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hybridctl's pure helpers: sizes, names, the kernel's status and message
+ * reply formats (Documentation/dm-hybrid.rst), hybridtab lines and the
+ * statistics arithmetic.  Nothing here talks to device-mapper, so the
+ * host tests (tools/tests/hctl_test.c) cover it without a kernel.
+ */
+#ifndef DMH_TOOLS_HCTL_H
+#define DMH_TOOLS_HCTL_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "dm-hybrid-format.h"
+
+typedef __u32 u32;
+typedef __u64 u64;
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define HC_MAX_KNOBS	16
+#define HC_NAME_MAX	(DMH_NAME_LEN - 1)
+
+/* Sizes: "10G", "512M", "1.5T", "100s" (sectors), "4096" (bytes). */
+int hc_parse_size(const char *s, u64 *bytes);
+/* "20.0G", "512M", "4.0K", "100B": binary units, one decimal if needed. */
+char *hc_format_size(u64 bytes, char *buf, size_t len);
+
+/* A volume name as the kernel accepts it: 1..63 of [A-Za-z0-9_.+:@-]. */
+int hc_valid_name(const char *s);
+/* A decimal number that fits in u64 and nothing else. */
+int hc_parse_u64(const char *s, u64 *v);
+
+/* Pool status INFO (the params after "hybrid-pool"). */
+struct hc_pool_status {
+	u64 txid, md_used, md_total, chunk_sectors;
+	u64 used[DMH_NR_TIERS], total[DMH_NR_TIERS];
+	u64 volumes, promotions, demotions, inflight;
+	char mode[8];
+	u32 nr_features;
+	char features[128];		/* space separated */
+	int needs_check, out_of_space, migration_on;
+	u64 queued, done, moved;
+	u32 nr_knobs;
+	u64 knobs[HC_MAX_KNOBS];	/* in hc_knob_names order */
+};
+
+extern const char *const hc_knob_names[];
+extern const u32 hc_nr_knob_names;
+
+int hc_parse_pool_status(const char *params, struct hc_pool_status *s);
+
+/* Volume status INFO (the params after "hybrid"). */
+struct hc_vol_status {
+	u64 mapped, ssd, hdd, rios, wios, rsec, wsec, ssd_ios, hdd_ios;
+	u64 prom, dem, seq, hist[6];
+	u64 weight, ssd_min, ssd_max;
+	char prio[8];
+};
+
+int hc_parse_vol_status(const char *params, struct hc_vol_status *s);
+
+/* Pool TABLE: "<meta> <ssd> <hdd> <chunk sectors> <#feat> <feat>*". */
+struct hc_pool_table {
+	char dev[3][32];		/* major:minor */
+	u64 chunk_sectors;
+	char features[128];
+};
+
+int hc_parse_pool_table(const char *params, struct hc_pool_table *t);
+/* Volume TABLE: "<pool major:minor> <volume id>". */
+int hc_parse_vol_table(const char *params, char *pool_dev, size_t len,
+		       u32 *id);
+
+/* One line of the list_volumes reply. */
+struct hc_vol_info {
+	u32 id;
+	u64 size;			/* sectors */
+	char name[DMH_NAME_LEN];	/* "" when the volume has none */
+	u64 weight;
+	char prio[8];
+	u64 ssd_min, ssd_max;
+	u64 open;
+	u64 mapped, ssd, hdd;
+};
+
+/* Parse a whole reply; *out is malloc'ed (free it), *n its length. */
+int hc_parse_volume_list(const char *text, struct hc_vol_info **out,
+			 u32 *n);
+
+/* The placement_map reply; tiers and heat point into @buf. */
+struct hc_pmap {
+	u64 chunks, ssd, hdd;
+	const char *tiers, *heat;
+	u32 buckets;
+};
+
+int hc_parse_pmap(char *buf, struct hc_pmap *m);
+
+/* One pool of the hybridtab. */
+struct hc_tab {
+	char name[128];
+	char meta[256], ssd[256], hdd[256];
+	u64 chunk_sectors;
+	int error_if_no_space, no_discard_passdown, read_only, noauto;
+};
+
+/*
+ * Parse one hybridtab line: 1 for an entry, 0 for a blank line or a
+ * comment, -1 with a sentence in @why for anything else.
+ */
+int hc_tab_parse(const char *line, struct hc_tab *t, char *why, size_t len);
+/* The line that hc_tab_parse() reads back as @t. */
+int hc_tab_format(const struct hc_tab *t, char *buf, size_t len);
+/* Feature args of the table line: "<n> <feat>*" (e.g. "0"). */
+void hc_tab_features(const struct hc_tab *t, char *buf, size_t len);
+
+/* Statistics of one volume over an interval, from two status samples. */
+struct hc_stats {
+	double iops, mibs, read_pct, req_kib, seq_pct;
+	double residency_pct;		/* SSD chunks / mapped chunks */
+	double hit_pct;			/* SSD ios / data ios; < 0: no I/O */
+	u64 ssd_bytes;
+	u64 prom, dem;			/* since the pool loaded the volume */
+};
+
+void hc_stats_compute(const struct hc_vol_status *a,
+		      const struct hc_vol_status *b, double secs,
+		      u64 chunk_sectors, struct hc_stats *st);
+
+#endif /* DMH_TOOLS_HCTL_H */

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host tests of hybridctl's parsers (tools/hctl.c): sizes, names, the
+ * documented status lines and message replies, hybridtab lines and the
+ * statistics arithmetic.  Prints TAP lines; exits non-zero on a failure.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hctl.h"
+
+static int n, failed;
+
+static void t(int ok, const char *what)
+{
+	n++;
+	if (!ok)
+		failed++;
+	printf("%sok %d - %s\n", ok ? "" : "not ", n, what);
+}
+
+static int size_is(const char *s, u64 want)
+{
+	u64 b;
+
+	return !hc_parse_size(s, &b) && b == want;
+}
+
+static int size_bad(const char *s)
+{
+	u64 b;
+
+	return hc_parse_size(s, &b) != 0;
+}
+
+static int fmt_is(u64 b, const char *want)
+{
+	char buf[32];
+
+	return !strcmp(hc_format_size(b, buf, sizeof(buf)), want);
+}
+
+int main(void)
+{
+	struct hc_pool_status ps;
+	struct hc_vol_status a, b;
+	struct hc_pool_table pt;
+	struct hc_vol_info *vi;
+	struct hc_pmap m;
+	struct hc_stats st;
+	struct hc_tab tab, back;
+	char buf[512], why[128], dev[32];
+	u32 nv, id;
+
+	/* sizes */
+	t(size_is("20G", 20ull << 30), "size 20G");
+	t(size_is("512M", 512ull << 20) && size_is("512MiB", 512ull << 20) &&
+	  size_is("512m", 512ull << 20) && size_is("512MB", 512ull << 20),
+	  "size 512M, MiB, m, MB");
+	t(size_is("1.5G", 3ull << 29), "size 1.5G");
+	t(size_is("4K", 4096) && size_is("2T", 2ull << 40), "size 4K, 2T");
+	t(size_is("100s", 51200) && size_is("4096", 4096) &&
+	  size_is("4096B", 4096), "size in sectors and bytes");
+	t(size_bad("") && size_bad("G") && size_bad("-1G") && size_bad("1X") &&
+	  size_bad("1GG") && size_bad("1.G") && size_bad("99999999999E"),
+	  "bad sizes refused");
+	t(fmt_is(20ull << 30, "20G") && fmt_is(3ull << 29, "1.5G") &&
+	  fmt_is(100, "100B") && fmt_is(1536, "1.5K"), "format sizes");
+
+	/* names */
+	t(hc_valid_name("vm1") && hc_valid_name("web.example:db@2-x_y+z") &&
+	  hc_valid_name("1a"), "valid names");
+	t(!hc_valid_name("") && !hc_valid_name("123") && !hc_valid_name("-") &&
+	  !hc_valid_name("a b") && !hc_valid_name("a/b") &&
+	  !hc_valid_name("0123456789012345678901234567890123456789012345678901234567890123"),
+	  "invalid names: empty, digits, -, space, slash, 64 chars");
+
+	/* the pool status example of Documentation/dm-hybrid.rst */
+	t(!hc_parse_pool_status("14 81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200",
+				&ps) && ps.txid == 14 && ps.md_used == 81 &&
+	  ps.md_total == 4096 && ps.chunk_sectors == 128 && ps.used[0] == 80 &&
+	  ps.total[0] == 128 && ps.used[1] == 304 && ps.total[1] == 2048 &&
+	  ps.volumes == 2 && ps.promotions == 48 && !strcmp(ps.mode, "rw") &&
+	  !ps.nr_features && !ps.out_of_space && ps.migration_on &&
+	  ps.done == 48 && ps.moved == 6144 && ps.nr_knobs == 7 &&
+	  ps.knobs[3] == 1 && ps.knobs[6] == 200, "pool status (doc example)");
+	t(!hc_parse_pool_status("5 9272/13872 2048 0/102400 0/2097152 2 0 0 0 ro 2 error_if_no_space no_discard_passdown needs_check out_of_space off 1 2 3 64 4 60 1024 1024 4 1000 30",
+				&ps) && !strcmp(ps.mode, "ro") &&
+	  ps.nr_features == 2 &&
+	  !strcmp(ps.features, "error_if_no_space no_discard_passdown") &&
+	  ps.needs_check && ps.out_of_space && !ps.migration_on &&
+	  ps.queued == 1 && ps.nr_knobs == 8 && ps.knobs[7] == 30,
+	  "pool status with features, flags and an eighth knob");
+	t(hc_parse_pool_status("14 81/4096 128 80/128", &ps) &&
+	  hc_parse_pool_status("14 81/4096 128 80/128 304/2048 2 48 0 0 xx 0 - - on 0 48 6144 0 4 60 1 1024 4 200", &ps) &&
+	  hc_parse_pool_status("14 81 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200", &ps) &&
+	  hc_parse_pool_status("14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 a - - on 0 48 6144 0 4 60 1 1024 4 200", &ps),
+	  "bad pool status refused");
+
+	/* the volume status example */
+	t(!hc_parse_vol_status("256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal",
+			       &a) && a.mapped == 256 && a.ssd == 64 &&
+	  a.hdd == 192 && a.rios == 27350 && a.wios == 256 &&
+	  a.ssd_ios == 26930 && a.prom == 48 && a.seq == 240 &&
+	  a.hist[0] == 27350 && a.hist[2] == 256 && a.weight == 100 &&
+	  !strcmp(a.prio, "normal"), "volume status (doc example)");
+	t(hc_parse_vol_status("256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0 100 0 0 normal", &b) &&
+	  hc_parse_vol_status("256 64 192", &b), "bad volume status refused");
+
+	/* tables */
+	t(!hc_parse_pool_table("254:1 254:2 254:3 2048 1 error_if_no_space", &pt) &&
+	  !strcmp(pt.dev[2], "254:3") && pt.chunk_sectors == 2048 &&
+	  !strcmp(pt.features, "error_if_no_space") &&
+	  !hc_parse_pool_table("254:1 254:2 254:3 128 0", &pt) &&
+	  hc_parse_pool_table("254:1 254:2 254:3 128 2 x", &pt),
+	  "pool tables");
+	t(!hc_parse_vol_table("253:0 7", dev, sizeof(dev), &id) && id == 7 &&
+	  !strcmp(dev, "253:0") &&
+	  hc_parse_vol_table("/dev/x 7", dev, sizeof(dev), &id) &&
+	  hc_parse_vol_table("253:0 16777216", dev, sizeof(dev), &id),
+	  "volume tables");
+
+	/* list_volumes */
+	t(!hc_parse_volume_list("1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0",
+				&vi, &nv) && nv == 2 && vi[0].id == 1 &&
+	  vi[0].size == 41943040 && !strcmp(vi[0].name, "vm1") &&
+	  vi[0].open == 1 && vi[0].mapped == 20 && vi[0].hdd == 15 &&
+	  !vi[1].name[0] && vi[1].weight == 200 && !strcmp(vi[1].prio, "high") &&
+	  vi[1].ssd_max == 50, "list_volumes reply");
+	free(vi);
+	t(!hc_parse_volume_list("", &vi, &nv) && nv == 0, "empty list_volumes");
+	free(vi);
+	t(hc_parse_volume_list("1 2 vm1 100 normal 0 0 1 20 5", &vi, &nv) &&
+	  hc_parse_volume_list("x 2 vm1 100 normal 0 0 1 20 5 15", &vi, &nv),
+	  "bad list_volumes refused");
+
+	/* placement_map */
+	strcpy(buf, "chunks=1024 ssd=128 hdd=256 tiers=..hhsS.. heat=00128f00");
+	t(!hc_parse_pmap(buf, &m) && m.chunks == 1024 && m.ssd == 128 &&
+	  m.buckets == 8 && !strncmp(m.tiers, "..hhsS..", 8) &&
+	  m.heat[7] == '0', "placement map");
+	strcpy(buf, "chunks=1024 ssd=128 hdd=256 tiers=..hx heat=0000");
+	t(hc_parse_pmap(buf, &m), "bad placement map refused");
+
+	/* hybridtab */
+	t(hc_tab_parse("  # comment\n", &tab, why, sizeof(why)) == 0 &&
+	  hc_tab_parse("\n", &tab, why, sizeof(why)) == 0, "tab comments");
+	t(hc_tab_parse("pool0 /dev/vg/meta /dev/nvme0n1 /dev/sdb chunk=256K,error_if_no_space,noauto # x\n",
+		       &tab, why, sizeof(why)) == 1 &&
+	  !strcmp(tab.name, "pool0") && !strcmp(tab.hdd, "/dev/sdb") &&
+	  tab.chunk_sectors == 512 && tab.error_if_no_space && tab.noauto &&
+	  !tab.read_only, "tab entry");
+	hc_tab_format(&tab, buf, sizeof(buf));
+	t(hc_tab_parse(buf, &back, why, sizeof(why)) == 1 &&
+	  !memcmp(&tab, &back, sizeof(tab)), "tab entry round trip");
+	hc_tab_features(&tab, buf, sizeof(buf));
+	t(!strcmp(buf, "1 error_if_no_space"), "tab features");
+	t(hc_tab_parse("p /a /b\n", &tab, why, sizeof(why)) < 0 &&
+	  hc_tab_parse("p /a /b /c chunk=3M\n", &tab, why, sizeof(why)) < 0 &&
+	  hc_tab_parse("p /a /b /c bogus\n", &tab, why, sizeof(why)) < 0 &&
+	  hc_tab_parse("p/q /a /b /c\n", &tab, why, sizeof(why)) < 0,
+	  "bad tab lines refused");
+
+	/* statistics from two samples, 2 seconds apart */
+	hc_parse_vol_status("10 4 6 100 100 800 800 150 50 1 2 50 0-0-0-0-0-0 100 0 0 normal", &a);
+	hc_parse_vol_status("10 5 5 400 200 3200 2400 450 150 3 4 150 0-0-0-0-0-0 100 0 0 normal", &b);
+	hc_stats_compute(&a, &b, 2.0, 2048, &st);
+	t(fabs(st.iops - 200) < 1e-9 && fabs(st.read_pct - 75) < 1e-9 &&
+	  fabs(st.req_kib - 5) < 1e-9 && fabs(st.seq_pct - 25) < 1e-9 &&
+	  fabs(st.hit_pct - 75) < 1e-9 && fabs(st.residency_pct - 50) < 1e-9 &&
+	  fabs(st.mibs - 4000 * 512.0 / 1048576 / 2) < 1e-9 &&
+	  st.ssd_bytes == 5ull << 20 && st.prom == 3 && st.dem == 4,
+	  "stats arithmetic");
+	hc_stats_compute(&b, &b, 1.0, 2048, &st);
+	t(st.iops == 0 && st.hit_pct < 0 && st.read_pct == 0, "stats of an idle interval");
+	hc_stats_compute(&b, &a, 1.0, 2048, &st);
+	t(st.iops == 0, "counters that went back (reload) count as 0");
+
+	printf("1..%d\n", n);
+	return failed ? 1 : 0;
+}
