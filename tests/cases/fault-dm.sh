@@ -10,7 +10,7 @@
 # disks: meta=16M ssd=16M hdd=32M
 # tier: quick
 # debug-tier: long
-# timeout: 600
+# timeout: 1800
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
