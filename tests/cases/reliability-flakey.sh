@@ -18,17 +18,9 @@
 . /lib/dmh/mixed.sh
 ROUNDS=2
 
-flakey() {	# flakey up|drop
-	_n=$(mixed_disk_sectors)
-	case $1 in
-	up) _t="0 $_n flakey $(disk d) 0 3600 0" ;;
-	drop) _t="0 $_n flakey $(disk d) 0 0 1 1 drop_writes" ;;
-	esac
-	if dmsetup info fk >/dev/null 2>&1; then
-		dmsetup load fk --table "$_t" && dmsetup resume fk
-	else
-		dmsetup create fk --table "$_t" && dmsetup mknodes fk
-	fi
+flakey_up() {
+	dmsetup create fk --table "0 $(mixed_disk_sectors) flakey $(disk d) 0 3600 0" &&
+		dmsetup mknodes fk
 }
 
 load_dm_hybrid
@@ -39,15 +31,19 @@ while [ $r -le "$ROUNDS" ]; do
 	MIXED_ROUND=$r
 	dd if=/dev/zero of="$(disk d)" bs=1M count=$(( $(mixed_disk_sectors) / 2048 )) \
 		oflag=direct 2>/dev/null || fail "zero the disk"
-	flakey up || fail "flakey"
+	flakey_up || fail "flakey"
 	mixed_slices /dev/mapper/fk || fail "slices"
 	mixed_pool || fail "pool"
 	mixed_volumes || fail "volumes"
 	mixed_start
 	sleep $(( 3 + (${DMH_SEED:-1} + r * 7) % 8 ))
+	# Load the drop_writes table first, so that the cut (the resume)
+	# follows the reading of the flushes closely.
+	dmsetup load fk --table "0 $(mixed_disk_sectors) flakey $(disk d) 0 0 1 1 drop_writes" ||
+		fail "flakey drop_writes table"
 	for v in 1 2 3; do eval "k$v=$(mixed_flushed $v)"; done
 	touch /tmp/mixed-stop	# volume 9's checks after the cut do not count
-	flakey drop || fail "flakey drop_writes"
+	dmsetup resume fk || fail "flakey drop_writes"
 	# Writes that reached the disk were issued before the switch, so
 	# before the first flush logged after it, plus one interval.
 	for v in 1 2 3; do eval "b$v=$(( $(mixed_flushed $v) + 33 ))"; done
@@ -63,7 +59,7 @@ while [ $r -le "$ROUNDS" ]; do
 	hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?
 	cat /tmp/chk
 	check "round $r: hybrid_check after the cut: clean" test $rc -eq 0
-	make_pool pool $MIXED_CHUNK || fail "round $r: pool does not reassemble"
+	make_pool pool "$MIXED_CHUNK" || fail "round $r: pool does not reassemble"
 	check "round $r: migration off, drained" drain pool
 	mixed_volumes || fail "round $r: volumes do not map"
 	for v in 1 2 3; do

@@ -35,7 +35,7 @@ case $DMH_BOOT in
 	hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?
 	cat /tmp/chk
 	check "hybrid_check after the cut: clean (exit 0)" test $rc -eq 0
-	make_pool pool $MIXED_CHUNK || fail "pool does not reassemble after the cut"
+	make_pool pool "$MIXED_CHUNK" || fail "pool does not reassemble after the cut"
 	check "migration off after reassembly, drained" drain pool
 	mixed_volumes || fail "volumes do not map after the cut"
 	lost=0
