@@ -20,6 +20,7 @@ SSDS=$((4 << 31))	# 4 TiB in sectors
 HDDS=$((64 << 31))	# 64 TiB
 dmsetup create zssd --table "0 $SSDS zero" || fail zssd
 dmsetup create zhdd --table "0 $HDDS zero" || fail zhdd
+dmsetup mknodes
 need=$(hybrid_metadata_size -s 4T -d 64T -c 1M -n) || fail "hybrid_metadata_size"
 have=$(($(sectors "$(disk meta)") * 512))
 bench "metadata size for 4 TiB + 64 TiB, 1 MiB chunks: $need bytes ($((need >> 20)) MiB); metadata disk $((have >> 20)) MiB"
