@@ -223,7 +223,7 @@ fuzz_run() {
 			dd if=/dev/zero of="$M2" bs=4k count=2 oflag=direct 2>/dev/null
 			if dmsetup create fzp --table "$_text" >/tmp/fz.out 2>&1; then _rc=0; else _rc=1; fi
 			if [ $_rc -eq 0 ]; then
-				[ "$(dmsetup status fzp | cut -d' ' -f14)" = rw ] || _extra="new pool not rw"
+				[ "$(dmsetup status fzp | cut -d' ' -f13)" = rw ] || _extra="new pool not rw"
 				dmsetup remove fzp || _extra="$_extra; cannot remove"
 			fi ;;
 		reload)
