@@ -11,7 +11,7 @@
 # kernels: debug
 # disks: meta=16M ssd=16M hdd=32M
 # tier: long
-# timeout: 1500
+# timeout: 7200
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
@@ -45,24 +45,26 @@ dmsetup remove v1
 dmsetup remove pool
 
 state() {	# every device and its status (the pool's with its txid)
-	dmsetup status 2>/dev/null || true
+	dmsetup status 2>/dev/null | sort || true
 }
 
 # sweep WHAT MAX SETUP CMD UNDO: run CMD with its Nth slab allocation
 # failing (fail-nth, set just before an exec, so the count includes the
-# exec and dmsetup's own start-up).  A coarse phase steps N by 32 until the
+# exec and dmsetup's own start-up).  A coarse phase steps N by 64 until the
 # failure lands in device-mapper (dmsetup reports a failed ioctl, or the
-# kernel logs a device-mapper error); a fine phase then tries every N from
-# 32 before that point, until CMD succeeds with nothing injected or N
-# passes MAX.  A failed attempt must leave the pool's state and the device
-# list as they were; UNDO then cleans up a success, SETUP prepares the next.
+# kernel logs a device-mapper error, or CMD got past its end); a fine phase
+# then tries every FA_FINE-th N from 64 before that point, until CMD
+# succeeds with nothing injected or N passes MAX.  A failed attempt must
+# leave every device and its status (the pool's txid included) as SETUP
+# left them; UNDO then cleans up a success.
+FA_FINE=${FA_FINE:-1}
 SWEPT=0
 sweep() {
 	_what=$1 _max=$2 _setup=$3 _cmd=$4 _undo=$5
-	_n=1 _step=32 _bad=0 _fails=0 _fine=0 _dm=0
+	_n=1 _step=64 _bad=0 _fails=0 _fine=0 _dm=0 _s0=""
 	while [ $_n -le "$_max" ]; do
 		eval "$_setup" >/dev/null 2>&1 || { not_ok "$_what: set-up before attempt $_n"; return 0; }
-		_s0=$(state 2>/dev/null)
+		[ -n "$_s0" ] || _s0=$(state)
 		_t0=$(injected)
 		dmesg -c >/dev/null
 		if (echo $_n > /proc/self/fail-nth && eval "exec $_cmd") >/tmp/sw.out 2>&1; then _rc=0; else _rc=1; fi
@@ -70,13 +72,14 @@ sweep() {
 		SWEPT=$((SWEPT + 1))
 		if [ $_rc -ne 0 ]; then
 			_fails=$((_fails + 1))
-			_s1=$(state 2>/dev/null)
+			_s1=$(state)
 			if [ "$_s0" != "$_s1" ]; then
 				not_ok "$_what: attempt $_n failed and changed the state" "$(echo "$_s0" | head -n2) -> $(echo "$_s1" | head -n2)"
 				_bad=1
 			fi
+		else
+			eval "$_undo" >/dev/null 2>&1 || true
 		fi
-		eval "$_undo" >/dev/null 2>&1 || true
 		if [ $_rc -eq 0 ] && [ "$_t1" -eq "$_t0" ]; then
 			[ $_fine -eq 1 ] && break
 			_dm=1	# past the end in one coarse step: go back
@@ -86,9 +89,9 @@ sweep() {
 			_dm=0
 		fi
 		if [ $_fine -eq 0 ] && [ $_dm -eq 1 ]; then
-			_fine=1 _step=1
-			_n=$((_n > 32 ? _n - 32 : 1))
-			log "sweep $_what: device-mapper reached at allocation $((_n + 32)), fine from $_n"
+			_fine=1 _step=$FA_FINE
+			_n=$((_n > 64 ? _n - 64 : 1))
+			log "sweep $_what: device-mapper reached at allocation $((_n + 64)), fine from $_n"
 			continue
 		fi
 		_n=$((_n + _step))
@@ -96,7 +99,7 @@ sweep() {
 	if [ $_n -gt "$_max" ]; then
 		not_ok "$_what: still injecting after $_max allocations" "fine phase: $_fine"
 	elif [ $_bad -eq 0 ]; then
-		ok "$_what: swept to allocation $_n, $_fails attempts failed cleanly"
+		ok "$_what: swept to allocation $_n (every ${FA_FINE}), $_fails attempts failed cleanly"
 	fi
 	return 0
 }
