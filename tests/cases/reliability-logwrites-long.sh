@@ -3,8 +3,8 @@
 # Write-log replay, long variant (issue 7): the metadata, SSD and HDD are
 # slices of one disk under dm-log-writes, so one log orders all three.  The
 # mixed workload (three stamped volumes with flushes and discards, fast
-# migrations, volume 9 created and deleted) runs 60 s; the log is then
-# replayed to every flush point and 60 random points, and each state
+# migrations, volume 9 created and deleted) runs 10 s; the log is then
+# replayed to every flush point and 30 random points, and each state
 # is checked offline, activated on a snapshot and verified with the stamps
 # (tests/lib/replay.sh).  The quick tier has reliability-logwrites.
 # Stock kernel only: the debug kernel has no dm-snapshot.
@@ -19,5 +19,5 @@
 
 load_dm_hybrid
 need_mod dm-snapshot
-replay_campaign 60 0 60
+replay_campaign 10 0 30
 pass
