@@ -79,6 +79,7 @@ sweep() {
 			fi
 		else
 			eval "$_undo" >/dev/null 2>&1 || true
+			_s0=""	# a success and its undo commit: new baseline
 		fi
 		if [ $_rc -eq 0 ] && [ "$_t1" -eq "$_t0" ]; then
 			[ $_fine -eq 1 ] && break
