@@ -9,7 +9,7 @@
 # kernels: debug
 # disks: meta=16M ssd=16M hdd=32M m2=4M s2=8M h2=16M
 # tier: long
-# timeout: 14400
+# timeout: 21600
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 . /lib/dmh/fuzz.sh
