@@ -2654,10 +2654,12 @@ static int cmd_map(int argc, char **argv)
 	if (find_any_vol(pool, argv[optind], &p, &v))
 		return 1;
 	cb = p.st.chunk_sectors * 512;
+	/* the kernel allows no more buckets than the volume has chunks */
+	per = (v->size + p.st.chunk_sectors - 1) / p.st.chunk_sectors;
+	if (per && per < buckets)
+		buckets = per;
 	r = dm_msg(p.name, &reply, "placement_map %u %llu", v->id,
 		   (unsigned long long)buckets);
-	if (r == -EINVAL && v->size / p.st.chunk_sectors < buckets)
-		r = dm_msg(p.name, &reply, "placement_map %u", v->id);
 	if (r) {
 		ctl_err("pool %s cannot map volume %s: %s.", p.name, argv[optind],
 			errno_sentence(-r));

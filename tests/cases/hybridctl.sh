@@ -123,6 +123,10 @@ snap >/tmp/snap1
 refused "vol create: the table fails to load after create_volume" "too large" \
 	$H vol create p0 huge 64P
 check "... the volume was deleted again, no device left" same_as /tmp/snap1
+# create_volume and the name succeed, then the weight is refused: undone
+refused "vol create: a setting refused after create_volume" "weight must be" \
+	$H vol create p0 bad 8M --weight 5000
+check "... the volume was deleted again" same_as /tmp/snap1
 refused "vol create: an id in use" "already has a volume with id" \
 	$H vol create p0 other 8M --id "$(lv_field p0 web 1)"
 check "... nothing changed" same_as /tmp/snap1
@@ -207,6 +211,7 @@ check "... the HDD has 3840 chunks" test "$(pool_hdd_total p0)" = 3840
 snap_names() { dmsetup ls | awk '{print $1}' | sort; lv p0; }
 snap_names >/tmp/names2
 snap >/tmp/snap2
+# shellcheck disable=SC2217 # the redirection holds the device open
 sleep 30 </dev/mapper/web &
 holder=$!
 sleep 1
@@ -224,6 +229,7 @@ dd if=/dev/mapper/web of=/tmp/back bs=64k count=64 iflag=direct 2>/dev/null
 check "... web's data is intact" cmp -s /tmp/web4 /tmp/back
 
 # ---- delete ----------------------------------------------------------------------------------
+# shellcheck disable=SC2217 # the redirection holds the device open
 sleep 30 </dev/mapper/post &
 holder=$!
 sleep 1
