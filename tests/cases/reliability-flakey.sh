@@ -12,6 +12,7 @@
 # kernels: debian debug
 # disks: d=128M
 # tier: quick
+# debug-tier: long
 # timeout: 900
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh

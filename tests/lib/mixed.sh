@@ -27,7 +27,7 @@ MIXED_META=32768	# sectors: 16 MiB
 MIXED_SSD=8192		# 4 MiB: 64 chunks of 64 KiB, so chunks are demoted
 MIXED_HDD=131072	# 64 MiB
 MIXED_CHUNK=128
-MIXED_VSIZE="16384 16384 8192"	# vm1..vm3, sectors: 5 times the SSD
+MIXED_VSIZE="8192 8192 4096"	# vm1..vm3, sectors: 2.5 times the SSD
 MIXED_PIDS=""
 
 # mixed_tag V: the stamp tag of volume V (9: the churn volume's base) in
@@ -108,9 +108,9 @@ mixed_start() {
 		MIXED_PIDS="$MIXED_PIDS $!"
 		_i=$((_i + 1))
 	done
-	fio_hot /dev/mapper/vm1 0 4M 600 --iodepth=1
+	fio_hot /dev/mapper/vm1 0 1M 600 --iodepth=1
 	MIXED_PIDS="$MIXED_PIDS $!"
-	fio_hot /dev/mapper/vm2 0 4M 600 --iodepth=1
+	fio_hot /dev/mapper/vm2 0 1M 600 --iodepth=1
 	MIXED_PIDS="$MIXED_PIDS $!"
 	rm -f /tmp/mixed-stop
 	_mixed_churn "${1:-}" &
