@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The benchmark suite (make bench / make bench-quick):
-#   bench/run.sh quick|full
+#   bench/run.sh quick|full|smoke, or BENCH_OUT=DIR bench/run.sh report
 # 1. converts ../shared/traces into fio iologs (bench/trace2iolog.py; the
 #    traces are only read) and writes the run's config;
 # 2. boots the bench cases on the stock kernel, one VM at a time:
@@ -21,6 +21,83 @@ DATA=$TOP/tests/.build/bench-data
 OUT=${BENCH_OUT:-$TOP/bench/results/$(date -u +%Y%m%d-%H%M)-$MODE}
 CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 
+rows() {
+	local log=$TOP/tests/logs/debian/$1/boot1.log
+	[ -f "$log" ] || { echo "(not run)"; return; }
+	echo "(log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC'))"
+	echo
+	tr -d '\r' < "$log" | sed -n 's/^DMH-BENCH //p'
+}
+
+report() {
+	{
+		echo "# dm-hybrid benchmark, $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo
+		echo "Emulated devices under QEMU TCG (one vCPU, -icount ${BENCH_ICOUNT:-shift=1,sleep=on}) on a 2-core"
+		echo "host shared with other VMs (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
+		echo "Absolute figures are emulation figures, not hardware; compare only ratios from one run."
+		echo "Commit $(git -C "$TOP" rev-parse --short HEAD)."
+		echo
+		echo "## Traces (compacted, see bench/trace2iolog.py)"
+		echo
+		echo '```'
+		cat "$OUT/traces.txt" 2>/dev/null || echo "(no traces.txt)"
+		echo '```'
+		echo
+		echo "## Calibration (bench-calib)"
+		echo
+		rows bench-calib
+		echo
+		echo "## Set-ups (bench-setups)"
+		echo
+		rows bench-setups
+		echo
+		echo "## Normalised execution time (set-up / SSD only, same workload, VMs and pass)"
+		echo
+		echo "Paper (figures 5-8): SSD only was 2.2x faster than its 50/50 hybrid on web search"
+		echo "and 1.3x on OLTP, i.e. hybrid/SSD = 2.2 and 1.3."
+		echo
+		rows bench-setups | awk -F'|' '
+			/^\| *[a-z]/ && $5 + 0 > 0 {
+				wl = $2; n = $3; su = $4; p = $5; t = $6
+				gsub(/ /, "", wl); gsub(/ /, "", n); gsub(/ /, "", su); gsub(/ /, "", p); gsub(/ /, "", t)
+				k = wl "|" n "|" p; T[k, su] = t; K[k] = 1; S[su] = 1
+				if (!(su in O)) { O[su] = ++ns; L[ns] = su }
+			}
+			END {
+				printf "| workload | VMs | pass |"
+				for (i = 1; i <= ns; i++) printf " %s |", L[i]
+				printf "\n|---|---|---|"
+				for (i = 1; i <= ns; i++) printf "---|"
+				printf "\n"
+				for (k in K) {
+					split(k, a, "|"); b = T[k, "ssd"]
+					printf "| %s | %s | %s |", a[1], a[2], a[3]
+					for (i = 1; i <= ns; i++)
+						if (b > 0 && T[k, L[i]] != "") printf " %.2f |", T[k, L[i]] / b
+						else printf " - |"
+					printf "\n"
+				}
+			}' | sort
+		echo
+		echo "## Data path: dm-hybrid all on SSD vs dm-linear (bench-datapath)"
+		echo
+		rows bench-datapath
+		echo
+		echo "## Scale: 64 TiB HDD + 4 TiB SSD on dm-zero (bench-scale)"
+		echo
+		rows bench-scale
+	} > "$OUT/report.md"
+}
+
+# "report": rebuild report.md in BENCH_OUT from the cases' last logs.
+if [ "$MODE" = report ]; then
+	[ -n "${BENCH_OUT:-}" ] || { echo "report needs BENCH_OUT" >&2; exit 2; }
+	mkdir -p "$OUT"
+	report
+	echo "report: ${OUT#"$TOP"/}/report.md"
+	exit 0
+fi
 rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
 case $MODE in
 quick)
@@ -97,71 +174,6 @@ for c in $CASES; do
 		tee -a "$OUT/tap.txt" || rc=$?
 done
 
-rows() {
-	local log=$TOP/tests/logs/debian/$1/boot1.log
-	[ -f "$log" ] || { echo "(not run)"; return; }
-	echo "(log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC'))"
-	echo
-	tr -d '\r' < "$log" | sed -n 's/^DMH-BENCH //p'
-}
-
-{
-	echo "# dm-hybrid benchmark, $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo
-	echo "Emulated devices under QEMU TCG (one vCPU, -icount ${BENCH_ICOUNT:-shift=1,sleep=on}) on a 2-core"
-	echo "host shared with other VMs (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
-	echo "Absolute figures are emulation figures, not hardware; compare only ratios from one run."
-	echo "Commit $(git -C "$TOP" rev-parse --short HEAD)."
-	echo
-	echo "## Traces (compacted, see bench/trace2iolog.py)"
-	echo
-	echo '```'
-	cat "$OUT/traces.txt"
-	echo '```'
-	echo
-	echo "## Calibration (bench-calib)"
-	echo
-	rows bench-calib
-	echo
-	echo "## Set-ups (bench-setups)"
-	echo
-	rows bench-setups
-	echo
-	echo "## Normalised execution time (set-up / SSD only, same workload, VMs and pass)"
-	echo
-	echo "Paper (figures 5-8): SSD only was 2.2x faster than its 50/50 hybrid on web search"
-	echo "and 1.3x on OLTP, i.e. hybrid/SSD = 2.2 and 1.3."
-	echo
-	rows bench-setups | awk -F'|' '
-		/^\| *[a-z]/ && $5 + 0 > 0 {
-			wl = $2; n = $3; su = $4; p = $5; t = $6
-			gsub(/ /, "", wl); gsub(/ /, "", n); gsub(/ /, "", su); gsub(/ /, "", p); gsub(/ /, "", t)
-			k = wl "|" n "|" p; T[k, su] = t; K[k] = 1; S[su] = 1
-			if (!(su in O)) { O[su] = ++ns; L[ns] = su }
-		}
-		END {
-			printf "| workload | VMs | pass |"
-			for (i = 1; i <= ns; i++) printf " %s |", L[i]
-			printf "\n|---|---|---|"
-			for (i = 1; i <= ns; i++) printf "---|"
-			printf "\n"
-			for (k in K) {
-				split(k, a, "|"); b = T[k, "ssd"]
-				printf "| %s | %s | %s |", a[1], a[2], a[3]
-				for (i = 1; i <= ns; i++)
-					if (b > 0 && T[k, L[i]] != "") printf " %.2f |", T[k, L[i]] / b
-					else printf " - |"
-				printf "\n"
-			}
-		}' | sort
-	echo
-	echo "## Data path: dm-hybrid all on SSD vs dm-linear (bench-datapath)"
-	echo
-	rows bench-datapath
-	echo
-	echo "## Scale: 64 TiB HDD + 4 TiB SSD on dm-zero (bench-scale)"
-	echo
-	rows bench-scale
-} > "$OUT/report.md"
+report
 echo "report: ${OUT#"$TOP"/}/report.md"
 exit $rc
