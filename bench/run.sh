@@ -65,20 +65,20 @@ report() {
 				if (!(su in O)) { O[su] = ++ns; L[ns] = su }
 			}
 			END {
-				printf "| workload | VMs | pass |"
+				printf "0| workload | VMs | pass |"
 				for (i = 1; i <= ns; i++) printf " %s |", L[i]
-				printf "\n|---|---|---|"
+				printf "\n0|---|---|---|"
 				for (i = 1; i <= ns; i++) printf "---|"
 				printf "\n"
 				for (k in K) {
 					split(k, a, "|"); b = T[k, "ssd"]
-					printf "| %s | %s | %s |", a[1], a[2], a[3]
+					printf "1| %s | %s | %s |", a[1], a[2], a[3]
 					for (i = 1; i <= ns; i++)
 						if (b > 0 && T[k, L[i]] != "") printf " %.2f |", T[k, L[i]] / b
 						else printf " - |"
 					printf "\n"
 				}
-			}' | sort
+			}' | sort -s -t'|' -k1,1 | cut -c3-
 		echo
 		echo "## Data path: dm-hybrid all on SSD vs dm-linear (bench-datapath)"
 		echo

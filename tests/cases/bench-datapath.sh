@@ -76,7 +76,7 @@ for w in randread randwrite; do
 		done
 		set -- $(echo "$rs" | quart)
 		bench "| 4k $w qd$qd | $(echo "$ls" | median) | $(echo "$hs" | median) | $2 | $1-$3 | $(echo "$cs" | quart | cut -d' ' -f2) | $ROUNDS |"
-		log "$w qd$qd per-round ratios:$rs cpu:$cs"
+		bench "4k $w qd$qd per-round IOPS ratios:$rs; CPU/IO ratios:$cs"
 	done
 done
 dmsetup remove vm1
