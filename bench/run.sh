@@ -78,7 +78,7 @@ report() {
 						else printf " - |"
 					printf "\n"
 				}
-			}' | sort -s -t'|' -k1,1 | cut -c3-
+			}' | sort | cut -c2-
 		echo
 		echo "## Data path: dm-hybrid all on SSD vs dm-linear (bench-datapath)"
 		echo
