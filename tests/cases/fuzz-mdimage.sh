@@ -97,7 +97,11 @@ tolerated() {
 		_r=ok
 		for _v in 1 2; do
 			dmsetup create t$_v --table "0 $VS hybrid /dev/mapper/pool $_v" >/dev/null 2>&1 || continue
-			dd if=/dev/mapper/t$_v of=/dev/null bs=64k iflag=direct 2>/dev/null || _r="read of volume $_v failed"
+			dmsetup mknodes t$_v
+			if ! dd if=/dev/mapper/t$_v of=/dev/null bs=64k iflag=direct 2>/tmp/dd.err; then
+				_r="read of volume $_v failed: $(tail -n1 /tmp/dd.err); $(dmsetup status t$_v)"
+				dmesg | tail -n 5
+			fi
 			dmsetup remove t$_v
 		done
 		dmsetup remove pool || _r="cannot remove"
@@ -135,21 +139,20 @@ dmsetup suspend s && dmsetup load s --table "0 $ZH linear $H 0" && dmsetup resum
 refused "a different chunk size" $((CS * 2))
 # Forged but well-formed reverse maps (valid checksums).
 hybrid_dump -o /tmp/dump "$META" || fail "hybrid_dump"
-forge() {	# forge WHAT SED-SCRIPT
-	sed "$2" /tmp/dump > /tmp/forged
+forge() {	# forge WHAT AWK-EXPR: the expr edits $0 of the first map line of volume 1
+	awk -v done=0 '/^map vol=1 / && !done { done = 1; '"$2"' } { print }' /tmp/dump > /tmp/forged
 	if cmp -s /tmp/dump /tmp/forged; then not_ok "forge: $1" "the edit changed nothing"; return 0; fi
 	if hybrid_restore -i /tmp/forged -o "$RM" --force >/tmp/restore.out 2>&1; then
 		refused "forged dump: $1"
 	else
-		log "hybrid_restore would not write '$1': $(head -n1 /tmp/restore.out)"
+		not_ok "forge: $1" "hybrid_restore would not write it: $(head -n1 /tmp/restore.out)"
 		pristine
 	fi
 }
-forge "a chunk of a volume that does not exist" '0,/^map vol=1 /s/^map vol=1 /map vol=9 /'
-forge "a chunk beyond its volume's end" '0,/^map vol=1 vchunk=0 /s/^map vol=1 vchunk=0 /map vol=1 vchunk=100000 /'
-forge "a chunk beyond the data device" '0,/^map vol=1 /s/pchunk=[0-9]*/pchunk=99999/'
-grep '^map vol=1 vchunk=0 ' /tmp/dump | sed 's/pchunk=[0-9]*/pchunk=200/' > /tmp/dupline
-forge "a virtual chunk with two homes" "/^map vol=1 vchunk=0 /r /tmp/dupline"
+forge "a chunk of a volume that does not exist" 'sub(/^map vol=1 /, "map vol=9 ")'
+forge "a chunk beyond its volume's end" 'sub(/vchunk=[0-9]*/, "vchunk=100000")'
+forge "a chunk beyond the data device" 'sub(/pchunk=[0-9]*/, "pchunk=99999")'
+forge "a virtual chunk with two homes" 'l = $0; sub(/pchunk=[0-9]*/, "pchunk=200", l); sub(/len=[0-9]*/, "len=1", l); print l'
 # Tolerated damage.
 flip "$VT" 77 2
 tolerated "one copy of the volume table block"
