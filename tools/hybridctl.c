@@ -1669,8 +1669,9 @@ static int chunks_arg(const struct pool *p, const char *arg, u64 *chunks)
 }
 
 /* set_volume KEY VALUE with an admin-readable error. */
+/* set_volume KEY VALUE; with @dry, only check KEY and VALUE. */
 static int vol_set_one(struct pool *p, struct hc_vol_info *v,
-		       const char *key, const char *val)
+		       const char *key, const char *val, int dry)
 {
 	u64 n;
 	int r;
@@ -1680,6 +1681,8 @@ static int vol_set_one(struct pool *p, struct hc_vol_info *v,
 			ctl_err("weight must be a number from 1 to 1000 (default 100).");
 			return -1;
 		}
+		if (dry)
+			return 0;
 		r = dm_msg(p->name, NULL, "set_volume %u weight %llu", v->id,
 			   (unsigned long long)n);
 	} else if (!strcmp(key, "priority")) {
@@ -1688,10 +1691,14 @@ static int vol_set_one(struct pool *p, struct hc_vol_info *v,
 			ctl_err("priority is low, normal or high.");
 			return -1;
 		}
+		if (dry)
+			return 0;
 		r = dm_msg(p->name, NULL, "set_volume %u priority %s", v->id, val);
 	} else if (!strcmp(key, "ssd_min") || !strcmp(key, "ssd_max")) {
 		if (chunks_arg(p, val, &n))
 			return -1;
+		if (dry)
+			return 0;
 		r = dm_msg(p->name, NULL, "set_volume %u %s %llu", v->id, key,
 			   (unsigned long long)n);
 	} else if (!strcmp(key, "name")) {
@@ -1700,6 +1707,8 @@ static int vol_set_one(struct pool *p, struct hc_vol_info *v,
 				val);
 			return -1;
 		}
+		if (dry)
+			return 0;
 		r = dm_msg(p->name, NULL, "set_volume %u name %s", v->id, val);
 		if (r == -EEXIST) {
 			ctl_err("pool %s already has a volume named %s.", p->name, val);
@@ -1729,7 +1738,7 @@ static int vol_create(int argc, char **argv)
 		{ "ssd-max", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *set[4][2] = { { NULL } };
+	const char *set[8][2] = { { NULL } };
 	struct hc_vol_info nv;
 	char table[64], a[32];
 	struct pool p;
@@ -1739,6 +1748,10 @@ static int vol_create(int argc, char **argv)
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "i:", opts, NULL)) != -1) {
+		if (nset == 8) {
+			ctl_err("too many settings.");
+			return 2;
+		}
 		switch (ch) {
 		case 'i':
 			if (hc_parse_u64(optarg, &id) || id > DMH_VOLUME_ID_MAX) {
@@ -1766,8 +1779,6 @@ static int vol_create(int argc, char **argv)
 		default:
 			return 2;
 		}
-		if (nset > 4)
-			return 2;
 	}
 	if (optind + 3 != argc) {
 		ctl_err("usage: vol create POOL NAME SIZE [--id N] [--weight W] [--priority low|normal|high] [--ssd-min SIZE] [--ssd-max SIZE]");
@@ -1805,6 +1816,7 @@ static int vol_create(int argc, char **argv)
 			DMH_MAX_VOLUMES);
 		goto fail;
 	}
+	memset(&nv, 0, sizeof(nv));
 	if (id == ~0ull) {
 		/* the smallest free id from 1 (ids are sorted in the reply) */
 		for (id = 1;; id++) {
@@ -1814,6 +1826,10 @@ static int vol_create(int argc, char **argv)
 				break;
 		}
 	}
+	for (i = 0; i < nset; i++)	/* refuse bad settings before creating */
+		if (vol_set_one(&p, &nv, set[i][0], set[i][1], 1))
+			goto fail;
+	nv.id = (u32)id;
 	r = dm_msg(p.name, NULL, "create_volume %llu", (unsigned long long)id);
 	if (r) {
 		ctl_err("pool %s cannot create volume %llu: %s.", p.name,
@@ -1824,12 +1840,10 @@ static int vol_create(int argc, char **argv)
 		goto fail;
 	}
 	/* from here on, undo create_volume on any failure */
-	memset(&nv, 0, sizeof(nv));
-	nv.id = (u32)id;
-	if (vol_set_one(&p, &nv, "name", argv[optind + 1]))
+	if (vol_set_one(&p, &nv, "name", argv[optind + 1], 0))
 		goto undo;
 	for (i = 0; i < nset; i++)
-		if (vol_set_one(&p, &nv, set[i][0], set[i][1]))
+		if (vol_set_one(&p, &nv, set[i][0], set[i][1], 0))
 			goto undo;
 	vol_table(&p, nv.id, table, sizeof(table));
 	r = dm_load(DM_DEVICE_CREATE, argv[optind + 1], size, "hybrid", table);
@@ -2039,9 +2053,13 @@ static int vol_set(int argc, char **argv)
 	v = find_vol(&p, argv[2]);
 	if (!v)
 		goto fail;
+	/* check every setting first: all of them are applied, or none */
+	for (i = 3; i < argc; i += 2)
+		if (vol_set_one(&p, v, argv[i], argv[i + 1], 1))
+			goto fail;
 	for (i = 3; i < argc; i += 2) {
 		if (strcmp(argv[i], "name")) {
-			if (vol_set_one(&p, v, argv[i], argv[i + 1]))
+			if (vol_set_one(&p, v, argv[i], argv[i + 1], 0))
 				goto fail;
 			continue;
 		}
@@ -2065,7 +2083,7 @@ static int vol_set(int argc, char **argv)
 				argv[i + 1]);
 			goto fail;
 		}
-		if (vol_set_one(&p, v, "name", argv[i + 1]))
+		if (vol_set_one(&p, v, "name", argv[i + 1], 0))
 			goto fail;
 		if (!vol_device(&p, v->id, &d) && strcmp(d.name, argv[i + 1])) {
 			r = dm_rename_dev(d.name, argv[i + 1]);

@@ -123,10 +123,9 @@ snap >/tmp/snap1
 refused "vol create: the table fails to load after create_volume" "too large" \
 	$H vol create p0 huge 64P
 check "... the volume was deleted again, no device left" same_as /tmp/snap1
-# create_volume and the name succeed, then the weight is refused: undone
-refused "vol create: a setting refused after create_volume" "weight must be" \
-	$H vol create p0 bad 8M --weight 5000
-check "... the volume was deleted again" same_as /tmp/snap1
+refused "vol create: a bad setting" "weight must be" \
+	$H vol create p0 bad 8M --ssd-max 1M --weight 5000
+check "... nothing was created" same_as /tmp/snap1
 refused "vol create: an id in use" "already has a volume with id" \
 	$H vol create p0 other 8M --id "$(lv_field p0 web 1)"
 check "... nothing changed" same_as /tmp/snap1
@@ -154,7 +153,9 @@ check "vol set web weight 300 priority low ssd_min 1M" \
 	run $H vol set p0 web weight 300 priority low ssd_min 1M
 check "... the kernel has them" test "$(vol_weight web)-$(vol_priority web)-$(vol_ssd_min web)" = "300-low-16"
 refused "vol set: a weight out of range" "weight must be" $H vol set p0 web weight 5000
-refused "vol set: an unknown setting" "unknown volume setting" $H vol set p0 web colour blue
+refused "vol set: an unknown setting among good ones" "unknown volume setting" \
+	$H vol set p0 web weight 400 colour blue
+check "... none of them was applied" test "$(vol_weight web)" = 300
 check "pin web's first 4M to the HDD" run $H vol pin p0 web hdd --length 4M
 check "pin db's first 4M to the SSD" run $H vol pin p0 db ssd --start 0 --length 4M
 refused "pin: a range beyond the end" "within volume" $H vol pin p0 mail ssd --start 6M --length 4M
