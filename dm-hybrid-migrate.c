@@ -32,6 +32,7 @@
 
 #define MAX_INFLIGHT		32	/* two ticks' worth: copies may outlast a tick */
 #define MAX_PLAN		16
+#define SCAN_BUDGET		262144	/* chunks classified per tick */
 #define BUSY_INFLIGHT		32	/* foreground bios that mean "busy" */
 #define SECTORS_PER_MIB		2048
 
@@ -326,9 +327,10 @@ static void plan_and_begin(struct dmh_pool *pool)
 
 	if (slots <= 0 || !budget)
 		return;
-	n = dmh_policy_plan(pool->md, &pool->knobs,
+	n = dmh_policy_step(pool->md, &pool->scan, &pool->knobs,
 			    dmh_md_free_chunks(pool->md, DMH_TIER_SSD), moves,
-			    min3(budget, (unsigned int)slots, (unsigned int)MAX_PLAN));
+			    min3(budget, (unsigned int)slots, (unsigned int)MAX_PLAN),
+			    SCAN_BUDGET);
 	for (i = 0; i < n; i++)
 		if (!mig_begin(pool, &moves[i]) && pool->knobs.rate)
 			pool->mig_tokens -= pool->chunk_sectors;

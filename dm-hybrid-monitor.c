@@ -343,22 +343,39 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 	cand_add(vic, mv);
 }
 
-static void scan_volumes(struct dmh_metadata *md, const struct dmh_knobs *k,
-			 struct dmh_cands *pro, struct dmh_cands *vic)
+/*
+ * Classify up to @budget mapped chunks from the pass's cursor on.  Returns
+ * true when the pass reached the last volume's last chunk.
+ */
+static bool scan_volumes(struct dmh_metadata *md, struct dmh_scan *s,
+			 const struct dmh_knobs *k, struct dmh_cands *pro,
+			 struct dmh_cands *vic, u64 budget)
 {
+	unsigned long id = s->vol, vchunk;
 	struct dmh_volume *v;
-	unsigned long id = 0, vchunk;
 	void *e;
 
 	while ((v = dmh_md_next_volume(md, &id))) {
-		xa_for_each(&v->map, vchunk, e) {
+		if (v->id != s->vol)
+			s->vchunk = 0;
+		s->vol = v->id;
+		xa_for_each_start(&v->map, vchunk, e, s->vchunk) {
 			u64 x = xa_to_value(e);
 
+			if (!budget--) {
+				s->vchunk = vchunk;
+				return false;
+			}
 			if (!(x & DMH_E_BUSY))
 				classify(v, vchunk, x, k, pro, vic);
+			if (!(vchunk & 4095))
+				cond_resched();
 		}
+		s->vchunk = 0;
+		s->vol = id;
 		cond_resched();
 	}
+	return true;
 }
 
 /* How many moves to @tier of volume @v are already planned. */
@@ -419,20 +436,14 @@ static bool may_promote(struct dmh_move *cand, struct dmh_move *plan,
  *     beats by the hysteresis (the promotion follows once space is free);
  *  4. keep the reserve: demote cold chunks while the SSD is too full.
  */
-unsigned int dmh_policy_plan(struct dmh_metadata *md,
-			     const struct dmh_knobs *k, u64 free_ssd,
-			     struct dmh_move *moves, unsigned int max)
+static unsigned int plan_from(struct dmh_cands pro, struct dmh_cands vic,
+			      const struct dmh_knobs *k, u64 free_ssd,
+			      struct dmh_move *moves, unsigned int max)
 {
-	struct dmh_move *buf = kcalloc(2 * PLAN_CANDS, sizeof(*buf), GFP_NOIO);
-	struct dmh_cands pro = { buf, 0, min(max, PLAN_CANDS), false };
-	struct dmh_cands vic = { buf + PLAN_CANDS, 0, min(max, PLAN_CANDS), true };
 	u64 room = free_ssd > k->reserve ? free_ssd - k->reserve : 0;
 	unsigned int n = 0, p, j;
 	bool used[PLAN_CANDS] = {};
 
-	if (!buf)
-		return 0;
-	scan_volumes(md, k, &pro, &vic);
 	for (j = 0; j < vic.n && n < max; j++) {
 		if (forced_out(&vic.m[j], moves, n)) {
 			used[j] = true;
@@ -465,7 +476,79 @@ unsigned int dmh_policy_plan(struct dmh_metadata *md,
 			free_ssd++;
 		}
 	}
-	kfree(buf);
+	return n;
+}
+
+int dmh_scan_init(struct dmh_scan *s)
+{
+	*s = (struct dmh_scan) {};
+	s->buf = kcalloc(2 * PLAN_CANDS, sizeof(*s->buf), GFP_KERNEL);
+	return s->buf ? 0 : -ENOMEM;
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_scan_init);
+
+void dmh_scan_exit(struct dmh_scan *s)
+{
+	kfree(s->buf);
+	s->buf = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_scan_exit);
+
+/* md_lock held: forget the pass under way (a volume went away). */
+void dmh_scan_reset(struct dmh_scan *s)
+{
+	s->running = false;
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_scan_reset);
+
+/*
+ * One step of the policy pass (md_lock held): classify up to @budget
+ * chunks; once the pass has seen every chunk, plan up to @max moves from
+ * what it found and start over.  Returns the moves planned, usually 0
+ * until a pass ends.  A pool with at most @budget mapped chunks ends a
+ * pass, and plans, at every step.  The list sizes are fixed when a pass
+ * starts, from that step's @max.
+ */
+unsigned int dmh_policy_step(struct dmh_metadata *md, struct dmh_scan *s,
+			     const struct dmh_knobs *k, u64 free_ssd,
+			     struct dmh_move *moves, unsigned int max,
+			     u64 budget)
+{
+	struct dmh_cands pro, vic;
+	bool done;
+
+	if (!s->running) {
+		s->vol = 0;
+		s->vchunk = 0;
+		s->npro = 0;
+		s->nvic = 0;
+		s->max = min(max, PLAN_CANDS);
+		s->running = true;
+	}
+	pro = (struct dmh_cands) { s->buf, s->npro, s->max, false };
+	vic = (struct dmh_cands) { s->buf + PLAN_CANDS, s->nvic, s->max, true };
+	done = scan_volumes(md, s, k, &pro, &vic, budget);
+	s->npro = pro.n;
+	s->nvic = vic.n;
+	if (!done)
+		return 0;
+	s->running = false;
+	return plan_from(pro, vic, k, free_ssd, moves, min(max, s->max));
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_policy_step);
+
+/* A whole pass at once, planning up to @max moves (md_lock held). */
+unsigned int dmh_policy_plan(struct dmh_metadata *md,
+			     const struct dmh_knobs *k, u64 free_ssd,
+			     struct dmh_move *moves, unsigned int max)
+{
+	struct dmh_scan s;
+	unsigned int n;
+
+	if (dmh_scan_init(&s))
+		return 0;
+	n = dmh_policy_step(md, &s, k, free_ssd, moves, max, U64_MAX);
+	dmh_scan_exit(&s);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_policy_plan);

@@ -722,6 +722,7 @@ static void pool_free(struct dmh_pool *pool)
 		destroy_workqueue(pool->wq);
 	mempool_exit(&pool->cell_pool);
 	free_percpu(pool->ecnt);
+	dmh_scan_exit(&pool->scan);
 	kfree(pool);
 }
 
@@ -738,7 +739,7 @@ static int pool_init_engine(struct dmh_pool *pool)
 		return r;
 	}
 	pool->ecnt = alloc_percpu(struct dmh_epoch_cnt);
-	if (!pool->ecnt)
+	if (!pool->ecnt || dmh_scan_init(&pool->scan))
 		return -ENOMEM;
 	return mempool_init_kmalloc_pool(&pool->cell_pool, MIN_CELLS,
 					 sizeof(struct dmh_cell));
@@ -1104,6 +1105,8 @@ static int msg_create_delete(struct dmh_pool *pool, char **argv)
 	}
 	r = create ? dmh_md_create_volume(pool->md, id) :
 		     dmh_md_delete_volume(pool->md, id);
+	if (!r && !create)
+		dmh_scan_reset(&pool->scan);	/* it may list the volume */
 	if (r == -EEXIST)
 		DMERR("create_volume: volume %u already exists", id);
 	else if (r == -ENOENT)

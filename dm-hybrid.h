@@ -235,6 +235,19 @@ struct dmh_move {
 	bool forced;		/* pinned elsewhere, or its volume over its cap */
 };
 
+/*
+ * A policy pass over every mapped chunk, which may span several ticks so
+ * that no tick holds md_lock for a scan of the whole pool.  The lists hold
+ * volume pointers: any volume deletion resets the pass (dmh_scan_reset()).
+ */
+struct dmh_scan {
+	unsigned long vol;		/* volume id the pass resumes at */
+	unsigned long vchunk;		/* and virtual chunk */
+	bool running;
+	struct dmh_move *buf;		/* two lists of PLAN_CANDS moves */
+	unsigned int npro, nvic, max;
+};
+
 /* dm-hybrid-monitor.c */
 int dmh_mon_init_volume(struct dmh_volume *v, u64 chunks);
 void dmh_mon_exit_volume(struct dmh_volume *v);
@@ -254,6 +267,13 @@ unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
 unsigned int dmh_policy_plan(struct dmh_metadata *md,
 			     const struct dmh_knobs *k, u64 free_ssd,
 			     struct dmh_move *moves, unsigned int max);
+int dmh_scan_init(struct dmh_scan *s);
+void dmh_scan_exit(struct dmh_scan *s);
+void dmh_scan_reset(struct dmh_scan *s);
+unsigned int dmh_policy_step(struct dmh_metadata *md, struct dmh_scan *s,
+			     const struct dmh_knobs *k, u64 free_ssd,
+			     struct dmh_move *moves, unsigned int max,
+			     u64 budget);
 int dmh_mon_placement_map(struct dmh_volume *v, u32 chunk_sectors,
 			  unsigned int buckets, char *result,
 			  unsigned int maxlen);
@@ -290,6 +310,7 @@ struct dmh_pool {
 	struct mutex md_lock;		/* serialises metadata changes */
 	struct dmh_metadata *md;
 	struct dmh_knobs knobs;		/* md_lock */
+	struct dmh_scan scan;		/* md_lock */
 
 	struct workqueue_struct *wq;
 	struct work_struct worker;

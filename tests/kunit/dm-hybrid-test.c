@@ -651,6 +651,54 @@ static void first_write_classification(struct kunit *test)
 			(unsigned int)DMH_TIER_HDD);
 }
 
+/*
+ * A pass split into steps of a few chunks, across two volumes, plans the
+ * same moves as one whole pass; a reset starts the pass over.
+ */
+static void pass_spans_steps(struct kunit *test)
+{
+	struct dmh_move *whole = kunit_kcalloc(test, 32, sizeof(*whole),
+					       GFP_KERNEL);
+	struct dmh_move *part = whole + 16;
+	struct dmh_volume *a, *b;
+	unsigned int n, np = 0, steps = 0, i;
+	struct dmh_metadata *md;
+	struct dmh_scan s;
+
+	KUNIT_ASSERT_NOT_NULL(test, whole);
+	md = md_open(test, SSD_CHUNKS, HDD_CHUNKS);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md));
+	a = new_volume(test, 1, 64);
+	b = new_volume(test, 2, 64);
+	fill(test, a, DMH_TIER_HDD, 0, 10, 40);
+	fill(test, b, DMH_TIER_HDD, 5, 10, 60);
+	dmh_mon_set_heat(b, 7, 200);
+	fill(test, a, DMH_TIER_SSD, 30, 6, 0);	/* victims */
+	n = plan(test, 3, whole, &test_knobs);
+	KUNIT_ASSERT_GT(test, n, 3u);		/* promotions and swaps */
+	KUNIT_ASSERT_EQ(test, dmh_scan_init(&s), 0);
+	while (!np && steps < 100) {
+		np = dmh_policy_step(md, &s, &test_knobs, 3, part, 16, 4);
+		steps++;
+	}
+	KUNIT_EXPECT_EQ(test, steps, 7u);	/* 26 chunks, 4 per step */
+	KUNIT_ASSERT_EQ(test, np, n);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, part[i].vol, whole[i].vol);
+		KUNIT_EXPECT_EQ(test, part[i].vchunk, whole[i].vchunk);
+		KUNIT_EXPECT_EQ(test, part[i].to, whole[i].to);
+	}
+	/* Half a pass, a reset, then a pass from the start: same plan. */
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, dmh_policy_step(md, &s, &test_knobs, 3,
+						      part, 16, 4), 0u);
+	dmh_scan_reset(&s);
+	np = dmh_policy_step(md, &s, &test_knobs, 3, part, 16, U64_MAX);
+	KUNIT_EXPECT_EQ(test, np, n);
+	KUNIT_EXPECT_EQ(test, part[0].vchunk, whole[0].vchunk);
+	dmh_scan_exit(&s);
+}
+
 static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(heat_decays_by_half),
 	KUNIT_CASE(promotes_hottest_into_free_space),
@@ -658,6 +706,7 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(quotas_and_priority),
 	KUNIT_CASE(pins_override_heat),
 	KUNIT_CASE(first_write_classification),
+	KUNIT_CASE(pass_spans_steps),
 	{}
 };
 
