@@ -14,6 +14,7 @@
 # boots: 2
 # powercut: after-marker 5-25
 # tier: quick
+# debug-tier: long
 # timeout: 600
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
