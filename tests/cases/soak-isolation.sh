@@ -90,6 +90,8 @@ while [ "$(uptime_s)" -lt $t_end ]; do
 		bad "create $nm" "$(cat /tmp/c.out)"
 		continue
 	fi
+	dmsetup mknodes $nm	# no udev in the lab
+	[ -b /dev/mapper/$nm ] || { bad "no node for $nm"; dmsetup remove $nm; continue; }
 	is_zero /dev/mapper/$nm 0 $len || bad "a new volume reads as zeros"
 	# one sector into chunk 1: the rest of that chunk must read as zeros
 	printf 'x' | dd of=/dev/mapper/$nm bs=512 seek=$((CS + 7)) conv=sync oflag=direct 2>/dev/null || bad "partial write"
