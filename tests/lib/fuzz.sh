@@ -13,7 +13,9 @@
 # expect: ok      must be accepted (and then is checked where it can be)
 #         err     must be refused
 #         any     either; a refusal must still change nothing
-# Text is split into words (no globbing), never evaluated.  Placeholders
+# Text is split into words (no globbing), never evaluated.  Note that
+# device-mapper itself takes a backslash as an escape ("\x01" arrives as
+# "x01").  Placeholders
 # @M @S @H (the live pool's devices), @M2 @S2 @H2 (scratch devices), @LEN
 # (the live pool's table length), @SLEN (scratch SSD + HDD) are replaced
 # at run time.  The generator is awk with srand(SEED): the same SEED gives
@@ -75,7 +77,7 @@ fuzz_gen() {
 		split("low normal high HIGH", pr, " ")
 		split("0 1001 -5 4294967297 w", bw, " ")
 		split("urgent 2 lowest -", bp, " ")
-		split("12345 a/b a..b@@b?! bad*name " sprintf("%070d", 7) "x \\x01", bn, " ")
+		split("12345 a/b a..b@@b?! bad*name " sprintf("%070d", 7) "x a,b", bn, " ")
 		split("ssd hdd auto HDD", ti, " ")
 		split("0 1025 -1 x", bb, " ")
 		split("frobnicate|CREATE|create_volumes 5|x y z|pin|set", un, "|")
