@@ -273,5 +273,7 @@ for n in $VMS; do
 		done
 	done
 done
-dmsetup remove hddsim
+# bcache may still hold its last backing device for a moment
+n=0
+until dmsetup remove hddsim 2>/dev/null || [ $n -ge 10 ]; do sleep 1; n=$((n + 1)); done
 pass
