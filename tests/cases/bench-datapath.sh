@@ -16,7 +16,7 @@
 # kernels: debian
 # disks: meta=16M ssd=512M hdd=256M
 # tier: bench
-# timeout: 1800
+# timeout: 3600
 # shellcheck disable=SC2046 # fio_terse fields are split on purpose
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
@@ -24,7 +24,7 @@
 
 [ -f /lib/dmh/bench/config ] && . /lib/dmh/bench/config
 RUNTIME=${DP_RUNTIME:-2}
-ROUNDS=${DP_ROUNDS:-12}
+ROUNDS=${DP_ROUNDS:-8}
 load_dm_hybrid
 SSD=$(make_linear poolssd "$(disk ssd)" 524288 0)
 export SSD
