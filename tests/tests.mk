@@ -11,6 +11,7 @@
 #   make vm-shell      interactive VM: VM_KERNEL=debian|debug (default debian)
 #   make test-case CASES="glob..." [TEST_KERNEL=debian|debug|all]
 #   make powercut-campaign [ROUNDS=20] [CAMPAIGN_KERNEL=debian]
+#   make check-xen     Xen Dom0 + PV guests on dm-hybrid (not in make check)
 
 TEST_KERNEL ?= all
 VM_KERNEL ?= debian
@@ -63,3 +64,10 @@ bench: setup
 
 bench-quick: setup
 	bench/run.sh quick
+
+# make check-xen: Xen 4.17 + the stock kernel as PV Dom0 in QEMU, PV guests
+# on dm-hybrid volumes through blkback (Documentation/xen-lab.rst).  Not
+# part of make check.
+.PHONY: check-xen
+check-xen: setup
+	tests/xen/run $(XEN_CASES)
