@@ -107,7 +107,7 @@ sweep() {
 
 # 1. pool activation on existing metadata: each failure leaves no device
 #    and the metadata free for the next attempt.
-sweep "pool ctr" 1500 "dmsetup remove pool 2>/dev/null; true" \
+sweep "pool ctr" 4000 "dmsetup remove pool 2>/dev/null; true" \
 	"dmsetup create pool --table '$TABLE'" "dmsetup remove pool"
 check "the pool activates after the sweep" dmsetup create pool --table "$TABLE"
 make_volume pool 1 v1 $VS >/dev/null || fail "v1 after the sweep"
@@ -115,16 +115,16 @@ check "v1 verifies after the pool ctr sweep" sh -c "dd if=/dev/mapper/v1 bs=64k 
 dmsetup remove v1
 
 # 2. volume activation (ctr + resume, which commits a new size).
-sweep "volume ctr" 1500 "dmsetup remove v1 2>/dev/null; true" \
+sweep "volume ctr" 3000 "dmsetup remove v1 2>/dev/null; true" \
 	"dmsetup create v1 --table '0 $VS hybrid /dev/mapper/pool 1'" "dmsetup remove v1"
 dmsetup remove v1 2>/dev/null || true
 
 # 3. messages.
-sweep "create_volume" 1500 "dmsetup message pool 0 delete_volume 7 2>/dev/null; true" \
+sweep "create_volume" 3000 "dmsetup message pool 0 delete_volume 7 2>/dev/null; true" \
 	"dmsetup message pool 0 create_volume 7" "dmsetup message pool 0 delete_volume 7"
-sweep "set_volume" 1500 "dmsetup message pool 0 set_volume 1 weight 100" \
+sweep "set_volume" 3000 "dmsetup message pool 0 set_volume 1 weight 100" \
 	"dmsetup message pool 0 set_volume 1 weight 300" "dmsetup message pool 0 set_volume 1 weight 100"
-sweep "list_volumes" 1500 true "dmsetup message pool 0 list_volumes" true
+sweep "list_volumes" 3000 true "dmsetup message pool 0 list_volumes" true
 check "pool still rw after the sweeps" test "$(pool_mode pool)" = rw
 
 # 4. random slab failures in kernel threads and the writer during I/O on
