@@ -22,7 +22,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 CACHE=${DMH_CACHE:-/var/cache/dm-hybrid}
 STOCK=$CACHE/stock/current
 XV=4.17
-PKGS=(xen-hypervisor-$XV-amd64 xen-utils-$XV xenstore-utils busybox-static fio)
+PKGS=("xen-hypervisor-$XV-amd64" "xen-utils-$XV" xenstore-utils busybox-static fio)
 XBIN=/usr/lib/xen-$XV/bin
 # Dom0 toolstack binaries (paths kept: xl finds its helpers there).
 DOM0_BINS=("$XBIN/xl" "$XBIN/xenstored" "$XBIN/xenconsoled" "$XBIN/xen-init-dom0"
