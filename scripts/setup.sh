@@ -15,7 +15,7 @@ PKGS=(
 	xz-utils zstd rsync python3 perl
 	linux-headers-6.12-amd64 linux-source-6.12
 	qemu-system-x86 busybox-static dmsetup fio libdevmapper-dev libpng-dev
-	e2fsprogs sparse bcache-tools
+	e2fsprogs sparse bcache-tools gnuplot-nox
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -6,7 +6,7 @@
 #   make check         build, checkpatch, sparse, debug kernel (cached), KUnit
 #                      and VM cases on the debug and the stock kernel
 #   make check-long    every tier, soaks and campaigns included
-#   make demo          boot the stock kernel VM with the module loaded
+#   make demo          the demo: a pool, four VM workloads, live stats, a chart
 #   make debug-kernel  build (or reuse) the debug kernel
 #   make vm-shell      interactive VM: VM_KERNEL=debian|debug (default debian)
 #   make test-case CASES="glob..." [TEST_KERNEL=debian|debug|all]
