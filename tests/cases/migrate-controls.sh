@@ -35,7 +35,7 @@ knobs_now() {
 }
 # vm1 heat digits, 16 buckets of 64 chunks: the hot range is bucket 0.
 heat16() { pmap_get "$(placement pool 1 16)" heat; }
-hot_saved() { [ "$(heat16 | cut -c1)" != 0 ]; }
+
 # hottest_first DIGITS: the first hex digit is above all the others.
 hottest_first() {
 	_f=$(printf '%d' "0x$(echo "$1" | cut -c1)")
@@ -43,6 +43,7 @@ hottest_first() {
 		[ "$(printf '%d' "0x$_d")" -lt "$_f" ] || return 1
 	done
 }
+hot_first_now() { hottest_first "$(heat16)"; }
 
 load_dm_hybrid
 case $DMH_BOOT in
@@ -85,14 +86,13 @@ case $DMH_BOOT in
 	# Heat vm1's chunks 0-63 (bucket 0) and nothing else.
 	fio_hot /dev/mapper/vm1 0 4M 30
 	h=$!
-	check "vm1's hot range has heat" wait_until 20 hot_saved
-	sleep 2
+	check "vm1's hot range becomes its hottest" wait_until 60 hot_first_now
 	stop_bg $h
 	heat=$(heat16)
 	check "the hot range is vm1's hottest ($heat)" hottest_first "$heat"
 	log "vm1 heat before the cut: $heat"
 	keep heat "$heat"
-	sleep 3		# > heat_save_interval: the heat is on disk now
+	sleep 6		# 3 x heat_save_interval: the heat is on disk now
 	log "pool before the cut: $(dmsetup status pool)"
 	arm_powercut
 	fio_hot /dev/mapper/vm2 0 16M 60
