@@ -195,6 +195,8 @@ static int mig_begin(struct dmh_pool *pool, struct dmh_move *mv)
 	c->gen = dmh_epoch_barrier(pool);
 	if (mv->to == DMH_TIER_SSD)
 		mv->vol->ssd_pending++;
+	else
+		mv->vol->ssd_leaving++;
 	list_add_tail(&c->list, &pool->mig_wait);
 	atomic_inc(&pool->mig_inflight);
 	pool->mig_queued++;
@@ -233,6 +235,8 @@ static void mig_finish(struct dmh_pool *pool, struct dmh_cell *c)
 
 	if (to == DMH_TIER_SSD)
 		c->vol->ssd_pending--;
+	else
+		c->vol->ssd_leaving--;
 	if (!r && pool->mode != DMH_MODE_RW)
 		r = -EROFS;
 	if (!r)

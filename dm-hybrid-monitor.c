@@ -243,6 +243,16 @@ static u64 ssd_held(struct dmh_volume *v)
 }
 
 /*
+ * SSD chunks a volume keeps once the demotions under way finish: what its
+ * reservation and its cap are checked against, so that plans of earlier
+ * ticks still copying are not counted twice (md_lock held).
+ */
+static u64 ssd_kept(struct dmh_volume *v)
+{
+	return v->nr_chunks[DMH_TIER_SSD] - v->ssd_leaving;
+}
+
+/*
  * Where a first write goes: the SSD for a volume that may use it (below its
  * cap, free SSD beyond the reserve, not a stream, not pinned to the HDD),
  * else the HDD.  A range pinned to the SSD may use the reserve.
@@ -337,8 +347,8 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 	if (pin == DMH_PIN_SSD)
 		return;
 	mv.forced = pin == DMH_PIN_HDD ||
-		    (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] > v->ssd_max);
-	if (!mv.forced && v->nr_chunks[DMH_TIER_SSD] <= v->ssd_min)
+		    (v->ssd_max && ssd_kept(v) > v->ssd_max);
+	if (!mv.forced && ssd_kept(v) <= v->ssd_min)
 		return;
 	cand_add(vic, mv);
 }
@@ -396,7 +406,7 @@ static bool forced_out(struct dmh_move *vm, struct dmh_move *plan,
 	struct dmh_volume *v = vm->vol;
 
 	return dmh_pin_of(v, vm->vchunk) == DMH_PIN_HDD ||
-	       (v->ssd_max && v->nr_chunks[DMH_TIER_SSD] >
+	       (v->ssd_max && ssd_kept(v) >
 			      v->ssd_max + planned(plan, n, v, DMH_TIER_HDD));
 }
 
@@ -407,8 +417,7 @@ static bool may_evict(struct dmh_move *vm, struct dmh_move *cand,
 {
 	struct dmh_volume *v = vm->vol;
 
-	if (planned(plan, n, v, DMH_TIER_HDD) + v->ssd_min >=
-	    v->nr_chunks[DMH_TIER_SSD])
+	if (planned(plan, n, v, DMH_TIER_HDD) + v->ssd_min >= ssd_kept(v))
 		return false;	/* its reservation */
 	if (!cand)
 		return dmh_mon_heat(v, vm->vchunk) < k->promote;

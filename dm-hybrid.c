@@ -1184,6 +1184,23 @@ static int set_volume_name(struct dmh_pool *pool, struct dmh_volume *v,
 	return 0;
 }
 
+/*
+ * A reservation above the cap could never be honoured, and hybrid_check
+ * calls such metadata broken: refuse the pair and change nothing.
+ * Called with pool->md_lock held (pool_message).
+ */
+static int set_ssd_limits(struct dmh_volume *v, u64 min, u64 max)
+{
+	if (max && min > max) {
+		DMERR("set_volume: ssd_min %llu would exceed ssd_max %llu (0 = no cap)",
+		      min, max);
+		return -EINVAL;
+	}
+	v->ssd_min = min;
+	v->ssd_max = max;
+	return 0;
+}
+
 /* set_volume <id> weight|ssd_min|ssd_max|priority|name <value> */
 static int msg_set_volume(struct dmh_pool *pool, char **argv)
 {
@@ -1210,9 +1227,11 @@ static int msg_set_volume(struct dmh_pool *pool, char **argv)
 	if (!strcasecmp(argv[2], "weight") && x >= 1 && x <= 1000) {
 		v->weight = x;
 	} else if (!strcasecmp(argv[2], "ssd_min")) {
-		v->ssd_min = x;
+		if (set_ssd_limits(v, x, v->ssd_max))
+			return -EINVAL;
 	} else if (!strcasecmp(argv[2], "ssd_max")) {
-		v->ssd_max = x;
+		if (set_ssd_limits(v, v->ssd_min, x))
+			return -EINVAL;
 	} else if (!strcasecmp(argv[2], "priority")) {
 		v->priority = prio;
 	} else {

@@ -136,6 +136,7 @@ struct dmh_volume {
 	struct dmh_pin pins[DMH_VOL_MAX_PINS];
 	unsigned int nr_pins;
 	u64 ssd_pending;		/* first writes and promotions under way */
+	u64 ssd_leaving;		/* demotions under way */
 	u64 promotions;
 	u64 demotions;
 	struct dmh_heat __rcu *heat;

@@ -73,6 +73,18 @@ refuse_msg "create_volume 1" "volume 1 already exists"
 refuse_msg "delete_volume 9" "volume 9 does not exist"
 refuse_msg "delete_volume 1" "volume 1 is active"
 check "the pool is unchanged" test "$(dmsetup status pool)" = "$before"
+check "set_volume 1 ssd_max 10" dmsetup message pool 0 set_volume 1 ssd_max 10
+limits=$(dmsetup message pool 0 list_volumes)
+refuse_msg "set_volume 1 ssd_min 11" "ssd_min 11 would exceed ssd_max 10"
+check "a refused ssd_min changes nothing" \
+	test "$(dmsetup message pool 0 list_volumes)" = "$limits"
+check "set_volume 1 ssd_min 10" dmsetup message pool 0 set_volume 1 ssd_min 10
+limits=$(dmsetup message pool 0 list_volumes)
+refuse_msg "set_volume 1 ssd_max 9" "ssd_min 10 would exceed ssd_max 9"
+check "a refused ssd_max changes nothing" \
+	test "$(dmsetup message pool 0 list_volumes)" = "$limits"
+check "set_volume 1 ssd_max 0 (no cap) with ssd_min 10" \
+	dmsetup message pool 0 set_volume 1 ssd_max 0
 check "create_volume 16777215 (the largest id) works" \
 	dmsetup message pool 0 create_volume 16777215
 check "delete_volume 16777215" dmsetup message pool 0 delete_volume 16777215

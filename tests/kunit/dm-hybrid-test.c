@@ -584,6 +584,13 @@ static void quotas_and_priority(struct kunit *test)
 	a->ssd_min = 2;
 	n = plan(test, 0, m, &test_knobs);
 	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 2u);
+	/* Demotions of an earlier tick still copying count against it. */
+	a->ssd_leaving = 1;
+	n = plan(test, 0, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 1u);
+	a->ssd_leaving = 2;
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &test_knobs), 0u);
+	a->ssd_leaving = 0;
 	/* priority: a high volume is not evicted for a normal one ... */
 	a->ssd_min = 0;
 	a->priority = DMH_PRIO_HIGH;

@@ -17,7 +17,7 @@ dd if=/tmp/p1 of=/dev/mapper/v1 bs=64k oflag=direct conv=fsync 2>/dev/null || fa
 
 log "fuzz: $FUZZ_N cases, seed $SEED (rerun with DMH_SEED=$SEED)"
 fuzz_gen "$SEED" "$FUZZ_N" > /tmp/cases
-[ "$(wc -l < /tmp/cases)" -eq "$FUZZ_N" ] || fail "the generator made $(wc -l < /tmp/cases) cases"
+[ "$(wc -l < /tmp/cases)" -ge "$FUZZ_N" ] || fail "the generator made only $(wc -l < /tmp/cases) cases"
 t0=$(uptime_s)
 fuzz_run /tmp/cases
 log "fuzz: $FUZZ_CASES cases in $(( $(uptime_s) - t0 )) s, $FUZZ_BAD failed"

@@ -85,23 +85,30 @@ fuzz_gen() {
 		nk = split("migration_rate hysteresis heat_half_life ssd_reserve seq_cutoff promote_threshold tick_ms heat_save_interval", knob, " ")
 		split("0 0 0 0 0 0 10 1", kmin, " ")
 		split("100000 255 86400 4294967294 1048576 255 60000 3600", kmax, " ")
+		# The ssd_min <= ssd_max (0 = no cap) rule needs both values known.
+		for (vid = 1; vid <= 3; vid++) {
+			print "msg", "ok", "set_volume " vid " ssd_max 0"
+			print "msg", "ok", "set_volume " vid " ssd_min 0"
+			mn[vid] = 0; mx[vid] = 0
+		}
 		for (c = 0; c < n; c++) {
-			kind = "msg"; e = "err"; t = ""
+			kind = "msg"; e = "err"; t = ""; pv = 0
 			g = r(100)
 			if (g < 8) {			# create/delete of scratch ids: state decides
 				t = (r(2) ? "create_volume " : "delete_volume ") (100 + r(4)); e = "any"
 			} else if (g < 14) {		# bad ids
 				t = (r(2) ? "create_volume " : "delete_volume ") pick(bid, 7)
-			} else if (g < 24) {		# set_volume, valid
-				vid = 1 + r(3); k = r(5)
+			} else if (g < 24) {		# set_volume, valid unless min > max
+				vid = 1 + r(3); k = r(5); e = "ok"
 				if (k == 0) t = "set_volume " vid " weight " (1 + r(1000))
-				else if (k == 1) t = "set_volume " vid " ssd_min " r(100000)
-				else if (k == 2) t = "set_volume " vid " ssd_max " r(100000)
+				else if (k == 1) { x = r(100000); t = "set_volume " vid " ssd_min " x
+					if (mx[vid] && x > mx[vid]) e = "err"; else { pv = vid; pmn = x; pmx = mx[vid] } }
+				else if (k == 2) { x = r(100000); t = "set_volume " vid " ssd_max " x
+					if (x && mn[vid] > x) e = "err"; else { pv = vid; pmn = mn[vid]; pmx = x } }
 				else if (k == 3) t = "set_volume " vid " priority " pick(pr, 4)
 				else { t = "set_volume " vid " name vm" vid "-" r(1000); e = "any" }
-				if (k < 4) e = "ok"
 			} else if (g < 34) {		# set_volume, invalid
-				vid = 1 + r(3); k = r(8)
+				vid = 1 + r(3); k = r(9)
 				if (k == 0) t = "set_volume " vid " weight " pick(bw, 5)
 				else if (k == 1) t = "set_volume " vid " priority " pick(bp, 4)
 				else if (k == 2) t = "set_volume " vid " colour 3"
@@ -109,6 +116,9 @@ fuzz_gen() {
 				else if (k == 4) t = "set_volume " vid " name " pick(bn, 6)
 				else if (k == 5) t = "set_volume " vid " ssd_min -1"
 				else if (k == 6) t = "set_volume " vid " weight"
+				else if (k == 7 && mx[vid]) t = "set_volume " vid " ssd_min " (mx[vid] + 1 + r(1000))
+				else if (k == 7 && mn[vid] > 1) t = "set_volume " vid " ssd_max " (1 + r(mn[vid] - 1))
+				else if (k == 7) t = "set_volume " vid " colour 3"
 				else t = "set_volume " vid " ssd_max 18446744073709551616"
 			} else if (g < 44) {		# pin, valid (volume 1 has a known size)
 				# at most 8 ranges per volume: a random pin may not fit
@@ -183,8 +193,16 @@ fuzz_gen() {
 				else if (k == 3) t = "0 @LEN hybrid-pool @M2 @S @H " cs
 				else { t = mutate("0 @LEN hybrid-pool @M @S @H " cs " 1 error_if_no_space"); e = "any" }
 			}
-			if (kind == "msg" && r(10) == 0) { t = mutate(t); e = "any" }
+			if (kind == "msg" && r(10) == 0) { t = mutate(t); e = "any"; pv = 0 }
 			print kind, e, t
+			if (pv) { mn[pv] = pmn; mx[pv] = pmx }
+			# A mutation may still set a limit: re-establish known values.
+			if (e == "any" && toupper(t) ~ /SSD_M(IN|AX)/)
+				for (vid = 1; vid <= 3; vid++) {
+					print "msg", "ok", "set_volume " vid " ssd_max 0"
+					print "msg", "ok", "set_volume " vid " ssd_min 0"
+					mn[vid] = 0; mx[vid] = 0
+				}
 		}
 	}
 	'
