@@ -169,7 +169,7 @@ for c in $CASES; do
 	# with real time only while the guest idles).  CPU-bound paths (the
 	# virtio "SSD", dm targets, fio) then cost the same guest time however
 	# loaded the shared host is; dm-hddsim's timers run in guest time too.
-	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=${BENCH_ICOUNT:-shift=1,sleep=on} \
+	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=${BENCH_ICOUNT:-shift=1,sleep=on} VM_MEM=${BENCH_MEM:-2560} \
 		DMH_BENCH_DIR="$DATA" "$TOP/tests/run" --kernel debian --tier bench -j 1 "$c" |
 		tee -a "$OUT/tap.txt" || rc=$?
 done

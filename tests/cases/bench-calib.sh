@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Benchmark, not a test: the calibration table of the emulated devices.
-# SSD = a plain virtio disk; HDD = dm-hddsim (seek-aware 7200 rpm model)
-# over another virtio disk.  Random 4 KiB, sequential 4 KiB and 512 KiB,
+# SSD = dm-hddsim's flash model (fixed read/write latency + transfer, one
+# request at a time) over a guest RAM disk; HDD = dm-hddsim's seek-aware
+# 7200 rpm model over another.  Both are models so that the emulated CPU
+# does not set the SSD's speed.  Random 4 KiB, sequential 4 KiB and 512 KiB,
 # read and write, queue depth 1 and 16, on each device, and the SSD/HDD
 # ratios beside the paper's.  The two devices alternate job by job, so
 # both see the same host load.  Absolute figures are emulation figures,
 # not hardware: only the ratios mean something.
 # kernels: debian
-# disks: ssd=1G hdd=2G
+# disks: hdd=512M
 # tier: bench
 # timeout: 1200
 # shellcheck disable=SC2046 # fio_terse fields are split on purpose
@@ -17,11 +19,12 @@
 
 [ -f /lib/dmh/bench/config ] && . /lib/dmh/bench/config
 RT=${CALIB_RUNTIME:-6}
-SSD=$(make_linear ssd "$(disk ssd)") || fail "ssd"
-HDD=$(make_hdd hdd "$(disk hdd)") || fail "hddsim"
+RAM=$(bench_ram 512) || fail "brd"
+SSD=$(make_bench_ssd ssd "$RAM") || fail "ssd model"
+HDD=$(make_bench_hdd hdd "$(disk hdd)") || fail "hddsim"
 # Data in place first, so reads find written blocks on both.
 for d in "$SSD" "$HDD"; do
-	fio_terse --filename="$d" --rw=write --bs=1M --iodepth=4 --size=1G >/dev/null
+	fio_terse --filename="$d" --rw=write --bs=1M --iodepth=4 --size=512M >/dev/null
 done
 
 # paper: SSD/HDD ratios (random 4 KiB: 35x read, 40x write; sequential:
@@ -40,10 +43,10 @@ for job in randread:4k randwrite:4k read:4k write:4k read:512k write:512k; do
 	for qd in 1 16; do
 		s0=$(dmsetup status hdd)
 		set -- $(fio_terse --filename="$SSD" --rw="$rw" --bs="$bs" --iodepth="$qd" \
-			--size=1G --time_based --runtime="$RT" --randseed=7)
+			--size=512M --time_based --runtime="$RT" --randseed=7)
 		case $rw in *read) si=$1 sl="$3/$4" ;; *) si=$5 sl="$7/$8" ;; esac
 		set -- $(fio_terse --filename="$HDD" --rw="$rw" --bs="$bs" --iodepth="$qd" \
-			--size=2G --time_based --runtime="$RT" --randseed=7)
+			--size=512M --time_based --runtime="$RT" --randseed=7)
 		case $rw in *read) hi=$1 hl="$3/$4" ;; *) hi=$5 hl="$7/$8" ;; esac
 		s1=$(dmsetup status hdd)
 		m=$(( $(echo "$s1" | awk '{ print $6 }') - $(echo "$s0" | awk '{ print $6 }') ))
@@ -52,7 +55,8 @@ for job in randread:4k randwrite:4k read:4k write:4k read:512k write:512k; do
 		bench "| $rw $bs | $qd | $si | $hi | $(ratio "$si" "$hi")x | $(paper "$rw" "$bs")x | $sl | $hl | $m/$b |"
 	done
 done
-bench "hddsim table: $(dmsetup table hdd)"
+bench "HDD model: $(dmsetup table hdd)"
+bench "SSD model: $(dmsetup table ssd)"
 dmsetup remove hdd
 dmsetup remove ssd
 pass

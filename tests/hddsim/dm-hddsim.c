@@ -10,6 +10,13 @@
  * outer-zone sustained rate; track-to-track 1 ms is an assumption):
  *   rpm, seek_read_us, seek_write_us, t2t_us, mbps, ra_kib, cmd_us, ncq.
  *
+ * With "ssd 1" the target models a flash disk instead: no head, no
+ * segments; every read costs read_us and every write write_us, plus the
+ * transfer at mbps, one request at a time (default 100 us, 100 us,
+ * 400 MB/s).  It keeps the benchmarks' "SSD" below what the emulated CPU
+ * can drive, so that its latency, not the emulator, sets the SSD/HDD
+ * ratios; the serialisation is the model's, not a claim about flash.
+ *
  * The mechanism is one head: every read and write is queued and a single
  * kernel thread serves them one at a time.  A request that continues a
  * recent stream (one of HDDSIM_SEGS cache segments: a read inside a
@@ -70,12 +77,16 @@ struct hddsim_c {
 	u64 full_read_ns;
 	u64 full_write_ns;
 	u64 cmd_ns;
+	u64 ssd_read_ns;
+	u64 ssd_write_ns;
 	u32 mbps;
 	u32 spt;		/* sectors per track */
 	sector_t ra_sectors;
 	bool ncq;
+	bool ssd;
 	/* the table's own values, for STATUSTYPE_TABLE */
 	unsigned int rpm, seek_read_us, seek_write_us, t2t_us, ra_kib, cmd_us;
+	unsigned int read_us, write_us;
 
 	/* queue: protected by lock; the thread is its only consumer */
 	spinlock_t lock;
@@ -139,6 +150,11 @@ static u64 hddsim_cost(struct hddsim_c *hc, sector_t sector,
 	u64 seek, rot;
 	int i;
 
+	if (hc->ssd) {
+		hc->media_ios++;
+		return (write ? hc->ssd_write_ns : hc->ssd_read_ns) +
+		       hddsim_xfer_ns(hc, sectors);
+	}
 	for (i = 0; i < HDDSIM_SEGS; i++) {
 		s = &hc->segs[i];
 		if (s->used_ns < lru->used_ns)
@@ -194,7 +210,7 @@ static struct bio *hddsim_pick(struct hddsim_c *hc, u64 now_ns)
 	if (list_empty(&hc->queue))
 		return NULL;
 	best = list_first_entry(&hc->queue, struct hddsim_io, node);
-	if (hc->ncq && now_ns - best->arrive_ns < HDDSIM_MAX_AGE_NS) {
+	if (hc->ncq && !hc->ssd && now_ns - best->arrive_ns < HDDSIM_MAX_AGE_NS) {
 		list_for_each_entry(io, &hc->queue, node) {
 			sector_t s = io->sector;
 
@@ -286,7 +302,7 @@ static int hddsim_map(struct dm_target *ti, struct bio *bio)
 static int hddsim_parse_opts(struct dm_target *ti, struct hddsim_c *hc,
 			     struct dm_arg_set *as)
 {
-	static const struct dm_arg nargs = { 0, 16, "Invalid number of optional args" };
+	static const struct dm_arg nargs = { 0, 24, "Invalid number of optional args" };
 	unsigned int n, v;
 	const char *key, *val;
 	int r;
@@ -323,6 +339,12 @@ static int hddsim_parse_opts(struct dm_target *ti, struct hddsim_c *hc,
 			hc->cmd_us = v;
 		} else if (!strcasecmp(key, "ncq")) {
 			hc->ncq = !!v;
+		} else if (!strcasecmp(key, "ssd")) {
+			hc->ssd = !!v;
+		} else if (!strcasecmp(key, "read_us")) {
+			hc->read_us = v;
+		} else if (!strcasecmp(key, "write_us")) {
+			hc->write_us = v;
 		} else {
 			ti->error = "Unknown optional arg";
 			return -EINVAL;
@@ -352,10 +374,12 @@ static int hddsim_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	hc->seek_read_us = 8500;
 	hc->seek_write_us = 9500;
 	hc->t2t_us = 1000;
-	hc->mbps = 210;
+	hc->mbps = 0;
 	hc->ra_kib = 1024;
 	hc->cmd_us = 20;
 	hc->ncq = true;
+	hc->read_us = 100;
+	hc->write_us = 100;
 
 	if (sscanf(argv[1], "%llu%c", &start, &dummy) != 1) {
 		ti->error = "Invalid offset";
@@ -367,6 +391,9 @@ static int hddsim_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = hddsim_parse_opts(ti, hc, &as);
 	if (r)
 		goto bad;
+	/* 0: not given in the table; the default depends on the model */
+	if (!hc->mbps)
+		hc->mbps = hc->ssd ? 400 : 210;
 	if (!hc->rpm || !hc->mbps || hc->seek_read_us < hc->t2t_us ||
 	    hc->seek_write_us < hc->t2t_us) {
 		ti->error = "Inconsistent model parameters";
@@ -388,6 +415,8 @@ static int hddsim_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	hc->full_write_ns = hc->t2t_ns +
 		div_u64(((u64)hc->seek_write_us * NSEC_PER_USEC - hc->t2t_ns) * 15, 8);
 	hc->cmd_ns = (u64)hc->cmd_us * NSEC_PER_USEC;
+	hc->ssd_read_ns = (u64)hc->read_us * NSEC_PER_USEC;
+	hc->ssd_write_ns = (u64)hc->write_us * NSEC_PER_USEC;
 	hc->spt = max_t(u32, div_u64((u64)hc->mbps * 1000000 * 60, hc->rpm * 512), 1);
 	hc->ra_sectors = (sector_t)hc->ra_kib * 2;
 
@@ -441,11 +470,13 @@ static void hddsim_status(struct dm_target *ti, status_type_t type,
 		       div_u64(READ_ONCE(hc->rot_ns), NSEC_PER_MSEC));
 		break;
 	case STATUSTYPE_TABLE:
-		DMEMIT("%s %llu 16 rpm %u seek_read_us %u seek_write_us %u",
+		DMEMIT("%s %llu 22 rpm %u seek_read_us %u seek_write_us %u",
 		       hc->dev->name, (unsigned long long)hc->start, hc->rpm,
 		       hc->seek_read_us, hc->seek_write_us);
 		DMEMIT(" t2t_us %u mbps %u ra_kib %u cmd_us %u ncq %u",
 		       hc->t2t_us, hc->mbps, hc->ra_kib, hc->cmd_us, hc->ncq);
+		DMEMIT(" ssd %u read_us %u write_us %u", hc->ssd, hc->read_us,
+		       hc->write_us);
 		break;
 	case STATUSTYPE_IMA:
 		*result = '\0';
@@ -463,7 +494,7 @@ static int hddsim_iterate_devices(struct dm_target *ti,
 
 static struct target_type hddsim_target = {
 	.name = "hddsim",
-	.version = {1, 0, 0},
+	.version = {1, 1, 0},
 	.module = THIS_MODULE,
 	.ctr = hddsim_ctr,
 	.dtr = hddsim_dtr,
