@@ -76,17 +76,23 @@ install-systemd:
 		Documentation/dm-hybrid.rst $(DESTDIR)$(DOCDIR)/
 	$(if $(DESTDIR),,-systemctl daemon-reload 2>/dev/null)
 
-# DKMS: the module sources into /usr/src/dm-hybrid-$(VERSION), then (not
-# with DESTDIR) dkms add, build and install for the running kernel; DKMS
-# rebuilds the module for every kernel installed later.
+# DKMS: the module sources into $(DKMS_SRCTREE)/dm-hybrid-$(VERSION), then
+# (not with DESTDIR) dkms add (once), build and install for $(KVER) (the
+# running kernel when its headers are installed), rebuilding over an
+# earlier build of the same version; DKMS rebuilds the module for every
+# kernel installed later.  DKMS_FLAGS: more dkms options (make check-dkms
+# passes a throw-away --dkmstree and --installtree and --no-depmod).
+DKMS_SRCTREE ?= /usr/src
+DKMS_FLAGS ?=
+DKMS	:= dkms -m dm-hybrid -v $(VERSION) --sourcetree $(DKMS_SRCTREE) $(DKMS_FLAGS)
 dkms-install:
-	install -d $(DESTDIR)/usr/src/dm-hybrid-$(VERSION)
-	install -m 0644 $(DKMS_SRC) $(DESTDIR)/usr/src/dm-hybrid-$(VERSION)/
+	install -d $(DESTDIR)$(DKMS_SRCTREE)/dm-hybrid-$(VERSION)
+	install -m 0644 $(DKMS_SRC) $(DESTDIR)$(DKMS_SRCTREE)/dm-hybrid-$(VERSION)/
 	grep -v -e CONFIG_KUNIT -e '^# KUnit' Kbuild \
-		> $(DESTDIR)/usr/src/dm-hybrid-$(VERSION)/Kbuild
-	$(if $(DESTDIR),,dkms add -m dm-hybrid -v $(VERSION) && \
-		dkms build -m dm-hybrid -v $(VERSION) && \
-		dkms install -m dm-hybrid -v $(VERSION))
+		> $(DESTDIR)$(DKMS_SRCTREE)/dm-hybrid-$(VERSION)/Kbuild
+	$(if $(DESTDIR),,{ $(DKMS) status 2>/dev/null | grep -q . || $(DKMS) add; } && \
+		$(DKMS) build -k $(KVER) --force && \
+		$(DKMS) install -k $(KVER) --force)
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/dm_hybrid.ko

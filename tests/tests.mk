@@ -71,3 +71,10 @@ bench-quick: setup
 .PHONY: check-xen
 check-xen: setup
 	tests/xen/run $(XEN_CASES)
+
+# make check-dkms: the DKMS flow in a throw-away tree for the stock kernel,
+# then the lab VM boots the DKMS-built module (tests/dkms/run).  Not part
+# of make check.
+.PHONY: check-dkms
+check-dkms: setup
+	tests/dkms/run
