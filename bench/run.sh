@@ -19,7 +19,6 @@ MODE=${1:-quick}
 TRACES=${DMH_TRACES:-$TOP/../shared/traces}
 DATA=$TOP/tests/.build/bench-data
 OUT=${BENCH_OUT:-$TOP/bench/results/$(date -u +%Y%m%d-%H%M)-$MODE}
-CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 
 rows() {
 	local log=$TOP/tests/logs/debian/$1/boot1.log
@@ -58,7 +57,7 @@ report() {
 		echo "and 1.3x on OLTP, i.e. hybrid/SSD = 2.2 and 1.3."
 		echo
 		rows bench-setups | awk -F'|' '
-			/^\| *[a-z]/ && $5 + 0 > 0 {
+			/^\| *[a-z]/ && NF >= 13 && $5 + 0 > 0 {
 				wl = $2; n = $3; su = $4; p = $5; t = $6
 				gsub(/ /, "", wl); gsub(/ /, "", n); gsub(/ /, "", su); gsub(/ /, "", p); gsub(/ /, "", t)
 				k = wl "|" n "|" p; T[k, su] = t; K[k] = 1; S[su] = 1
@@ -80,6 +79,8 @@ report() {
 				}
 			}' | sort | cut -c2-
 		echo
+		warm_table
+		echo
 		echo "## Data path: dm-hybrid all on SSD vs dm-linear (bench-datapath)"
 		echo
 		rows bench-datapath
@@ -88,6 +89,80 @@ report() {
 		echo
 		rows bench-scale
 	} > "$OUT/report.md"
+}
+
+# norm_tsv: "workload VMs set-up time/SSD" for the last (warmest) pass of
+# every workload and VM count, from bench-setups' rows.
+norm_tsv() {
+	rows bench-setups | awk -F'|' '
+		/^\| *[a-z]/ && NF >= 13 && $5 + 0 > 0 {
+			for (i = 2; i <= 6; i++) gsub(/ /, "", $i)
+			k = $2 " " $3; if ($5 + 0 >= P[k] + 0) P[k] = $5
+			T[k, $5, $4] = $6; S[$4] = 1; if (!($4 in O)) { O[$4] = ++ns; L[ns] = $4 }
+		}
+		END {
+			for (k in P) {
+				b = T[k, P[k], "ssd"]
+				for (i = 1; i <= ns; i++)
+					if (b > 0 && T[k, P[k], L[i]] != "")
+						printf "%s %s %.3f\n", k, L[i], T[k, P[k], L[i]] / b
+			}
+		}' | sort -k1,1 -k2,2n
+}
+
+# warm_table: the last pass normalised to SSD only, the paper's figure
+# beside (its hybrid was 2.2x slower than SSD only on web search and 1.3x
+# on OLTP), and one PNG per workload (time/SSD vs VMs, one line per set-up).
+warm_table() {
+	local tsv=$OUT/normalised.tsv wl su
+	norm_tsv > "$tsv"
+	[ -s "$tsv" ] || { echo "(no bench-setups rows)"; return; }
+	echo "## Normalised execution time, last (warm) pass: set-up / SSD only"
+	echo
+	echo "Paper (figures 5-8, its 50/50 hybrid / SSD only): web search 2.2, OLTP 1.3 (1 to 4 VMs)."
+	echo "Here: dm-hybrid = the 'hybrid' column (SSD = 50 % of the VMs' volumes)."
+	echo
+	awk 'BEGIN { n = split("hdd ssd hybrid hybrid-nomig dmcache bcache", L, " ")
+			for (i = 1; i <= n; i++) O[L[i]] = i }
+		{ K[$1 " " $2] = 1; V[$1 " " $2, $3] = $4; if (!($3 in O)) { O[$3] = ++n; L[n] = $3 } }
+		END {
+			printf "0 0 0| workload | VMs |"; for (i = 1; i <= n; i++) printf " %s |", L[i]
+			printf " paper hybrid |\n0 0 1|---|---|"; for (i = 1; i <= n; i++) printf "---|"
+			printf "---|\n"
+			for (k in K) {
+				split(k, a, " "); p = a[1] == "websearch" ? "2.2" : a[1] == "oltp" ? "1.3" : "-"
+				printf "1 %s| %s | %s |", k, a[1], a[2]
+				for (i = 1; i <= n; i++) printf " %s |", (k SUBSEP L[i]) in V ? sprintf("%.2f", V[k, L[i]]) : "-"
+				printf " %s |\n", p
+			}
+		}' "$tsv" | sort -k1,1n -k2,2 -k3,3n | sed 's/^[^|]*|/|/'
+	command -v gnuplot >/dev/null || { echo; echo "(gnuplot missing: no plots)"; return; }
+	echo
+	for wl in $(cut -d' ' -f1 "$tsv" | sort -u); do
+		for su in $(cut -d' ' -f3 "$tsv" | sort -u); do
+			awk -v w="$wl" -v s="$su" '$1 == w && $3 == s { print $2, $4 }' "$tsv" > "$OUT/.plot-$wl-$su.dat"
+		done
+		{
+			echo "set terminal pngcairo size 960,540"
+			echo "set output '$OUT/norm-$wl.png'"
+			echo "set title 'dm-hybrid bench: $wl, last pass, execution time / SSD only (emulated devices)'"
+			echo "set xlabel 'VMs'; set ylabel 'normalised execution time (log)'; set logscale y"
+			echo "set xtics 1; set key outside right; set grid"
+			printf "plot "
+			sep=""
+			for su in hdd ssd hybrid hybrid-nomig dmcache bcache; do
+				[ -s "$OUT/.plot-$wl-$su.dat" ] || continue
+				printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$OUT/.plot-$wl-$su.dat" "$su"
+				sep=", "
+			done
+			case $wl in
+			websearch) printf ", 2.2 with lines dt 2 lc 'black' title 'paper hybrid (2.2)'" ;;
+			oltp) printf ", 1.3 with lines dt 2 lc 'black' title 'paper hybrid (1.3)'" ;;
+			esac
+			echo
+		} | gnuplot && echo "![$wl](norm-$wl.png)"
+		rm -f "$OUT"/.plot-"$wl"-*.dat
+	done
 }
 
 # "report": rebuild report.md in BENCH_OUT from the cases' last logs.
@@ -100,40 +175,55 @@ if [ "$MODE" = report ]; then
 fi
 rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
 case $MODE in
-quick)
-	MAX=600
+quick)	# every set-up and workload, 1 and 2 VMs, small: a few minutes
+	MAX=300
+	CASES=${BENCH_CASES:-bench-calib bench-setups}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2"
 		SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
-		WORKLOADS="websearch oltp"
+		WORKLOADS="websearch msr cloudphysics oltp zipf scan"
 		PASSES=2
-		OLTP_IOS=400
-		VOL_MB=192
-		CALIB_RUNTIME=3
-		DP_RUNTIME=2
-		DP_ROUNDS=8
+		OLTP_IOS=300
+		ZIPF_IOS=300
+		VOL_MB=64
+		CALIB_RUNTIME=2
+		WARM_PHASES=6
+		WARM_SECS=2
+		BCACHE_SETTLE=0
 		EOF
 	;;
 full)
-	MAX=4000
+	MAX=2000
+	CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2 3 4"
 		SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
 		WORKLOADS="websearch msr cloudphysics oltp zipf scan"
 		PASSES=3
-		OLTP_IOS=4000
-		ZIPF_IOS=4000
+		OLTP_IOS=2000
+		ZIPF_IOS=2000
+		VOL_MB=192
+		CALIB_RUNTIME=4
+		WARM_PHASES=10
+		WARM_SECS=3
+		BCACHE_SETTLE=14
+		DP_RUNTIME=2
+		DP_ROUNDS=8
 		EOF
 	;;
 smoke)	# every set-up once, tiny: checks that the machinery works
-	MAX=300
+	MAX=200
+	CASES=${BENCH_CASES:-bench-setups}
 	cat > "$DATA/config" <<-EOF
 		VMS="1"
 		SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
 		WORKLOADS="oltp websearch"
 		PASSES=1
-		OLTP_IOS=300
-		VOL_MB=128
+		OLTP_IOS=200
+		VOL_MB=64
+		WARM_SETUPS="ssd hybrid"
+		WARM_PHASES=2
+		WARM_SECS=1
 		EOF
 	;;
 *) echo "usage: $0 quick|full|smoke" >&2; exit 2 ;;
@@ -160,6 +250,13 @@ conv() {	# conv NAME TRACE [--skip N]
 	conv cloudphysics cloudphysics-vm.csv --skip 20000
 	conv tencent tencent-rw75-25.trace
 } > "$OUT/traces.txt"
+# every replayed trace must fit in a VM volume
+need=$(awk 'NR > 1 { if ($4 > m) m = $4 } END { print int(m / 1048576) + 1 }' "$OUT/traces.txt")
+vol=$(sed -n 's/^VOL_MB=//p' "$DATA/config")
+if [ "$need" -gt "${vol:-256}" ]; then
+	echo "VOL_MB=$need" >> "$DATA/config"
+fi
+cp "$DATA/config" "$OUT/config"
 
 rc=0
 : > "$OUT/tap.txt"
