@@ -262,14 +262,15 @@ static int flush_data(struct dmh_pool *pool)
 /*
  * Commit with md_lock held.  Data devices are flushed first, so that no
  * committed mapping ever points at data (or at a previous owner's data)
- * still in a volatile cache.
+ * still in a volatile cache.  In ro mode they are flushed too, even when
+ * uncommitted changes make the commit fail anyway: writes to committed
+ * chunks still go on, and a data device that cannot flush must take the
+ * pool to fail.
  */
 static int pool_commit(struct dmh_pool *pool)
 {
 	int r;
 
-	if (pool->mode != DMH_MODE_RW && dmh_md_dirty(pool->md))
-		return -EIO;
 	r = flush_data(pool);
 	if (r) {
 		DMERR_LIMIT("pool %s: flushing data devices failed: %d",
@@ -278,6 +279,8 @@ static int pool_commit(struct dmh_pool *pool)
 			set_mode(pool, DMH_MODE_FAIL);
 		return r;
 	}
+	if (pool->mode != DMH_MODE_RW && dmh_md_dirty(pool->md))
+		return -EIO;
 	r = dmh_md_commit(pool->md);
 	if (r) {
 		DMERR("pool %s: metadata commit failed: %d",
@@ -586,8 +589,9 @@ static void process_commit(struct dmh_pool *pool)
 	spin_unlock_irqrestore(&pool->lock, flags);
 	take_list(pool, &pool->flush_bios, &flushes);
 	take_list(pool, &pool->commit_waiters, &waiters);
+	/* In ro mode the periodic commit could only fail: skip it. */
 	if (bio_list_empty(&flushes) && bio_list_empty(&waiters) &&
-	    !(due && dmh_md_dirty(pool->md)))
+	    !(due && dmh_md_dirty(pool->md) && pool->mode == DMH_MODE_RW))
 		return;
 	r = pool_commit(pool);
 	end_list(&flushes, errno_to_blk_status(r));

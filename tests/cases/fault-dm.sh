@@ -4,7 +4,8 @@
 # dm-dust read errors on one SSD and one HDD chunk, dm-error on single
 # chunks for writes (mapped and first writes), a failed migration copy,
 # dm-flakey under the metadata (rw -> ro with a dm event) and under a data
-# device (ro -> fail).  Every error must reach the bio that caused it and
+# device (ro -> fail, from the dirty ro pool the failed commit left and
+# from a clean read_only one).  Every error must reach the bio that caused it and
 # harm no other chunk; the metadata stays clean (hybrid_check).
 # kernels: debian debug
 # disks: meta=16M ssd=16M hdd=32M
@@ -209,9 +210,23 @@ expect_refused "set_volume refused in ro" pool_msg pool set_volume 1 weight 5
 expect_refused "a new allocation fails in ro" \
 	dd if=/tmp/p1 of=/dev/mapper/v3 bs=64k seek=20 count=1 oflag=direct
 
+# --- 5b. the dirty ro pool -> fail when a data-device flush fails ----------
+# The failed commit left changes that can never commit, so every flush
+# fails; it must still flush the data devices first, or a failing data
+# device could never take the pool to fail.
+ev=$(events)
+swap fs "0 $ZS flakey $RS 0 0 1 1 error_writes" || not_ok "fs: flakey"
+expect_refused "a flush fails on the dirty ro pool" flush_dev /dev/mapper/v1
+fault
+check "dirty ro pool switched to fail when the SSD cannot flush" \
+	wait_for 10 sh -c 'test "$(dmsetup status pool | cut -d" " -f13)" = fail'
+check "the event counter moved (ro -> fail)" test "$(events)" -gt "$ev"
+expect_refused "reads fail in fail mode (dirty ro pool)" rd_chunk /dev/mapper/v1 2
+swap fs "$(lin "$RS" "$ZS")" || not_ok "fs: back to linear"
+
 # --- 6. ro -> fail when a data-device flush fails ---------------------------
-# Only a clean ro pool flushes its data devices, so this uses a second
-# pool opened read_only on committed metadata.
+# The same from a clean ro pool: a second pool opened read_only on
+# committed metadata.
 for d in v1 v2 v3; do dmsetup remove $d || not_ok "remove $d in ro"; done
 dmsetup remove pool
 swap fm "$(lin "$RM" "$ZM")"
