@@ -113,6 +113,24 @@ expect 0 "hybridctl parsers: sizes, names, status lines, replies, hybridtab" \
 	"$here/hctl_test"
 check "... every one of its cases passed" '! grep -q "^not ok" out.log'
 
+# hybridctl's Xen lookup against a fake xenstore: guest web (domain 7)
+# has xvda on 254:3, db (9) xvdb on 254:4, domain 11 a broken entry.
+xs=$work/xs
+mkdir -p "$xs/bin" "$xs/t/local/domain/7" "$xs/t/local/domain/9"
+for e in 7/51712=fe:3 9/51728=fe:4 11/51712=8:10:1; do
+	mkdir -p "$xs/t/local/domain/0/backend/vbd/${e%%=*}"
+	echo "${e#*=}" > "$xs/t/local/domain/0/backend/vbd/${e%%=*}/physical-device"
+done
+echo web > "$xs/t/local/domain/7/name"
+echo db > "$xs/t/local/domain/9/name"
+printf '#!/bin/sh\nls "%s$1"\n' "$xs/t" > "$xs/bin/xenstore-list"
+printf '#!/bin/sh\ncat "%s$1"\n' "$xs/t" > "$xs/bin/xenstore-read"
+chmod +x "$xs/bin/"*
+echo control_d > "$xs/caps"
+expect 0 "hybridctl's Xen lookup: blkback's physical-device to domain name and id" \
+	env PATH="$xs/bin:$PATH" HCTL_XEN_CAPS="$xs/caps" "$here/hctl_xen_test"
+check "... every one of its cases passed" '! grep -q "^not ok" out.log'
+
 need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
 	local s=$1 h=$2
 	echo $((2 + 2 * 33 + 2 * ((s + 507) / 508) + 2 * ((h + 507) / 508) +
