@@ -78,3 +78,11 @@ check-xen: setup
 .PHONY: check-dkms
 check-dkms: setup
 	tests/dkms/run
+
+# make check-boot: a Debian 12 image (mmdebstrap, cached) with dm-hybrid
+# from "make install DESTDIR=", booted three times in QEMU with the stock
+# kernel and systemd: pools from /etc/hybridtab come back at boot and
+# shut down clean (tests/boot/run).  Not part of make check.
+.PHONY: check-boot
+check-boot: setup
+	tests/boot/run
