@@ -3,14 +3,13 @@
 # Benchmark, not a test: the calibration table of the emulated devices.
 # SSD = dm-hddsim's flash model (fixed read/write latency + transfer, one
 # request at a time) over a guest RAM disk; HDD = dm-hddsim's seek-aware
-# 7200 rpm model over another.  Both are models so that the emulated CPU
+# 7200 rpm model over another RAM disk.  Both are models so that the emulated CPU
 # does not set the SSD's speed.  Random 4 KiB, sequential 4 KiB and 512 KiB,
 # read and write, queue depth 1 and 16, on each device, and the SSD/HDD
 # ratios beside the paper's.  The two devices alternate job by job, so
 # both see the same host load.  Absolute figures are emulation figures,
 # not hardware: only the ratios mean something.
 # kernels: debian
-# disks: hdd=512M
 # tier: bench
 # timeout: 1200
 # shellcheck disable=SC2046 # fio_terse fields are split on purpose
@@ -19,9 +18,9 @@
 
 [ -f /lib/dmh/bench/config ] && . /lib/dmh/bench/config
 RT=${CALIB_RUNTIME:-6}
-RAM=$(bench_ram 512) || fail "brd"
-SSD=$(make_bench_ssd ssd "$RAM") || fail "ssd model"
-HDD=$(make_bench_hdd hdd "$(disk hdd)") || fail "hddsim"
+bench_ram 2 512 || fail "brd"
+SSD=$(make_bench_ssd ssd /dev/ram0) || fail "ssd model"
+HDD=$(make_bench_hdd hdd /dev/ram1) || fail "hddsim"
 # Data in place first, so reads find written blocks on both.
 for d in "$SSD" "$HDD"; do
 	fio_terse --filename="$d" --rw=write --bs=1M --iodepth=4 --size=512M >/dev/null

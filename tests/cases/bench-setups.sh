@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Benchmark, not a test: dm-hybrid beside the other set-ups a host admin
 # could pick, in one VM run on the same emulated disks (SSD = dm-hddsim's
-# flash model over a guest RAM disk, HDD = dm-hddsim's 7200 rpm model over
-# a virtio disk; see bench-calib), with 1 to 4 VM volumes at once.  Set-ups: HDD
+# flash model, HDD = dm-hddsim's 7200 rpm model, each over a guest RAM
+# disk, and the metadata on a third; see bench-calib), with 1 to 4 VM volumes at once.  Set-ups: HDD
 # only and SSD only (dm-linear), dm-hybrid (SSD = 50 % of the working set)
 # with migration on and off, dm-cache smq writeback and bcache writeback
 # with the same SSD size.  Workloads: trace replays (fio iologs made on the
@@ -14,7 +14,6 @@
 # asserts nothing but that the runs worked.  bench/run.sh sets the size
 # of the run in /lib/dmh/bench/config.
 # kernels: debian
-# disks: meta=256M hdd=4G
 # tier: bench
 # timeout: 7200
 # shellcheck disable=SC2046 # fio_terse fields are split on purpose
@@ -41,13 +40,14 @@ HALF=$((VOL / 2))
 load_dm_hybrid
 need_mod dm-cache-smq
 need_mod bcache
-# The SSD needs at most (largest VM count) x VOL_MB (SSD only).
+# Each disk needs at most (largest VM count) x VOL_MB (SSD only, HDD only,
+# bcache's backing devices with their 8 KiB headers).
 NMAX=1
 for n in $VMS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
-RAM=$(bench_ram $((NMAX * VOL_MB + 16))) || fail "brd"
-SSDDEV=$(make_bench_ssd ssdsim "$RAM") || fail "ssd model"
-HDDDEV=$(make_bench_hdd hddsim "$(disk hdd)") || fail "hddsim"
-METADEV=$(disk meta)
+bench_ram 3 $((NMAX * VOL_MB + 16)) || fail "brd"
+SSDDEV=$(make_bench_ssd ssdsim /dev/ram0) || fail "ssd model"
+HDDDEV=$(make_bench_hdd hddsim /dev/ram1) || fail "hddsim"
+METADEV=/dev/ram2
 bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' passes=$PASSES vol=${VOL_MB}MiB qd=$QD"
 bench "HDD model: $(dmsetup table hddsim)"
 bench "SSD model: $(dmsetup table ssdsim)"

@@ -18,13 +18,13 @@ make_hdd() {
 
 # The benchmarks' two emulated disks, both dm-hddsim (bench/README.md, "The
 # emulated disks", gives the sources and the fit).  HDD: the Barracuda
-# 7200.14 defaults with a 1 ms command overhead; SSD: the flash model, one
+# 7200.14 defaults with a 1.35 ms command overhead; SSD: the flash model, one
 # request at a time.  A case's /lib/dmh/bench/config may override them.
-BENCH_HDD_OPTS=${BENCH_HDD_OPTS:-"2 cmd_us 1000"}
-BENCH_SSD_OPTS=${BENCH_SSD_OPTS:-"8 ssd 1 read_us 200 write_us 200 mbps 350"}
+BENCH_HDD_OPTS=${BENCH_HDD_OPTS:-"2 cmd_us 1350"}
+BENCH_SSD_OPTS=${BENCH_SSD_OPTS:-"8 ssd 1 read_us 290 write_us 300 mbps 320"}
 
 # make_bench_hdd NAME DEV / make_bench_ssd NAME DEV: the whole of DEV.
-# The SSD model goes over bench_ram's disk, the HDD model over a virtio disk.
+# Both go over bench_ram's disks.
 make_bench_hdd() {
 	need_mod dm-hddsim || return 1
 	dmsetup create "$1" --table "0 $(sectors "$2") hddsim $2 0 $BENCH_HDD_OPTS" || return 1
@@ -38,15 +38,15 @@ make_bench_ssd() {
 	echo "/dev/mapper/$1"
 }
 
-# bench_ram MiB: a guest RAM disk (/dev/ram0) to back the SSD model.  A
-# virtio disk's completions go through the host's page cache and threads,
-# whose delays leak into guest time whenever the guest idles (-icount
-# sleep=on) and made SSD-only passes vary 2x; RAM costs only guest
-# instructions.  The VM needs the memory (bench/run.sh sets VM_MEM).
+# bench_ram N MiB: N guest RAM disks of MiB each (/dev/ram0 ...) to back
+# the models.  A virtio disk's completions go through the host's page
+# cache and threads, whose delays leak into guest time (they made SSD-only
+# passes vary 2x); RAM costs only guest instructions, so under -icount the
+# whole run is a function of the guest's instructions and the models'
+# timers.  The VM needs the memory (bench/run.sh sets VM_MEM).
 bench_ram() {
-	modprobe brd rd_nr=1 rd_size=$(($1 * 1024)) max_part=0 || return 1
-	[ -b /dev/ram0 ] || return 1
-	echo /dev/ram0
+	modprobe brd rd_nr="$1" rd_size=$(($2 * 1024)) max_part=0 || return 1
+	[ -b /dev/ram$(($1 - 1)) ]
 }
 
 # fio_terse ARGS...: run one fio job; prints
