@@ -53,20 +53,9 @@ int main(int argc, char **argv)
 	int verbosity = 1, ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'q':
-			verbosity = 0;
-			break;
-		case 'v':
-			verbosity = 2;
-			break;
-		case 'h':
-			print_help(stdout);
-			return MD_EXIT_OK;
-		default:
-			print_help(stderr);
-			return MD_EXIT_USAGE;
-		}
+		rc = md_common_opt(ch, &verbosity, print_help);
+		if (rc >= 0)
+			return rc;
 	}
 	if (optind != argc - 1) {
 		print_help(stderr);

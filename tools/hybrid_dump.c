@@ -239,15 +239,10 @@ int main(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
-		case 'v':
-			verbosity = 2;
-			break;
-		case 'h':
-			print_help(stdout);
-			return MD_EXIT_OK;
-		default:
-			print_help(stderr);
-			return MD_EXIT_USAGE;
+		default:	/* -v, -h, unknown */
+			rc = md_common_opt(ch, &verbosity, print_help);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (optind != argc - 1) {

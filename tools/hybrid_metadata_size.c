@@ -133,12 +133,8 @@ int main(int argc, char **argv)
 		case 'n':
 			numeric = 1;
 			break;
-		case 'h':
-			print_help(stdout);
-			return MD_EXIT_OK;
-		default:
-			print_help(stderr);
-			return MD_EXIT_USAGE;
+		default:	/* -h, unknown */
+			return md_common_opt(ch, NULL, print_help);
 		}
 	}
 	if (optind != argc || ssd == ~0ull || hdd == ~0ull) {

@@ -634,15 +634,10 @@ int main(int argc, char **argv)
 		case 'f':
 			force = 1;
 			break;
-		case 'q':
-			verbosity = 0;
-			break;
-		case 'h':
-			print_help(stdout);
-			return MD_EXIT_OK;
-		default:
-			print_help(stderr);
-			return MD_EXIT_USAGE;
+		default:	/* -q, -h, unknown */
+			rc = md_common_opt(ch, &verbosity, print_help);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (!in || !out || optind != argc) {

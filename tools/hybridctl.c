@@ -35,7 +35,6 @@
 #include <unistd.h>
 
 #include "hctl.h"
-#include "hctl-xen.h"
 #include "md.h"
 
 #define TAB_DEFAULT	"/etc/hybridtab"
@@ -335,6 +334,30 @@ static int dm_msg(const char *pool, char **reply, const char *fmt, ...)
 	if (verbose)
 		fprintf(stderr, "%s: message %s: %s -> %s\n", prog, pool, msg,
 			r ? strerror(-r) : "ok");
+	return r;
+}
+
+/*
+ * Undo a step that succeeded before a later one failed, by sending the
+ * message that reverses it, so that nothing is left half-done.  When the
+ * undo fails too, say so with the command that finishes it by hand.
+ */
+static const char *errno_sentence(int e);
+
+__printf(2, 3)
+static int undo_msg(const char *pool, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r = dm_msg(pool, NULL, "%s", msg);
+	if (r)
+		ctl_err("could not undo the change (%s): %s; finish it with \"dmsetup message %s 0 %s\".",
+			msg, errno_sentence(-r), pool, msg);
 	return r;
 }
 
@@ -662,6 +685,26 @@ static void err_reason_unless_table(void)
 		err_reason();
 }
 
+/*
+ * Report a failed device-mapper operation (a table load, a message, a
+ * remove or rename) in one sentence, "<what>: <reason>.", followed by the
+ * kernel's own log line unless the reason already is that line.  @reason
+ * replaces the errno sentence where the caller knows what an errno means
+ * for its operation; NULL uses why(@r).
+ */
+__printf(3, 4)
+static void op_fail(int r, const char *reason, const char *fmt, ...)
+{
+	char what[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ctl_err("%s: %s.", what, reason ? reason : why(r));
+	err_reason_unless_table();
+}
+
 static void free_pool(struct pool *p)
 {
 	free(p->vols);
@@ -807,6 +850,24 @@ static struct hc_vol_info *find_vol(struct pool *p, const char *arg)
 	ctl_err("pool %s has no volume \"%s\" (\"hybridctl vol list %s\" lists them).",
 		p->name, arg, p->name);
 	return NULL;
+}
+
+/*
+ * Open pool @pool and find its volume @vol (a name or an id): the first
+ * steps of every "vol" command.  NULL (an error printed, nothing left to
+ * free) when either does not exist.
+ */
+static struct hc_vol_info *pool_open_vol(const char *pool, const char *vol,
+					 struct pool *p)
+{
+	struct hc_vol_info *v;
+
+	if (pool_open(pool, p, 0))
+		return NULL;
+	v = find_vol(p, vol);
+	if (!v)
+		free_pool(p);
+	return v;
 }
 
 /* The dm device name a volume gets: its name, or <pool>-<id> without. */
@@ -1023,9 +1084,7 @@ static int pool_create(int argc, char **argv)
 	r = dm_load(DM_DEVICE_CREATE, e.name, sz[1] / 512 + sz[2] / 512,
 		    "hybrid-pool", table);
 	if (r) {
-		ctl_err("the kernel refused to create pool %s: %s.", e.name,
-			why(r));
-		err_reason_unless_table();
+		op_fail(r, NULL, "the kernel refused to create pool %s", e.name);
 		md_wipe(e.meta);
 		return 1;
 	}
@@ -1107,9 +1166,7 @@ static int activate_volumes(struct pool *p, int quiet)
 		vol_table(p, v->id, table, sizeof(table));
 		r = dm_load(DM_DEVICE_CREATE, dn, v->size, "hybrid", table);
 		if (r) {
-			ctl_err("cannot map volume %s of pool %s: %s.", dn, p->name,
-				why(r));
-			err_reason_unless_table();
+			op_fail(r, NULL, "cannot map volume %s of pool %s", dn, p->name);
 			bad = 1;
 			continue;
 		}
@@ -1162,8 +1219,7 @@ static int activate_one(const struct hc_tab *e, int wait)
 	r = dm_load(DM_DEVICE_CREATE, e->name, s1 / 512 + s2 / 512,
 		    "hybrid-pool", table);
 	if (r) {
-		ctl_err("cannot activate pool %s: %s.", e->name, why(r));
-		err_reason_unless_table();
+		op_fail(r, NULL, "cannot activate pool %s", e->name);
 		return -1;
 	}
 	if (pool_open(e->name, &p, 0))
@@ -1211,9 +1267,7 @@ static int deactivate_one(const char *name)
 	for (i = 0; i < n && !bad; i++) {
 		r = dm_simple(DM_DEVICE_REMOVE, devs[i].name);
 		if (r) {
-			ctl_err("cannot remove volume device %s: %s.", devs[i].name,
-				errno_sentence(-r));
-			err_reason();
+			op_fail(r, NULL, "cannot remove volume device %s", devs[i].name);
 			bad = 1;
 		}
 	}
@@ -1222,8 +1276,7 @@ static int deactivate_one(const char *name)
 		return -1;
 	r = dm_simple(DM_DEVICE_REMOVE, name);
 	if (r) {
-		ctl_err("cannot remove pool device %s: %s.", name, errno_sentence(-r));
-		err_reason();
+		op_fail(r, NULL, "cannot remove pool device %s", name);
 		return -1;
 	}
 	printf("Pool %s deactivated (%u volume devices removed).\n", name, n);
@@ -1503,8 +1556,7 @@ static int pool_grow(int argc, char **argv)
 	/* the table line keeps the devices, chunk size and features */
 	r = reload(p.name, len, "hybrid-pool", old.params, &old);
 	if (r) {
-		ctl_err("cannot grow pool %s: %s.", p.name, why(r));
-		err_reason_unless_table();
+		op_fail(r, NULL, "cannot grow pool %s", p.name);
 		return 1;
 	}
 	if (pool_open(argv[1], &p, 0))
@@ -1559,9 +1611,7 @@ static int pool_set(int argc, char **argv)
 		}
 	}
 	if (r) {
-		ctl_err("cannot set %s on pool %s: %s.", argv[2], p.name,
-			errno_sentence(-r));
-		err_reason();
+		op_fail(r, NULL, "cannot set %s on pool %s", argv[2], p.name);
 		return 1;
 	}
 	return 0;
@@ -1721,9 +1771,8 @@ static int vol_set_one(struct pool *p, struct hc_vol_info *v,
 		return -1;
 	}
 	if (r) {
-		ctl_err("pool %s refused %s=%s for volume %u: %s.", p->name, key, val,
-			v->id, errno_sentence(-r));
-		err_reason();
+		op_fail(r, NULL, "pool %s refused %s=%s for volume %u", p->name,
+			key, val, v->id);
 		return -1;
 	}
 	return 0;
@@ -1833,11 +1882,9 @@ static int vol_create(int argc, char **argv)
 	nv.id = (u32)id;
 	r = dm_msg(p.name, NULL, "create_volume %llu", (unsigned long long)id);
 	if (r) {
-		ctl_err("pool %s cannot create volume %llu: %s.", p.name,
-			(unsigned long long)id,
-			r == -EEXIST ? "a volume with that id exists" :
-			errno_sentence(-r));
-		err_reason();
+		op_fail(r, r == -EEXIST ? "a volume with that id exists" : NULL,
+			"pool %s cannot create volume %llu", p.name,
+			(unsigned long long)id);
 		goto fail;
 	}
 	/* from here on, undo create_volume on any failure */
@@ -1849,9 +1896,8 @@ static int vol_create(int argc, char **argv)
 	vol_table(&p, nv.id, table, sizeof(table));
 	r = dm_load(DM_DEVICE_CREATE, argv[optind + 1], size, "hybrid", table);
 	if (r) {
-		ctl_err("cannot create device %s for the new volume: %s.",
-			argv[optind + 1], why(r));
-		err_reason_unless_table();
+		op_fail(r, NULL, "cannot create device %s for the new volume",
+			argv[optind + 1]);
 		goto undo;
 	}
 	printf("Volume %s created in pool %s: id %u, %s, /dev/mapper/%s\n",
@@ -1860,11 +1906,7 @@ static int vol_create(int argc, char **argv)
 	free_pool(&p);
 	return 0;
 undo:
-	r = dm_msg(p.name, NULL, "delete_volume %u", nv.id);
-	if (r)
-		ctl_err("could not delete the half-created volume %u again: %s; delete it with \"dmsetup message %s 0 delete_volume %u\".",
-			nv.id, errno_sentence(-r), p.name, nv.id);
-	else
+	if (!undo_msg(p.name, "delete_volume %u", nv.id))
 		ctl_err("volume %s was not created.", argv[optind + 1]);
 fail:
 	free_pool(&p);
@@ -1884,11 +1926,9 @@ static int vol_delete(int argc, char **argv)
 		return 2;
 	}
 	lock_all();
-	if (pool_open(argv[1], &p, 0))
-		return 1;
-	v = find_vol(&p, argv[2]);
+	v = pool_open_vol(argv[1], argv[2], &p);
 	if (!v)
-		goto fail;
+		return 1;
 	had_dev = !vol_device(&p, v->id, &d);
 	if (had_dev) {
 		if (d.info.open_count) {
@@ -1900,19 +1940,15 @@ static int vol_delete(int argc, char **argv)
 			goto fail;
 		r = dm_simple(DM_DEVICE_REMOVE, d.name);
 		if (r) {
-			ctl_err("cannot remove device %s: %s.", d.name,
-				errno_sentence(-r));
-			err_reason();
+			op_fail(r, NULL, "cannot remove device %s", d.name);
 			goto fail;
 		}
 	}
 	r = dm_msg(p.name, NULL, "delete_volume %u", v->id);
 	if (r) {
-		ctl_err("pool %s cannot delete volume %s: %s.", p.name, argv[2],
-			r == -EBUSY ?
+		op_fail(r, r == -EBUSY ?
 			"a device still maps it, or its chunks are being migrated; try again" :
-			errno_sentence(-r));
-		err_reason();
+			NULL, "pool %s cannot delete volume %s", p.name, argv[2]);
 		if (had_dev && dm_load(DM_DEVICE_CREATE, d.name, old.len,
 				       old.type, old.params))
 			ctl_err("and could not recreate its device %s.", d.name);
@@ -1991,11 +2027,9 @@ static int vol_resize(int argc, char **argv)
 	if (vol_size_arg(arg[0] == '+' ? arg + 1 : arg, &size))
 		return 2;
 	lock_all();
-	if (pool_open(argv[optind], &p, 0))
-		return 1;
-	v = find_vol(&p, argv[optind + 1]);
+	v = pool_open_vol(argv[optind], argv[optind + 1], &p);
 	if (!v)
-		goto fail;
+		return 1;
 	if (vol_device(&p, v->id, &d)) {
 		ctl_err("volume %s has no active device; \"hybridctl pool activate %s\" maps it.",
 			argv[optind + 1], p.name);
@@ -2019,10 +2053,9 @@ static int vol_resize(int argc, char **argv)
 	}
 	r = reload(d.name, size, "hybrid", old.params, &old);
 	if (r) {
-		ctl_err("cannot resize volume %s: %s.", argv[optind + 1], why(r));
+		op_fail(r, NULL, "cannot resize volume %s", argv[optind + 1]);
 		if (size < old.len && !ktable)
 			ctl_err("a volume shrinks only when no chunk beyond the new end is mapped; discard that range first.");
-		err_reason_unless_table();
 		goto fail;
 	}
 	printf("Volume %s resized from %s to %s.\n", argv[optind + 1],
@@ -2049,11 +2082,9 @@ static int vol_set(int argc, char **argv)
 		return 2;
 	}
 	lock_all();
-	if (pool_open(argv[1], &p, 0))
-		return 1;
-	v = find_vol(&p, argv[2]);
+	v = pool_open_vol(argv[1], argv[2], &p);
 	if (!v)
-		goto fail;
+		return 1;
 	/* check every setting first: all of them are applied, or none */
 	for (i = 3; i < argc; i += 2)
 		if (vol_set_one(&p, v, argv[i], argv[i + 1], 1))
@@ -2089,11 +2120,10 @@ static int vol_set(int argc, char **argv)
 		if (!vol_device(&p, v->id, &d) && strcmp(d.name, argv[i + 1])) {
 			r = dm_rename_dev(d.name, argv[i + 1]);
 			if (r) {
-				ctl_err("cannot rename device %s to %s: %s.", d.name,
-					argv[i + 1], errno_sentence(-r));
-				err_reason();
-				dm_msg(p.name, NULL, "set_volume %u name %s", v->id,
-				       oldname[0] ? oldname : "-");
+				op_fail(r, NULL, "cannot rename device %s to %s", d.name,
+					argv[i + 1]);
+				undo_msg(p.name, "set_volume %u name %s", v->id,
+					 oldname[0] ? oldname : "-");
 				goto fail;
 			}
 		}
@@ -2142,11 +2172,9 @@ static int vol_pin(int argc, char **argv)
 	start /= 512;
 	len /= 512;
 	lock_all();
-	if (pool_open(argv[optind], &p, 0))
-		return 1;
-	v = find_vol(&p, argv[optind + 1]);
+	v = pool_open_vol(argv[optind], argv[optind + 1], &p);
 	if (!v)
-		goto fail;
+		return 1;
 	if (!larg)
 		len = v->size > start ? v->size - start : 0;
 	if (!len || start + len > v->size) {
@@ -2158,11 +2186,9 @@ static int vol_pin(int argc, char **argv)
 		   (unsigned long long)start, (unsigned long long)len,
 		   argv[optind + 2]);
 	if (r) {
-		ctl_err("pool %s cannot pin that range: %s.", p.name,
-			r == -ENOSPC ?
-			"the volume would have more than 8 pinned ranges" :
-			errno_sentence(-r));
-		err_reason();
+		op_fail(r, r == -ENOSPC ?
+			"the volume would have more than 8 pinned ranges" : NULL,
+			"pool %s cannot pin that range", p.name);
 		goto fail;
 	}
 	free_pool(&p);
@@ -2203,7 +2229,6 @@ struct sample_vol {
 	u64 size, chunk_sectors;
 	struct hc_vol_status st;
 	int ok;
-	struct hctl_xen_vbd xen;	/* the Xen guest using it, in a Dom0 */
 };
 
 static double now_s(void)
@@ -2264,8 +2289,6 @@ static int stats_targets(const char *pool, char **want, int nwant,
 			sv[cnt].id = devs[j].id;
 			sv[cnt].size = devs[j].len;
 			sv[cnt].chunk_sectors = p.st.chunk_sectors;
-			hctl_xen_lookup(devs[j].info.major, devs[j].info.minor,
-					&sv[cnt].xen);
 			cnt++;
 		}
 		free(devs);
@@ -2311,7 +2334,7 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 			double secs, int json)
 {
 	struct hc_stats st;
-	char sz[32], ssd[32], hit[16], xen[96];
+	char sz[32], ssd[32], hit[16];
 	u32 i, shown;
 
 	if (json) {
@@ -2342,23 +2365,18 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 				printf("null");
 			else
 				printf("%.1f", st.hit_pct);
-			ctl_info(", \"promotions\": %llu, \"demotions\": %llu, \"weight\": %llu, \"priority\": \"%s\"",
+			ctl_info(", \"promotions\": %llu, \"demotions\": %llu, \"weight\": %llu, \"priority\": \"%s\"}",
 				 (unsigned long long)st.prom,
 				 (unsigned long long)st.dem,
 				 (unsigned long long)b[i].st.weight, b[i].st.prio);
-			hctl_xen_json(stdout, &b[i].xen);
-			putchar('}');
 		}
 		printf("\n]}\n");
 		fflush(stdout);
 		return;
 	}
-	for (i = 0, shown = 0; i < n; i++)	/* a Xen column in a Dom0 */
-		shown |= b[i].xen.found;
-	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s\n",
+	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s\n",
 	       "VOLUME", "POOL", "SIZE", "IOPS", "MiB/s", "READ%", "REQ KiB",
-	       "SEQ%", "ON SSD", "SSD%", "HIT%", "PROM", "DEM",
-	       shown ? " XEN GUEST" : "");
+	       "SEQ%", "ON SSD", "SSD%", "HIT%", "PROM", "DEM");
 	for (i = 0; i < n; i++) {
 		if (!a[i].ok || !b[i].ok) {
 			printf("%-16s %-8s (status unavailable)\n", b[i].dev,
@@ -2371,16 +2389,13 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 			snprintf(hit, sizeof(hit), "-");
 		else
 			snprintf(hit, sizeof(hit), "%.0f", st.hit_pct);
-		printf("%-16s %-8s %8s %8.0f %8.1f %6.0f %7.1f %5.0f %8s %6.0f %6s %6llu %6llu",
+		printf("%-16s %-8s %8s %8.0f %8.1f %6.0f %7.1f %5.0f %8s %6.0f %6s %6llu %6llu\n",
 		       b[i].name[0] ? b[i].name : b[i].dev, b[i].pool,
 		       hc_format_size(b[i].size * 512, sz, sizeof(sz)), st.iops,
 		       st.mibs, st.read_pct, st.req_kib, st.seq_pct,
 		       hc_format_size(st.ssd_bytes, ssd, sizeof(ssd)),
 		       st.residency_pct, hit, (unsigned long long)st.prom,
 		       (unsigned long long)st.dem);
-		if (shown)
-			printf(" %s", hctl_xen_label(&b[i].xen, xen, sizeof(xen)));
-		putchar('\n');
 	}
 	fflush(stdout);
 }
@@ -2691,9 +2706,7 @@ static int cmd_map(int argc, char **argv)
 	r = dm_msg(p.name, &reply, "placement_map %u %llu", v->id,
 		   (unsigned long long)buckets);
 	if (r) {
-		ctl_err("pool %s cannot map volume %s: %s.", p.name, argv[optind],
-			errno_sentence(-r));
-		err_reason();
+		op_fail(r, NULL, "pool %s cannot map volume %s", p.name, argv[optind]);
 		return 1;
 	}
 	if (hc_parse_pmap(reply, &m)) {

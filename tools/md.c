@@ -1022,3 +1022,17 @@ int md_parse_uuid(const char *s, u8 *uuid)
 	}
 	return (i == 16 && !*s) ? 0 : -1;
 }
+
+int md_common_opt(int ch, int *verbosity, void (*help)(FILE *f))
+{
+	if (verbosity && (ch == 'q' || ch == 'v')) {
+		*verbosity = ch == 'q' ? 0 : 2;
+		return -1;
+	}
+	if (ch == 'h') {
+		help(stdout);
+		return MD_EXIT_OK;
+	}
+	help(stderr);
+	return MD_EXIT_USAGE;
+}

@@ -32,6 +32,16 @@ typedef __s8 s8;
 #define MD_EXIT_BROKEN		2	/* metadata unusable without help */
 #define MD_EXIT_USAGE		3	/* bad usage or I/O error */
 
+/*
+ * The options every metadata tool shares, for its getopt loop:
+ * -q/--quiet (@verbosity 0), -v/--verbose (2), -h/--help, and an unknown
+ * option (getopt's '?').  Returns -1 when parsing goes on, else the exit
+ * status main() returns (after @help printed the usage).  A tool passes
+ * only the options it offers; @verbosity may be NULL for a tool without
+ * -q and -v.
+ */
+int md_common_opt(int ch, int *verbosity, void (*help)(FILE *f));
+
 /* Severity of a finding. */
 enum md_sev {
 	MD_INFO,		/* harmless, shown with --verbose */
