@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "hctl.h"
+#include "hctl-xen.h"
 #include "md.h"
 
 #define TAB_DEFAULT	"/etc/hybridtab"
@@ -2229,6 +2230,7 @@ struct sample_vol {
 	u64 size, chunk_sectors;
 	struct hc_vol_status st;
 	int ok;
+	struct hctl_xen_vbd xen;	/* the Xen guest using it, in a Dom0 */
 };
 
 static double now_s(void)
@@ -2289,6 +2291,8 @@ static int stats_targets(const char *pool, char **want, int nwant,
 			sv[cnt].id = devs[j].id;
 			sv[cnt].size = devs[j].len;
 			sv[cnt].chunk_sectors = p.st.chunk_sectors;
+			hctl_xen_lookup(devs[j].info.major, devs[j].info.minor,
+					&sv[cnt].xen);
 			cnt++;
 		}
 		free(devs);
@@ -2334,7 +2338,7 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 			double secs, int json)
 {
 	struct hc_stats st;
-	char sz[32], ssd[32], hit[16];
+	char sz[32], ssd[32], hit[16], xen[96];
 	u32 i, shown;
 
 	if (json) {
@@ -2365,18 +2369,23 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 				printf("null");
 			else
 				printf("%.1f", st.hit_pct);
-			ctl_info(", \"promotions\": %llu, \"demotions\": %llu, \"weight\": %llu, \"priority\": \"%s\"}",
+			ctl_info(", \"promotions\": %llu, \"demotions\": %llu, \"weight\": %llu, \"priority\": \"%s\"",
 				 (unsigned long long)st.prom,
 				 (unsigned long long)st.dem,
 				 (unsigned long long)b[i].st.weight, b[i].st.prio);
+			hctl_xen_json(stdout, &b[i].xen);
+			putchar('}');
 		}
 		printf("\n]}\n");
 		fflush(stdout);
 		return;
 	}
-	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s\n",
+	for (i = 0, shown = 0; i < n; i++)	/* a Xen column in a Dom0 */
+		shown |= b[i].xen.found;
+	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s\n",
 	       "VOLUME", "POOL", "SIZE", "IOPS", "MiB/s", "READ%", "REQ KiB",
-	       "SEQ%", "ON SSD", "SSD%", "HIT%", "PROM", "DEM");
+	       "SEQ%", "ON SSD", "SSD%", "HIT%", "PROM", "DEM",
+	       shown ? " XEN GUEST" : "");
 	for (i = 0; i < n; i++) {
 		if (!a[i].ok || !b[i].ok) {
 			printf("%-16s %-8s (status unavailable)\n", b[i].dev,
@@ -2389,13 +2398,16 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 			snprintf(hit, sizeof(hit), "-");
 		else
 			snprintf(hit, sizeof(hit), "%.0f", st.hit_pct);
-		printf("%-16s %-8s %8s %8.0f %8.1f %6.0f %7.1f %5.0f %8s %6.0f %6s %6llu %6llu\n",
+		printf("%-16s %-8s %8s %8.0f %8.1f %6.0f %7.1f %5.0f %8s %6.0f %6s %6llu %6llu",
 		       b[i].name[0] ? b[i].name : b[i].dev, b[i].pool,
 		       hc_format_size(b[i].size * 512, sz, sizeof(sz)), st.iops,
 		       st.mibs, st.read_pct, st.req_kib, st.seq_pct,
 		       hc_format_size(st.ssd_bytes, ssd, sizeof(ssd)),
 		       st.residency_pct, hit, (unsigned long long)st.prom,
 		       (unsigned long long)st.dem);
+		if (shown)
+			printf(" %s", hctl_xen_label(&b[i].xen, xen, sizeof(xen)));
+		putchar('\n');
 	}
 	fflush(stdout);
 }
