@@ -11,10 +11,13 @@
 #   mixed_volumes            map volumes 1..3 (created if needed) as vm1..vm3
 #   mixed_start [MARKDEV]    start the workload in the background: a dmh-stamp
 #                            writer per volume (flush every 16 ops; with
-#                            MARKDEV, log-writes marks), hot readers, and a
+#                            MARKDEV, log-writes marks; with MIXED_OPS set,
+#                            it stops after that many), hot readers, and a
 #                            volume 9 created, written, verified, deleted in
-#                            a loop; $MIXED_PIDS are the background pids
+#                            a loop (not with MIXED_NO_CHURN set); $MIXED_PIDS
+#                            are the background pids
 #   mixed_stop               stop it (volume 9's loop after its round)
+#   mixed_filler N           volume 4 fills N chunks (cold data, no device)
 #   mixed_verify V K [B]     dmh-stamp verify of vmV, K = last completed flush
 #   mixed_teardown           remove volumes, pool, slices
 #   mixed_churn_ok           volume 9 read zeros when new and its own stamps
@@ -62,6 +65,17 @@ mixed_volumes() {
 	done
 }
 
+# mixed_filler N: volume 4 gets N chunks of cold data (then its device
+# goes away), so that the SSD is nearly full and the workload's chunks
+# land on the HDD and get promoted, displacing the filler.
+mixed_filler() {
+	make_volume pool 4 vm4 $(($1 * MIXED_CHUNK)) >/dev/null || return 1
+	# random order: a sequential stream would go to the HDD
+	fio --name=filler --filename=/dev/mapper/vm4 --direct=1 --rw=randwrite \
+		--bs=64k --size=$(($1 * 64))k >/dev/null 2>&1 || return 1
+	dmsetup remove vm4
+}
+
 # A problem of volume 9 counts unless mixed_stop was called before it was
 # seen (an in-guest cut calls it first: what follows is not a real result).
 _mixed_bad() {
@@ -104,7 +118,7 @@ mixed_start() {
 		# DMH-KEEP lines to the console (for a power cut), flush
 		# numbers to a file (for an in-guest cut).
 		dmh-stamp write /dev/mapper/vm$_i --tag "$(mixed_tag $_i)" --keep v$_i \
-			--log /tmp/stamp-v$_i.log ${1:+--mark "$1"} &
+			--log /tmp/stamp-v$_i.log ${1:+--mark "$1"} ${MIXED_OPS:+--ops "$MIXED_OPS"} &
 		MIXED_PIDS="$MIXED_PIDS $!"
 		_i=$((_i + 1))
 	done
@@ -113,6 +127,8 @@ mixed_start() {
 	fio_hot /dev/mapper/vm2 0 1M 600 --iodepth=1
 	MIXED_PIDS="$MIXED_PIDS $!"
 	rm -f /tmp/mixed-stop
+	MIXED_CHURN=""
+	[ -n "${MIXED_NO_CHURN:-}" ] && return 0
 	_mixed_churn "${1:-}" &
 	MIXED_CHURN=$!
 }
@@ -123,7 +139,7 @@ mixed_stop() {
 	stop_bg $MIXED_PIDS
 	MIXED_PIDS=""
 	# The churn loop ends after its current incarnation.
-	wait "$MIXED_CHURN" 2>/dev/null || true
+	[ -z "${MIXED_CHURN:-}" ] || wait "$MIXED_CHURN" 2>/dev/null || true
 }
 
 # mixed_flushed V: the last flush writer V printed (-1: none yet).
