@@ -10,8 +10,9 @@
 #                     xenstored, xenconsoled, xenstore-*, hotplug scripts,
 #                     bash for them, their libraries) and the stock Xen
 #                     backend modules; it goes on top of the lab initramfs
-#        guest.cpio   the PV guests' initramfs: busybox, fio, xen-blkfront
-#                     and tests/xen/guest-init
+#        guest.cpio   the PV guests' initramfs: busybox, fio, xen-blkfront,
+#                     tests/xen/guest-init and the WebSearch1 trace as a
+#                     fio iolog (bench/trace2iolog.py, /lib/dmh/web.iolog)
 #      and prints that directory.  <key> hashes the package versions, the
 #      stock kernel release, this script and the guest init.
 # Why an initramfs and not a debootstrap image: see Documentation/xen-lab.rst.
@@ -30,6 +31,9 @@ DOM0_BINS=("$XBIN/xl" "$XBIN/xenstored" "$XBIN/xenconsoled" "$XBIN/xen-init-dom0
 	/bin/bash /usr/bin/flock)
 DOM0_MODS=(xen-evtchn xen-gntdev xen-gntalloc xenfs xen-privcmd xen-blkback)
 GUEST_MODS=(xen-blkfront)
+# The replaying guest's trace: the first 200 requests (99 % reads).
+TRACE=$TOP/../shared/traces/websearch1-60s.spc
+TRACE_MAX=200
 
 log() { printf 'setup-xen: %s\n' "$*" >&2; }
 
@@ -46,7 +50,8 @@ install_pkgs() {
 key() {
 	{
 		dpkg-query -W "${PKGS[@]}"
-		cat "$STOCK/release" "$0" "$TOP/tests/xen/guest-init" "$TOP/tests/xen/block-phy"
+		cat "$STOCK/release" "$0" "$TOP/tests/xen/guest-init" "$TOP/tests/xen/block-phy" \
+			"$TOP/bench/trace2iolog.py" "$TRACE"
 	} | sha256sum | cut -c1-16
 }
 
@@ -74,12 +79,14 @@ stock_mods() {
 	printf '%s\n' "$@" > "$root/lib/modules/$rel/dmh-xen-modules"
 }
 
-# pack DIR OUT zstd|gzip: zstd layers are concatenated (4-byte aligned);
-# the guest's gzip ramdisk stays unpadded: libxenguest inflates it in Dom0
-# and reads the size from the gzip trailer, the file's last 4 bytes.
+# pack DIR OUT zstd|none: zstd layers are concatenated (4-byte aligned);
+# the guest's ramdisk is a plain cpio: libxenguest inflates a gzip one in
+# Dom0 for every guest it creates (88 MiB, most of it fio's libraries),
+# which took 20-60 s per guest under nested TCG, and it reads the size of
+# a gzip one from its last 4 bytes, so a padded gzip broke it.
 pack() {
 	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
-		if [ "$3" = zstd ]; then zstd -q -T0 -3; else gzip -1; fi > "$2.tmp.$$"
+		if [ "$3" = zstd ]; then zstd -q -T0 -3; else cat; fi > "$2.tmp.$$"
 	[ "$3" = zstd ] && truncate -s %4 "$2.tmp.$$"
 	mv "$2.tmp.$$" "$2"
 }
@@ -113,8 +120,11 @@ build_guest_initrd() {
 	done
 	copy_with_libs "$root" /usr/bin/fio
 	install -m 0755 "$TOP/tests/xen/guest-init" "$root/init"
+	mkdir -p "$root/lib/dmh"
+	python3 "$TOP/bench/trace2iolog.py" --max "$TRACE_MAX" "$TRACE" "$root/lib/dmh/web.iolog" >&2
+	rm -f "$root/lib/dmh/web.meta"
 	stock_mods "$root" "${GUEST_MODS[@]}"
-	pack "$root" "$out" gzip
+	pack "$root" "$out" none
 	rm -rf "$root"
 }
 
