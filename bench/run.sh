@@ -175,19 +175,19 @@ if [ "$MODE" = report ]; then
 fi
 rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
 case $MODE in
-quick)	# every set-up and workload, 1 and 2 VMs, small: a few minutes
+quick)	# 1 and 2 VMs, the paper's two workloads and zipf, small
 	MAX=300
 	CASES=${BENCH_CASES:-bench-calib bench-setups}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2"
-		SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
-		WORKLOADS="websearch msr cloudphysics oltp zipf scan"
+		SETUPS="hdd ssd hybrid dmcache bcache"
+		WORKLOADS="websearch oltp zipf"
 		PASSES=2
 		OLTP_IOS=300
 		ZIPF_IOS=300
 		VOL_MB=64
 		CALIB_RUNTIME=2
-		WARM_PHASES=6
+		WARM_PHASES=5
 		WARM_SECS=2
 		BCACHE_SETTLE=0
 		EOF

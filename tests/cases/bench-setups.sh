@@ -123,7 +123,11 @@ teardown_dmcache() {
 setup_bcache() {
 	make_linear bcssd "$SSDDEV" $(($1 * HALF)) 0 >/dev/null || return 1
 	wipe /dev/mapper/bcssd
-	make-bcache --bucket 64k -C /dev/mapper/bcssd >/dev/null 2>&1 || return 1
+	# 64 KiB buckets, 16 KiB below 128 MiB of cache: bcache refuses a
+	# cache of fewer than 1024 buckets ("nbuckets is too small")
+	bkt=64k
+	[ $(($1 * HALF)) -lt 262144 ] && bkt=16k
+	make-bcache --bucket $bkt -C /dev/mapper/bcssd >/dev/null 2>&1 || return 1
 	echo /dev/mapper/bcssd > /sys/fs/bcache/register 2>/dev/null || true
 	i=1
 	while [ $i -le "$1" ]; do
@@ -159,10 +163,15 @@ teardown_bcache() {
 		echo 1 > "$b/bcache/stop"
 	done
 	for c in /sys/fs/bcache/*-*; do [ -d "$c" ] && echo 1 > "$c/stop"; done
-	sleep 2
-	i=1
-	while [ $i -le "$1" ]; do dmsetup remove bchdd$i 2>/dev/null; i=$((i + 1)); done
-	dmsetup remove bcssd 2>/dev/null || { sleep 3; dmsetup remove bcssd; }
+	# bcache lets go of its devices asynchronously
+	for d in $(i=1; while [ $i -le "$1" ]; do echo bchdd$i; i=$((i + 1)); done) bcssd; do
+		t=0
+		until dmsetup remove "$d" 2>/dev/null; do
+			t=$((t + 1))
+			[ $t -le 30 ] || { dmsetup remove "$d"; return 1; }
+			sleep 1
+		done
+	done
 }
 
 # --- hit ratio / residency / migrated bytes, per set-up ---------------------
