@@ -6,6 +6,12 @@
 # data path issue's bar is 95 % of dm-linear.  It fails only if a run
 # fails.
 #
+# Each side is one dm target directly above a partition of the same disk:
+# the pool's SSD is partition 1, dm-linear maps partition 2.  Two disks:
+# the virtio "SSD" (its latency is the host's, so QD1 is noisy) and a
+# guest RAM disk (brd), where every I/O completes on the guest CPU and the
+# ratio at any depth is the data path's own cost.
+#
 # Emulation is noisy (other VMs share the host, and its load drifts over
 # seconds), so the two devices run in many short rounds, in the order
 # A B B A, and each round gives one ratio hybrid/linear; the table shows
@@ -24,18 +30,9 @@
 
 [ -f /lib/dmh/bench/config ] && . /lib/dmh/bench/config
 RUNTIME=${DP_RUNTIME:-2}
-ROUNDS=${DP_ROUNDS:-8}
+ROUNDS=${DP_ROUNDS:-6}
 load_dm_hybrid
-SSD=$(make_linear poolssd "$(disk ssd)" 524288 0)
-export SSD
-LIN=$(make_linear lin "$(disk ssd)" 524288 524288)
-make_pool pool 2048 || fail pool
-dmsetup message pool 0 migration off
-dmsetup message pool 0 set seq_cutoff 0
-make_volume pool 1 vm1 262144 >/dev/null || fail vm1
-dd if=/dev/zero of=/dev/mapper/vm1 bs=1M count=128 oflag=direct 2>/dev/null
-dd if=/dev/zero of="$LIN" bs=1M count=128 oflag=direct 2>/dev/null
-check "every chunk of the volume is on the SSD" test "$(vol_ssd vm1)" -eq 128
+modprobe brd rd_nr=1 rd_size=409600 max_part=4 || fail "brd"
 
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 
@@ -56,29 +53,70 @@ quart() {
 		printf "%s %s %s", a[int((NR + 3) / 4)], a[int((NR + 1) / 2)], a[int((3 * NR + 3) / 4)] }'
 }
 
-bench "| workload | dm-linear IOPS (median) | dm-hybrid IOPS (median) | per-round ratio median | IQR | CPU/IO ratio median | rounds |"
-bench "|---|---|---|---|---|---|---|"
-for w in randread randwrite; do
-	for qd in 1 32; do
-		ls="" hs="" rs="" cs="" i=0
-		while [ $i -lt "$ROUNDS" ]; do
-			if [ $((i % 2)) -eq 0 ]; then
-				set -- $(one "$LIN" $w $qd) $(one /dev/mapper/vm1 $w $qd)
-			else
-				set -- $(one /dev/mapper/vm1 $w $qd) $(one "$LIN" $w $qd)
-				set -- "$3" "$4" "$1" "$2"
-			fi
-			[ "${1:-0}" -gt 0 ] && [ "${3:-0}" -gt 0 ] || fail "fio $w qd$qd"
-			ls="$ls $1" hs="$hs $3"
-			rs="$rs $(ratio "$3" "$1")"
-			cs="$cs $(ratio "$(echo "$2" | tr -d .)" "$(echo "$4" | tr -d .)")"
-			i=$((i + 1))
-		done
-		set -- $(echo "$rs" | quart)
-		bench "| 4k $w qd$qd | $(echo "$ls" | median) | $(echo "$hs" | median) | $2 | $1-$3 | $(echo "$cs" | quart | cut -d' ' -f2) | $ROUNDS |"
-		bench "4k $w qd$qd per-round IOPS ratios:$rs; CPU/IO ratios:$cs"
+# halves DISK: two partitions of about 160 MiB; prints "P1 P2".
+halves() {
+	printf 'o\nn\np\n1\n\n+160M\nn\np\n2\n\n+160M\nw\n' | fdisk "$1" >/tmp/fdisk.out 2>&1 ||
+		log "fdisk: $(tail -n 3 /tmp/fdisk.out)"
+	blockdev --rereadpt "$1" 2>/dev/null || true
+	mdev -s 2>/dev/null || true
+	for p in "${1}1" "${1}p1"; do
+		[ -b "$p" ] && echo "$p ${p%1}2" && return 0
 	done
-done
-dmsetup remove vm1
-dmsetup remove pool
+	fail "cannot partition $1: $(tr '\n' ' ' < /proc/partitions)"
+}
+
+# table LABEL DISK: set up pool, volume and dm-linear on DISK, print a table.
+table() {
+	set -- "$1" $(halves "$2")
+	label=$1 SSD=$2
+	export SSD
+	log "$label: pool SSD $2 ($(sectors "$2") sectors), dm-linear on $3 ($(sectors "$3") sectors)"
+	LIN=$(make_linear lin "$3" "$(sectors "$3")" 0)
+	make_pool pool 2048 || fail pool
+	dmsetup message pool 0 migration off
+	dmsetup message pool 0 set seq_cutoff 0
+	make_volume pool 1 vm1 262144 >/dev/null || fail vm1
+	dd if=/dev/zero of=/dev/mapper/vm1 bs=1M count=128 oflag=direct 2>/dev/null
+	dd if=/dev/zero of="$LIN" bs=1M count=128 oflag=direct 2>/dev/null
+	check "$label: every chunk of the volume is on the SSD" test "$(vol_ssd vm1)" -eq 128
+	bench ""
+	bench "$label"
+	bench ""
+	bench "| workload | dm-linear IOPS (median) | dm-hybrid IOPS (median) | per-round ratio median | IQR | CPU/IO ratio median | rounds |"
+	bench "|---|---|---|---|---|---|---|"
+	for w in randread randwrite; do
+		for qd in 1 32; do
+			rounds "$w" "$qd"
+		done
+	done
+	dmsetup remove vm1
+	dmsetup remove pool
+	dmsetup remove lin
+	dd if=/dev/zero of=$(disk meta) bs=4k count=2 oflag=direct 2>/dev/null
+}
+
+# rounds RW DEPTH: ROUNDS rounds A B B A, one table row.
+rounds() {
+	ls="" hs="" rs="" cs="" i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		if [ $((i % 2)) -eq 0 ]; then
+			set -- $(one "$LIN" "$1" "$2") $(one /dev/mapper/vm1 "$1" "$2") "$1" "$2"
+		else
+			set -- $(one /dev/mapper/vm1 "$1" "$2") $(one "$LIN" "$1" "$2") "$1" "$2"
+			set -- "$3" "$4" "$1" "$2" "$5" "$6"
+		fi
+		[ "${1:-0}" -gt 0 ] && [ "${3:-0}" -gt 0 ] || fail "fio $5 qd$6"
+		ls="$ls $1" hs="$hs $3"
+		rs="$rs $(ratio "$3" "$1")"
+		cs="$cs $(ratio "$(echo "$2" | tr -d .)" "$(echo "$4" | tr -d .)")"
+		shift 4
+		i=$((i + 1))
+	done
+	q=$(echo "$rs" | quart)
+	bench "| 4k $1 qd$2 | $(echo "$ls" | median) | $(echo "$hs" | median) | $(echo "$q" | cut -d' ' -f2) | $(echo "$q" | cut -d' ' -f1)-$(echo "$q" | cut -d' ' -f3) | $(echo "$cs" | quart | cut -d' ' -f2) | $ROUNDS |"
+	bench "4k $1 qd$2 per-round IOPS ratios:$rs; CPU/IO ratios:$cs"
+}
+
+table "guest RAM disk (brd)" /dev/ram0
+table "virtio SSD disk (host file)" "$(readlink -f "$(disk ssd)")"
 pass
