@@ -42,7 +42,7 @@ static int is_dom0(void)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
-	return strstr(line, "control_d") != NULL;
+	return !!strstr(line, "control_d");
 }
 
 /* Run @cmd, its stdout (at most XS_MAX_OUT - 1 bytes) into @out. */
