@@ -1142,13 +1142,21 @@ static int free_chunk(struct dmh_metadata *md, dmh_ploc_t p)
 {
 	int r;
 
+	/*
+	 * Both stores or neither: a "free" in pending without its frees
+	 * entry would commit the chunk as free while the map still points
+	 * at it.  Reserving the frees slot first leaves the second store
+	 * nothing to allocate.
+	 */
+	r = xa_reserve(&md->frees, pkey(p), GFP_NOIO);
+	if (r)
+		return r;
 	r = xa_err(xa_store(&md->pending, pkey(p), xa_mk_value(0), GFP_NOIO));
-	if (r)
+	if (r) {
+		xa_release(&md->frees, pkey(p));
 		return r;
-	r = xa_err(xa_store(&md->frees, pkey(p), xa_mk_value(md->txid + 1),
-			    GFP_NOIO));
-	if (r)
-		return r;
+	}
+	xa_store(&md->frees, pkey(p), xa_mk_value(md->txid + 1), GFP_NOIO);
 	set_bit(dmh_ploc_index(p) / DMH_RMAP_PER_BLOCK,
 		md->regions[dmh_ploc_tier(p)].dirty);
 	md->nr_frees++;
