@@ -1779,6 +1779,45 @@ static int vol_set_one(struct pool *p, struct hc_vol_info *v,
 	return 0;
 }
 
+/*
+ * The kernel refuses an ssd_min above a non-zero ssd_max at every step.
+ * @kv holds @n key/value pairs.  Check the pair they leave and, when both
+ * limits are given, return in @last the one to send after the others so
+ * that every step is valid (the other first).  Returns -1 after telling
+ * the admin when the pair can never be valid.
+ */
+static int ssd_last(const struct pool *p, const struct hc_vol_info *v,
+		    const char *const *kv, int n, int *last)
+{
+	u64 mn = v->ssd_min, mx = v->ssd_max, x;
+	int i, imin = -1, imax = -1;
+	char a[32], b[32];
+
+	*last = -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(kv[2 * i], "ssd_min") && strcmp(kv[2 * i], "ssd_max"))
+			continue;
+		if (chunks_arg(p, kv[2 * i + 1], &x))
+			return -1;
+		if (!strcmp(kv[2 * i], "ssd_min")) {
+			mn = x;
+			imin = i;
+		} else {
+			mx = x;
+			imax = i;
+		}
+	}
+	if (mx && mn > mx) {
+		ctl_err("ssd_min (%s) cannot be above ssd_max (%s); ssd_max 0 means no cap.",
+			hc_format_size(mn * p->st.chunk_sectors * 512, a, sizeof(a)),
+			hc_format_size(mx * p->st.chunk_sectors * 512, b, sizeof(b)));
+		return -1;
+	}
+	if (imin >= 0 && imax >= 0)
+		*last = !mx || mx >= v->ssd_min ? imin : imax;
+	return 0;
+}
+
 static int vol_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1794,7 +1833,7 @@ static int vol_create(int argc, char **argv)
 	char table[64], a[32];
 	struct pool p;
 	u64 id = ~0ull, size;
-	int ch, r, nset = 0, i;
+	int ch, r, nset = 0, i, last;
 	u32 j;
 
 	optind = 1;
@@ -1880,6 +1919,8 @@ static int vol_create(int argc, char **argv)
 	for (i = 0; i < nset; i++)	/* refuse bad settings before creating */
 		if (vol_set_one(&p, &nv, set[i][0], set[i][1], 1))
 			goto fail;
+	if (ssd_last(&p, &nv, &set[0][0], nset, &last))
+		goto fail;
 	nv.id = (u32)id;
 	r = dm_msg(p.name, NULL, "create_volume %llu", (unsigned long long)id);
 	if (r) {
@@ -1892,8 +1933,10 @@ static int vol_create(int argc, char **argv)
 	if (vol_set_one(&p, &nv, "name", argv[optind + 1], 0))
 		goto undo;
 	for (i = 0; i < nset; i++)
-		if (vol_set_one(&p, &nv, set[i][0], set[i][1], 0))
+		if (i != last && vol_set_one(&p, &nv, set[i][0], set[i][1], 0))
 			goto undo;
+	if (last >= 0 && vol_set_one(&p, &nv, set[last][0], set[last][1], 0))
+		goto undo;
 	vol_table(&p, nv.id, table, sizeof(table));
 	r = dm_load(DM_DEVICE_CREATE, argv[optind + 1], size, "hybrid", table);
 	if (r) {
@@ -2075,7 +2118,7 @@ static int vol_set(int argc, char **argv)
 	struct voldev d;
 	struct pool p;
 	char oldname[DMH_NAME_LEN];
-	int i, r;
+	int i, r, last;
 	u32 j;
 
 	if (argc < 5 || (argc - 3) % 2) {
@@ -2090,7 +2133,12 @@ static int vol_set(int argc, char **argv)
 	for (i = 3; i < argc; i += 2)
 		if (vol_set_one(&p, v, argv[i], argv[i + 1], 1))
 			goto fail;
+	if (ssd_last(&p, v, (const char *const *)argv + 3, (argc - 3) / 2,
+		     &last))
+		goto fail;
 	for (i = 3; i < argc; i += 2) {
+		if (i == 3 + 2 * last)
+			continue;
 		if (strcmp(argv[i], "name")) {
 			if (vol_set_one(&p, v, argv[i], argv[i + 1], 0))
 				goto fail;
@@ -2130,6 +2178,9 @@ static int vol_set(int argc, char **argv)
 		}
 		snprintf(v->name, sizeof(v->name), "%s", argv[i + 1]);
 	}
+	if (last >= 0 && vol_set_one(&p, v, argv[3 + 2 * last],
+				     argv[4 + 2 * last], 0))
+		goto fail;
 	free_pool(&p);
 	return 0;
 fail:

@@ -156,6 +156,20 @@ refused "vol set: a weight out of range" "weight must be" $H vol set p0 web weig
 refused "vol set: an unknown setting among good ones" "unknown volume setting" \
 	$H vol set p0 web weight 400 colour blue
 check "... none of them was applied" test "$(vol_weight web)" = 300
+refused "vol set: ssd_min above ssd_max" "cannot be above ssd_max" \
+	$H vol set p0 web ssd_min 2M ssd_max 1M
+refused "vol set: ssd_max below the current ssd_min" "cannot be above ssd_max" \
+	$H vol set p0 web ssd_max 512K
+check "vol set web ssd_max 2M" run $H vol set p0 web ssd_max 2M
+# raising both past the current cap needs ssd_max sent first, lowering
+# both below the current reservation ssd_min first: hybridctl orders them
+check "vol set web ssd_min 4M ssd_max 8M (both above the old cap)" \
+	run $H vol set p0 web ssd_min 4M ssd_max 8M
+check "... the kernel has 64-128" test "$(vol_ssd_min web)-$(vol_ssd_max web)" = "64-128"
+check "vol set web ssd_max 1M ssd_min 1M (both below the old reservation)" \
+	run $H vol set p0 web ssd_max 1M ssd_min 1M
+check "vol set web ssd_max 0 (no cap)" run $H vol set p0 web ssd_max 0
+check "... the kernel has 16-0" test "$(vol_ssd_min web)-$(vol_ssd_max web)" = "16-0"
 check "pin web's first 4M to the HDD" run $H vol pin p0 web hdd --length 4M
 check "pin db's first 4M to the SSD" run $H vol pin p0 db ssd --start 0 --length 4M
 refused "pin: a range beyond the end" "within volume" $H vol pin p0 mail ssd --start 6M --length 4M
