@@ -9,29 +9,9 @@
 # disks: meta=16M ssd=256M hdd=1G
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
-
-X=/lib/dmh/xen
-stamp() { echo "DMH-XEN-TIME $1 uptime=$(cut -d' ' -f1 /proc/uptime)"; }
+. /lib/dmh/xen/lib-dom0.sh
 stamp dom0-init
-
-[ -d /proc/xen ] || fail "no /proc/xen: not a Xen domain"
-while read -r m; do
-	modprobe "$m" || fail "modprobe $m"
-done < "/lib/modules/$(uname -r)/dmh-xen-modules"
-mount -t xenfs xenfs /proc/xen || fail "mount xenfs"
-grep -q control_d /proc/xen/capabilities || fail "not the control domain"
-# xenconsoled gives every guest console a pty.
-mkdir -p /dev/pts
-mountpoint -q /dev/pts || mount -t devpts -o ptmxmode=0666 devpts /dev/pts || fail "devpts"
-mkdir -p /var/run/xenstored /var/lib/xenstored /var/log/xen/console /var/lib/xen /run/xen
-XB=/usr/lib/xen-4.17/bin
-"$XB/xenstored" --pid-file /run/xenstored.pid || fail "xenstored"
-i=0
-until xenstore-read / >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.2; i=$((i + 1)); done
-"$XB/xen-init-dom0" || fail "xen-init-dom0"
-"$XB/xenconsoled" --pid-file=/run/xenconsoled.pid --log=guest \
-	--log-dir=/var/log/xen/console || fail "xenconsoled"
-stamp toolstack-up
+xen_up
 check "xl info" xl info
 xl info | grep -E '^(xen_version|nr_cpus|total_memory|free_memory|xen_caps) '
 check "xl list" xl list
@@ -44,46 +24,20 @@ dmsetup status vm1
 r0=$(vol_reads vm1) w0=$(vol_writes vm1)
 stamp pool-ready
 
-cat > /tmp/vm1.cfg <<CFG
-name = "vm1"
-type = "pv"
-kernel = "$X/vmlinuz"
-ramdisk = "$X/guest.cpio"
-extra = "console=hvc0 panic=-1 dmh_workload=fio-verify dmh_size=4M"
-memory = 512
-vcpus = 1
-disk = ['phy:/dev/mapper/vm1,xvda,w']
-on_poweroff = "destroy"
-on_crash = "destroy"
-CFG
-if ! xl create /tmp/vm1.cfg; then
-	tail -n 30 /var/log/xen/*.log 2>/dev/null || true
-	fail "xl create vm1"
-fi
-stamp guest-created
+guest_start vm1 vm1 fio-verify 4M 1 || fail "xl create vm1"
 xl list
 # TCG under nested Xen is slow: give the guest up to 20 minutes.  Its
 # console (xenconsoled's log) is copied to ours as it grows, "vm1| ".
-glog=/var/log/xen/console/guest-vm1.log
-shown=0
-show_console() {
-	[ -f "$glog" ] || return 0
-	_n=$(wc -l < "$glog")
-	[ "$_n" -gt "$shown" ] && tail -n +$((shown + 1)) "$glog" | head -n $((_n - shown)) |
-		tr -d '\r' | sed 's/^/vm1| /'
-	shown=$_n
-}
 i=0
-while xl list vm1 >/dev/null 2>&1 && [ $i -lt 1200 ]; do
+while guests_running vm1 && [ $i -lt 1200 ]; do
 	sleep 1
 	i=$((i + 1))
-	[ $((i % 10)) -eq 0 ] && show_console
+	[ $((i % 10)) -eq 0 ] && show_consoles vm1
 done
-show_console
+show_consoles vm1
 stamp guest-gone
-xl list vm1 >/dev/null 2>&1 && { xl destroy vm1; not_ok "guest vm1 still running after ${i}s"; }
-grep -qE 'WARNING:|BUG:|Oops|Call Trace:|Kernel panic' "$glog" && not_ok "guest kernel report"
-check "guest vm1 fio verify passed" grep -q '^DMH-GUEST-RESULT: PASS' "$glog"
+guests_running vm1 && { xl destroy vm1; not_ok "guest vm1 still running after ${i}s"; }
+guest_checks vm1
 dmsetup status vm1
 r1=$(vol_reads vm1) w1=$(vol_writes vm1)
 echo "vm1 volume I/O during the guest run: reads $((r1 - r0)) writes $((w1 - w0))"
