@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "hctl.h"
-
-static int n, failed;
-
-static void t(int ok, const char *what)
-{
-	n++;
-	if (!ok)
-		failed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n, what);
-}
+#include "tests/tap.h"
 
 static int size_is(const char *s, u64 want)
 {

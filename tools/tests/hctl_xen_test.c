@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "hctl-xen.h"
-
-static int n, failed;
-
-static void t(int ok, const char *what)
-{
-	n++;
-	if (!ok)
-		failed++;
-	printf("%sok %d - %s\n", ok ? "" : "not ", n, what);
-}
+#include "tests/tap.h"
 
 int main(void)
 {
