@@ -57,6 +57,14 @@ fuzz_gen() {
 		if (j == 22) return "*"
 		return "\\x01"
 	}
+	# reset_limits(): cases that set both limits of volumes 1-3 to 0.
+	function reset_limits(   v) {
+		for (v = 1; v <= 3; v++) {
+			print "msg", "ok", "set_volume " v " ssd_max 0"
+			print "msg", "ok", "set_volume " v " ssd_min 0"
+			mn[v] = 0; mx[v] = 0
+		}
+	}
 	# mutate(s): drop, duplicate, swap or replace one word, or change case.
 	function mutate(s,   w, k, i, j, t, o) {
 		k = split(s, w, " ")
@@ -86,11 +94,7 @@ fuzz_gen() {
 		split("0 0 0 0 0 0 10 1", kmin, " ")
 		split("100000 255 86400 4294967294 1048576 255 60000 3600", kmax, " ")
 		# The ssd_min <= ssd_max (0 = no cap) rule needs both values known.
-		for (vid = 1; vid <= 3; vid++) {
-			print "msg", "ok", "set_volume " vid " ssd_max 0"
-			print "msg", "ok", "set_volume " vid " ssd_min 0"
-			mn[vid] = 0; mx[vid] = 0
-		}
+		reset_limits()
 		for (c = 0; c < n; c++) {
 			kind = "msg"; e = "err"; t = ""; pv = 0
 			g = r(100)
@@ -197,12 +201,7 @@ fuzz_gen() {
 			print kind, e, t
 			if (pv) { mn[pv] = pmn; mx[pv] = pmx }
 			# A mutation may still set a limit: re-establish known values.
-			if (e == "any" && toupper(t) ~ /SSD_M(IN|AX)/)
-				for (vid = 1; vid <= 3; vid++) {
-					print "msg", "ok", "set_volume " vid " ssd_max 0"
-					print "msg", "ok", "set_volume " vid " ssd_min 0"
-					mn[vid] = 0; mx[vid] = 0
-				}
+			if (e == "any" && toupper(t) ~ /SSD_M(IN|AX)/) reset_limits()
 		}
 	}
 	'
