@@ -624,6 +624,30 @@ int dmh_md_save_heat(struct dmh_metadata *md)
 	return dm_bufio_write_dirty_buffers(md->bufio);
 }
 
+/*
+ * Metadata blocks read ahead at a time while loading: 256 region blocks
+ * (both copies, 2 MiB) or 256 heat blocks.  One prefetch of a whole region
+ * outgrows dm-bufio's cache on a large pool, the read-ahead is evicted
+ * before it is used and every block becomes a synchronous read (198 s for
+ * the 1.2 GiB of metadata of 4 TiB + 64 TiB); a window stays cached.
+ */
+#define DMH_LOAD_WINDOW 256
+
+/*
+ * Called for every @i-th of @n items of @per blocks each, from block @first:
+ * at the start, read windows 0 and 1; at each window boundary, the next one.
+ */
+static void load_prefetch(struct dmh_metadata *md, sector_t first, u64 i,
+			  u64 n, unsigned int per)
+{
+	u64 from = i ? i + DMH_LOAD_WINDOW : 0;
+	u64 end = min(i + 2 * DMH_LOAD_WINDOW, n);
+
+	if (i % DMH_LOAD_WINDOW || from >= end)
+		return;
+	dm_bufio_prefetch(md->bufio, first + from * per, (end - from) * per);
+}
+
 /* At activation, after the maps are rebuilt. */
 static void load_heat(struct dmh_metadata *md)
 {
@@ -637,6 +661,8 @@ static void load_heat(struct dmh_metadata *md)
 	if (!img)
 		return;
 	for (i = 0; i < md->layout.heat_blocks; i++) {
+		load_prefetch(md, md->layout.heat_start, i,
+			      md->layout.heat_blocks, 1);
 		b = dm_bufio_read(md->bufio, md->layout.heat_start + i, &buf);
 		if (IS_ERR(b))
 			continue;
@@ -789,8 +815,8 @@ static int load_region(struct dmh_metadata *md, enum dmh_region_id id,
 	u64 b;
 	int r;
 
-	dm_bufio_prefetch(md->bufio, rg->start, 2 * nr_blocks);
 	for (b = 0; b < nr_blocks; b++) {
+		load_prefetch(md, rg->start, b, nr_blocks, 2);
 		r = load_block(md, id, b);
 		if (r == -EROFS) {
 			*error = "Metadata holds an interrupted commit; activate read-write once";
