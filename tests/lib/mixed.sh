@@ -16,6 +16,7 @@
 #                            volume 9 created, written, verified, deleted in
 #                            a loop (not with MIXED_NO_CHURN set); $MIXED_PIDS
 #                            are the background pids
+#   mixed_wait_writers       wait for the stamp writers to end (MIXED_OPS)
 #   mixed_stop               stop it (volume 9's loop after its round)
 #   mixed_filler N           volume 4 fills N chunks (cold data, no device)
 #   mixed_verify V K [B]     dmh-stamp verify of vmV, K = last completed flush
@@ -113,13 +114,13 @@ _mixed_churn() {
 }
 
 mixed_start() {
-	_i=1
+	_i=1 MIXED_WPIDS=""
 	for _s in $MIXED_VSIZE; do
 		# DMH-KEEP lines to the console (for a power cut), flush
 		# numbers to a file (for an in-guest cut).
 		dmh-stamp write /dev/mapper/vm$_i --tag "$(mixed_tag $_i)" --keep v$_i \
 			--log /tmp/stamp-v$_i.log ${1:+--mark "$1"} ${MIXED_OPS:+--ops "$MIXED_OPS"} &
-		MIXED_PIDS="$MIXED_PIDS $!"
+		MIXED_PIDS="$MIXED_PIDS $!" MIXED_WPIDS="$MIXED_WPIDS $!"
 		_i=$((_i + 1))
 	done
 	fio_hot /dev/mapper/vm1 0 1M 600 --iodepth=1
@@ -131,6 +132,15 @@ mixed_start() {
 	[ -n "${MIXED_NO_CHURN:-}" ] && return 0
 	_mixed_churn "${1:-}" &
 	MIXED_CHURN=$!
+}
+
+# mixed_wait_writers: with MIXED_OPS, the writers end by themselves after
+# their last flush; returns 1 if one of them failed.
+mixed_wait_writers() {
+	_wr=0
+	for _p in $MIXED_WPIDS; do wait "$_p" || _wr=1; done
+	MIXED_WPIDS=""
+	return $_wr
 }
 
 mixed_stop() {
