@@ -1957,6 +1957,28 @@ fail:
 	return 1;
 }
 
+/*
+ * The kernel refuses delete_volume (EBUSY) while one of the volume's chunks
+ * is being copied between the tiers.  With its device gone no new I/O
+ * comes, and a copy takes milliseconds to seconds: ask again for up to
+ * DELETE_WAIT_S before giving up.
+ */
+#define DELETE_WAIT_S 30
+
+static int delete_when_settled(const struct pool *p, u32 id, const char *vol)
+{
+	int r, tries = DELETE_WAIT_S * 4;
+
+	while ((r = dm_msg(p->name, NULL, "delete_volume %u", id)) == -EBUSY &&
+	       --tries > 0) {
+		if (tries == DELETE_WAIT_S * 4 - 1)
+			printf("Volume %s is busy (chunks being migrated); waiting up to %d s.\n",
+			       vol, DELETE_WAIT_S);
+		usleep(250000);
+	}
+	return r;
+}
+
 static int vol_delete(int argc, char **argv)
 {
 	struct dm_target_line old;
@@ -1988,7 +2010,7 @@ static int vol_delete(int argc, char **argv)
 			goto fail;
 		}
 	}
-	r = dm_msg(p.name, NULL, "delete_volume %u", v->id);
+	r = delete_when_settled(&p, v->id, argv[2]);
 	if (r) {
 		op_fail(r, r == -EBUSY ?
 			"a device still maps it, or its chunks are being migrated; try again" :

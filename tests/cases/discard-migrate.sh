@@ -12,7 +12,9 @@
 # in flight: the range reads as zeros and vm1 maps no chunk.  A second
 # volume, never discarded, keeps its own bytes.  At least a quarter of the
 # rounds must have discarded with migrations in flight, or the case did
-# not test the race.  DM_SECS (default 30) bounds the rounds.
+# not test the race.  DM_SECS (default 30) bounds the rounds.  Last,
+# deleting a volume while its chunks move: the kernel says EBUSY and
+# "hybridctl vol delete" waits for the copies.
 # kernels: debian debug
 # disks: meta=16M ssd=16M hdd=64M
 # tier: quick
@@ -99,8 +101,29 @@ check "the race was exercised ($RACED of $R rounds had migrations in flight, $mo
 only_aa() { [ "$(dd if=/dev/mapper/vm2 bs=64k iflag=direct 2>/dev/null | tr -d '\252' | wc -c)" -eq 0 ]; }
 check "vm2 (never discarded) holds only its own bytes" only_aa
 check "pool still rw" test "$(pool_mode pool)" = rw
-dmsetup remove vm1
+
+# Deleting a volume whose chunks are moving: the kernel refuses
+# delete_volume (EBUSY) while a copy is in flight; hybridctl waits for the
+# copies and deletes.  With the SSD at 1.5 s a request, vm2's 8 demotions
+# stay in flight for seconds.
+pin pool 2 0 $((8 * CS)) ssd || fail "pin vm2 ssd"
+wait_until 20 idle || fail "vm2 promotions did not end"
 dmsetup remove vm2
+dmsetup suspend slowssd && dmsetup reload slowssd --table \
+	"0 $(sectors "$(disk ssd)") delay $(disk ssd) 0 1500" && dmsetup resume slowssd ||
+	fail "dm-delay at 1.5 s"
+pin pool 2 0 $((8 * CS)) hdd || fail "pin vm2 hdd"
+busy() { [ "$(inflight)" -gt 0 ]; }
+wait_until 5 busy || fail "vm2 demotions did not start"
+refused() { ! dmsetup message pool 0 delete_volume 2; }
+check "delete_volume refused while vm2's chunks are in flight ($(inflight))" refused
+hybridctl vol delete pool 2 > /tmp/del.out 2>&1
+check "hybridctl vol delete waits for the copies, then deletes (exit $?)" test $? -eq 0
+cat /tmp/del.out
+check "and said it waited" grep -q "is busy (chunks being migrated)" /tmp/del.out
+gone() { ! vol_list pool | grep -q "^2 "; }
+check "vm2 is gone from list_volumes" gone
+dmsetup remove vm1
 dmsetup remove pool
 dmsetup remove slowssd
 check "hybrid_check: metadata clean" hybrid_check -q "$(disk meta)"
