@@ -10,65 +10,156 @@
 #   DMH-REL key=value [key=value...] case=NAME
 #
 # with non-negative integer values; the keys in use are listed below, and
-# any other key is summed and printed the same way.  The kernel name comes
-# from the log's directory (tests/logs/<kernel>/<case>/boot<N>.log).  On
-# top of those figures the report counts the boot logs that hold a kernel
-# report (the runner's own rule, tests/lab/verdict.sh), leaving out cases
-# that expect one (# expect: kernel-report).
+# any other key is summed and printed the same way.  A long case may also
+# print running figures as it goes,
+#
+#   DMH-REL-PARTIAL key=value [key=value...] case=NAME
+#
+# and when its log has no final DMH-REL line (a timeout, a kill, a failure
+# before the end) its last DMH-REL-PARTIAL line counts instead, marked
+# "partial".  So logs of separate, partial runs combine into one report,
+# and the report says which figures are partial.
+#
+# Every case that prints DMH-REL (in its own file or a tests/lib file it
+# sources) is listed for each kernel of its "# kernels:" directive with the
+# state of its log: pass, FAIL, incomplete (timeout, no result), running
+# (empty log) or not run (no log), and the log's date.  The kernel name
+# comes from the log's directory (tests/logs/<kernel>/<case>/boot<N>.log).
+#
+# On top of those figures the report counts the boot logs that hold a
+# kernel report (the runner's own rule, tests/lab/verdict.sh), leaving out
+# cases that expect one (# expect: kernel-report) and the logs the runner
+# kept aside as the emulator's (boot<N>.pre-init.log).
 #
 # Keys: faults (faults injected), fuzz (fuzz cases run), fuzz_failed,
 # mdimages (corrupted metadata images tried), soak_iterations,
 # soak_failed; the power-cut and replay cases add theirs (powercuts,
-# replay_points, lost, ...).
+# replay_points, replay_failed, flakey_cuts, lost, ...).
+#
+# Exit status 1 if any kernel report was found or any acknowledged write
+# was lost (the "lost" total), else 0.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 LOGS=${1:-$TOP/tests/logs}
+CASES=$TOP/tests/cases
 # shellcheck source=tests/lab/verdict.sh
 . "$TOP/tests/lab/verdict.sh"
 
+directive() {	# directive FILE NAME: the value of "# NAME: value"
+	sed -n "s/^# $2: *//p" "$1" | head -n1
+}
+
+# reports_figures CASEFILE: the case or a library it sources prints DMH-REL.
+reports_figures() {
+	local f=$1 lib
+	grep -q 'DMH-REL' "$f" && return 0
+	while read -r lib; do
+		[ -f "$TOP/tests/lib/$lib" ] && grep -q 'DMH-REL' "$TOP/tests/lib/$lib" && return 0
+	done < <(sed -n 's|^\. /lib/dmh/\([A-Za-z0-9_-]*\.sh\).*|\1|p' "$f")
+	return 1
+}
+
+# figures LINE: FIG="k=v k=v" with the integer values of a DMH-REL line,
+# and the totals updated (no subshell: it sets globals).
 declare -A total=()
+FIG=""
+figures() {
+	local kv k v
+	FIG=""
+	for kv in ${1#DMH-REL* }; do
+		k=${kv%%=*} v=${kv#*=}
+		[ "$k" = case ] && continue
+		[[ $v =~ ^[0-9]+$ ]] || continue
+		total[$k]=$(( ${total[$k]:-0} + v ))
+		FIG+="${FIG:+ }$k=$v"
+	done
+}
+
 rows=()
 reports=0
 report_logs=()
 shopt -s nullglob
+
+# Kernel reports, in every boot log.
 for log in "$LOGS"/*/*/boot*.log; do
+	case $log in *.pre-init.log) continue ;; esac
 	rel=${log#"$LOGS"/}
 	kernel=${rel%%/*}
 	c=${rel#*/}
 	c=${c%%/*}
 	[ "$kernel" = steps ] && continue
-	if [ -f "$TOP/tests/cases/$c.sh" ] &&
-		grep -q '^# expect: kernel-report' "$TOP/tests/cases/$c.sh"; then
-		:
-	elif [ -n "$(kernel_report "$log")" ]; then
+	if [ -f "$CASES/$c.sh" ] && grep -q '^# expect: kernel-report' "$CASES/$c.sh"; then
+		continue
+	fi
+	if [ -n "$(kernel_report "$log")" ]; then
 		reports=$((reports + 1))
 		report_logs+=("${log#"$TOP"/}")
 	fi
-	while IFS= read -r line; do
-		fields=""
-		for kv in ${line#DMH-REL }; do
-			k=${kv%%=*} v=${kv#*=}
-			[ "$k" = case ] && continue
-			[[ $v =~ ^[0-9]+$ ]] || continue
-			total[$k]=$(( ${total[$k]:-0} + v ))
-			fields+=" $k=$v"
-		done
-		rows+=("$(printf '%-8s %-22s%s' "$kernel" "$c" "$fields")")
-	done < <(tr -d '\r' < "$log" | grep -a '^DMH-REL ' || true)
 done
 
-echo "# reliability report (DMH-REL lines in ${LOGS#"$TOP"/})"
+# Figures and state, case by case.
+states=()
+for f in "$CASES"/*.sh; do
+	reports_figures "$f" || continue
+	c=$(basename "$f" .sh)
+	for kernel in $(directive "$f" kernels); do
+		dir=$LOGS/$kernel/$c
+		logs=()
+		for log in "$dir"/boot*.log; do
+			case $log in *.pre-init.log) ;; *) logs+=("$log") ;; esac
+		done
+		if [ ${#logs[@]} -eq 0 ]; then
+			states+=("$(printf '%-8s %-28s %-16s %s' "$kernel" "$c" "not run" -)")
+			continue
+		fi
+		last=${logs[${#logs[@]} - 1]}
+		when=$(date -u -r "$last" '+%Y-%m-%d %H:%M')
+		res=$(tr -d '\r' < "$last" | grep -a -m1 '^DMH-RESULT:' || true)
+		host=$(tr -d '\r' < "$last" | grep -a -m1 '^DMH-HOST:' || true)
+		if [ ! -s "$last" ]; then
+			state=running
+		elif [ "$res" = "DMH-RESULT: PASS" ]; then
+			state=pass
+		elif [ -n "$res" ]; then
+			state="FAIL (${res#DMH-RESULT: })"
+		elif [ -n "$host" ]; then
+			state="incomplete (${host#DMH-HOST: })"
+		else
+			state="incomplete (no result)"
+		fi
+		states+=("$(printf '%-8s %-28s %-16s %s' "$kernel" "$c" "$state" "$when")")
+		final=$(cat "${logs[@]}" | tr -d '\r' | grep -a '^DMH-REL ' || true)
+		if [ -n "$final" ]; then
+			while IFS= read -r line; do
+				figures "$line"
+				rows+=("$(printf '%-8s %-28s %s' "$kernel" "$c" "$FIG")")
+			done <<< "$final"
+		else
+			part=$(cat "${logs[@]}" | tr -d '\r' | grep -a '^DMH-REL-PARTIAL ' | tail -n1 || true)
+			if [ -n "$part" ]; then
+				figures "$part"
+				rows+=("$(printf '%-8s %-28s %s (partial)' "$kernel" "$c" "$FIG")")
+			fi
+		fi
+	done
+done
+
+echo "# reliability report (logs in ${LOGS#"$TOP"/})"
+echo "# cases:"
+printf '#   %-8s %-28s %-16s %s\n' kernel case state "log date (UTC)"
+for s in "${states[@]}"; do echo "#   $s"; done
 if [ ${#rows[@]} -eq 0 ]; then
 	echo "# no case reported figures"
 else
-	printf '# %-8s %-22s %s\n' kernel case figures
-	for r in "${rows[@]}"; do echo "# $r"; done
+	echo "# figures:"
+	printf '#   %-8s %-28s %s\n' kernel case figures
+	for r in "${rows[@]}"; do echo "#   $r"; done
 fi
-echo "# totals:"
+echo "# totals (partial figures included):"
 for k in $(printf '%s\n' "${!total[@]}" | sort); do
 	printf '#   %-20s %s\n' "$k" "${total[$k]}"
 done
 printf '#   %-20s %s\n' kernel_reports "$reports"
 for l in "${report_logs[@]}"; do echo "#     $l"; done
-[ "$reports" -eq 0 ]
+[ "$reports" -eq 0 ] && [ "${total[lost]:-0}" -eq 0 ]

@@ -102,6 +102,7 @@ sweep() {
 	elif [ $_bad -eq 0 ]; then
 		ok "$_what: swept to allocation $_n (every ${FA_FINE}), $_fails attempts failed cleanly"
 	fi
+	echo "DMH-REL-PARTIAL faults=$(injected) case=fault-alloc"
 	return 0
 }
 

@@ -65,6 +65,7 @@ while [ $r -le "$ROUNDS" ]; do
 	hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?
 	check "round $r: hybrid_check after reassembly: clean" test $rc -eq 0
 	mixed_teardown
+	echo "DMH-REL-PARTIAL flakey_cuts=$cuts lost=$lost case=$DMH_CASE"
 	r=$((r + 1))
 done
 check "volume 9: new incarnations read zeros, then their own stamps" mixed_churn_ok

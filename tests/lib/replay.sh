@@ -17,8 +17,9 @@
 #   - the pool must activate and the volumes map;
 #   - dmh-stamp verify of each volume, with the last flush whose mark is in
 #     the replayed prefix, must find every acknowledged write.
-# Prints "DMH-REL replay_points=N replay_failed=N lost=N" at the end
-# (tests/reliability-report.sh sums them).
+# Prints "DMH-REL replay_points=N replay_failed=N lost=N" at the end, and
+# the same as DMH-REL-PARTIAL after each point (tests/reliability-report.sh
+# sums them, the partial ones when a run did not end).
 
 # _replay_ks P: the flush op of each volume's last mark before entry P, as
 # "K1 K2 K3" (-1: none).  With P "-", prints "P K1 K2 K3" for each point
@@ -274,6 +275,7 @@ replay_campaign() {
 		_prev=$_p
 		_pts=$((_pts + 1))
 		_replay_check "$_p" "$_k1" "$_k2" "$_k3" || _failed=$((_failed + 1))
+		echo "DMH-REL-PARTIAL replay_points=$_pts replay_failed=$_failed lost=$REPLAY_LOST case=$DMH_CASE"
 	done < /tmp/points.k
 	# Negative control: the state at the first flush after "ready",
 	# verified as if all of vm1's flushes in the log had been replayed,
