@@ -12,6 +12,7 @@
 #   make test-case CASES="glob..." [TEST_KERNEL=debian|debug|all]
 #   make powercut-campaign [ROUNDS=20] [CAMPAIGN_KERNEL=debian]
 #   make check-xen     Xen Dom0 + PV guests on dm-hybrid (not in make check)
+#   make bench-xen     HDD only / dm-hybrid / SSD only in 1-4 Xen PV guests
 
 TEST_KERNEL ?= all
 VM_KERNEL ?= debian
@@ -71,6 +72,13 @@ bench-quick: setup
 .PHONY: check-xen
 check-xen: setup
 	tests/xen/run $(XEN_CASES)
+
+# make bench-xen: the paper's experiment (HDD only / dm-hybrid / SSD only,
+# 1-4 PV guests at once) under the Xen lab, -icount; writes
+# bench/results/<UTC date-time>-xen/report.md (Documentation/xen-lab.rst).
+.PHONY: bench-xen
+bench-xen: setup
+	tests/xen/bench-xen.sh run
 
 # make check-dkms: the DKMS flow in a throw-away tree for the stock kernel,
 # then the lab VM boots the DKMS-built module (tests/dkms/run).  Not part
