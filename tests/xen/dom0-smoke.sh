@@ -3,9 +3,10 @@
 #
 # Xen smoke, Dom0 side (runs as the lab VM's /case.sh in a PV Dom0 under
 # Xen): start the toolstack, check xl info/list, build a pool and one
-# volume on the virtio disks, start one PV guest whose xvda is
-# phy:/dev/mapper/vm1 (blkback, unmodified), let it run fio verify, and
-# check its result and that the volume saw the guest's I/O.
+# volume on the virtio disks with hybridctl, as an admin would, start one
+# PV guest whose xvda is phy:/dev/mapper/vm1 (blkback, unmodified), let it
+# run fio verify, and check its result and that the volume saw the guest's
+# I/O; then delete the volume and deactivate the pool with hybridctl.
 # disks: meta=16M ssd=256M hdd=1G
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
@@ -18,8 +19,9 @@ check "xl list" xl list
 xl list
 
 load_dm_hybrid
-make_pool pool0 128 || fail "pool"
-make_volume pool0 1 vm1 $((512 * 2048)) >/dev/null || fail "volume"
+hybridctl pool create pool0 --metadata "$(disk meta)" --ssd "$(disk ssd)" \
+	--hdd "$(disk hdd)" --chunk-size 64K || fail "hybridctl pool create"
+hybridctl vol create pool0 vm1 512M || fail "hybridctl vol create"
 dmsetup status vm1
 r0=$(vol_reads vm1) w0=$(vol_writes vm1)
 stamp pool-ready
@@ -45,7 +47,8 @@ echo "vm1 volume I/O during the guest run: reads $((r1 - r0)) writes $((w1 - w0)
 # TCG: some 20-60 IOPS, so the smoke stays small).
 check "volume counted the guest's writes" [ $((w1 - w0)) -ge 1024 ]
 check "volume counted the guest's reads" [ $((r1 - r0)) -ge 1024 ]
-dmsetup remove vm1 || not_ok "remove vm1"
-dmsetup remove pool0 || not_ok "remove pool0"
+check "hybridctl vol delete" hybridctl vol delete pool0 vm1
+check "hybridctl pool deactivate" hybridctl pool deactivate pool0
+check "no device left" test -z "$(dmsetup ls | grep -v '^No devices')"
 stamp finished
 pass
