@@ -70,6 +70,7 @@ sweep() {
 		if (echo $_n > /proc/self/fail-nth && eval "exec $_cmd") >/tmp/sw.out 2>&1; then _rc=0; else _rc=1; fi
 		_t1=$(injected)
 		SWEPT=$((SWEPT + 1))
+		[ $((SWEPT % 10)) -ne 0 ] || echo "DMH-REL-PARTIAL faults=$(injected) case=fault-alloc"
 		if [ $_rc -ne 0 ]; then
 			_fails=$((_fails + 1))
 			_s1=$(state)

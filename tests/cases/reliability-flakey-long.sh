@@ -9,10 +9,12 @@
 # reassembled on the bare disk: hybrid_check must be clean and every block
 # acknowledged before the flush read must hold its stamp.  ROUNDS rounds,
 # each on a freshly zeroed disk (the quick tier has reliability-flakey, 2 rounds).
+# A round takes ~30 s on the stock kernel but ~400 s on the debug kernel
+# (reliability-flakey there: 2 rounds in 800 s), so 25 rounds need ~3 h.
 # kernels: debian debug
 # disks: d=128M
 # tier: long
-# timeout: 3600
+# timeout: 14400
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 . /lib/dmh/mixed.sh
