@@ -9,7 +9,7 @@
 # Emulated disks in Dom0, as tests/cases/bench-setups.sh makes them: an SSD
 # (dm-hddsim flash mode) and an HDD (dm-hddsim, 7200 rpm model) over Dom0
 # RAM disks, with bench.sh's parameters.  Up to four PV guests are created
-# once, each with xvda = phy:/dev/mapper/vmN and a control disk xvdb =
+# once (as N grows), each with xvda = phy:/dev/mapper/vmN and a control disk xvdb =
 # phy:/dev/mapper/ctlN (tests/xen/bench-guest-init).  The set-ups are
 # swapped in under the guests by reloading vmN's table (a dm-linear onto):
 #   hdd     a slice of the HDD
@@ -19,9 +19,9 @@
 #           on), as bench-setups' "hybrid"
 # For each N (guests at once), set-up and workload: the set-up is made,
 # every volume written once end to end (1 MiB sequential writes) from
-# Dom0, then PASSES passes; in each, Dom0 unpauses guests 1..N (the
-# others stay paused), writes the command into their control disks and
-# waits for their results.  Pass 1 is cold (it warms dm-hybrid), pass 2
+# Dom0, then PASSES passes; in each, Dom0 writes the command into the
+# control disks of guests 1..N (guest N+1 is created when N grows, so no
+# guest idles through a pass) and waits for their acknowledgements.  Pass 1 is cold (it warms dm-hybrid), pass 2
 # is the measured one, pass 3 repeats it (the spread).  Execution time of
 # a pass = the slowest guest's fio runtime (guest time, which -icount
 # makes a function of instructions executed and the disk models' timers).
@@ -39,7 +39,7 @@ PASSES=3
 VOL_MB=64
 OLTP_IOS=300
 QD=8
-PASS_TIMEOUT=900	# seconds (Dom0 time) for one pass
+PASS_TIMEOUT=300	# seconds (Dom0 time) for one pass
 [ -f $B/config ] && . $B/config
 VOL=$((VOL_MB * 2048))
 HALF=$((VOL / 2))
@@ -124,7 +124,6 @@ prefill() {	# every volume written once end to end, all at once
 # The bench init and the WebSearch iolog go on top of the lab's guest
 # initramfs (later cpio entries replace earlier ones).
 cat $B/guest-overlay.cpio >> $X/guest.cpio || fail "guest overlay"
-PAUSED=""
 start_guest() {
 	cat > /tmp/vm$1.cfg <<-CFG
 	name = "vm$1"
@@ -142,19 +141,6 @@ start_guest() {
 	stamp guest-created-vm$1
 }
 con() { tr -d '\r' < /var/log/xen/console/guest-vm$1.log 2>/dev/null; }
-# active N: guests 1..N running, the others paused.
-active() {
-	for k in $ALL; do
-		case " $PAUSED " in *" $k "*) _p=1 ;; *) _p="" ;; esac
-		if [ "$k" -le "$1" ] && [ -n "$_p" ]; then
-			xl unpause vm$k || return 1
-			PAUSED=$(echo "$PAUSED" | tr ' ' '\n' | grep -vx "$k" | tr '\n' ' ')
-		elif [ "$k" -gt "$1" ] && [ -z "$_p" ]; then
-			xl pause vm$k || return 1
-			PAUSED="$PAUSED $k"
-		fi
-	done
-}
 ackd() {	# ackd K: the guest's acknowledgement (ctlK's second sector)
 	dd if=/dev/mapper/ctl$1 bs=512 skip=1 count=1 iflag=direct 2>/dev/null | head -n 1 | sed 's/ *$//'
 }
@@ -165,21 +151,28 @@ send() {	# send K WORDS...: the command in ctlK's first sector
 	dd if=/tmp/cmd of=/dev/mapper/ctl$_k bs=512 count=1 oflag=direct 2>/dev/null
 }
 
-for k in $ALL; do start_guest $k || fail "xl create vm$k"; done
-i=0
-until [ $i -ge 1200 ]; do
-	n=0
-	for k in $ALL; do con $k | grep -q '^DMH-BX-READY' && n=$((n + 1)); done
-	[ $n -eq $NMAX ] && break
-	for k in $ALL; do xl list vm$k >/dev/null 2>&1 || { con $k | tail -n 40; fail "vm$k gone before ready"; }; done
-	sleep 1
-	i=$((i + 1))
-done
-for k in $ALL; do con $k | grep '^DMH-BX-READY'; done
-[ $i -lt 1200 ] || fail "guests not ready"
-active 0 || fail "pause"
-stamp guests-ready
-xl list
+# guests_upto N: guests 1..N exist and wait for commands (created as N
+# grows, so no guest idles through a pass it takes no part in).
+guests_upto() {
+	for k in $(seq 1 "$1"); do
+		xl list vm$k >/dev/null 2>&1 || start_guest $k || return 1
+	done
+	i=0
+	until [ $i -ge 1200 ]; do
+		r=0
+		for k in $(seq 1 "$1"); do con $k | grep -q '^DMH-BX-READY' && r=$((r + 1)); done
+		[ $r -eq "$1" ] && break
+		for k in $(seq 1 "$1"); do
+			xl list vm$k >/dev/null 2>&1 || { con $k | tail -n 40; echo "vm$k gone before ready"; return 1; }
+		done
+		sleep 1
+		i=$((i + 1))
+	done
+	[ $i -lt 1200 ] || return 1
+	for k in $(seq 1 "$1"); do con $k | grep '^DMH-BX-READY'; done
+	stamp "guests-ready-$1"
+	xl list
+}
 
 # --- passes -----------------------------------------------------------------
 SEQ=0
@@ -187,7 +180,6 @@ SEQ=0
 one_pass() {
 	wl=$1 su=$2 n=$3 p=$4
 	SEQ=$((SEQ + 1))
-	active "$n" || return 1
 	set -- $(counters "$su" "$n")
 	a0=$1 b0=$2 m0=$3
 	t0=$(uptime_cs)
@@ -206,6 +198,7 @@ one_pass() {
 		[ -z "$ts" ] && [ $s -eq "$n" ] && ts=$(uptime_cs)
 		[ $d -eq "$n" ] && break
 		i=$((i + 1))
+		[ $((i % 100)) -eq 0 ] && echo "DMH-BX-WAIT seq=$SEQ polls=$i acks:$(for k in $(seq 1 "$n"); do printf ' [%s]' "$(ackd $k)"; done)"
 		[ $i -le $((PASS_TIMEOUT * 10)) ] || { echo "pass timed out: $wl $su $n $p"; return 1; }
 		sleep 0.1
 	done
@@ -217,7 +210,6 @@ one_pass() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	active 0 || return 1
 	set -- $(counters "$su" "$n")
 	hit=$(awk -v a=$(($1 - a0)) -v b=$(($2 - b0)) 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
 	mig=-
@@ -239,10 +231,13 @@ one_pass() {
 bench "| workload | guests | set-up | pass | exec time ms (slowest guest, fio) | Dom0 ms (commands sent to all done) | per-guest fio ms | IOPS (sum) | per-guest p50/p99 us | SSD hit | migrated | Jain (IOPS) |"
 bench "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $VMS; do
+	guests_upto "$n" || fail "guests 1..$n"
 	for su in $SETUPS; do
 		for wl in $WORKLOADS; do
 			setup_"$su" "$n" || fail "set-up $su with $n guests"
+			stamp "setup-$su-n$n-$wl"
 			prefill "$n"
+			stamp "prefilled-$su-n$n-$wl"
 			p=1
 			while [ $p -le "$PASSES" ]; do
 				one_pass "$wl" "$su" "$n" $p || fail "pass $wl $su $n $p"
@@ -256,7 +251,6 @@ for n in $VMS; do
 done
 
 # --- the end: guests power off, no kernel report in any guest ------------
-active "$NMAX" || fail "unpause"
 SEQ=$((SEQ + 1))
 for k in $ALL; do send $k $SEQ exit; done
 i=0
