@@ -17,12 +17,25 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-quick}
 TRACES=${DMH_TRACES:-$TOP/../shared/traces}
-DATA=$TOP/tests/.build/bench-data
 OUT=${BENCH_OUT:-$TOP/bench/results/$(date -u +%Y%m%d-%H%M)-$MODE}
+# This run's iologs and config (baked into the initramfs): one directory
+# per run, so that two runs (e.g. another one narrowed with BENCH_*) do
+# not replace each other's config.
+DATA=$TOP/tests/.build/bench-data-$$
 
+# rows CASE: the case's DMH-BENCH lines, from the copy this run kept in
+# OUT (CASE.txt: tests/logs is shared by every run of the case); only
+# "report" (rebuilding an older run's report) falls back on the case's
+# last log.
 rows() {
 	local log=$TOP/tests/logs/debian/$1/boot1.log
-	[ -f "$log" ] || { echo "(not run)"; return; }
+	if [ -f "$OUT/$1.txt" ]; then
+		sed -n '1s/^# /(/p' "$OUT/$1.txt" | sed 's/$/)/'
+		echo
+		sed -n 's/^DMH-BENCH //p' "$OUT/$1.txt"
+		return
+	fi
+	[ "$MODE" = report ] && [ -f "$log" ] || { echo "(not run)"; return; }
 	echo "(log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC'))"
 	echo
 	tr -d '\r' < "$log" | sed -n 's/^DMH-BENCH //p'
@@ -35,7 +48,9 @@ report() {
 		echo "Emulated devices under QEMU TCG (one vCPU, -icount ${BENCH_ICOUNT:-shift=1, sleep=off for calib/set-ups}) on a 2-core"
 		echo "host shared with other VMs (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))."
 		echo "Absolute figures are emulation figures, not hardware; compare only ratios from one run."
-		echo "Commit $(git -C "$TOP" rev-parse --short HEAD)."
+		cat "$OUT/commit" 2>/dev/null ||
+			echo "Commit $(git -C "$TOP" rev-parse --short HEAD) (when the report was written)."
+		[ -s "$OUT/times.txt" ] && { echo; echo "Wall time on the host:"; echo; cat "$OUT/times.txt"; }
 		echo
 		echo "## Traces (compacted, see bench/trace2iolog.py)"
 		echo
@@ -174,19 +189,27 @@ if [ "$MODE" = report ]; then
 	exit 0
 fi
 rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
+trap 'rm -rf "$DATA"' EXIT
+T0=$SECONDS
+L0=$(cut -d' ' -f1-3 /proc/loadavg)
 case $MODE in
-quick)	# 1 and 2 VMs, the paper's two workloads and zipf, small
+quick)	# 1 and 2 VMs, the paper's two workloads (zipf in the warm-up), small;
+	# calibration on 256 MiB devices, 1 s per SSD job (every row kept)
 	MAX=300
+	# guest RAM: booting costs wall time per GiB; quick needs ~0.5 GiB of RAM disks
+	MEM=1536
 	CASES=${BENCH_CASES:-bench-calib bench-setups}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2"
 		SETUPS="hdd ssd hybrid dmcache bcache"
-		WORKLOADS="websearch oltp zipf"
+		WORKLOADS="websearch oltp"
 		PASSES=2
 		OLTP_IOS=300
 		ZIPF_IOS=300
 		VOL_MB=64
 		CALIB_RUNTIME=2
+		CALIB_SSD_RUNTIME=1
+		CALIB_MB=256
 		WARM_PHASES=5
 		WARM_SECS=2
 		BCACHE_SETTLE=0
@@ -194,6 +217,7 @@ quick)	# 1 and 2 VMs, the paper's two workloads and zipf, small
 	;;
 full)
 	MAX=2000
+	MEM=3072	# 4 VMs x 192 MiB on each of three RAM disks
 	CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2 3 4"
@@ -213,6 +237,7 @@ full)
 	;;
 smoke)	# every set-up once, tiny: checks that the machinery works
 	MAX=200
+	MEM=1536
 	CASES=${BENCH_CASES:-bench-setups}
 	cat > "$DATA/config" <<-EOF
 		VMS="1"
@@ -228,9 +253,11 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 	;;
 *) echo "usage: $0 quick|full|smoke" >&2; exit 2 ;;
 esac
-# BENCH_SETUPS / BENCH_WORKLOADS / BENCH_VMS narrow a run (debugging).
-for v in SETUPS WORKLOADS VMS; do
+# BENCH_SETUPS / BENCH_WORKLOADS / BENCH_VMS narrow a run (debugging);
+# BENCH_WARM_SETUPS the warm-up ("none": no warm-up table).
+for v in SETUPS WORKLOADS VMS WARM_SETUPS; do
 	eval "x=\${BENCH_$v:-}"
+	x=${x//,/ }	# "3,4" or "3 4"
 	# shellcheck disable=SC2154 # x is set by the eval
 	[ -z "$x" ] || echo "$v=\"$x\"" >> "$DATA/config"
 done
@@ -257,28 +284,62 @@ if [ "$need" -gt "${vol:-256}" ]; then
 	echo "VOL_MB=$need" >> "$DATA/config"
 fi
 cp "$DATA/config" "$OUT/config"
+echo "Commit $(git -C "$TOP" rev-parse --short HEAD), $(git -C "$TOP" status --porcelain \
+	--untracked-files=no | wc -l) files modified in the working tree (the run built it as it was)." > "$OUT/commit"
 
 rc=0
 : > "$OUT/tap.txt"
-for c in $CASES; do
-	# Every bench VM counts instructions: one vCPU, single-threaded TCG
-	# and -icount, so guest time advances with instructions executed (and
-	# with real time only while the guest idles).  CPU-bound paths (the
-	# virtio "SSD", dm targets, fio) then cost the same guest time however
-	# loaded the shared host is; dm-hddsim's timers run in guest time too.
-	# bench-calib and bench-setups keep every disk in guest RAM, so with
-	# sleep=off an idle guest's clock jumps to its next timer (the disk
-	# models' service times cost no wall time, and host load none of
-	# guest time).  The others use virtio disks, whose host-side time
-	# must pass in guest time too: sleep=on.
-	case $c in
-	bench-calib|bench-setups) ic=shift=1,sleep=off ;;
-	*) ic=shift=1,sleep=on ;;
+: > "$OUT/times.txt"
+# Every bench VM counts instructions: one vCPU, single-threaded TCG and
+# -icount, so guest time advances with instructions executed (and with
+# real time only while the guest idles).  CPU-bound paths (the virtio
+# "SSD", dm targets, fio) then cost the same guest time however loaded the
+# shared host is; dm-hddsim's timers run in guest time too.  bench-calib
+# and bench-setups keep every disk in guest RAM, so with sleep=off an idle
+# guest's clock jumps to its next timer (the disk models' service times
+# cost no wall time, and host load none of guest time).  The others use
+# virtio disks, whose host-side time must pass in guest time too: sleep=on.
+icount_of() {
+	case $1 in
+	bench-calib|bench-setups) echo shift=1,sleep=off ;;
+	*) echo shift=1,sleep=on ;;
 	esac
-	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=${BENCH_ICOUNT:-$ic} VM_MEM=${BENCH_MEM:-3072} \
-		DMH_BENCH_DIR="$DATA" "$TOP/tests/run" --kernel debian --tier bench -j 1 "$c" |
+}
+# Consecutive cases with the same -icount share one tests/run (one build
+# of the module and initramfs).
+# shellcheck disable=SC2086 # CASES is a list
+set -- $CASES
+while [ $# -gt 0 ]; do
+	ic=$(icount_of "$1") group=""
+	while [ $# -gt 0 ] && [ "$(icount_of "$1")" = "$ic" ]; do
+		group="$group $1"
+		shift
+	done
+	t0=$SECONDS
+	# shellcheck disable=SC2086 # group is a list
+	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=${BENCH_ICOUNT:-$ic} VM_MEM=${BENCH_MEM:-$MEM} \
+		DMH_CASE_DATA="$DATA" DMH_BENCH_DIR="$DATA" "$TOP/tests/run" --kernel debian --tier bench -j 1 $group |
 		tee -a "$OUT/tap.txt" || rc=$?
+	echo "- build + ${group# }: $((SECONDS - t0)) s of wall time" >> "$OUT/times.txt"
+	for c in $group; do
+		# keep this run's rows: tests/logs/debian/$c is the case's, not the run's
+		log=$TOP/tests/logs/debian/$c/boot1.log
+		if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -ge $(($(date +%s) - SECONDS + t0)) ]; then
+			{
+				echo "# log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC')"
+				tr -d '\r' < "$log" | grep -a '^DMH-BENCH '
+			} > "$OUT/$c.txt"
+		fi
+		t=$(sed -n "s|^.*ok [0-9]* - debian/$c # \([0-9]*\)s\$|\1|p" "$OUT/tap.txt" | tail -1)
+		echo "  - $c: ${t:-?} s (boot to power-off)" >> "$OUT/times.txt"
+	done
 done
+# The processes' CPU time (user + sys: the builds and the single-threaded
+# QEMU) is about what the run takes on an idle host; the wall time grows
+# with the host's load (guest time does not: -icount).
+cpu=$(times | tail -1 | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+	printf "%d", t }')
+echo "- whole run: $((SECONDS - T0)) s of wall time, $cpu s of CPU time (user + sys of every process it ran); load average $L0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" >> "$OUT/times.txt"
 
 report
 echo "report: ${OUT#"$TOP"/}/report.md"

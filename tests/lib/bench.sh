@@ -63,6 +63,19 @@ fio_terse() {
 				$49, $48, pct($65), pct($71), rt; exit }'
 }
 
+# fio_terse_jobs ARGS...: fio_terse's fields, one line per job, for a
+# command line of several jobs (options before the first --name apply to
+# all; --stonewall runs them one after the other).  Under TCG a fio start
+# costs more wall time than a short job, so related jobs share one fio.
+fio_terse_jobs() {
+	fio --direct=1 --ioengine=libaio --output-format=terse --terse-version=3 \
+		"$@" 2>/dev/null | awk -F';' '
+		function pct(f) { sub(/.*=/, "", f); return f + 0 }
+		$1 == 3 { rt = ($9 > $50) ? $9 : $50
+			printf "%d %d %d %d %d %d %d %d %d\n", $8, $7, pct($24), pct($30),
+				$49, $48, pct($65), pct($71), rt }'
+}
+
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # ratio A B: A/B with two decimals (integers in, busybox awk).
@@ -75,3 +88,14 @@ jain() {
 }
 
 bench() { echo "DMH-BENCH $*"; }
+
+# BENCH_DATA: the run's config and fio iologs.  bench/run.sh passes them in
+# the boot's own cpio (DMH_CASE_DATA, /lib/dmh/data), which another run
+# cannot replace; /lib/dmh/bench, in the shared base initramfs
+# (DMH_BENCH_DIR), is what another tests/run rebuilt last.
+# shellcheck disable=SC2034 # read by the cases
+if [ -f /lib/dmh/data/config ]; then
+	BENCH_DATA=/lib/dmh/data
+else
+	BENCH_DATA=/lib/dmh/bench
+fi
