@@ -97,6 +97,7 @@ struct dmh_disk_pin {
 #define DMH_TUN_PROMOTE		6	/* promote threshold */
 #define DMH_TUN_TICK		7	/* migration period, ms */
 #define DMH_TUN_HEAT_SAVE	8	/* heat save period, seconds */
+#define DMH_TUN_PROMOTE_FREE	9	/* promote threshold into free space */
 #define DMH_NR_TUNABLES		16
 
 /*

@@ -45,6 +45,7 @@ static const struct dmh_knobs default_knobs = {
 	.promote = 4,
 	.tick_ms = 250,		/* 16 per tick: 64 chunks/s */
 	.heat_save = 30,
+	.promote_free = 1,
 };
 
 /* ------------------------------------------------------------- knobs */
@@ -77,6 +78,7 @@ void dmh_knobs_load(struct dmh_pool *pool)
 	k->promote = tunable(t, DMH_TUN_PROMOTE, k->promote);
 	k->tick_ms = tunable(t, DMH_TUN_TICK, k->tick_ms);
 	k->heat_save = tunable(t, DMH_TUN_HEAT_SAVE, k->heat_save);
+	k->promote_free = tunable(t, DMH_TUN_PROMOTE_FREE, k->promote_free);
 }
 
 static const struct {
@@ -92,6 +94,7 @@ static const struct {
 	{ "promote_threshold", DMH_TUN_PROMOTE, 0, 255 },
 	{ "tick_ms", DMH_TUN_TICK, 10, 60000 },
 	{ "heat_save_interval", DMH_TUN_HEAT_SAVE, 1, 3600 },
+	{ "promote_free_threshold", DMH_TUN_PROMOTE_FREE, 0, 255 },
 };
 
 /* md_lock held: "set <knob> <value>"; the caller commits. */
@@ -137,7 +140,9 @@ int dmh_mig_switch(struct dmh_pool *pool, bool on)
 
 /*
  * Status fields after out_of_space: migration on|off, queued, done,
- * sectors moved, then the knobs in knob_table order.
+ * sectors moved, the knobs in knob_table order up to heat_save_interval,
+ * the migration backoffs, then the knobs added since (promote_free), so
+ * that the fields parsers already know keep their positions.
  */
 void dmh_knobs_emit(struct dmh_pool *pool, char *result, unsigned int maxlen,
 		    unsigned int *szp)
@@ -145,11 +150,11 @@ void dmh_knobs_emit(struct dmh_pool *pool, char *result, unsigned int maxlen,
 	struct dmh_knobs *k = &pool->knobs;
 	unsigned int sz = *szp;
 
-	DMEMIT(" %s %llu %llu %llu %u %u %u %llu %u %u %u %u %llu",
+	DMEMIT(" %s %llu %llu %llu %u %u %u %llu %u %u %u %u %llu %u",
 	       k->migration ? "on" : "off", pool->mig_queued, pool->mig_done,
 	       pool->mig_sectors, k->rate, k->hysteresis, k->half_life,
 	       k->reserve, k->seq_cutoff, k->promote, k->tick_ms,
-	       k->heat_save, pool->mig_backoffs);
+	       k->heat_save, pool->mig_backoffs, k->promote_free);
 	*szp = sz;
 }
 

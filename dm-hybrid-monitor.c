@@ -338,9 +338,11 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 	if (tier == DMH_TIER_HDD) {
 		if (pin == DMH_PIN_SSD)
 			mv.score = SCORE_FORCED;
-		else if (pin == DMH_PIN_HDD || heat < k->promote || !heat ||
+		else if (pin == DMH_PIN_HDD || !heat ||
+			 heat < min(k->promote, k->promote_free) ||
 			 (v->ssd_max && ssd_held(v) >= v->ssd_max))
 			return;
+		mv.free_only = pin != DMH_PIN_SSD && heat < k->promote;
 		cand_add(pro, mv);
 		return;
 	}
@@ -428,6 +430,18 @@ static bool may_evict(struct dmh_move *vm, struct dmh_move *cand,
 	       cand->score > vm->score + k->hysteresis;
 }
 
+/*
+ * SSD chunks @v still lacks to reach its ssd_min, counting the promotions
+ * already planned for it (md_lock held).
+ */
+static u64 ssd_owed(struct dmh_volume *v, struct dmh_move *plan,
+		    unsigned int n)
+{
+	u64 has = ssd_held(v) + planned(plan, n, v, DMH_TIER_SSD);
+
+	return v->ssd_min > has ? v->ssd_min - has : 0;
+}
+
 static bool may_promote(struct dmh_move *cand, struct dmh_move *plan,
 			unsigned int n)
 {
@@ -441,17 +455,25 @@ static bool may_promote(struct dmh_move *cand, struct dmh_move *plan,
  * Plan up to @max moves (md_lock held):
  *  1. forced demotions: ranges pinned to the HDD, volumes over their cap;
  *  2. promotions, hottest first, into free SSD space beyond the reserve;
- *  3. swaps: for each remaining candidate, demote the coldest victim it
- *     beats by the hysteresis (the promotion follows once space is free);
+ *     a free-only candidate (heat below promote_threshold, at least
+ *     promote_free_threshold) also leaves the chunks other volumes still
+ *     lack to reach their ssd_min (@owed at the start);
+ *  3. swaps: for each remaining candidate at or above promote_threshold,
+ *     demote the coldest victim it beats by the hysteresis (the promotion
+ *     follows once space is free);
  *  4. keep the reserve: demote cold chunks while the SSD is too full.
+ * @free_ssd already excludes the chunks of promotions under way: they are
+ * allocated when they start.
  */
 static unsigned int plan_from(struct dmh_cands pro, struct dmh_cands vic,
 			      const struct dmh_knobs *k, u64 free_ssd,
-			      struct dmh_move *moves, unsigned int max)
+			      u64 owed, struct dmh_move *moves,
+			      unsigned int max)
 {
 	u64 room = free_ssd > k->reserve ? free_ssd - k->reserve : 0;
 	unsigned int n = 0, p, j;
 	bool used[PLAN_CANDS] = {};
+	u64 own;
 
 	for (j = 0; j < vic.n && n < max; j++) {
 		if (forced_out(&vic.m[j], moves, n)) {
@@ -464,12 +486,14 @@ static unsigned int plan_from(struct dmh_cands pro, struct dmh_cands vic,
 
 		if (!may_promote(c, moves, n))
 			continue;
-		if (room) {
+		own = ssd_owed(c->vol, moves, n) ? 1 : 0;
+		if (room && (!c->free_only || room + own > owed)) {
 			moves[n++] = *c;
 			room--;
+			owed -= own;
 			continue;
 		}
-		if (c->vol->priority == DMH_PRIO_LOW)
+		if (c->free_only || c->vol->priority == DMH_PRIO_LOW)
 			continue;	/* never displaces others */
 		for (j = 0; j < vic.n; j++)
 			if (!used[j] && may_evict(&vic.m[j], c, k, moves, n))
@@ -486,6 +510,18 @@ static unsigned int plan_from(struct dmh_cands pro, struct dmh_cands vic,
 		}
 	}
 	return n;
+}
+
+/* SSD chunks all volumes still lack to reach their ssd_min (md_lock held). */
+static u64 pool_owed(struct dmh_metadata *md)
+{
+	unsigned long id = 0;
+	struct dmh_volume *v;
+	u64 owed = 0;
+
+	while ((v = dmh_md_next_volume(md, &id)))
+		owed += ssd_owed(v, NULL, 0);
+	return owed;
 }
 
 int dmh_scan_init(struct dmh_scan *s)
@@ -542,7 +578,8 @@ unsigned int dmh_policy_step(struct dmh_metadata *md, struct dmh_scan *s,
 	if (!done)
 		return 0;
 	s->running = false;
-	return plan_from(pro, vic, k, free_ssd, moves, min(max, s->max));
+	return plan_from(pro, vic, k, free_ssd, pool_owed(md), moves,
+			 min(max, s->max));
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_policy_step);
 

@@ -1431,7 +1431,8 @@ static void emit_features(unsigned int f, char *result, unsigned int maxlen,
  *   <#feature args> <feature args>* needs_check|- out_of_space|-
  *   migration on|off <queued migrations> <migrations done> <sectors moved>
  *   <migration_rate> <hysteresis> <heat_half_life> <ssd_reserve>
- *   <seq_cutoff> <promote_threshold> <tick_ms>
+ *   <seq_cutoff> <promote_threshold> <tick_ms> <heat_save_interval>
+ *   <migration backoffs> <promote_free_threshold>
  */
 static void pool_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,

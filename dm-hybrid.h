@@ -225,6 +225,7 @@ struct dmh_knobs {
 	u32 promote;		/* promote threshold */
 	u32 tick_ms;
 	u32 heat_save;		/* seconds between heat saves */
+	u32 promote_free;	/* promote threshold into free space */
 };
 
 /* A migration the policy asks for. */
@@ -234,6 +235,7 @@ struct dmh_move {
 	unsigned int to;	/* destination tier */
 	u32 score;		/* effective heat, for ordering */
 	bool forced;		/* pinned elsewhere, or its volume over its cap */
+	bool free_only;		/* below promote: free space only, no swap */
 };
 
 /*

@@ -12,9 +12,14 @@
 
 #include "hctl.h"
 
+/*
+ * The knobs in the order of the pool status fields after <sectors moved>;
+ * NULL marks a field that is not a knob (the migration backoffs).
+ */
 const char *const hc_knob_names[] = {
 	"migration_rate", "hysteresis", "heat_half_life", "ssd_reserve",
 	"seq_cutoff", "promote_threshold", "tick_ms", "heat_save_interval",
+	NULL, "promote_free_threshold",
 };
 
 const u32 hc_nr_knob_names = ARRAY_SIZE(hc_knob_names);

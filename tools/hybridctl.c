@@ -1398,8 +1398,9 @@ static void print_pool(struct pool *p)
 	printf("  knobs:      ");
 	/* fields after the named knobs (newer kernels) are not shown */
 	for (i = 0; i < p->st.nr_knobs && i < hc_nr_knob_names; i++)
-		printf(" %s=%llu", hc_knob_names[i],
-		       (unsigned long long)p->st.knobs[i]);
+		if (hc_knob_names[i])
+			printf(" %s=%llu", hc_knob_names[i],
+			       (unsigned long long)p->st.knobs[i]);
 	printf("\n  volumes:     %llu\n", (unsigned long long)p->st.volumes);
 }
 
@@ -1577,7 +1578,7 @@ static int pool_set(int argc, char **argv)
 	int r;
 
 	if (argc != 4) {
-		ctl_err("usage: pool set NAME KNOB VALUE   (knobs: migration on|off, migration_rate, hysteresis, heat_half_life, ssd_reserve, seq_cutoff, promote_threshold, tick_ms, ...)");
+		ctl_err("usage: pool set NAME KNOB VALUE   (knobs: migration on|off, migration_rate, hysteresis, heat_half_life, ssd_reserve, seq_cutoff, promote_threshold, promote_free_threshold, tick_ms, ...)");
 		return 2;
 	}
 	if (pool_open(argv[1], &p, 0))
@@ -1591,7 +1592,8 @@ static int pool_set(int argc, char **argv)
 		r = dm_msg(p.name, NULL, "migration %s", argv[3]);
 	} else {
 		for (i = 0; i < hc_nr_knob_names; i++)
-			if (!strcmp(argv[2], hc_knob_names[i]))
+			if (hc_knob_names[i] &&
+			    !strcmp(argv[2], hc_knob_names[i]))
 				break;
 		if (hc_parse_u64(argv[3], &v)) {
 			ctl_err("the value of %s must be a whole number.", argv[2]);

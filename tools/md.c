@@ -51,6 +51,7 @@ const char *const md_tunable_name[DMH_NR_TUNABLES] = {
 	[DMH_TUN_PROMOTE] = "promote_threshold",
 	[DMH_TUN_TICK] = "tick_ms",
 	[DMH_TUN_HEAT_SAVE] = "heat_save_interval",
+	[DMH_TUN_PROMOTE_FREE] = "promote_free_threshold",
 };
 
 static const char *const sev_tag[MD_NR_SEV] = {

@@ -30,7 +30,12 @@ secs() { echo $(( ($(uptime_cs) - $1) / 100 )); }
 load_dm_hybrid
 make_pool pool 128 || fail pool
 need_migration pool
-for kv in "tick_ms 200" "migration_rate 0" "ssd_reserve 8"; do
+# promote_free_threshold 4: every fio_fill write leaves heat 1, and this
+# case checks that only pins move unread chunks, not free-space promotion
+# of lightly written ones (KUnit promotes_lukewarm_into_free_space covers
+# that).
+for kv in "tick_ms 200" "migration_rate 0" "ssd_reserve 8" \
+	"promote_free_threshold 4"; do
 	check "set $kv" pool_set pool $kv
 done
 make_volume pool 3 vm3 131072 >/dev/null || fail vm3

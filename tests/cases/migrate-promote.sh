@@ -25,6 +25,11 @@ need_migration pool
 check "set tick_ms 200" pool_set pool tick_ms 200
 check "set migration_rate 0 (unlimited)" pool_set pool migration_rate 0
 check "set ssd_reserve 8" pool_set pool ssd_reserve 8
+# The fio_fill writes leave heat 1 on every written chunk: this case checks
+# read-driven promotion by swaps, so lightly written chunks must not take
+# the room the swaps free (promotion into free space is the KUnit case
+# promotes_lukewarm_into_free_space).
+check "set promote_free_threshold 4" pool_set pool promote_free_threshold 4
 check "status shows tick_ms 200, ssd_reserve 8, migration on" test \
 	"$(pool_tick_ms pool) $(pool_ssd_reserve pool) $(pool_migration pool)" = "200 8 on"
 make_volume pool 9 filler 65536 >/dev/null || fail filler

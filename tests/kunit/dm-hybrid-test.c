@@ -486,6 +486,7 @@ static struct kunit_suite md_suite = {
 static const struct dmh_knobs test_knobs = {
 	.migration = true, .hysteresis = 4, .half_life = 60, .reserve = 0,
 	.seq_cutoff = 1024, .promote = 4, .tick_ms = 1000,
+	.promote_free = 4,	/* no free-space promotion below promote */
 };
 
 /* Map @n chunks of @v from @first on @tier, each with heat @heat. */
@@ -706,6 +707,64 @@ static void pass_spans_steps(struct kunit *test)
 	dmh_scan_exit(&s);
 }
 
+/*
+ * Promotion into free space: a chunk of heat 1 takes free SSD space beyond
+ * the reserve and the other volumes' ssd_min when promote_free_threshold
+ * is 1, never a swap, never the reserve, and ssd_max still caps it.
+ */
+static void promotes_lukewarm_into_free_space(struct kunit *test)
+{
+	struct dmh_knobs k = test_knobs;
+	struct dmh_move m[16];
+	struct dmh_volume *v, *w;
+	unsigned int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 64);
+	fill(test, v, DMH_TIER_HDD, 0, 6, 1);
+	/* (a) threshold 4 for both: heat 1 is not a candidate */
+	KUNIT_EXPECT_EQ(test, plan(test, 10, m, &k), 0u);
+	k.promote_free = 1;
+	n = plan(test, 10, m, &k);
+	KUNIT_EXPECT_EQ(test, n, 6u);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_SSD), 6u);
+	/* room for 2 beyond the reserve: only 2 */
+	k.reserve = 8;
+	KUNIT_EXPECT_EQ(test, count_to(m, plan(test, 10, m, &k), v,
+				       DMH_TIER_SSD), 2u);
+	/* (b) free space that is only the reserve: nothing */
+	KUNIT_EXPECT_EQ(test, plan(test, 8, m, &k), 0u);
+	KUNIT_EXPECT_EQ(test, plan(test, 5, m, &k), 0u);
+	k.reserve = 0;
+	/* no swap for a lukewarm chunk: a cold victim stays */
+	fill(test, v, DMH_TIER_SSD, 20, 2, 0);
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &k), 0u);
+	/* (c) ssd_max caps it: 2 on the SSD already, cap 4 */
+	v->ssd_max = 4;
+	KUNIT_EXPECT_EQ(test, count_to(m, plan(test, 10, m, &k), v,
+				       DMH_TIER_SSD), 2u);
+	v->ssd_max = 2;
+	KUNIT_EXPECT_EQ(test, plan(test, 10, m, &k), 0u);
+	v->ssd_max = 0;
+	/* another volume's unmet ssd_min is kept free for it */
+	w = new_volume(test, 2, 64);
+	w->ssd_min = 7;
+	KUNIT_EXPECT_EQ(test, count_to(m, plan(test, 10, m, &k), v,
+				       DMH_TIER_SSD), 3u);
+	w->ssd_min = 10;
+	KUNIT_EXPECT_EQ(test, plan(test, 10, m, &k), 0u);
+	/* a hot chunk still uses that space, as before */
+	dmh_mon_set_heat(v, 5, 4);
+	n = plan(test, 10, m, &k);
+	KUNIT_EXPECT_EQ(test, n, 1u);
+	KUNIT_EXPECT_EQ(test, m[0].vchunk, 5ull);
+	/* a volume's own ssd_min does not hold its promotions back */
+	w->ssd_min = 0;
+	v->ssd_min = 10;
+	KUNIT_EXPECT_EQ(test, count_to(m, plan(test, 10, m, &k), v,
+				       DMH_TIER_SSD), 6u);
+}
+
 static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(heat_decays_by_half),
 	KUNIT_CASE(promotes_hottest_into_free_space),
@@ -714,6 +773,7 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(pins_override_heat),
 	KUNIT_CASE(first_write_classification),
 	KUNIT_CASE(pass_spans_steps),
+	KUNIT_CASE(promotes_lukewarm_into_free_space),
 	{}
 };
 

@@ -90,9 +90,9 @@ fuzz_gen() {
 		split("0 1025 -1 x", bb, " ")
 		split("frobnicate|CREATE|create_volumes 5|x y z|pin|set", un, "|")
 		split("0 100 96 262144 x 64 -128", bc, " ")
-		nk = split("migration_rate hysteresis heat_half_life ssd_reserve seq_cutoff promote_threshold tick_ms heat_save_interval", knob, " ")
-		split("0 0 0 0 0 0 10 1", kmin, " ")
-		split("100000 255 86400 4294967294 1048576 255 60000 3600", kmax, " ")
+		nk = split("migration_rate hysteresis heat_half_life ssd_reserve seq_cutoff promote_threshold tick_ms heat_save_interval promote_free_threshold", knob, " ")
+		split("0 0 0 0 0 0 10 1 0", kmin, " ")
+		split("100000 255 86400 4294967294 1048576 255 60000 3600 255", kmax, " ")
 		# The ssd_min <= ssd_max (0 = no cap) rule needs both values known.
 		reset_limits()
 		for (c = 0; c < n; c++) {

@@ -91,7 +91,7 @@ write_dump() {	# write_dump FILE TXID [EXTRA LINES]
 	cat > "$f" <<EOF
 # test pool
 superblock txid=$2 flags=0 uuid=0123456789abcdef0123456789abcdef chunk_sectors=2048 md_blocks=200 ssd_sectors=2048000 hdd_sectors=20480000 promotions=7 demotions=3
-tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 tick_ms=1000 tunable9=42
+tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 tick_ms=1000 tunable10=42
 volume id=1 flags=0 size_sectors=204800 weight=100 priority=1 ssd_min=0 ssd_max=0 name=vm1%20disk
 volume id=7 flags=2 size_sectors=409600 weight=500 priority=2 ssd_min=10 ssd_max=100 name=vm7
 map vol=1 vchunk=0 tier=ssd pchunk=0 len=10
@@ -180,7 +180,7 @@ expect 1 "restore refuses a metadata size too small" \
 # ---- tunables and pins ----
 
 check "dump prints the tunables by name" \
-	'grep -qx "tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 seq_cutoff=default promote_threshold=default tick_ms=1000 heat_save_interval=default tunable9=42" d1.txt'
+	'grep -qx "tunables flags=1 migration_rate=50 hysteresis=default heat_half_life=300 ssd_reserve=0 seq_cutoff=default promote_threshold=default tick_ms=1000 heat_save_interval=default promote_free_threshold=default tunable10=42" d1.txt'
 check "dump of a pool without pins has no pin lines" '! grep -q "^pin " d1.txt'
 
 write_dump pins.txt 5 "pin vol=7 tier=hdd start=100 end=200" \
