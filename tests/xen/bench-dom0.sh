@@ -182,10 +182,6 @@ one_pass() {
 	SEQ=$((SEQ + 1))
 	set -- $(counters "$su" "$n")
 	a0=$1 b0=$2 m0=$3
-	# A guest left polling its control disk for a while stopped noticing
-	# commands (never acknowledged, cause not found); one that had just
-	# been paused and unpaused always did.  So: a pause/unpause first.
-	for k in $(seq 1 "$n"); do xl pause vm$k && xl unpause vm$k || return 1; done
 	t0=$(uptime_cs)
 	for k in $(seq 1 "$n"); do send $k $SEQ "$wl" $((k * 7 + p)); done
 	# The guests acknowledge in their control disk's second sector:

@@ -151,15 +151,15 @@ run)	# 1-4 guests, both workloads, three passes
 		QD=8
 		EOF
 	;;
-smoke)	# one guest, tiny
-	MAX=50
+smoke)	# one guest, tiny (BENCH_MAX, BENCH_OLTP_IOS, BENCH_PASSES: larger)
+	MAX=${BENCH_MAX:-50}
 	cat > "$DATA/config" <<-EOF
 		VMS="1"
 		SETUPS="hdd ssd hybrid"
 		WORKLOADS="websearch oltp"
-		PASSES=2
+		PASSES=${BENCH_PASSES:-2}
 		VOL_MB=32
-		OLTP_IOS=50
+		OLTP_IOS=${BENCH_OLTP_IOS:-50}
 		QD=8
 		EOF
 	;;
