@@ -337,8 +337,11 @@ done
 # The processes' CPU time (user + sys: the builds and the single-threaded
 # QEMU) is about what the run takes on an idle host; the wall time grows
 # with the host's load (guest time does not: -icount).
-cpu=$(times | tail -1 | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+# (times must run in this shell, not in a pipeline's subshell)
+times > "$OUT/.times"
+cpu=$(tail -1 "$OUT/.times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
 	printf "%d", t }')
+rm -f "$OUT/.times"
 echo "- whole run: $((SECONDS - T0)) s of wall time, $cpu s of CPU time (user + sys of every process it ran); load average $L0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" >> "$OUT/times.txt"
 
 report
