@@ -64,7 +64,7 @@ bench "SSD model: $(dmsetup table ssdsim)"
 park() { echo "0 $VOL zero"; }
 for k in $ALL; do
 	make_linear ctl$k /dev/ram2 2048 $(((32 + k) * 2048)) >/dev/null || fail "ctl$k"
-	dd if=/dev/zero of=/dev/mapper/ctl$k bs=512 count=2 oflag=direct 2>/dev/null
+	dd if=/dev/zero of=/dev/mapper/ctl$k bs=512 count=16 oflag=direct 2>/dev/null
 	dmsetup create vm$k --table "$(park)" || fail "vm$k"
 	dmsetup mknodes vm$k
 done
@@ -141,14 +141,17 @@ start_guest() {
 	stamp guest-created-vm$1
 }
 con() { tr -d '\r' < /var/log/xen/console/guest-vm$1.log 2>/dev/null; }
-ackd() {	# ackd K: the guest's acknowledgement (ctlK's second sector)
-	dd if=/dev/mapper/ctl$1 bs=512 skip=1 count=1 iflag=direct 2>/dev/null | head -n 1 | sed 's/ *$//'
+ackd() {	# ackd K: the guest's acknowledgement (ctlK's sector 8)
+	blockdev --flushbufs /dev/mapper/ctl$1
+	dd if=/dev/mapper/ctl$1 bs=512 skip=8 count=1 2>/dev/null | head -n 1 | sed 's/ *$//'
 }
 send() {	# send K WORDS...: the command in ctlK's first sector
 	_k=$1
 	shift
 	printf '%-511s\n' "$*" > /tmp/cmd
-	dd if=/tmp/cmd of=/dev/mapper/ctl$_k bs=512 count=1 oflag=direct 2>/dev/null
+	# (buffered: busybox dd's buffer is not aligned for O_DIRECT; the
+	# command's 4 KiB page and the ack's are apart)
+	dd if=/tmp/cmd of=/dev/mapper/ctl$_k bs=512 count=1 conv=notrunc,fsync 2>/dev/null
 }
 
 # guests_upto N: guests 1..N exist and wait for commands (created as N
@@ -184,7 +187,7 @@ one_pass() {
 	a0=$1 b0=$2 m0=$3
 	t0=$(uptime_cs)
 	for k in $(seq 1 "$n"); do send $k $SEQ "$wl" $((k * 7 + p)); done
-	# The guests acknowledge in their control disk's second sector:
+	# The guests acknowledge in their control disk's sector 8:
 	# ts = all started, t1 = all done (Dom0 time, 0.1 s polls).
 	i=0 ts=""
 	while :; do
@@ -198,7 +201,10 @@ one_pass() {
 		[ -z "$ts" ] && [ $s -eq "$n" ] && ts=$(uptime_cs)
 		[ $d -eq "$n" ] && break
 		i=$((i + 1))
-		[ $((i % 100)) -eq 0 ] && echo "DMH-BX-WAIT seq=$SEQ polls=$i acks:$(for k in $(seq 1 "$n"); do printf ' [%s]' "$(ackd $k)"; done)"
+		if [ $((i % 100)) -eq 0 ]; then
+			echo "DMH-BX-WAIT seq=$SEQ polls=$i acks:$(for k in $(seq 1 "$n"); do printf ' [%s]' "$(ackd $k)"; done)"
+			for k in $(seq 1 "$n"); do con $k | tail -n 5 | sed "s/^/vm$k| /"; done
+		fi
 		[ $i -le $((PASS_TIMEOUT * 10)) ] || { echo "pass timed out: $wl $su $n $p"; return 1; }
 		sleep 0.1
 	done
