@@ -135,9 +135,10 @@ warm_table() {
 	echo "## Normalised execution time, last (warm) pass: set-up / SSD only"
 	echo
 	echo "Paper (figures 5-8, its 50/50 hybrid / SSD only): web search 2.2, OLTP 1.3 (1 to 4 VMs)."
-	echo "Here: dm-hybrid = the 'hybrid' column (SSD = 50 % of the VMs' volumes)."
+	echo "Here: dm-hybrid = the 'hybrid' column (SSD = 50 % of the VMs' volumes, 1 MiB chunks);"
+	echo "'hybrid-256k' is the same pool with 256 KiB chunks."
 	echo
-	awk 'BEGIN { n = split("hdd ssd hybrid hybrid-nomig dmcache bcache", L, " ")
+	awk 'BEGIN { n = split("hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache", L, " ")
 			for (i = 1; i <= n; i++) O[L[i]] = i }
 		{ K[$1 " " $2] = 1; V[$1 " " $2, $3] = $4; if (!($3 in O)) { O[$3] = ++n; L[n] = $3 } }
 		END {
@@ -165,7 +166,7 @@ warm_table() {
 			echo "set xtics 1; set key outside right; set grid"
 			printf "plot "
 			sep=""
-			for su in hdd ssd hybrid hybrid-nomig dmcache bcache; do
+			for su in hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache; do
 				[ -s "$OUT/.plot-$wl-$su.dat" ] || continue
 				printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$OUT/.plot-$wl-$su.dat" "$su"
 				sep=", "
@@ -221,7 +222,7 @@ full)
 	CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2 3 4"
-		SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
+		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache"
 		WORKLOADS="websearch msr cloudphysics oltp zipf scan"
 		PASSES=3
 		OLTP_IOS=2000
@@ -241,7 +242,7 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 	CASES=${BENCH_CASES:-bench-setups}
 	cat > "$DATA/config" <<-EOF
 		VMS="1"
-		SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
+		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache"
 		WORKLOADS="oltp websearch"
 		PASSES=1
 		OLTP_IOS=200

@@ -5,8 +5,9 @@
 # flash model, HDD = dm-hddsim's 7200 rpm model, each over a guest RAM
 # disk, and the metadata on a third; see bench-calib), with 1 to 4 VM volumes at once.  Set-ups: HDD
 # only and SSD only (dm-linear), dm-hybrid (SSD = 50 % of the working set)
-# with migration on and off, dm-cache smq writeback and bcache writeback
-# with the same SSD size.  Workloads: trace replays (fio iologs made on the
+# with migration on and off, the same with 256 KiB chunks instead of 1 MiB
+# (hybrid-256k), dm-cache smq writeback and bcache writeback with the same
+# SSD size.  Workloads: trace replays (fio iologs made on the
 # host by bench/trace2iolog.py, in $BENCH_DATA), an OLTP-like job, a
 # zipfian random read and a sequential scan.  A second table follows
 # dm-hybrid, dm-cache and bcache from a cold start (zipf reads in phases):
@@ -24,7 +25,7 @@
 B=$BENCH_DATA
 # defaults: the quick run
 VMS="1 2"
-SETUPS="hdd ssd hybrid hybrid-nomig dmcache bcache"
+SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache"
 WORKLOADS="websearch oltp"
 PASSES=2
 VOL_MB=256
@@ -82,7 +83,7 @@ setup_hybrid() {
 	wipe "$METADEV" 16
 	make_linear hssd "$SSDDEV" $(($1 * HALF)) 0 >/dev/null || return 1
 	make_linear hhdd "$HDDDEV" $(($1 * VOL)) 0 >/dev/null || return 1
-	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool 2048 >/dev/null || return 1
+	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" >/dev/null || return 1
 	[ "${NOMIG:-}" ] && migration pool off
 	i=1
 	while [ $i -le "$1" ]; do
@@ -91,6 +92,8 @@ setup_hybrid() {
 	done
 }
 teardown_hybrid() { rm_vms "$1"; dmsetup remove pool; dmsetup remove hssd hhdd; }
+setup_hybrid_256k() { CHUNK=512 setup_hybrid "$1"; }
+teardown_hybrid_256k() { teardown_hybrid "$1"; }
 setup_hybrid_nomig() { NOMIG=1 setup_hybrid "$1"; }
 teardown_hybrid_nomig() { teardown_hybrid "$1"; }
 
