@@ -35,15 +35,8 @@ VOL=$((VOL_MB * 2048))
 HALF=$((VOL / 2))
 
 load_dm_hybrid
-bench_ram 3 $((VOL_MB + 16)) || fail "brd"
-SSDDEV=$(make_bench_ssd ssdsim /dev/ram0) || fail "ssd model"
-HDDDEV=$(make_bench_hdd hddsim /dev/ram1) || fail "hddsim"
-METADEV=/dev/ram2
 bench "config: vol=${VOL_MB}MiB passes=$PASSES qd=$QD oltp_ios=$OLTP_IOS zipf_ios=$ZIPF_IOS"
-bench "HDD model: $(dmsetup table hddsim)"
-bench "SSD model: $(dmsetup table ssdsim)"
-
-wipe() { dd if=/dev/zero of="$1" bs=1M count="${2:-4}" oflag=direct 2>/dev/null; }
+bench_models $((VOL_MB + 16))
 # dmdev NAME: /sys/dev/block/<major>:<minor> of a dm device
 dmdev() { echo "/sys/dev/block/$(dmsetup info -c --noheadings -o major,minor --separator : "$1" | tr -d ' ')"; }
 

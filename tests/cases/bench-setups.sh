@@ -46,16 +46,8 @@ need_mod bcache
 # bcache's backing devices with their 8 KiB headers).
 NMAX=1
 for n in $VMS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
-bench_ram 3 $((NMAX * VOL_MB + 16)) || fail "brd"
-SSDDEV=$(make_bench_ssd ssdsim /dev/ram0) || fail "ssd model"
-HDDDEV=$(make_bench_hdd hddsim /dev/ram1) || fail "hddsim"
-METADEV=/dev/ram2
 bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' passes=$PASSES vol=${VOL_MB}MiB qd=$QD"
-bench "HDD model: $(dmsetup table hddsim)"
-bench "SSD model: $(dmsetup table ssdsim)"
-
-
-wipe() { dd if=/dev/zero of="$1" bs=1M count="${2:-4}" oflag=direct 2>/dev/null; }
+bench_models $((NMAX * VOL_MB + 16))
 
 # --- set-ups: setup_<name> N makes /dev/mapper/vm1..vmN; teardown_<name> N
 setup_hdd() {

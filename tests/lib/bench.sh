@@ -49,6 +49,22 @@ bench_ram() {
 	[ -b /dev/ram$(($1 - 1)) ]
 }
 
+# bench_models MiB: three RAM disks of MiB each; the SSD model on the first
+# ($SSDDEV), the HDD model on the second ($HDDDEV), the third for metadata
+# ($METADEV); prints the two model tables as bench rows.  The set-up of
+# bench-setups and bench-oltp-study.
+bench_models() {
+	bench_ram 3 "$1" || fail "brd"
+	SSDDEV=$(make_bench_ssd ssdsim /dev/ram0) || fail "ssd model"
+	HDDDEV=$(make_bench_hdd hddsim /dev/ram1) || fail "hddsim"
+	METADEV=/dev/ram2
+	bench "HDD model: $(dmsetup table hddsim)"
+	bench "SSD model: $(dmsetup table ssdsim)"
+}
+
+# wipe DEV [MiB]: zero the start of DEV (default 4 MiB).
+wipe() { dd if=/dev/zero of="$1" bs=1M count="${2:-4}" oflag=direct 2>/dev/null; }
+
 # fio_terse ARGS...: run one fio job; prints
 #   "<read iops> <read KiB/s> <read p50 us> <read p99 us>
 #    <write iops> <write KiB/s> <write p50 us> <write p99 us> <runtime ms>"
