@@ -76,7 +76,16 @@ setup_hybrid() {
 	make_linear hssd "$SSDDEV" $(($1 * HALF)) 0 >/dev/null || return 1
 	make_linear hhdd "$HDDDEV" $(($1 * VOL)) 0 >/dev/null || return 1
 	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" >/dev/null || return 1
-	[ "${NOMIG:-}" ] && migration pool off
+	# Placement only: no migration, and no stream detection while the
+	# volumes are first written, so the prefill's 1 MiB writes take the
+	# SSD first come, first served (about the first half of each volume,
+	# the fills running at once) instead of all going to the HDD as a
+	# sequential fill does; seq_cutoff is back to its default before
+	# the passes (prefilled).
+	if [ "${NOMIG:-}" ]; then
+		migration pool off || return 1
+		pool_set pool seq_cutoff 0 || return 1
+	fi
 	i=1
 	while [ $i -le "$1" ]; do
 		make_volume pool $i vm$i $VOL >/dev/null || return 1
@@ -276,6 +285,14 @@ bcache_hits() {
 	echo "$1 $2"
 }
 
+# prefilled SETUP: after the prefill; hybrid-nomig gets its default
+# seq_cutoff back (see setup_hybrid).
+prefilled() {
+	[ "$1" = hybrid-nomig ] || return 0
+	pool_set pool seq_cutoff 1024 || fail "seq_cutoff back to 1024"
+	log "hybrid-nomig after the prefill: $(dmsetup status pool)"
+}
+
 prefill() {	# make every VM's whole volume written once
 	i=1
 	while [ $i -le "$1" ]; do
@@ -294,6 +311,7 @@ for n in $VMS; do
 		for wl in $WORKLOADS; do
 			setup_"$fn" "$n" || fail "set-up $su with $n VMs"
 			prefill "$n"
+			prefilled "$su"
 			[ "$su" = bcache ] && sleep 2
 			[ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ] && bh0=$(bcache_hits)
 			p=1
