@@ -17,6 +17,8 @@
 #   hybrid  a dm-hybrid volume hvN of a pool with SSD = 50 % of the N
 #           volumes, HDD = 100 %, 1 MiB chunks, pool defaults (migration
 #           on), as bench-setups' "hybrid"
+#   hybrid-256k  the same pool with 256 KiB chunks (the chunk size the
+#           rst recommends for small random I/O), as bench-setups'
 # For each N (guests at once), set-up and workload: the set-up is made,
 # every volume written once end to end (1 MiB sequential writes) from
 # Dom0, then PASSES passes; in each, Dom0 writes the command into the
@@ -33,7 +35,7 @@
 
 B=/lib/dmh/bench
 VMS="1 2 3 4"
-SETUPS="hdd ssd hybrid"
+SETUPS="hdd ssd hybrid hybrid-256k"
 WORKLOADS="websearch oltp"
 PASSES=3
 VOL_MB=64
@@ -82,12 +84,13 @@ setup_ssd() {
 park_all() { for k in $(seq 1 "$1"); do swap $k "$(park)" || return 1; done; }
 teardown_hdd() { park_all "$1"; }
 teardown_ssd() { park_all "$1"; }
+# setup_hybrid N [CHUNK]: CHUNK in sectors, 1 MiB by default.
 setup_hybrid() {
 	make_linear hmeta /dev/ram2 32768 0 >/dev/null || return 1
 	dd if=/dev/zero of=/dev/mapper/hmeta bs=1M count=16 oflag=direct 2>/dev/null
 	make_linear hssd "$SSDDEV" $(($1 * HALF)) 0 >/dev/null || return 1
 	make_linear hhdd "$HDDDEV" $(($1 * VOL)) 0 >/dev/null || return 1
-	META=/dev/mapper/hmeta SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool 2048 >/dev/null || return 1
+	META=/dev/mapper/hmeta SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${2:-2048}" >/dev/null || return 1
 	for k in $(seq 1 "$1"); do
 		make_volume pool $k hv$k $VOL >/dev/null || return 1
 		swap $k "0 $VOL linear /dev/mapper/hv$k 0" || return 1
@@ -102,7 +105,7 @@ teardown_hybrid() {
 # counters SETUP N: "<ssd-served ios> <all ios> <moved KiB>" (hybrid only).
 counters() {
 	case $1 in
-	hybrid)
+	hybrid*)
 		s=0 h=0
 		for k in $(seq 1 "$2"); do
 			s=$((s + $(vol_ssd_ios hv$k))) h=$((h + $(vol_hdd_ios hv$k)))
@@ -219,7 +222,7 @@ one_pass() {
 	set -- $(counters "$su" "$n")
 	hit=$(awk -v a=$(($1 - a0)) -v b=$(($2 - b0)) 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
 	mig=-
-	[ "$su" = hybrid ] && mig=$((($3 - m0) / 1024))MiB
+	case $su in hybrid*) mig=$((($3 - m0) / 1024))MiB ;; esac
 	ms=0 tms="" tp="" lat="" sum=0
 	for k in $(seq 1 "$n"); do
 		line=$(con $k | grep "^DMH-BX-DONE seq=$SEQ " | tail -n 1)
@@ -231,7 +234,7 @@ one_pass() {
 		tms="$tms $9" tp="$tp $(($1 + $5))" sum=$((sum + $1 + $5))
 		lat="$lat $3/$4r,$7/$8w"
 	done
-	bench "| $wl | $n | $su | $p | $ms | $(((t1 - t0) * 10)) |$(echo "$tms" | sed 's/^ //; s/ /, /g') | $sum |$lat | $hit | $mig | $(jain $tp) |"
+	bench "| $wl | $n | $su | $p | $ms | $(((t1 - t0) * 10)) | $(echo "$tms" | sed 's/^ //; s/ /, /g') | $sum |$lat | $hit | $mig | $(jain $tp) |"
 }
 
 bench "| workload | guests | set-up | pass | exec time ms (slowest guest, fio) | Dom0 ms (commands sent to all done) | per-guest fio ms | IOPS (sum) | per-guest p50/p99 us | SSD hit | migrated | Jain (IOPS) |"
@@ -240,7 +243,10 @@ for n in $VMS; do
 	guests_upto "$n" || fail "guests 1..$n"
 	for su in $SETUPS; do
 		for wl in $WORKLOADS; do
-			setup_"$su" "$n" || fail "set-up $su with $n guests"
+			case $su in
+			hybrid-256k) setup_hybrid "$n" 512 ;;
+			*) setup_"$su" "$n" ;;
+			esac || fail "set-up $su with $n guests"
 			stamp "setup-$su-n$n-$wl"
 			prefill "$n"
 			stamp "prefilled-$su-n$n-$wl"
@@ -249,8 +255,8 @@ for n in $VMS; do
 				one_pass "$wl" "$su" "$n" $p || fail "pass $wl $su $n $p"
 				p=$((p + 1))
 			done
-			[ "$su" = hybrid ] && dmsetup status pool
-			teardown_"$su" "$n" || fail "teardown $su"
+			case $su in hybrid*) dmsetup status pool ;; esac
+			teardown_"${su%-256k}" "$n" || fail "teardown $su"
 		done
 	done
 	stamp "done-n$n"
