@@ -144,6 +144,9 @@ build_local() {
 		for f in ${DMH_EXTRA_KO:-}; do
 			[ -f "$f" ] && install -D -m 0644 "$f" "$root/lib/modules/$rel/extra/${f##*/}"
 		done
+		# dm-writeboost, a benchmark peer, once bench/writeboost-build.sh built it
+		f=$TOP/tests/.build/writeboost/$rel/dm-writeboost.ko
+		[ ! -f "$f" ] || install -D -m 0644 "$f" "$root/lib/modules/$rel/extra/${f##*/}"
 	fi
 	# DMH_BENCH_DIR: fio iologs made by bench/run.sh from the traces
 	for f in "${DMH_BENCH_DIR:-/nonexistent}"/*; do
