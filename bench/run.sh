@@ -22,13 +22,17 @@ OUT=${BENCH_OUT:-$TOP/bench/results/$(date -u +%Y%m%d-%H%M)-$MODE}
 # per run, so that two runs (e.g. another one narrowed with BENCH_*) do
 # not replace each other's config.
 DATA=$TOP/tests/.build/bench-data-$$
+# The cases' logs and disks: this run's own (tests/run's DMH_LOGS and
+# DMH_WORK), so that another bench run of the same case cannot remove
+# them mid-run; the logs stay for a look after the run.
+RUNLOGS=$TOP/tests/logs-bench/$(basename "$OUT")
 
 # rows CASE: the case's DMH-BENCH lines, from the copy this run kept in
-# OUT (CASE.txt: tests/logs is shared by every run of the case); only
-# "report" (rebuilding an older run's report) falls back on the case's
-# last log.
+# OUT (CASE.txt); only "report" (rebuilding an older run's report) falls
+# back on the case's last log (the run's own, else tests/logs').
 rows() {
-	local log=$TOP/tests/logs/debian/$1/boot1.log
+	local log=$RUNLOGS/debian/$1/boot1.log
+	[ -f "$log" ] || log=$TOP/tests/logs/debian/$1/boot1.log
 	if [ -f "$OUT/$1.txt" ]; then
 		sed -n '1s/^# /(/p' "$OUT/$1.txt" | sed 's/$/)/'
 		echo
@@ -138,7 +142,7 @@ warm_table() {
 	echo "Here: dm-hybrid = the 'hybrid' column (SSD = 50 % of the VMs' volumes, 1 MiB chunks);"
 	echo "'hybrid-256k' is the same pool with 256 KiB chunks."
 	echo
-	awk 'BEGIN { n = split("hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache", L, " ")
+	awk 'BEGIN { n = split("hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost", L, " ")
 			for (i = 1; i <= n; i++) O[L[i]] = i }
 		{ K[$1 " " $2] = 1; V[$1 " " $2, $3] = $4; if (!($3 in O)) { O[$3] = ++n; L[n] = $3 } }
 		END {
@@ -166,7 +170,7 @@ warm_table() {
 			echo "set xtics 1; set key outside right; set grid"
 			printf "plot "
 			sep=""
-			for su in hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache; do
+			for su in hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost; do
 				[ -s "$OUT/.plot-$wl-$su.dat" ] || continue
 				printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$OUT/.plot-$wl-$su.dat" "$su"
 				sep=", "
@@ -190,7 +194,11 @@ if [ "$MODE" = report ]; then
 	exit 0
 fi
 rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
-trap 'rm -rf "$DATA"' EXIT
+# dm-writeboost (a peer set-up) is built out of tree once; the initramfs
+# ships it when it exists (bench/writeboost-build.sh says why)
+"$TOP/bench/writeboost-build.sh" >/dev/null ||
+	echo "bench: dm-writeboost did not build: its set-up will fail" >&2
+trap 'rm -rf "$DATA" "$DATA-work"' EXIT
 T0=$SECONDS
 L0=$(cut -d' ' -f1-3 /proc/loadavg)
 case $MODE in
@@ -222,7 +230,7 @@ full)
 	CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2 3 4"
-		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache"
+		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost"
 		WORKLOADS="websearch msr cloudphysics oltp zipf scan"
 		PASSES=3
 		OLTP_IOS=2000
@@ -242,7 +250,7 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 	CASES=${BENCH_CASES:-bench-setups}
 	cat > "$DATA/config" <<-EOF
 		VMS="1"
-		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache"
+		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost"
 		WORKLOADS="oltp websearch"
 		PASSES=1
 		OLTP_IOS=200
@@ -319,12 +327,12 @@ while [ $# -gt 0 ]; do
 	t0=$SECONDS
 	# shellcheck disable=SC2086 # group is a list
 	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=${BENCH_ICOUNT:-$ic} VM_MEM=${BENCH_MEM:-$MEM} \
-		DMH_CASE_DATA="$DATA" DMH_BENCH_DIR="$DATA" "$TOP/tests/run" --kernel debian --tier bench -j 1 $group |
+		DMH_CASE_DATA="$DATA" DMH_BENCH_DIR="$DATA" DMH_LOGS="$RUNLOGS" DMH_WORK="$DATA-work" "$TOP/tests/run" --kernel debian --tier bench -j 1 $group |
 		tee -a "$OUT/tap.txt" || rc=$?
 	echo "- build + ${group# }: $((SECONDS - t0)) s of wall time" >> "$OUT/times.txt"
 	for c in $group; do
-		# keep this run's rows: tests/logs/debian/$c is the case's, not the run's
-		log=$TOP/tests/logs/debian/$c/boot1.log
+		# keep this run's rows in OUT (RUNLOGS is not kept in git)
+		log=$RUNLOGS/debian/$c/boot1.log
 		if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -ge $(($(date +%s) - SECONDS + t0)) ]; then
 			{
 				echo "# log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC')"
