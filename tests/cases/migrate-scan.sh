@@ -7,7 +7,9 @@
 # chunks), while vm1 keeps a light random read load.  The SSD has plenty
 # of free space all along, so only the stream detection keeps vm2 off it:
 # vm1's hot set stays >= 90% on the SSD, vm2's scanned chunks are not
-# promoted and its sequential new data is placed on the HDD.
+# promoted and its sequential new data is placed on the HDD.  Last, the
+# scan runs again with promote_free_threshold at its default (1): nothing
+# past the first seq_cutoff of a pass is heated or promoted.
 # kernels: debian
 # disks: meta=16M ssd=32M hdd=256M
 # tier: quick
@@ -93,6 +95,27 @@ check "vm2's new data still on the HDD (<= 20 of 256 on the SSD)" \
 check "heat map: the scan did not heat vm2 (<= 48 of 768 chunks >= 4)" \
 	test "$(heat_count pool 2 $B 0 768 3-9a-f)" -le 48
 check "vm2 counted sequential ios ($(vol_seq_ios vm2))" test "$(vol_seq_ios vm2)" -gt "$q2"
+
+# 3. The same scan under the default free-space rule, promote_free_threshold
+# 1, with the SSD mostly free: any chunk with heat 1 may now be promoted
+# without a swap, so only the stream detection keeps the scan off the SSD.
+# Once the fill's heat has decayed, a pass may heat only its first
+# seq_cutoff (chunks 0-15: each pass restarts at offset 0, a new stream);
+# chunks 16-767 must gain no heat and none of them may come to the SSD.
+cold2() { [ "$(heat_count pool 2 $B 16 752 1-9a-f)" -eq 0 ]; }
+check "set heat_half_life 1" pool_set pool heat_half_life 1
+check "vm2's heat decays to 0" wait_until 30 cold2
+check "set heat_half_life 60" pool_set pool heat_half_life 60
+check "set promote_free_threshold 1 (the default)" pool_set pool promote_free_threshold 1
+s3=$(tier_count pool 2 $B 16 752 S)
+fio --name=scan3 --filename=/dev/mapper/vm2 --direct=1 --ioengine=psync --rw=read \
+	--bs=16k --offset=0 --size=48M --time_based --runtime=15 >/tmp/fio-scan3.out 2>&1 ||
+	not_ok "the scan under the default rule failed" "$(cat /tmp/fio-scan3.out)"
+sleep 2	# promotions the scan's heat could still queue (ticks of 200 ms)
+log "vm2 map after the default-rule scan: $(placement pool 2 64 || true)"
+check "default rule: the scan past each pass's first 1 MiB heated nothing" cold2
+check "default rule: no scanned chunk past the first 1 MiB promoted ($s3 before)" \
+	test "$(tier_count pool 2 $B 16 752 S)" -le "$s3"
 dmsetup remove vm1
 dmsetup remove vm2
 dmsetup remove pool
