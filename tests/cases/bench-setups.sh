@@ -6,11 +6,11 @@
 # disk, and the metadata on a third; see bench-calib), with 1 to 4 VM volumes at once.  Set-ups: HDD
 # only and SSD only (dm-linear), dm-hybrid (SSD = 50 % of the working set)
 # with migration on and off, the same with 256 KiB chunks instead of 1 MiB
-# (hybrid-256k), dm-cache smq writeback and bcache writeback with the same
-# SSD size.  Workloads: trace replays (fio iologs made on the
+# (hybrid-256k), dm-cache smq writeback, bcache writeback and dm-writeboost
+# (built by bench/writeboost-build.sh) with the same SSD size.  Workloads: trace replays (fio iologs made on the
 # host by bench/trace2iolog.py, in $BENCH_DATA), an OLTP-like job, a
 # zipfian random read and a sequential scan.  A second table follows
-# dm-hybrid, dm-cache and bcache from a cold start (zipf reads in phases):
+# dm-hybrid and the caches from a cold start (zipf reads in phases):
 # time to reach 90 % of their steady state.  Prints DMH-BENCH table rows;
 # asserts nothing but that the runs worked.  bench/run.sh sets the size
 # of the run in $BENCH_DATA/config (tests/lib/bench.sh).
@@ -25,12 +25,12 @@
 B=$BENCH_DATA
 # defaults: the quick run
 VMS="1 2"
-SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache"
+SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost"
 WORKLOADS="websearch oltp"
 PASSES=2
 VOL_MB=256
 QD=8
-WARM_SETUPS="ssd hybrid dmcache bcache"
+WARM_SETUPS="ssd hybrid dmcache bcache writeboost"
 WARM_PHASES=6
 WARM_SECS=2
 [ -f $B/config ] && . $B/config
@@ -42,6 +42,10 @@ HALF=$((VOL / 2))
 load_dm_hybrid
 need_mod dm-cache-smq
 need_mod bcache
+case " $SETUPS $WARM_SETUPS " in
+*" writeboost "*) need_mod dm-writeboost ||
+	fail "dm-writeboost: not in the initramfs (bench/writeboost-build.sh builds it)" ;;
+esac
 # Each disk needs at most (largest VM count) x VOL_MB (SSD only, HDD only,
 # bcache's backing devices with their 8 KiB headers).
 NMAX=1
@@ -179,6 +183,37 @@ teardown_bcache() {
 	done
 }
 
+# dm-writeboost, like dm-cache, caches one backing device per cache device:
+# each VM gets its own of half its size (same SSD in total; its metadata is
+# in the log on the same device).  Zeroing the first sector makes the ctr
+# format the cache device (the package's dm-writeboost-readme.txt).
+# Writeback is its only caching mode; tuned as a user would:
+# writeback_threshold 70 (the readme's example: write back while the HDD is
+# less than 70 % busy; the default, 0, writes back only when the log wraps)
+# and read_cache_threshold 127 (the default, 0, caches no reads; 127, the
+# largest, stages reads except runs of 127 or more consecutive 4 KiB blocks,
+# i.e. about 508 KiB: its sequential cut-off).  The rest at its defaults.
+WB_OPTS="4 writeback_threshold 70 read_cache_threshold 127"
+setup_writeboost() {
+	i=1
+	while [ $i -le "$1" ]; do
+		make_linear wbssd$i "$SSDDEV" $HALF $(((i - 1) * HALF)) >/dev/null || return 1
+		dd if=/dev/zero of=/dev/mapper/wbssd$i bs=512 count=1 oflag=direct 2>/dev/null || return 1
+		make_linear wbhdd$i "$HDDDEV" $VOL $(((i - 1) * VOL)) >/dev/null || return 1
+		dmsetup create vm$i --table "0 $VOL writeboost /dev/mapper/wbhdd$i /dev/mapper/wbssd$i $WB_OPTS" || return 1
+		dmsetup mknodes vm$i
+		i=$((i + 1))
+	done
+	log "dm-writeboost set-up: $(dmsetup status vm1)"
+}
+teardown_writeboost() {
+	i=1
+	while [ $i -le "$1" ]; do
+		dmsetup remove vm$i; dmsetup remove wbssd$i wbhdd$i
+		i=$((i + 1))
+	done
+}
+
 # --- hit ratio / residency / migrated bytes, per set-up ---------------------
 # counters SETUP N: "<ssd-served ios> <all ios> <moved KiB> <resident %>"
 counters() {
@@ -212,6 +247,26 @@ counters() {
 		h=$(cat "$t/cache_hits") mi=$(cat "$t/cache_misses")
 		bh=$(cat "$t/cache_bypass_hits") bm=$(cat "$t/cache_bypass_misses")
 		echo "$h $((h + mi + bh + bm)) - -"
+		;;
+	writeboost)
+		# dmsetup status: start len target, then cursor, nr_caches,
+		# nr_segments, current_id, last_flushed_id, last_writeback_id,
+		# nr_dirty, 16 counters indexed by write(8) | hit(4) |
+		# on RAM buffer(2) | full 4 KiB(1) (fields 11 to 26), counted
+		# per 4 KiB piece (writeboost splits bios at 4 KiB).  Served by
+		# the cache: every write (logged to the SSD) and the read hits
+		# (counters 4 to 15; 0 to 3 are the read misses).
+		# Resident: the share of the log's segments written so far (all
+		# of them once it has wrapped).
+		i=1 hit=0 all=0 used=0 tot=0 nv=$2
+		while [ $i -le "$nv" ]; do
+			set -- $(dmsetup status vm$i | awk '{ h = 0; a = 0
+				for (j = 0; j < 16; j++) { c = $(11 + j); a += c; if (j >= 4) h += c }
+				print h, a, ($7 < $6 ? $7 : $6), $6 }')
+			hit=$((hit + $1)) all=$((all + $2)) used=$((used + $3)) tot=$((tot + $4))
+			i=$((i + 1))
+		done
+		echo "$hit $all - $((tot ? used * 100 / tot : 0))"
 		;;
 	*) echo "0 0 - -" ;;
 	esac
@@ -285,12 +340,32 @@ bcache_hits() {
 	echo "$1 $2"
 }
 
-# prefilled SETUP: after the prefill; hybrid-nomig gets its default
-# seq_cutoff back (see setup_hybrid).
+# prefilled SETUP N: after the prefill; hybrid-nomig gets its default
+# seq_cutoff back (see setup_hybrid); writeboost writes its dirty data back.
 prefilled() {
-	[ "$1" = hybrid-nomig ] || return 0
-	pool_set pool seq_cutoff 1024 || fail "seq_cutoff back to 1024"
-	log "hybrid-nomig after the prefill: $(dmsetup status pool)"
+	case $1 in
+	hybrid-nomig)
+		pool_set pool seq_cutoff 1024 || fail "seq_cutoff back to 1024"
+		log "hybrid-nomig after the prefill: $(dmsetup status pool)"
+		;;
+	writeboost) wb_clean "$2" ;;
+	esac
+}
+
+# wb_clean N: writeboost logs every write, the prefill's sequential ones
+# too (it has no sequential bypass for writes), so the prefill leaves the
+# last half of each volume dirty in the log; the passes would pay for
+# writing it back.  As the readme's detach procedure: suspend/resume
+# (the RAM buffer goes to the log), then drop_caches (waits until every
+# dirty block is written back; the blocks stay cached, clean).
+wb_clean() {
+	i=1
+	while [ $i -le "$1" ]; do
+		dmsetup suspend vm$i && dmsetup resume vm$i || fail "writeboost suspend/resume vm$i"
+		dmsetup message vm$i 0 drop_caches || fail "writeboost drop_caches vm$i"
+		i=$((i + 1))
+	done
+	log "writeboost after the prefill: $(dmsetup status vm1)"
 }
 
 prefill() {	# make every VM's whole volume written once
@@ -311,7 +386,7 @@ for n in $VMS; do
 		for wl in $WORKLOADS; do
 			setup_"$fn" "$n" || fail "set-up $su with $n VMs"
 			prefill "$n"
-			prefilled "$su"
+			prefilled "$su" "$n"
 			[ "$su" = bcache ] && sleep 2
 			[ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ] && bh0=$(bcache_hits)
 			p=1
@@ -341,6 +416,7 @@ for su in $WARM_SETUPS; do
 	fn=$(echo "$su" | tr - _)
 	setup_"$fn" 1 || fail "set-up $su (warm-up)"
 	prefill 1
+	prefilled "$su" 1
 	[ "$su" = bcache ] && sleep 2 && bh0=$(bcache_hits)
 	c0=$(counters "$su" 1)
 	# one fio for all phases (a fio start costs seconds of wall time under
