@@ -25,7 +25,8 @@ OUT=$W/$REL
 
 log() { printf 'writeboost-build: %s\n' "$*" >&2; }
 
-if [ -f "$OUT/dm-writeboost.ko" ]; then
+# built already (and not older than this script, which holds the edits)
+if [ "$OUT/dm-writeboost.ko" -nt "$0" ]; then
 	echo "$OUT/dm-writeboost.ko"
 	exit 0
 fi
