@@ -22,6 +22,9 @@ KDIR=/usr/src/linux-headers-$REL
 [ -d "$KDIR" ] || KDIR=/lib/modules/$REL/build
 W=$TOP/tests/.build/writeboost
 OUT=$W/$REL
+# the build tree; only the finished module is renamed into $OUT, so that
+# an initramfs built meanwhile (another run) sees the old one or the new
+BLD=$W/build-$REL-$$
 
 log() { printf 'writeboost-build: %s\n' "$*" >&2; }
 
@@ -38,14 +41,14 @@ if [ -z "$deb" ]; then
 	(cd "$W" && apt-get download dm-writeboost-dkms >&2)
 	deb=$(ls "$W"/dm-writeboost-dkms_*.deb | tail -n1)
 fi
-rm -rf "$OUT" "$W/x"
-dpkg-deb -x "$deb" "$W/x"
-src=$(ls -d "$W"/x/usr/src/dm-writeboost-*)
-mkdir -p "$OUT"
-cp "$src"/*.c "$src"/*.h "$OUT/"
+rm -rf "$BLD"
+trap 'rm -rf "$BLD"' EXIT
+mkdir -p "$BLD"
+dpkg-deb -x "$deb" "$BLD/x"
+src=$(ls -d "$BLD"/x/usr/src/dm-writeboost-*)
+cp "$src"/*.c "$src"/*.h "$BLD/"
 printf 'obj-m := dm-writeboost.o\ndm-writeboost-objs := dm-writeboost-target.o dm-writeboost-metadata.o dm-writeboost-daemon.o\n' \
-	> "$OUT/Kbuild"
-echo "${deb##*/}" > "$OUT/SOURCE"
+	> "$BLD/Kbuild"
 
 # Compatibility with the 6.12 block layer (each edit must apply once):
 # 1. struct block_device lost bd_inode (6.10): the cache device's size
@@ -54,7 +57,7 @@ echo "${deb##*/}" > "$OUT/SOURCE"
 #    the io_hints hook gets the queue_limits to fill, so its 4 KiB
 #    optimal I/O size is written to limits->io_opt directly.
 edit() {	# edit FILE OLD NEW (fixed strings; OLD must occur exactly once)
-	local f=$OUT/$1
+	local f=$BLD/$1
 	[ "$(grep -cF -- "$2" "$f")" = 1 ] || { log "$1: '$2' not found once"; exit 1; }
 	OLD=$2 NEW=$3 perl -0pi -e 's/\Q$ENV{OLD}\E/$ENV{NEW}/' "$f"
 }
@@ -63,7 +66,11 @@ edit dm-writeboost-target.c 'return i_size_read(dev->bdev->bd_inode) >> 9;' \
 edit dm-writeboost-target.c 'blk_limits_io_opt(limits, 4096);' \
 	'limits->io_opt = 4096;'
 
-log "building for $REL in ${OUT#"$TOP"/}"
-make -C "$KDIR" M="$OUT" modules > "$OUT/build.log" 2>&1 ||
+log "building for $REL from ${deb##*/}"
+mkdir -p "$OUT"
+make -C "$KDIR" M="$BLD" modules > "$OUT/build.log" 2>&1 ||
 	{ cat "$OUT/build.log" >&2; log "build failed: $OUT/build.log"; exit 1; }
+echo "${deb##*/}" > "$OUT/SOURCE"
+cp "$BLD/dm-writeboost.ko" "$OUT/dm-writeboost.ko.tmp"
+mv -f "$OUT/dm-writeboost.ko.tmp" "$OUT/dm-writeboost.ko"
 echo "$OUT/dm-writeboost.ko"
