@@ -198,9 +198,10 @@ rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
 # ships it when it exists (bench/writeboost-build.sh says why)
 "$TOP/bench/writeboost-build.sh" >/dev/null ||
 	echo "bench: dm-writeboost did not build: its set-up will fail" >&2
-trap 'rm -rf "$DATA" "$DATA-work"' EXIT
+trap 'rm -rf "$DATA" "$DATA-work" "$DATA".s*' EXIT
 T0=$SECONDS
 L0=$(cut -d' ' -f1-3 /proc/loadavg)
+SHARDS=${BENCH_SHARDS:-1}
 case $MODE in
 quick)	# 1 and 2 VMs, the paper's two workloads (zipf in the warm-up), small;
 	# calibration on 256 MiB devices, 1 s per SSD job (every row kept)
@@ -225,17 +226,22 @@ quick)	# 1 and 2 VMs, the paper's two workloads (zipf in the warm-up), small;
 		EOF
 	;;
 full)
-	MAX=2000
-	MEM=3072	# 4 VMs x 192 MiB on each of three RAM disks
+	# bench-setups as two VMs side by side (setups_sharded)
+	SHARDS=${BENCH_SHARDS:-2}
+	# 1,000 requests per VM and pass, 128 MiB volumes (2,000 and
+	# 192 MiB before 2026-11-25: about 4 h of host CPU for every set-up
+	# x workload x VM count, more than a session here)
+	MAX=1000
+	MEM=2048	# 4 VMs x 128 MiB on each of three RAM disks
 	CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2 3 4"
 		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost"
 		WORKLOADS="websearch msr cloudphysics oltp zipf scan"
 		PASSES=3
-		OLTP_IOS=2000
-		ZIPF_IOS=2000
-		VOL_MB=192
+		OLTP_IOS=1000
+		ZIPF_IOS=1000
+		VOL_MB=128
 		CALIB_RUNTIME=4
 		WARM_PHASES=10
 		WARM_SECS=3
@@ -314,33 +320,134 @@ icount_of() {
 	*) echo shift=1,sleep=on ;;
 	esac
 }
+# bench_run DATA LOGS CASE...: one tests/run of the cases, on one vCPU
+# under -icount, with this run's data, logs and disks.
+bench_run() {
+	local data=$1 logs=$2 ic
+	shift 2
+	ic=$(icount_of "$1")
+	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=${BENCH_ICOUNT:-$ic} VM_MEM=${BENCH_MEM:-$MEM} \
+		DMH_CASE_DATA="$data" DMH_BENCH_DIR="$data" DMH_LOGS="$logs" DMH_WORK="$data-work" \
+		"$TOP/tests/run" --kernel debian --tier bench -j 1 "$@"
+}
+
+# keep_rows CASE LOGS T0: this run's rows of CASE in OUT (LOGS is not
+# kept in git), if its log is newer than T0 (SECONDS).
+keep_rows() {
+	local log=$2/debian/$1/boot1.log
+	[ -f "$log" ] && [ "$(stat -c %Y "$log")" -ge $(($(date +%s) - SECONDS + $3)) ] || return 0
+	echo "# log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC')"
+	tr -d '\r' < "$log" | grep -a '^DMH-BENCH '
+}
+
+case_time() {	# case_time CASE: its boot-to-power-off time from tap.txt
+	local t
+	t=$(sed -n "s|^.*ok [0-9]* - debian/$1 # \([0-9]*\)s\$|\1|p" "$OUT/tap.txt" | tail -1)
+	echo "  - $1: ${t:-?} s (boot to power-off)" >> "$OUT/times.txt"
+}
+
+# shard_vms N VMS...: the VM counts split into N shards of about the same
+# work (a shard's work grows with its VMs): the largest count first, each
+# into the shard with the smallest sum so far.  One line per shard.
+shard_vms() {
+	local n=$1
+	shift
+	printf '%s\n' "$@" | sort -rn | awk -v n="$n" '
+		{ b = 1; for (i = 2; i <= n; i++) if (sum[i] < sum[b]) b = i
+		  sum[b] += $1; s[b] = s[b] " " $1 }
+		END { for (i = 1; i <= n; i++) if (s[i] != "") print substr(s[i], 2) }'
+}
+
+# merge_rows FILE...: one bench-setups table from the shards' rows (each
+# FILE as keep_rows wrote it): the first shard's lines, with every
+# shard's per-pass rows in the main table, ordered by VM count.
+merge_rows() {
+	awk -F'|' '
+		FNR == 1 { f++; next }	# "# log ..." (the caller says where)
+		/^DMH-BENCH \| *[a-z]/ && NF >= 13 && $3 + 0 > 0 {
+			row[$3 + 0] = row[$3 + 0] $0 "\n"; if (f == 1) last = FNR; next
+		}
+		f == 1 { pre[FNR] = $0; n1 = FNR }
+		f > 1 && /^DMH-BENCH config:/ { extra = extra $0 "\n" }
+		END {
+			for (i = 2; i <= n1; i++) {
+				if (i > last && !done) {
+					for (v = 1; v <= 64; v++) printf "%s", row[v]
+					done = 1
+				}
+				if (i in pre) print pre[i]
+				if (i == 2) printf "%s", extra
+			}
+			if (!done) for (v = 1; v <= 64; v++) printf "%s", row[v]
+		}' "$@"
+}
+
+# setups_sharded: bench-setups as BENCH_SHARDS VMs side by side, each on
+# its own share of the VM counts with its own config, logs and disks (the
+# first shard alone makes the warm-up table).  Each shard normalises to
+# its own SSD only rows, as one run does: every ratio stays within one
+# boot.  The tests/runs share the module build (tests/run locks it), and
+# the next shard starts once the previous one has booted.
+setups_sharded() {
+	local t0=$SECONDS k=0 pids=() files=() vms d log
+	# shellcheck disable=SC2046 # the VM counts are a list
+	while read -r vms; do
+		k=$((k + 1))
+		d=$DATA.s$k
+		rm -rf "$d" "$d-work" && cp -r "$DATA" "$d"
+		echo "VMS=\"$vms\"" >> "$d/config"
+		[ $k -eq 1 ] || echo 'WARM_SETUPS="none"' >> "$d/config"
+		bench_run "$d" "$RUNLOGS/s$k" bench-setups | sed "s/^/shard $k ($vms VMs): /" >> "$OUT/tap-s$k.txt" &
+		pids+=($!)
+		files+=("$OUT/rows-s$k.txt")
+		log=$RUNLOGS/s$k/debian/bench-setups/boot1.log
+		for _ in $(seq 600); do [ -s "$log" ] || ! kill -0 $! 2>/dev/null && break; sleep 1; done
+		sleep 5	# QEMU has read this shard's initramfs
+	done < <(shard_vms "$SHARDS" $(sed -n 's/^VMS="\(.*\)"$/\1/p' "$DATA/config" | tail -1))
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	for ((i = 1; i <= k; i++)); do
+		cat "$OUT/tap-s$i.txt" >> "$OUT/tap.txt"
+		grep -q "ok [0-9]* - debian/bench-setups" "$OUT/tap-s$i.txt" || rc=1
+		grep -q "not ok [0-9]* - debian/bench-setups" "$OUT/tap-s$i.txt" && rc=1
+		keep_rows bench-setups "$RUNLOGS/s$i" "$t0" > "$OUT/rows-s$i.txt"
+		rm -rf "$DATA.s$i" "$DATA.s$i-work"
+	done
+	{
+		echo "# logs ${RUNLOGS#"$TOP"/}/s1-s$k (one per shard), $(date -u '+%H:%M UTC')"
+		merge_rows "${files[@]}"
+	} > "$OUT/bench-setups.txt"
+	rm -f "${files[@]}" "$OUT"/tap-s*.txt
+	echo "- bench-setups in $k shards side by side: $((SECONDS - t0)) s of wall time" >> "$OUT/times.txt"
+	for ((i = 1; i <= k; i++)); do
+		echo "  - shard $i: $(sed -n "s|^shard $i (\(.*\)): .*ok [0-9]* - debian/bench-setups # \([0-9]*\)s\$|\1, \2 s (boot to power-off)|p" "$OUT/tap.txt")" >> "$OUT/times.txt"
+	done
+}
+
 # Consecutive cases with the same -icount share one tests/run (one build
-# of the module and initramfs).
+# of the module and initramfs); with BENCH_SHARDS > 1, bench-setups runs
+# on its own, sharded.
 # shellcheck disable=SC2086 # CASES is a list
 set -- $CASES
 while [ $# -gt 0 ]; do
+	if [ "$1" = bench-setups ] && [ "$SHARDS" -gt 1 ]; then
+		shift
+		setups_sharded
+		continue
+	fi
 	ic=$(icount_of "$1") group=""
-	while [ $# -gt 0 ] && [ "$(icount_of "$1")" = "$ic" ]; do
+	while [ $# -gt 0 ] && [ "$(icount_of "$1")" = "$ic" ] &&
+		! { [ "$1" = bench-setups ] && [ "$SHARDS" -gt 1 ]; }; do
 		group="$group $1"
 		shift
 	done
 	t0=$SECONDS
 	# shellcheck disable=SC2086 # group is a list
-	VM_ACCEL=tcg,thread=single VM_CPUS=1 VM_ICOUNT=${BENCH_ICOUNT:-$ic} VM_MEM=${BENCH_MEM:-$MEM} \
-		DMH_CASE_DATA="$DATA" DMH_BENCH_DIR="$DATA" DMH_LOGS="$RUNLOGS" DMH_WORK="$DATA-work" "$TOP/tests/run" --kernel debian --tier bench -j 1 $group |
-		tee -a "$OUT/tap.txt" || rc=$?
+	bench_run "$DATA" "$RUNLOGS" $group | tee -a "$OUT/tap.txt" || rc=$?
 	echo "- build + ${group# }: $((SECONDS - t0)) s of wall time" >> "$OUT/times.txt"
 	for c in $group; do
-		# keep this run's rows in OUT (RUNLOGS is not kept in git)
-		log=$RUNLOGS/debian/$c/boot1.log
-		if [ -f "$log" ] && [ "$(stat -c %Y "$log")" -ge $(($(date +%s) - SECONDS + t0)) ]; then
-			{
-				echo "# log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC')"
-				tr -d '\r' < "$log" | grep -a '^DMH-BENCH '
-			} > "$OUT/$c.txt"
-		fi
-		t=$(sed -n "s|^.*ok [0-9]* - debian/$c # \([0-9]*\)s\$|\1|p" "$OUT/tap.txt" | tail -1)
-		echo "  - $c: ${t:-?} s (boot to power-off)" >> "$OUT/times.txt"
+		keep_rows "$c" "$RUNLOGS" "$t0" > "$OUT/$c.txt"
+		[ -s "$OUT/$c.txt" ] || rm -f "$OUT/$c.txt"
+		case_time "$c"
 	done
 done
 # The processes' CPU time (user + sys: the builds and the single-threaded

@@ -81,11 +81,13 @@ setup_hybrid() {
 	make_linear hhdd "$HDDDEV" $(($1 * VOL)) 0 >/dev/null || return 1
 	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" >/dev/null || return 1
 	# Placement only: no migration, and no stream detection while the
-	# volumes are first written, so the prefill's 1 MiB writes take the
-	# SSD first come, first served (about the first half of each volume,
-	# the fills running at once) instead of all going to the HDD as a
-	# sequential fill does; seq_cutoff is back to its default before
-	# the passes (prefilled).
+	# volumes are first written; their prefill writes 1 MiB blocks in
+	# random order (prefill), so the SSD takes a random half of the
+	# chunks, first come, first served: a placement that knows nothing
+	# of the workload (a sequential prefill put every chunk on the HDD,
+	# and one in address order would favour the traces, which are
+	# compacted to the start of the volume).  seq_cutoff is back to its
+	# default before the passes (prefilled).
 	if [ "${NOMIG:-}" ]; then
 		migration pool off || return 1
 		pool_set pool seq_cutoff 0 || return 1
@@ -368,10 +370,13 @@ wb_clean() {
 	log "writeboost after the prefill: $(dmsetup status vm1)"
 }
 
-prefill() {	# make every VM's whole volume written once
+# prefill N [RW]: make every VM's whole volume written once, 1 MiB at a
+# time, in order (RW write) or in random order (randwrite: fio writes each
+# block once).
+prefill() {
 	i=1
 	while [ $i -le "$1" ]; do
-		fio_terse --filename=/dev/mapper/vm$i --rw=write --bs=1M --iodepth=4 \
+		fio_terse --filename=/dev/mapper/vm$i --rw="${2:-write}" --bs=1M --iodepth=4 \
 			--size=${VOL_MB}M >/dev/null &
 		i=$((i + 1))
 	done
@@ -385,7 +390,7 @@ for n in $VMS; do
 		fn=$(echo "$su" | tr - _)
 		for wl in $WORKLOADS; do
 			setup_"$fn" "$n" || fail "set-up $su with $n VMs"
-			prefill "$n"
+			if [ "$su" = hybrid-nomig ]; then prefill "$n" randwrite; else prefill "$n"; fi
 			prefilled "$su" "$n"
 			[ "$su" = bcache ] && sleep 2
 			[ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ] && bh0=$(bcache_hits)
