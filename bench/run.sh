@@ -201,7 +201,9 @@ rm -rf "$DATA" && mkdir -p "$DATA" "$OUT"
 trap 'rm -rf "$DATA" "$DATA-work" "$DATA".s*' EXIT
 T0=$SECONDS
 L0=$(cut -d' ' -f1-3 /proc/loadavg)
-SHARDS=${BENCH_SHARDS:-1}
+# bench-setups as this many VMs side by side (setups_sharded): two, one
+# per core of the hosts here
+SHARDS=${BENCH_SHARDS:-2}
 case $MODE in
 quick)	# 1 and 2 VMs, the paper's two workloads (zipf in the warm-up), small;
 	# calibration on 256 MiB devices, 1 s per SSD job (every row kept)
@@ -226,8 +228,6 @@ quick)	# 1 and 2 VMs, the paper's two workloads (zipf in the warm-up), small;
 		EOF
 	;;
 full)
-	# bench-setups as two VMs side by side (setups_sharded)
-	SHARDS=${BENCH_SHARDS:-2}
 	# 1,000 requests per VM and pass, 128 MiB volumes (2,000 and
 	# 192 MiB before 2026-11-25: about 4 h of host CPU for every set-up
 	# x workload x VM count, more than a session here)
