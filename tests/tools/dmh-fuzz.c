@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dmh-fuzz: the runner of the table-line and message fuzzer (issue 7).
+ *
+ *   dmh-fuzz -o RESULT [-z DEV] [-c CURFILE] [-p CASE] CASES
+ *
+ * CASES is the output of fuzz_gen (tests/lib/fuzz.sh) with its
+ * placeholders replaced: one case a line, "<kind> <expect> <text...>".
+ * Every case runs in this one process through /dev/mapper/control (a
+ * dmsetup run costs about 0.7 s on the debug kernel under TCG; an ioctl a
+ * few milliseconds), with the same rules as dmsetup would apply:
+ *
+ *   msg     DM_TARGET_MSG to "pool", sector 0, the words joined by one
+ *           space (the returned text, DM_DATA_OUT, is read and dropped)
+ *   vol     create "fz" with the table line (create, load, resume; a
+ *           failed load or resume removes "fz" again); if accepted, the
+ *           live table's length must be the line's (as parsed: "+5" is
+ *           5), and "fz" must be removable
+ *   pool    zero the first 8 KiB of DEV (-z, the scratch metadata), then
+ *           create "fzp" like "fz"; if accepted, it must be rw and
+ *           removable
+ *   reload  load the line into "pool", then clear the inactive table
+ *
+ * expect "ok" must be accepted, "err" refused, "any" either.  After every
+ * case the state is taken: every dm device (name, dev_t, suspended /
+ * read-only / table flags, open count, each target's status line and
+ * table line) and the pool's list_volumes output.  A refused case must
+ * leave it exactly as it was before the case, and the pool must be rw
+ * after every case.
+ *
+ * RESULT gets one line per failing case,
+ *     bad <TAB> N <TAB> kind 'text' <TAB> why
+ * and, when every case has run, "end <TAB> cases <TAB> bad".  CURFILE, if
+ * given, holds the number of the case being run (so that a runner killed
+ * by an oops still says where).  With -p, "DMH-REL-PARTIAL fuzz=N
+ * fuzz_failed=B case=CASE" goes to stdout every 1000 cases.  The first
+ * five state changes are printed in full on stdout.
+ *
+ * Exit status: 0 all cases behaved, 1 some did not, 2 the runner itself
+ * failed (usage, files, /dev/mapper/control).
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/dm-ioctl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define POOL "pool"
+#define VOL_DEV "fz"
+#define POOL_DEV "fzp"
+/* The data area starts after the header, 8-byte aligned. */
+#define HDR_SIZE ((sizeof(struct dm_ioctl) + 7) & ~(size_t)7)
+#define SHOW_STATES 5
+
+static int ctl = -1;
+static uint32_t kver[3];
+static struct dm_ioctl *io;	/* the one ioctl buffer */
+static size_t io_size;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("dmh-fuzz: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/* --- a growing string --------------------------------------------------- */
+struct str {
+	char *s;
+	size_t len, cap;
+};
+
+static void str_add(struct str *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			die("vsnprintf failed");
+		if ((size_t)n < room) {
+			b->len += n;
+			return;
+		}
+		b->cap = (b->cap + n + 1) * 2;
+		b->s = realloc(b->s, b->cap);
+		if (!b->s)
+			die("out of memory");
+		if (b->len == 0)
+			b->s[0] = '\0';
+	}
+}
+
+static void str_reset(struct str *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+/* --- the device-mapper ioctls -------------------------------------------- */
+
+/*
+ * dm_ioctl(): run CMD on device NAME (may be NULL) with FLAGS and the
+ * payload IN of INLEN bytes (COUNT targets, for a table load), leaving room for at least OUT bytes of
+ * result.  The kernel says DM_BUFFER_FULL_FLAG when its answer did not fit:
+ * then the buffer doubles and the ioctl runs again (a message is sent
+ * again too, as dmsetup does; only read-only messages return text).
+ * Returns 0, or -1 with errno.  The answer is in io.
+ */
+static int dm_ioctl_n(unsigned long cmd, const char *name, uint32_t flags,
+		      uint32_t count, const void *in, size_t inlen, size_t out)
+{
+	size_t need = HDR_SIZE + (inlen > out ? inlen : out);
+
+	for (;;) {
+		if (need > io_size) {
+			free(io);
+			io_size = need;
+			io = aligned_alloc(8, (io_size + 7) & ~(size_t)7);
+			if (!io)
+				die("out of memory");
+		}
+		memset(io, 0, HDR_SIZE);
+		memcpy(io->version, kver, sizeof(io->version));
+		io->data_size = need;
+		io->data_start = HDR_SIZE;
+		io->flags = flags;
+		io->target_count = count;
+		if (name)
+			snprintf(io->name, sizeof(io->name), "%s", name);
+		if (inlen)
+			memcpy((char *)io + HDR_SIZE, in, inlen);
+		if (ioctl(ctl, cmd, io) < 0)
+			return -1;
+		if (!(io->flags & DM_BUFFER_FULL_FLAG))
+			return 0;
+		if (need > (64u << 20))
+			die("the kernel's answer to ioctl %#lx does not fit in 64 MiB", cmd);
+		need *= 2;
+	}
+}
+
+static int dm_ioctl(unsigned long cmd, const char *name, uint32_t flags,
+		    const void *in, size_t inlen, size_t out)
+{
+	return dm_ioctl_n(cmd, name, flags, 0, in, inlen, out);
+}
+
+static char *io_data(void)
+{
+	return (char *)io + io->data_start;
+}
+
+/* One target line: "<start> <len> <type> <params>", a failure as in dmsetup. */
+struct table_line {
+	uint64_t start, len;
+	char type[DM_MAX_TYPE_NAME];
+	const char *params;
+};
+
+/* parse_u64(): decimal, as scanf's %llu takes it (a sign, wrap, saturate). */
+static int parse_u64(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s)
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (end == s || (*end && !isspace((unsigned char)*end)))
+		return -1;
+	*p = end;
+	return 0;
+}
+
+static int parse_table_line(const char *text, struct table_line *t, char **params_copy)
+{
+	const char *p = text, *w;
+	size_t n;
+	char *q;
+
+	if (parse_u64(&p, &t->start) || parse_u64(&p, &t->len))
+		return -1;
+	while (isspace((unsigned char)*p))
+		p++;
+	for (w = p; *p && !isspace((unsigned char)*p); p++)
+		;
+	n = p - w;
+	if (n == 0 || n >= sizeof(t->type))
+		return -1;
+	memcpy(t->type, w, n);
+	t->type[n] = '\0';
+	while (isspace((unsigned char)*p))
+		p++;
+	*params_copy = strdup(p);
+	if (!*params_copy)
+		die("out of memory");
+	q = *params_copy + strlen(*params_copy);
+	while (q > *params_copy && isspace((unsigned char)q[-1]))
+		*--q = '\0';
+	t->params = *params_copy;
+	return 0;
+}
+
+/* load_table(): DM_TABLE_LOAD of one target into NAME. */
+static int load_table(const char *name, const struct table_line *t)
+{
+	size_t plen = strlen(t->params) + 1;
+	size_t len = (sizeof(struct dm_target_spec) + plen + 7) & ~(size_t)7;
+	struct dm_target_spec *spec = calloc(1, len);
+	int r, e;
+
+	if (!spec)
+		die("out of memory");
+	spec->sector_start = t->start;
+	spec->length = t->len;
+	spec->next = len;
+	memcpy(spec->target_type, t->type, sizeof(spec->target_type));
+	memcpy(spec + 1, t->params, plen);
+	r = dm_ioctl_n(DM_TABLE_LOAD, name, 0, 1, spec, len, 0);
+	e = errno;
+	free(spec);
+	errno = e;
+	return r;
+}
+
+/*
+ * create_dev(): create NAME with one target, as "dmsetup create" does:
+ * create, load, resume; a failed load or resume removes the device again.
+ * The line's length goes to *LEN.  Returns 0 or -1 with *why set (a
+ * static string).
+ */
+static int create_dev(const char *name, const char *text, uint64_t *len,
+		      const char **why)
+{
+	struct table_line t;
+	char *params = NULL;
+	int e;
+
+	if (parse_table_line(text, &t, &params)) {
+		*why = "not a table line (refused before any ioctl)";
+		return -1;
+	}
+	*len = t.len;
+	if (dm_ioctl(DM_DEV_CREATE, name, 0, NULL, 0, 0)) {
+		*why = "DM_DEV_CREATE failed";
+		goto out_err;
+	}
+	if (load_table(name, &t)) {
+		*why = "DM_TABLE_LOAD failed";
+		goto out_remove;
+	}
+	if (dm_ioctl(DM_DEV_SUSPEND, name, 0, NULL, 0, 0)) {
+		*why = "resume failed";
+		goto out_remove;
+	}
+	free(params);
+	return 0;
+
+out_remove:
+	e = errno;
+	if (dm_ioctl(DM_DEV_REMOVE, name, 0, NULL, 0, 0))
+		fprintf(stderr, "dmh-fuzz: cannot remove %s after a refused table: %s\n",
+			name, strerror(errno));
+	errno = e;
+out_err:
+	free(params);
+	return -1;
+}
+
+/* remove_dev(): DM_DEV_REMOVE; 0 or -1. */
+static int remove_dev(const char *name)
+{
+	return dm_ioctl(DM_DEV_REMOVE, name, 0, NULL, 0, 0);
+}
+
+/*
+ * targets(): the live table of NAME, status (TABLE = 0) or table lines,
+ * appended to B as "  <start> <len> <type> <params>" lines; header fields
+ * of the answer are left in io.  0 or -1.
+ */
+static int targets(const char *name, int table, struct str *b)
+{
+	struct dm_target_spec *spec;
+	uint32_t i, off = 0;
+	char *data;
+
+	if (dm_ioctl(DM_TABLE_STATUS, name, table ? DM_STATUS_TABLE_FLAG : 0,
+		     NULL, 0, 16384))
+		return -1;
+	data = io_data();
+	for (i = 0; i < io->target_count; i++) {
+		spec = (struct dm_target_spec *)(data + off);
+		str_add(b, "  %s %" PRIu64 " %" PRIu64 " %.*s %s\n",
+			table ? "table" : "status",
+			(uint64_t)spec->sector_start, (uint64_t)spec->length,
+			(int)sizeof(spec->target_type), spec->target_type,
+			(char *)(spec + 1));
+		off = spec->next;	/* from the start of the data */
+	}
+	return 0;
+}
+
+/* The Nth (1-based) space-separated word of S into W, or "". */
+static void word(const char *s, int n, char *w, size_t wsize)
+{
+	size_t len;
+
+	while (n-- > 1) {
+		s = strchr(s, ' ');
+		if (!s) {
+			w[0] = '\0';
+			return;
+		}
+		s++;
+	}
+	len = strcspn(s, " \n");
+	if (len >= wsize)
+		len = wsize - 1;
+	memcpy(w, s, len);
+	w[len] = '\0';
+}
+
+/* pool_mode(): the mode (status field 10) of a pool device, into W. */
+static int pool_mode(const char *name, char *w, size_t wsize)
+{
+	struct dm_target_spec *spec;
+
+	if (dm_ioctl(DM_TABLE_STATUS, name, 0, NULL, 0, 16384) ||
+	    io->target_count != 1)
+		return -1;
+	spec = (struct dm_target_spec *)io_data();
+	word((char *)(spec + 1), 10, w, wsize);
+	return 0;
+}
+
+/* send_msg(): DM_TARGET_MSG to POOL, sector 0; returned text into OUT. */
+static int send_msg(const char *msg, struct str *out)
+{
+	size_t len = sizeof(struct dm_target_msg) + strlen(msg) + 1;
+	struct dm_target_msg *m = calloc(1, len);
+	int r, e;
+
+	if (!m)
+		die("out of memory");
+	m->sector = 0;
+	memcpy(m->message, msg, len - sizeof(*m));
+	r = dm_ioctl(DM_TARGET_MSG, POOL, 0, m, len, 16384);
+	e = errno;
+	free(m);
+	if (out) {
+		str_reset(out);
+		if (!r && (io->flags & DM_DATA_OUT_FLAG))
+			str_add(out, "%s", io_data());
+	}
+	errno = e;
+	return r;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * snapshot(): everything a refused case must leave alone, into B; the
+ * pool's mode into MODE ("" if there is no pool).
+ */
+static void snapshot(struct str *b, char *mode, size_t msize)
+{
+	struct dm_name_list *nl;
+	char **names = NULL;
+	size_t n = 0, i;
+	uint32_t off = 0;
+	struct str msg = { 0 };
+
+	str_reset(b);
+	mode[0] = '\0';
+	if (dm_ioctl(DM_LIST_DEVICES, NULL, 0, NULL, 0, 16384))
+		die("DM_LIST_DEVICES: %s", strerror(errno));
+	nl = (struct dm_name_list *)io_data();
+	if (nl->dev) {
+		for (;;) {
+			nl = (struct dm_name_list *)(io_data() + off);
+			names = realloc(names, (n + 1) * sizeof(*names));
+			if (!names)
+				die("out of memory");
+			names[n] = strdup(nl->name);
+			if (!names[n++])
+				die("out of memory");
+			if (!nl->next)
+				break;
+			off += nl->next;
+		}
+	}
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		if (dm_ioctl(DM_DEV_STATUS, names[i], 0, NULL, 0, 0)) {
+			str_add(b, "%s: gone (%s)\n", names[i], strerror(errno));
+			continue;
+		}
+		str_add(b, "%s: dev %u:%u flags %#x open %d targets %u\n", names[i],
+			major(io->dev), minor(io->dev),
+			io->flags & (DM_READONLY_FLAG | DM_SUSPEND_FLAG |
+				     DM_ACTIVE_PRESENT_FLAG | DM_INACTIVE_PRESENT_FLAG),
+			io->open_count, io->target_count);
+		if (targets(names[i], 0, b))
+			str_add(b, "  status: %s\n", strerror(errno));
+		if (targets(names[i], 1, b))
+			str_add(b, "  table: %s\n", strerror(errno));
+		if (!strcmp(names[i], POOL) && pool_mode(POOL, mode, msize))
+			snprintf(mode, msize, "(no status)");
+		free(names[i]);
+	}
+	free(names);
+	if (send_msg("list_volumes", &msg))
+		str_add(b, "list_volumes: %s\n", strerror(errno));
+	else
+		str_add(b, "list_volumes:\n%s\n", msg.s ? msg.s : "");
+	free(msg.s);
+}
+
+/* zero_head(): the first 8 KiB of DEV to zeros, with O_DIRECT. */
+static int zero_head(const char *dev)
+{
+	void *z;
+	int fd, r = 0;
+
+	if (posix_memalign(&z, 4096, 8192))
+		die("out of memory");
+	memset(z, 0, 8192);
+	fd = open(dev, O_WRONLY | O_DIRECT);
+	if (fd < 0 || pwrite(fd, z, 8192, 0) != 8192)
+		r = -1;
+	if (fd >= 0 && close(fd))
+		r = -1;
+	free(z);
+	return r;
+}
+
+/* Print a state, indented, for the log. */
+static void show_state(const char *what, const char *s)
+{
+	const char *p = s, *nl;
+
+	printf("dmh: fuzz state %s:\n", what);
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		printf("dmh:   %.*s\n", (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: dmh-fuzz -o RESULT [-z DEV] [-c CURFILE] [-p CASE] CASES\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *result = NULL, *zdev = NULL, *curfile = NULL, *cname = NULL;
+	FILE *in, *res;
+	char *line = NULL, *kind, *exp, *text, *p;
+	size_t lcap = 0;
+	struct str before = { 0 }, after = { 0 }, why = { 0 }, out = { 0 }, msg = { 0 };
+	char mode[64], w[64];
+	uint64_t asked;
+	unsigned long ncase = 0, nbad = 0, shown = 0;
+	int opt, curfd = -1, rc;
+
+	while ((opt = getopt(argc, argv, "o:z:c:p:")) != -1) {
+		switch (opt) {
+		case 'o': result = optarg; break;
+		case 'z': zdev = optarg; break;
+		case 'c': curfile = optarg; break;
+		case 'p': cname = optarg; break;
+		default: usage();
+		}
+	}
+	if (!result || optind != argc - 1)
+		usage();
+	in = fopen(argv[optind], "r");
+	if (!in)
+		die("%s: %s", argv[optind], strerror(errno));
+	res = fopen(result, "w");
+	if (!res)
+		die("%s: %s", result, strerror(errno));
+	if (curfile) {
+		curfd = open(curfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (curfd < 0)
+			die("%s: %s", curfile, strerror(errno));
+	}
+	ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		die("/dev/mapper/control: %s", strerror(errno));
+	/* Speak the kernel's own interface version. */
+	kver[0] = DM_VERSION_MAJOR;
+	if (dm_ioctl(DM_VERSION, NULL, 0, NULL, 0, 0))
+		die("DM_VERSION: %s", strerror(errno));
+	memcpy(kver, io->version, sizeof(kver));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	snapshot(&before, mode, sizeof(mode));
+	while (getline(&line, &lcap, in) > 0) {
+		const char *err = NULL;
+		struct table_line t;
+		char *params = NULL;
+		int n;
+
+		ncase++;
+		if (curfd >= 0) {
+			n = snprintf(w, sizeof(w), "%lu\n", ncase);
+			if (pwrite(curfd, w, n, 0) != n || ftruncate(curfd, n))
+				die("%s: %s", curfile, strerror(errno));
+		}
+		/* "<kind> <expect> <text>", split as the shell's read -r does. */
+		line[strcspn(line, "\n")] = '\0';
+		kind = strtok_r(line, " \t", &p);
+		exp = strtok_r(NULL, " \t", &p);
+		text = p;
+		while (text && isspace((unsigned char)*text))
+			text++;
+		if (!kind || !exp || !text || !*text)
+			die("case %lu: not a case line", ncase);
+		if (strcmp(exp, "ok") && strcmp(exp, "err") && strcmp(exp, "any"))
+			die("case %lu: unknown expectation '%s'", ncase, exp);
+		for (n = strlen(text); n > 0 && isspace((unsigned char)text[n - 1]); n--)
+			text[n - 1] = '\0';
+		str_reset(&why);
+
+		if (!strcmp(kind, "msg")) {
+			/* the words, joined by one space (dmsetup's argv) */
+			char *s, *tp;
+
+			str_reset(&msg);
+			for (s = strtok_r(text, " \t", &tp); s; s = strtok_r(NULL, " \t", &tp))
+				str_add(&msg, "%s%s", msg.len ? " " : "", s);
+			text = msg.s;
+			rc = send_msg(msg.s, &out);
+			if (rc)
+				err = "message refused";
+		} else if (!strcmp(kind, "vol")) {
+			rc = create_dev(VOL_DEV, text, &asked, &err);
+			if (!rc) {
+				if (dm_ioctl(DM_TABLE_STATUS, VOL_DEV, DM_STATUS_TABLE_FLAG,
+					     NULL, 0, 16384) || io->target_count != 1)
+					str_add(&why, " no table");
+				else if (((struct dm_target_spec *)io_data())->length != asked)
+					str_add(&why, " wrong size %" PRIu64 " (asked %" PRIu64 ")",
+						(uint64_t)((struct dm_target_spec *)io_data())->length,
+						asked);
+				if (remove_dev(VOL_DEV))
+					str_add(&why, "; cannot remove: %s", strerror(errno));
+			}
+		} else if (!strcmp(kind, "pool")) {
+			if (!zdev || zero_head(zdev))
+				str_add(&why, " cannot zero the scratch metadata (-z)");
+			rc = create_dev(POOL_DEV, text, &asked, &err);
+			if (!rc) {
+				if (pool_mode(POOL_DEV, w, sizeof(w)) || strcmp(w, "rw"))
+					str_add(&why, " new pool not rw");
+				if (remove_dev(POOL_DEV))
+					str_add(&why, "; cannot remove: %s", strerror(errno));
+			}
+		} else if (!strcmp(kind, "reload")) {
+			if (parse_table_line(text, &t, &params)) {
+				rc = -1;
+				err = "not a table line (refused before any ioctl)";
+			} else {
+				rc = load_table(POOL, &t);
+				if (rc)
+					err = "DM_TABLE_LOAD failed";
+			}
+			free(params);
+			{
+				int e = errno;
+
+				dm_ioctl(DM_TABLE_CLEAR, POOL, 0, NULL, 0, 0);
+				errno = e;
+			}
+		} else {
+			die("case %lu: unknown kind '%s'", ncase, kind);
+		}
+		if (rc && !strcmp(exp, "ok"))
+			str_add(&why, " refused: %s: %s", err, strerror(errno));
+		else if (!rc && !strcmp(exp, "err"))
+			str_add(&why, " accepted");
+
+		snapshot(&after, mode, sizeof(mode));
+		if (rc && strcmp(before.s, after.s)) {
+			str_add(&why, " refused but the state changed");
+			if (shown++ < SHOW_STATES) {
+				printf("dmh: fuzz case %lu: %s '%s'\n", ncase, kind, text);
+				show_state("before", before.s);
+				show_state("after", after.s);
+			}
+		}
+		if (strcmp(mode, "rw"))
+			str_add(&why, " pool left rw (mode '%s')", mode);
+		if (why.len) {
+			nbad++;
+			fprintf(res, "bad\t%lu\t%s '%s'\t%s\n", ncase, kind, text, why.s + 1);
+			fflush(res);
+		}
+		/* the state after this case is the one before the next */
+		{
+			struct str tmp = before;
+
+			before = after;
+			after = tmp;
+		}
+		if (cname && ncase % 1000 == 0)
+			printf("DMH-REL-PARTIAL fuzz=%lu fuzz_failed=%lu case=%s\n",
+			       ncase, nbad, cname);
+	}
+	if (ferror(in))
+		die("%s: %s", argv[optind], strerror(errno));
+	fprintf(res, "end\t%lu\t%lu\n", ncase, nbad);
+	if (fclose(res))
+		die("%s: %s", result, strerror(errno));
+	return nbad ? 1 : 0;
+}
