@@ -12,7 +12,7 @@
 # kernels: debug debian
 # disks: meta=4M ssd=16M hdd=32M
 # tier: quick
-# timeout: 900
+# timeout: 1800
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
