@@ -104,14 +104,16 @@ check "pool still rw" test "$(pool_mode pool)" = rw
 
 # Deleting a volume whose chunks are moving: the kernel refuses
 # delete_volume (EBUSY) while a copy is in flight; hybridctl waits for the
-# copies and deletes.  With the SSD at 1.5 s a request, vm2's 8 demotions
-# stay in flight for seconds.
+# copies and deletes.  With the SSD at 6 s a request, vm2's 8 demotions
+# stay in flight for seconds: longer than the few dmsetup runs (up to
+# 0.7 s each on the debug kernel) between seeing them start and asking;
+# at 1.5 s they had ended by then on the debug kernel.
 pin pool 2 0 $((8 * CS)) ssd || fail "pin vm2 ssd"
 wait_until 20 idle || fail "vm2 promotions did not end"
 dmsetup remove vm2
 dmsetup suspend slowssd && dmsetup reload slowssd --table \
-	"0 $(sectors "$(disk ssd)") delay $(disk ssd) 0 1500" && dmsetup resume slowssd ||
-	fail "dm-delay at 1.5 s"
+	"0 $(sectors "$(disk ssd)") delay $(disk ssd) 0 6000" && dmsetup resume slowssd ||
+	fail "dm-delay at 6 s"
 pin pool 2 0 $((8 * CS)) hdd || fail "pin vm2 hdd"
 busy() { [ "$(inflight)" -gt 0 ]; }
 wait_until 5 busy || fail "vm2 demotions did not start"
