@@ -104,29 +104,34 @@ teardown_hybrid_256k() { teardown_hybrid "$1"; }
 setup_hybrid_nomig() { NOMIG=1 setup_hybrid "$1"; }
 teardown_hybrid_nomig() { teardown_hybrid "$1"; }
 
+# for_vms N FN: FN 1, ..., FN N; stops at the first that fails (status 1).
+for_vms() {
+	_k=1
+	while [ $_k -le "$1" ]; do "$2" $_k || return 1; _k=$((_k + 1)); done
+}
+# vm_slices K SSDNAME HDDNAME: VM K's slices, half its volume's size on
+# the SSD and its volume's size on the HDD (the per-VM caches' layout).
+vm_slices() {
+	make_linear "$2" "$SSDDEV" $HALF $((($1 - 1) * HALF)) >/dev/null &&
+		make_linear "$3" "$HDDDEV" $VOL $((($1 - 1) * VOL)) >/dev/null
+}
+
 # dm-cache cannot share one cache among origins: each VM gets its own
 # cache of half its size (same SSD in total).  smq, writeback, 64 KiB
 # blocks, migration_threshold left at its default (2048 sectors).
+dmcache_vm() {	# dmcache_vm K: VM K's cache (metadata, SSD half, HDD origin)
+	make_linear cmeta$1 "$METADEV" 16384 $((($1 - 1) * 16384)) >/dev/null || return 1
+	wipe /dev/mapper/cmeta$1 1
+	vm_slices "$1" cdata$1 corig$1 || return 1
+	dmsetup create vm$1 --table "0 $VOL cache /dev/mapper/cmeta$1 /dev/mapper/cdata$1 /dev/mapper/corig$1 128 1 writeback smq 0" || return 1
+	dmsetup mknodes vm$1
+}
 setup_dmcache() {
-	i=1
-	while [ $i -le "$1" ]; do
-		make_linear cmeta$i "$METADEV" 16384 $(((i - 1) * 16384)) >/dev/null || return 1
-		wipe /dev/mapper/cmeta$i 1
-		make_linear cdata$i "$SSDDEV" $HALF $(((i - 1) * HALF)) >/dev/null || return 1
-		make_linear corig$i "$HDDDEV" $VOL $(((i - 1) * VOL)) >/dev/null || return 1
-		dmsetup create vm$i --table "0 $VOL cache /dev/mapper/cmeta$i /dev/mapper/cdata$i /dev/mapper/corig$i 128 1 writeback smq 0" || return 1
-		dmsetup mknodes vm$i
-		i=$((i + 1))
-	done
+	for_vms "$1" dmcache_vm || return 1
 	log "dm-cache set-up: $(dmsetup ls | tr '\n' ' ')"
 }
-teardown_dmcache() {
-	i=1
-	while [ $i -le "$1" ]; do
-		dmsetup remove vm$i; dmsetup remove cmeta$i cdata$i corig$i
-		i=$((i + 1))
-	done
-}
+dmcache_rm() { dmsetup remove vm$1; dmsetup remove cmeta$1 cdata$1 corig$1; return 0; }
+teardown_dmcache() { for_vms "$1" dmcache_rm; }
 
 # bcache: one cache set on the SSD slice shared by every VM's backing
 # device; writeback; sequential_cutoff at its default (4 MiB); congestion
@@ -196,25 +201,18 @@ teardown_bcache() {
 # largest, stages reads except runs of 127 or more consecutive 4 KiB blocks,
 # i.e. about 508 KiB: its sequential cut-off).  The rest at its defaults.
 WB_OPTS="4 writeback_threshold 70 read_cache_threshold 127"
+writeboost_vm() {	# writeboost_vm K: VM K's cache, its SSD slice formatted
+	vm_slices "$1" wbssd$1 wbhdd$1 || return 1
+	dd if=/dev/zero of=/dev/mapper/wbssd$1 bs=512 count=1 oflag=direct 2>/dev/null || return 1
+	dmsetup create vm$1 --table "0 $VOL writeboost /dev/mapper/wbhdd$1 /dev/mapper/wbssd$1 $WB_OPTS" || return 1
+	dmsetup mknodes vm$1
+}
 setup_writeboost() {
-	i=1
-	while [ $i -le "$1" ]; do
-		make_linear wbssd$i "$SSDDEV" $HALF $(((i - 1) * HALF)) >/dev/null || return 1
-		dd if=/dev/zero of=/dev/mapper/wbssd$i bs=512 count=1 oflag=direct 2>/dev/null || return 1
-		make_linear wbhdd$i "$HDDDEV" $VOL $(((i - 1) * VOL)) >/dev/null || return 1
-		dmsetup create vm$i --table "0 $VOL writeboost /dev/mapper/wbhdd$i /dev/mapper/wbssd$i $WB_OPTS" || return 1
-		dmsetup mknodes vm$i
-		i=$((i + 1))
-	done
+	for_vms "$1" writeboost_vm || return 1
 	log "dm-writeboost set-up: $(dmsetup status vm1)"
 }
-teardown_writeboost() {
-	i=1
-	while [ $i -le "$1" ]; do
-		dmsetup remove vm$i; dmsetup remove wbssd$i wbhdd$i
-		i=$((i + 1))
-	done
-}
+writeboost_rm() { dmsetup remove vm$1; dmsetup remove wbssd$1 wbhdd$1; return 0; }
+teardown_writeboost() { for_vms "$1" writeboost_rm; }
 
 # --- hit ratio / residency / migrated bytes, per set-up ---------------------
 # counters SETUP N: "<ssd-served ios> <all ios> <moved KiB> <resident %>"
