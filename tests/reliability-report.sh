@@ -29,7 +29,9 @@
 # On top of those figures the report counts the boot logs that hold a
 # kernel report (the runner's own rule, tests/lab/verdict.sh), leaving out
 # cases that expect one (# expect: kernel-report) and the logs the runner
-# kept aside as the emulator's (boot<N>.pre-init.log).
+# kept aside as the emulator's (boot<N>.pre-init.log); the stack dumps of
+# cases with "# alloc-failure-dumps: allowed" are judged as the runner
+# judges them.
 #
 # Keys: faults (faults injected), fuzz (fuzz cases run), fuzz_failed,
 # mdimages (corrupted metadata images tried), soak_iterations,
@@ -92,6 +94,8 @@ for log in "$LOGS"/*/*/boot*.log; do
 	if [ -f "$CASES/$c.sh" ] && grep -q '^# expect: kernel-report' "$CASES/$c.sh"; then
 		continue
 	fi
+	VERDICT_ALLOC_DUMPS=""
+	[ -f "$CASES/$c.sh" ] && VERDICT_ALLOC_DUMPS=$(directive "$CASES/$c.sh" alloc-failure-dumps)
 	if [ -n "$(kernel_report "$log")" ]; then
 		reports=$((reports + 1))
 		report_logs+=("${log#"$TOP"/}")

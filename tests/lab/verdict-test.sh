@@ -52,6 +52,31 @@ check "never after /init" not pre_init_retry "$T/late.log" 0
 BOOT_KIND=ok
 check "never for a boot judged ok" not pre_init_retry "$T/early.log" 0
 
+# Allocation failure dumps (cases with "# alloc-failure-dumps: allowed").
+printf '%s\n' '[    6.44] Run /init as init process' \
+	'[   50.10] FAULT_INJECTION: forcing a failure.' \
+	'[   50.11] __kmem_cache_create_args(dm_bufio_buffer-400) failed with error -12' \
+	'[   50.11] CPU: 1 UID: 0 PID: 112 Comm: dmh-fuzz Tainted: G           O' \
+	'[   50.11] Tainted: [O]=OOT_MODULE' '[   50.11] Call Trace:' '[   50.11]  <TASK>' \
+	'[   51.00] dmh-fuzz: vmalloc error: size 4096, vm_struct allocation failed' \
+	'[   51.00] CPU: 1 UID: 0 PID: 112 Comm: dmh-fuzz' '[   51.00] Call Trace:' \
+	'DMH-RESULT: PASS' > "$T/alloc.log"
+cp "$T/alloc.log" "$T/alloc-warn.log"
+printf '%s\n' '[   52.00] WARNING: CPU: 1 PID: 9 at drivers/md/x.c:7 g+0x1/0x2' \
+	'[   52.00] Call Trace:' '[   52.00] RIP: 0010:g+0x1/0x2' >> "$T/alloc-warn.log"
+cp "$T/alloc.log" "$T/alloc-far.log"
+printf '%s\n' 1 2 3 4 5 6 7 8 '[   53.00] Call Trace:' >> "$T/alloc-far.log"
+check "alloc failure dumps count by default" \
+	test "$(kernel_report "$T/alloc.log")" = "[   50.11] Call Trace:"
+VERDICT_ALLOC_DUMPS=allowed
+check "allowed: their Call Traces do not count" test -z "$(kernel_report "$T/alloc.log")"
+check "allowed: a WARNING after them still does" \
+	test "$(kernel_report "$T/alloc-warn.log")" = \
+	"[   52.00] WARNING: CPU: 1 PID: 9 at drivers/md/x.c:7 g+0x1/0x2 (RIP: 0010:g+0x1/0x2)"
+check "allowed: a Call Trace more than 8 lines later still does" \
+	test "$(kernel_report "$T/alloc-far.log")" = "[   53.00] Call Trace:"
+unset VERDICT_ALLOC_DUMPS
+
 echo "1..$n"
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" = 0 ]

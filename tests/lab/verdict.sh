@@ -10,12 +10,38 @@ KERNEL_REPORT_RE+='|possible recursive locking|suspicious RCU usage|lock held wh
 KERNEL_REPORT_RE+='|unreferenced object|suspected memory leak|INFO: task .* blocked for more than'
 KERNEL_REPORT_RE+='|rcu: INFO:|detected stalls? on CPU|soft lockup|hard LOCKUP'
 
+# Core kernel code that dumps the stack, by design, when an allocation
+# fails: mm's kmem_cache_create() and warn_alloc() (vmalloc and page
+# allocations without __GFP_NOWARN).  A case that injects allocation
+# failures on purpose (header "# alloc-failure-dumps: allowed", which sets
+# VERDICT_ALLOC_DUMPS) meets these; a "Call Trace:" within 8 lines after
+# such a message is not counted there.  Every other report still counts,
+# in those cases too: WARNING, BUG, KASAN, lockdep, kmemleak.
+ALLOC_DUMP_RE='__kmem_cache_create_args[(].*[)] failed with error|vmalloc error: size'
+ALLOC_DUMP_RE+='|page allocation failure: order'
+
+# first_report LOG: "LINE:text" of the first kernel report, or nothing.
+first_report() {
+	if [ -z "${VERDICT_ALLOC_DUMPS:-}" ]; then
+		grep -a -n -m1 -E "$KERNEL_REPORT_RE" "$1" | tr -d "\r"
+		return 0
+	fi
+	tr -d "\r" < "$1" | awk -v re="$KERNEL_REPORT_RE" -v ok="$ALLOC_DUMP_RE" '
+		$0 ~ ok { last = NR }
+		$0 ~ re {
+			if ($0 ~ /Call Trace:/ && last && NR - last <= 8)
+				next
+			print NR ":" $0
+			exit
+		}'
+}
+
 # Print the first kernel report line of a log, if any, and where it
 # happened: the first "RIP:" line after it, so a CI summary names the
 # function without the log.
 kernel_report() {
 	local line rip
-	line=$(grep -a -n -m1 -E "$KERNEL_REPORT_RE" "$1" | tr -d "\r") || true
+	line=$(first_report "$1") || true
 	[ -n "$line" ] || return 0
 	rip=$(tail -n +"${line%%:*}" "$1" | grep -a -m1 -o 'RIP: [0-9a-f]*:[^ ]*' |
 		tr -d "\r") || true
@@ -31,7 +57,7 @@ kernel_report() {
 # text patching removed and multi-threaded TCG still executed.
 pre_init_report() {
 	local rep init
-	rep=$(grep -a -n -m1 -E "$KERNEL_REPORT_RE" "$1" | cut -d: -f1)
+	rep=$(first_report "$1" | cut -d: -f1)
 	[ -n "$rep" ] || return 1
 	init=$(grep -a -n -m1 'Run /init as init process' "$1" | cut -d: -f1)
 	[ -z "$init" ] || [ "$rep" -lt "$init" ]

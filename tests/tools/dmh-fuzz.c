@@ -38,6 +38,32 @@
  *
  * Exit status: 0 all cases behaved, 1 some did not, 2 the runner itself
  * failed (usage, files, /dev/mapper/control).
+ *
+ *   dmh-fuzz -n MAX -o RESULT SWEEPS
+ *
+ * The fail-nth sweep (fault-alloc, debug kernel with CONFIG_FAILSLAB):
+ * SWEEPS has one sweep a line, "<what> ;; <do> ;; <undo>", each of <do>
+ * and <undo> one of
+ *
+ *   create NAME <table line>   create, load, resume (as above)
+ *   reload NAME <table line>   load, suspend, resume; if that fails, the
+ *                              inactive table is cleared and NAME resumed
+ *                              (what an admin does after a failed reload)
+ *   remove NAME                DM_DEV_REMOVE
+ *   msg <words>                DM_TARGET_MSG to "pool", sector 0
+ *   none
+ *
+ * For N = 1, 2, ... the Nth fault point of <do> fails: N is written to
+ * /proc/thread-self/fail-nth just before <do> (the file is opened once, so
+ * the count starts at the first ioctl: a dmsetup run passes ~900 slab
+ * allocations of its own exec and start-up before it reaches dm), and read
+ * back after it.  An attempt whose fault fired and which was refused must
+ * leave the state (as above) unchanged; one that succeeded anyway is
+ * undone.  The pool, if there is one, must be rw after every attempt.  The
+ * sweep ends when <do> runs to its end with the count not reached (it then
+ * must succeed, and is undone), and fails if N passes MAX.  RESULT gets
+ * the "bad" lines, one "sweep <TAB> what <TAB> points <TAB> refused <TAB>
+ * survived" line a sweep and the "end" line; stdout the same in words.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -403,8 +429,12 @@ static void snapshot(struct str *b, char *mode, size_t msize)
 	mode[0] = '\0';
 	if (dm_ioctl(DM_LIST_DEVICES, NULL, 0, NULL, 0, 16384))
 		die("DM_LIST_DEVICES: %s", strerror(errno));
+	/*
+	 * With no devices the kernel copies back no list at all (data_size
+	 * is data_start), so what the buffer holds there is stale.
+	 */
 	nl = (struct dm_name_list *)io_data();
-	if (nl->dev) {
+	if (io->data_size >= io->data_start + sizeof(nl->dev) && nl->dev) {
 		for (;;) {
 			nl = (struct dm_name_list *)(io_data() + off);
 			names = realloc(names, (n + 1) * sizeof(*names));
@@ -478,9 +508,211 @@ static void show_state(const char *what, const char *s)
 	}
 }
 
+/* --- the fail-nth sweep -------------------------------------------------- */
+
+#define SHOW_BAD 5	/* bad attempts written out per sweep */
+
+static int nth_fd = -1;
+
+static void nth_set(unsigned long n)
+{
+	char b[32];
+	int len = snprintf(b, sizeof(b), "%lu", n);
+
+	if (pwrite(nth_fd, b, len, 0) != len)
+		die("fail-nth: write %lu: %s", n, strerror(errno));
+}
+
+/*
+ * nth_left(): what is left of the count (0: the fault fired; more: the
+ * operation ended before its Nth fault point), and the count off.  The
+ * file is read and written through a descriptor opened once, so neither
+ * allocates.
+ */
+static unsigned long nth_left(void)
+{
+	char b[32];
+	ssize_t len;
+	int e = errno;
+
+	len = pread(nth_fd, b, sizeof(b) - 1, 0);
+	if (len <= 0)
+		die("fail-nth: read: %s", strerror(len ? errno : EIO));
+	b[len] = '\0';
+	nth_set(0);
+	errno = e;
+	return strtoul(b, NULL, 10);
+}
+
+/*
+ * run_op(): one sweep operation (see the header); 0 or -1 with errno and
+ * *WHY set.  An unknown operation ends the run.
+ */
+static int run_op(const char *op, const char **why)
+{
+	char verb[16], name[DM_NAME_LEN];
+	const char *rest;
+	uint64_t len;
+	int r;
+
+	if (!strcmp(op, "none"))
+		return 0;
+	if (!strncmp(op, "msg ", 4)) {
+		r = send_msg(op + 4, NULL);
+		if (r)
+			*why = "message refused";
+		return r;
+	}
+	word(op, 1, verb, sizeof(verb));
+	word(op, 2, name, sizeof(name));
+	rest = strchr(op, ' ');
+	rest = rest ? strchr(rest + 1, ' ') : NULL;
+	if (!strcmp(verb, "remove") && name[0]) {
+		r = remove_dev(name);
+		if (r)
+			*why = "DM_DEV_REMOVE failed";
+		return r;
+	}
+	if (!strcmp(verb, "create") && name[0] && rest)
+		return create_dev(name, rest + 1, &len, why);
+	die("not a sweep operation: '%s'", op);
+	return -1;
+}
+
+/* split_sweep(): "<what> ;; <do> ;; <undo>" in place; 0 or -1. */
+static int split_sweep(char *line, char **what, char **op, char **undo)
+{
+	char *a, *b;
+
+	line[strcspn(line, "\n")] = '\0';
+	a = strstr(line, " ;; ");
+	b = a ? strstr(a + 4, " ;; ") : NULL;
+	if (!b)
+		return -1;
+	*a = '\0';
+	*b = '\0';
+	*what = line;
+	*op = a + 4;
+	*undo = b + 4;
+	return 0;
+}
+
+struct sweep {
+	const char *what;
+	unsigned long points, refused, survived, bad;
+	FILE *res;
+};
+
+static void sweep_bad(struct sweep *sw, unsigned long n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sw->bad++ >= SHOW_BAD)
+		return;
+	fprintf(sw->res, "bad\t%lu\t%s\t", n, sw->what);
+	va_start(ap, fmt);
+	vfprintf(sw->res, fmt, ap);
+	va_end(ap);
+	fputc('\n', sw->res);
+	fflush(sw->res);
+}
+
+/*
+ * attempt(): run OP with its Nth fault point failing and judge it against
+ * BEFORE (the state it started from).  Returns 1 when OP ran to its end
+ * without reaching the Nth point (the sweep is over), 0 otherwise; *BASE
+ * is cleared when the state moved on (a success, undone).
+ */
+static int attempt(struct sweep *sw, unsigned long n, const char *op,
+		   const char *undo, struct str *before, int *base)
+{
+	struct str after = { 0 };
+	const char *why = "";
+	char mode[64];
+	int rc, e;
+
+	nth_set(n);
+	rc = run_op(op, &why);
+	e = errno;
+	if (nth_left()) {
+		if (rc)
+			sweep_bad(sw, n, "refused with no fault injected: %s: %s",
+				  why, strerror(e));
+		else if (run_op(undo, &why))
+			sweep_bad(sw, n, "undo after the last attempt: %s: %s",
+				  why, strerror(errno));
+		return 1;
+	}
+	sw->points = n;
+	snapshot(&after, mode, sizeof(mode));
+	if (rc) {
+		sw->refused++;
+		if (strcmp(before->s, after.s)) {
+			sweep_bad(sw, n, "refused (%s: %s) but the state changed",
+				  why, strerror(e));
+			if (sw->bad <= 1) {
+				show_state("before", before->s);
+				show_state("after", after.s);
+			}
+		}
+	} else {
+		sw->survived++;
+		if (run_op(undo, &why))
+			sweep_bad(sw, n, "undo: %s: %s", why, strerror(errno));
+		*base = 0;
+	}
+	if (mode[0] && strcmp(mode, "rw"))
+		sweep_bad(sw, n, "pool left in mode '%s'", mode);
+	free(after.s);
+	return 0;
+}
+
+/* sweep_file(): every sweep of IN, up to MAX fault points each. */
+static unsigned long sweep_file(FILE *in, FILE *res, unsigned long max)
+{
+	struct str before = { 0 };
+	char *line = NULL, *op, *undo, mode[64];
+	size_t lcap = 0;
+	unsigned long n, nbad = 0;
+	int base;
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth_fd < 0)
+		die("/proc/thread-self/fail-nth: %s", strerror(errno));
+	while (getline(&line, &lcap, in) > 0) {
+		struct sweep sw = { .res = res };
+		char *what;
+
+		if (split_sweep(line, &what, &op, &undo))
+			die("not a sweep line: '%s'", line);
+		sw.what = what;
+		base = 0;
+		for (n = 1; n <= max; n++) {
+			if (!base) {
+				snapshot(&before, mode, sizeof(mode));
+				base = 1;
+			}
+			if (attempt(&sw, n, op, undo, &before, &base))
+				break;
+		}
+		if (n > max)
+			sweep_bad(&sw, n, "still failing after %lu fault points", max);
+		fprintf(res, "sweep\t%s\t%lu\t%lu\t%lu\t%lu\n", sw.what,
+			sw.points, sw.refused, sw.survived, sw.bad);
+		fflush(res);
+		printf("dmh: sweep %s: %lu fault points, %lu refused cleanly, %lu succeeded anyway, %lu bad\n",
+		       sw.what, sw.points, sw.refused, sw.survived, sw.bad);
+		nbad += sw.bad;
+	}
+	free(line);
+	free(before.s);
+	return nbad;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: dmh-fuzz -o RESULT [-z DEV] [-c CURFILE] [-p CASE] CASES\n");
+	fprintf(stderr, "usage: dmh-fuzz -o RESULT [-z DEV] [-c CURFILE] [-p CASE] CASES\n"
+		"       dmh-fuzz -n MAX -o RESULT SWEEPS\n");
 	exit(2);
 }
 
@@ -494,10 +726,12 @@ int main(int argc, char **argv)
 	char mode[64], w[64];
 	uint64_t asked;
 	unsigned long ncase = 0, nbad = 0, shown = 0;
+	unsigned long sweep_max = 0;
 	int opt, curfd = -1, rc;
 
-	while ((opt = getopt(argc, argv, "o:z:c:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:z:c:p:n:")) != -1) {
 		switch (opt) {
+		case 'n': sweep_max = strtoul(optarg, NULL, 10); break;
 		case 'o': result = optarg; break;
 		case 'z': zdev = optarg; break;
 		case 'c': curfile = optarg; break;
@@ -528,6 +762,13 @@ int main(int argc, char **argv)
 	memcpy(kver, io->version, sizeof(kver));
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
+	if (sweep_max) {
+		nbad = sweep_file(in, res, sweep_max);
+		fprintf(res, "end\t0\t%lu\n", nbad);
+		if (fclose(res))
+			die("%s: %s", result, strerror(errno));
+		return nbad ? 1 : 0;
+	}
 	snapshot(&before, mode, sizeof(mode));
 	while (getline(&line, &lcap, in) > 0) {
 		const char *err = NULL;
