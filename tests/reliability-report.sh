@@ -33,7 +33,8 @@
 # cases with "# alloc-failure-dumps: allowed" are judged as the runner
 # judges them.
 #
-# Keys: faults (faults injected), fuzz (fuzz cases run), fuzz_failed,
+# Keys: faults (faults injected), alloc_points (fault points the fail-nth
+# sweeps covered), fuzz (fuzz cases run), fuzz_failed,
 # mdimages (corrupted metadata images tried), soak_iterations,
 # soak_failed; the power-cut and replay cases add theirs (powercuts,
 # replay_points, replay_failed, flakey_cuts, lost, ...).

@@ -75,7 +75,25 @@ check "allowed: a WARNING after them still does" \
 	"[   52.00] WARNING: CPU: 1 PID: 9 at drivers/md/x.c:7 g+0x1/0x2 (RIP: 0010:g+0x1/0x2)"
 check "allowed: a Call Trace more than 8 lines later still does" \
 	test "$(kernel_report "$T/alloc-far.log")" = "[   53.00] Call Trace:"
+leak() {	# leak FILE FUNCTION: a kmemleak summary and one object allocated under FUNCTION
+	printf '%s\n' '[   60.00] kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)' \
+		'dmh: kmemleak report follows' 'unreferenced object 0xffff8880045b8780 (size 32):' \
+		'  comm "dmh-fuzz", pid 112, jiffies 4294981703' '  backtrace (crc 5dc32a13):' \
+		'    kstrdup+0x35/0x70' "    $2+0x18b/0x1e0" '    dm_bufio_client_create+0x89d/0x1480' \
+		'DMH-RESULT: PASS' > "$1"
+}
+leak "$T/coreleak.log" sysfs_slab_add
+leak "$T/ourleak.log" dmh_md_open
+check "allowed: a leak under sysfs_slab_add does not count" test -z "$(kernel_report "$T/coreleak.log")"
+check "allowed: any other leak does" \
+	test "$(kernel_report "$T/ourleak.log")" = "unreferenced object 0xffff8880045b8780 (size 32):"
+printf '%s\n' 'unreferenced object 0x1 (size 8):' '  backtrace (crc 1):' '    f+0x1/0x2' > "$T/lastleak.log"
+check "allowed: a leak at the end of the log counts" \
+	test "$(kernel_report "$T/lastleak.log")" = "unreferenced object 0x1 (size 8):"
 unset VERDICT_ALLOC_DUMPS
+check "a core leak counts by default" \
+	test "$(kernel_report "$T/coreleak.log")" = \
+	"[   60.00] kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"
 
 echo "1..$n"
 echo "$((n - fail)) passed, $fail failed"

@@ -600,8 +600,36 @@ static int split_sweep(char *line, char **what, char **op, char **undo)
 struct sweep {
 	const char *what;
 	unsigned long points, refused, survived, bad;
+	struct str ref;		/* list_volumes after the first success */
 	FILE *res;
 };
+
+/*
+ * same_volumes(): true when the pool's volume list (ids, sizes, settings,
+ * open counts, mapped/SSD/HDD chunks) is the one the first success of the
+ * sweep left, which it records.  A fault that an operation survived must
+ * not have cost a volume a chunk.
+ */
+static int same_volumes(struct sweep *sw, unsigned long n)
+{
+	struct str now = { 0 };
+	int same = 1;
+
+	if (send_msg("list_volumes", &now))
+		str_add(&now, "(list_volumes: %s)", strerror(errno));
+	if (!sw->ref.s) {
+		str_add(&sw->ref, "%s", now.s ? now.s : "");
+	} else if (strcmp(sw->ref.s, now.s ? now.s : "")) {
+		same = 0;
+		if (sw->bad < 1) {
+			printf("dmh: sweep %s attempt %lu: volumes after the first success:\n%s\n"
+			       "dmh: and after this one:\n%s\n", sw->what, n, sw->ref.s,
+			       now.s ? now.s : "");
+		}
+	}
+	free(now.s);
+	return same;
+}
 
 static void sweep_bad(struct sweep *sw, unsigned long n, const char *fmt, ...)
 {
@@ -657,6 +685,8 @@ static int attempt(struct sweep *sw, unsigned long n, const char *op,
 		}
 	} else {
 		sw->survived++;
+		if (!same_volumes(sw, n))
+			sweep_bad(sw, n, "succeeded, but the volume list differs from the first success's");
 		if (run_op(undo, &why))
 			sweep_bad(sw, n, "undo: %s: %s", why, strerror(errno));
 		*base = 0;
@@ -703,6 +733,7 @@ static unsigned long sweep_file(FILE *in, FILE *res, unsigned long max)
 		printf("dmh: sweep %s: %lu fault points, %lu refused cleanly, %lu succeeded anyway, %lu bad\n",
 		       sw.what, sw.points, sw.refused, sw.survived, sw.bad);
 		nbad += sw.bad;
+		free(sw.ref.s);
 	}
 	free(line);
 	free(before.s);
