@@ -160,6 +160,10 @@ build_local() {
 	for f in "${DMH_KUNIT_DIR:-/nonexistent}"/*.ko; do
 		[ -f "$f" ] && install -m 0644 "$f" "$root/lib/dmh/kunit/"
 	done
+	# The admin tools (hybrid_check, hybridctl, ...): built here too, so
+	# that a run without "make tools" before it (make test-case,
+	# make powercut-campaign on a fresh clone) does not boot without them.
+	make -s -C "$TOP/tools" >&2
 	for f in "$TOP"/tools/*; do
 		[ -f "$f" ] && [ -x "$f" ] || continue
 		case $f in
