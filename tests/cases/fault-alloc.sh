@@ -45,10 +45,6 @@ dd if=/tmp/p1 of=/dev/mapper/v1 bs=64k oflag=direct conv=fsync 2>/dev/null || fa
 dmsetup remove v1
 dmsetup remove pool
 
-state() {	# every device and its status (the pool's with its txid)
-	dmsetup status 2>/dev/null | sort || true
-}
-
 # sweeps FILE: every sweep of FILE ("<what> ;; <do> ;; <undo>" lines) by
 # dmh-fuzz -n (tests/tools/dmh-fuzz.c): for N = 1, 2, ... the Nth fault
 # point of <do> fails (fail-nth, counted from its first ioctl); a refused

@@ -46,9 +46,6 @@
  * and <undo> one of
  *
  *   create NAME <table line>   create, load, resume (as above)
- *   reload NAME <table line>   load, suspend, resume; if that fails, the
- *                              inactive table is cleared and NAME resumed
- *                              (what an admin does after a failed reload)
  *   remove NAME                DM_DEV_REMOVE
  *   msg <words>                DM_TARGET_MSG to "pool", sector 0
  *   none
@@ -59,11 +56,13 @@
  * allocations of its own exec and start-up before it reaches dm), and read
  * back after it.  An attempt whose fault fired and which was refused must
  * leave the state (as above) unchanged; one that succeeded anyway is
- * undone.  The pool, if there is one, must be rw after every attempt.  The
- * sweep ends when <do> runs to its end with the count not reached (it then
- * must succeed, and is undone), and fails if N passes MAX.  RESULT gets
- * the "bad" lines, one "sweep <TAB> what <TAB> points <TAB> refused <TAB>
- * survived" line a sweep and the "end" line; stdout the same in words.
+ * undone and must leave the volume list of the sweep's first success.  The
+ * pool, if there is one, must be rw after every attempt.  The sweep ends
+ * when <do> runs to its end with the count not reached (it then must
+ * succeed, and is undone), and fails if N passes MAX.  RESULT gets the
+ * "bad" lines, one "sweep <TAB> what <TAB> points <TAB> refused <TAB>
+ * survived <TAB> bad" line a sweep and the "end" line; stdout the same in
+ * words.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
