@@ -33,6 +33,9 @@
 # cases with "# alloc-failure-dumps: allowed" are judged as the runner
 # judges them.
 #
+# The power-cut campaign's tally (tests/logs/campaign/<kernel>-<case>/)
+# is listed and summed the same way, as kernel "campaign".
+#
 # Keys: faults (faults injected), alloc_points (fault points the fail-nth
 # sweeps covered), fuzz (fuzz cases run), fuzz_failed,
 # mdimages (corrupted metadata images tried), soak_iterations,
@@ -84,8 +87,10 @@ reports=0
 report_logs=()
 shopt -s nullglob
 
-# Kernel reports, in every boot log.
-for log in "$LOGS"/*/*/boot*.log; do
+# Kernel reports, in every boot log (and in the logs the power-cut
+# campaign kept of its failed chains; it removes those of passed ones,
+# whose boots the runner found free of reports).
+for log in "$LOGS"/*/*/boot*.log "$LOGS"/campaign/failed/*/boot*.log; do
 	case $log in *.pre-init.log) continue ;; esac
 	rel=${log#"$LOGS"/}
 	kernel=${rel%%/*}
@@ -148,6 +153,20 @@ for f in "$CASES"/*.sh; do
 			fi
 		fi
 	done
+done
+
+# The power-cut campaign's tallies (tests/powercut-campaign), one per
+# kernel and case: tests/logs/campaign/<kernel>-<case>/boot1.log.
+for log in "$LOGS"/campaign/*/boot1.log; do
+	line=$(tr -d '\r' < "$log" | grep -a '^DMH-REL ' | tail -n1 || true)
+	[ -n "$line" ] || continue
+	c=${log%/boot1.log}
+	c=${c##*/}
+	figures "$line"
+	rows+=("$(printf '%-8s %-28s %s' campaign "$c" "$FIG")")
+	states+=("$(printf '%-8s %-28s %-16s %s' campaign "$c" \
+		"$( [[ $FIG == *campaign_chains_failed=0* ]] && echo pass || echo FAIL)" \
+		"$(date -u -r "$log" '+%Y-%m-%d %H:%M')")")
 done
 
 echo "# reliability report (logs in ${LOGS#"$TOP"/})"

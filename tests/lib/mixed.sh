@@ -8,9 +8,11 @@
 #
 #   mixed_slices BASEDEV     slices hm, hs, hh over BASEDEV; sets META SSD HDD
 #   mixed_pool               the pool "pool" on them, fast migration knobs
+#   mixed_knobs              migration on with those knobs (after a drain)
 #   mixed_volumes            map volumes 1..3 (created if needed) as vm1..vm3
 #   mixed_start [MARKDEV]    start the workload in the background: a dmh-stamp
-#                            writer per volume (flush every 16 ops; with
+#                            writer per volume (flush every 16 ops, each
+#                            printed as DMH-KEEP st_r<ROUND>v<V>=<op>; with
 #                            MARKDEV, log-writes marks; with MIXED_OPS set,
 #                            it stops after that many), hot readers, and a
 #                            volume 9 created, written, verified, deleted in
@@ -50,6 +52,11 @@ mixed_disk_sectors() { echo $((MIXED_META + MIXED_SSD + MIXED_HDD)); }
 
 mixed_pool() {
 	make_pool pool $MIXED_CHUNK || return 1
+	mixed_knobs
+}
+
+# mixed_knobs: migration on, with the fast knobs (again after a drain).
+mixed_knobs() {
 	dmsetup message pool 0 migration on || return 1
 	for _kv in "tick_ms 100" "migration_rate 0" "promote_threshold 1" \
 		"hysteresis 0" "heat_half_life 2"; do
@@ -118,7 +125,7 @@ mixed_start() {
 	for _s in $MIXED_VSIZE; do
 		# DMH-KEEP lines to the console (for a power cut), flush
 		# numbers to a file (for an in-guest cut).
-		dmh-stamp write /dev/mapper/vm$_i --tag "$(mixed_tag $_i)" --keep v$_i \
+		dmh-stamp write /dev/mapper/vm$_i --tag "$(mixed_tag $_i)" --keep "r${MIXED_ROUND}v$_i" \
 			--log /tmp/stamp-v$_i.log ${1:+--mark "$1"} ${MIXED_OPS:+--ops "$MIXED_OPS"} &
 		MIXED_PIDS="$MIXED_PIDS $!" MIXED_WPIDS="$MIXED_WPIDS $!"
 		_i=$((_i + 1))
