@@ -52,6 +52,25 @@ check "never after /init" not pre_init_retry "$T/late.log" 0
 BOOT_KIND=ok
 check "never for a boot judged ok" not pre_init_retry "$T/early.log" 0
 
+# QEMU aborting on its own assertion before /init.
+qa="qemu-system-x86_64: ../../hw/pci/msix.c:218: msix_table_mmio_write: Assertion \`addr + size <= dev->msix_entries_nr * PCI_MSIX_ENTRY_SIZE' failed."
+printf '%s\n' '[    0.94] pci 0000:00:05.0: BAR 1 [mem 0xfebd7000-0xfebd7fff]' "$qa" > "$T/qabort.log"
+printf '%s\n' '[    6.44] Run /init as init process' "$qa" > "$T/qlate.log"
+printf '%s\n' '[    0.94] pci 0000:00:05.0: BAR 1' 'qemu-system-x86_64: terminating on signal 15' > "$T/qterm.log"
+check "QEMU assertion before /init is the emulator's" emulator_abort "$T/qabort.log"
+check "not after /init" not emulator_abort "$T/qlate.log"
+check "not a plain QEMU exit" not emulator_abort "$T/qterm.log"
+BOOT_KIND=result
+: > "$notes"
+check "QEMU abort before /init: booted again" pre_init_retry "$T/qabort.log" 0
+check "its log is kept, and a note says so" test -f "$T/qabort.pre-init.log" -a ! -e "$T/qabort.log"
+check "the note names QEMU" grep -q "QEMU aborted before /init.*qabort.pre-init.log" "$notes"
+cp "$T/qabort.pre-init.log" "$T/qabort.log"
+check "QEMU abort: only once per case" not pre_init_retry "$T/qabort.log" 1
+check "QEMU abort after /init: not again" not pre_init_retry "$T/qlate.log" 0
+BOOT_KIND=timeout
+check "never for a timeout" not pre_init_retry "$T/qabort.log" 0
+
 # Allocation failure dumps (cases with "# alloc-failure-dumps: allowed").
 printf '%s\n' '[    6.44] Run /init as init process' \
 	'[   50.10] FAULT_INJECTION: forcing a failure.' \

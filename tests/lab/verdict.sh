@@ -78,16 +78,33 @@ pre_init_report() {
 	[ -z "$init" ] || [ "$rep" -lt "$init" ]
 }
 
+# emulator_abort LOG: QEMU itself died on an assertion before the kernel
+# started /init (seen once: "msix_table_mmio_write: Assertion ... failed"
+# while the kernel probed the PCI bus, under multi-threaded TCG).  No case
+# code had run, and the kernel was not at fault: QEMU's assertion is about
+# its own state.
+emulator_abort() {
+	grep -a -q "^qemu-system-[a-z0-9_]*: .*Assertion .* failed" "$1" &&
+		! grep -a -q 'Run /init as init process' "$1"
+}
+
 # pre_init_retry LOG N: a kernel report before /init started (see
-# pre_init_report) is the emulator's, not the case's: keep the log beside
-# the others and boot again, once per case.  The note says so in the TAP
-# stream; a second one fails the case.
+# pre_init_report), or QEMU aborting before it (emulator_abort), is the
+# emulator's, not the case's: keep the log beside the others and boot
+# again, once per case.  The note says so in the TAP stream; a second one
+# fails the case.
 pre_init_retry() {
-	local log=$1 n=$2 kept=${1%.log}.pre-init.log
-	[ "$BOOT_KIND" = kernel-report ] && [ "$n" -lt 1 ] || return 1
-	pre_init_report "$log" || return 1
+	local log=$1 n=$2 kept=${1%.log}.pre-init.log why
+	[ "$n" -lt 1 ] || return 1
+	if [ "$BOOT_KIND" = kernel-report ] && pre_init_report "$log"; then
+		why="kernel report before /init"
+	elif [ "$BOOT_KIND" = result ] && emulator_abort "$log"; then
+		why="QEMU aborted before /init"
+	else
+		return 1
+	fi
 	mv "$log" "$kept"
-	note "kernel report before /init, no case code had run: booting again" \
+	note "$why, no case code had run: booting again" \
 		"(log kept as ${kept#"${TOP:-}"/})"
 }
 
