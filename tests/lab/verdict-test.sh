@@ -42,13 +42,22 @@ check "report before a later /init line is pre-init" pre_init_report "$T/norip.l
 check "report after /init is not" not pre_init_report "$T/late.log"
 check "clean log is not" not pre_init_report "$T/clean.log"
 
+# retried_once WHAT LOG LATE NOTE: pre_init_retry's contract for one kind of
+# failure (BOOT_KIND set): LOG is booted again, kept as LOG.pre-init.log,
+# with a note matching NOTE; only once per case; never for LATE (after /init).
+retried_once() {
+	local what=$1 log=$T/$2.log kept=$T/$2.pre-init.log
+	: > "$notes"
+	check "$what: booted again" pre_init_retry "$log" 0
+	check "$what: its log is kept" test -f "$kept" -a ! -e "$log"
+	check "$what: a note says so" grep -q "$4.*$2.pre-init.log" "$notes"
+	cp "$kept" "$log"
+	check "$what: only once per case" not pre_init_retry "$log" 1
+	check "$what: never after /init" not pre_init_retry "$T/$3.log" 0
+}
+
 BOOT_KIND=kernel-report
-check "pre-init report: booted again" pre_init_retry "$T/early.log" 0
-check "its log is kept" test -f "$T/early.pre-init.log" -a ! -e "$T/early.log"
-check "and a note says so" grep -q "before /init.*early.pre-init.log" "$notes"
-cp "$T/early.pre-init.log" "$T/early.log"
-check "only once per case" not pre_init_retry "$T/early.log" 1
-check "never after /init" not pre_init_retry "$T/late.log" 0
+retried_once "pre-init report" early late "kernel report before /init"
 BOOT_KIND=ok
 check "never for a boot judged ok" not pre_init_retry "$T/early.log" 0
 
@@ -61,13 +70,7 @@ check "QEMU assertion before /init is the emulator's" emulator_abort "$T/qabort.
 check "not after /init" not emulator_abort "$T/qlate.log"
 check "not a plain QEMU exit" not emulator_abort "$T/qterm.log"
 BOOT_KIND=result
-: > "$notes"
-check "QEMU abort before /init: booted again" pre_init_retry "$T/qabort.log" 0
-check "its log is kept, and a note says so" test -f "$T/qabort.pre-init.log" -a ! -e "$T/qabort.log"
-check "the note names QEMU" grep -q "QEMU aborted before /init.*qabort.pre-init.log" "$notes"
-cp "$T/qabort.pre-init.log" "$T/qabort.log"
-check "QEMU abort: only once per case" not pre_init_retry "$T/qabort.log" 1
-check "QEMU abort after /init: not again" not pre_init_retry "$T/qlate.log" 0
+retried_once "QEMU abort before /init" qabort qlate "QEMU aborted before /init"
 BOOT_KIND=timeout
 check "never for a timeout" not pre_init_retry "$T/qabort.log" 0
 
