@@ -31,10 +31,7 @@
 # check_cut: the checks after a cut, of the round before this boot's.
 check_cut() {
 	MIXED_ROUND=$((DMH_BOOT - 2))
-	rc=0
-	hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?
-	cat /tmp/chk
-	check "hybrid_check after cut $((DMH_BOOT - 1)): clean (exit 0)" test $rc -eq 0
+	mixed_meta_clean "hybrid_check after cut $((DMH_BOOT - 1)): clean (exit 0)"
 	make_pool pool "$MIXED_CHUNK" || fail "pool does not reassemble after cut $((DMH_BOOT - 1))"
 	check "migration off after reassembly, drained" drain pool
 	mixed_volumes || fail "volumes do not map after cut $((DMH_BOOT - 1))"
@@ -93,7 +90,5 @@ if [ "$DMH_BOOT" -lt "$DMH_BOOTS" ]; then
 	fail "the workload ran to the end without a power cut"
 fi
 for d in vm1 vm2 vm3 pool; do dmsetup remove $d || not_ok "remove $d"; done
-rc=0
-hybrid_check "$META" >/tmp/chk 2>&1 || rc=$?
-check "hybrid_check after reassembly: clean" test $rc -eq 0
+mixed_meta_clean "hybrid_check after reassembly: clean"
 pass

@@ -25,6 +25,9 @@
 #   mixed_teardown           remove volumes, pool, slices
 #   mixed_churn_ok           volume 9 read zeros when new and its own stamps
 #                            after each incarnation's writes
+#   mixed_meta_clean DESC    hybrid_check of $META (pool not active), its
+#                            output on the console; TAP line DESC passes
+#                            when it exits 0 (clean)
 #
 # Stamps carry a tag per volume and run, from DMH_SEED, so that a block of
 # another volume or of an earlier run is never taken for a good one.
@@ -178,3 +181,10 @@ mixed_teardown() {
 }
 
 mixed_churn_ok() { [ ! -s /tmp/mixed-churn-bad ]; }
+
+mixed_meta_clean() {
+	_mrc=0
+	hybrid_check "$META" >/tmp/chk 2>&1 || _mrc=$?
+	cat /tmp/chk
+	check "$1" test $_mrc -eq 0
+}
