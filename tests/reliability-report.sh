@@ -36,6 +36,11 @@
 # The power-cut campaign's tally (tests/logs/campaign/<kernel>-<case>/)
 # is listed and summed the same way, as kernel "campaign".
 #
+# A case the runner ran again because a kernel report in its middle was
+# the emulator's (reserved EFLAGS bits set, tests/lab/verdict.sh) keeps the
+# first attempt's logs in <case>/emulator/; they are judged again and
+# listed as emulator_faults, apart from kernel_reports.
+#
 # Keys: faults (faults injected), alloc_points (fault points the fail-nth
 # sweeps covered), fuzz (fuzz cases run), fuzz_failed,
 # mdimages (corrupted metadata images tried), soak_iterations,
@@ -103,6 +108,29 @@ for log in "$LOGS"/*/*/boot*.log "$LOGS"/campaign/failed/*/boot*.log; do
 	VERDICT_ALLOC_DUMPS=""
 	[ -f "$CASES/$c.sh" ] && VERDICT_ALLOC_DUMPS=$(directive "$CASES/$c.sh" alloc-failure-dumps)
 	if [ -n "$(kernel_report "$log")" ]; then
+		reports=$((reports + 1))
+		report_logs+=("${log#"$TOP"/}")
+	fi
+done
+
+# Boot logs the runner kept aside when a kernel report in the middle of a
+# case was the emulator's (tests/lab/verdict.sh, emulator_restart; the
+# case ran again from its first boot): <case>/emulator/ and, for the
+# campaign's chains, campaign/emulator/<kernel>-<case>-<seed>/.  Judged
+# again here: a report there that emulator_flags does not explain counts
+# as a kernel report; the others are listed as emulator faults.
+emu=0
+emu_logs=()
+for log in "$LOGS"/*/*/emulator/boot*.log "$LOGS"/campaign/emulator/*/boot*.log; do
+	c=${log#"$LOGS"/*/}
+	c=${c%%/*}
+	VERDICT_ALLOC_DUMPS=""
+	[ -f "$CASES/$c.sh" ] && VERDICT_ALLOC_DUMPS=$(directive "$CASES/$c.sh" alloc-failure-dumps)
+	[ -n "$(kernel_report "$log")" ] || continue
+	if emulator_flags "$log"; then
+		emu=$((emu + 1))
+		emu_logs+=("${log#"$TOP"/}")
+	else
 		reports=$((reports + 1))
 		report_logs+=("${log#"$TOP"/}")
 	fi
@@ -186,4 +214,6 @@ for k in $(printf '%s\n' "${!total[@]}" | sort); do
 done
 printf '#   %-20s %s\n' kernel_reports "$reports"
 for l in "${report_logs[@]}"; do echo "#     $l"; done
+printf '#   %-20s %s\n' emulator_faults "$emu"
+for l in "${emu_logs[@]}"; do echo "#     $l"; done
 [ "$reports" -eq 0 ] && [ "${total[lost]:-0}" -eq 0 ]

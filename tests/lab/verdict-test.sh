@@ -74,6 +74,45 @@ retried_once "QEMU abort before /init" qabort qlate "QEMU aborted before /init"
 BOOT_KIND=timeout
 check "never for a timeout" not pre_init_retry "$T/qabort.log" 0
 
+# A kernel report in the middle of a case whose register dump has reserved
+# RFLAGS bits set (22-31) is the emulator's: the case runs again, once.
+dump() {	# dump FILE EFLAGS [FILLER]: a WARNING, FILLER lines, a register dump
+	printf '%s\n' '[    6.44] Run /init as init process' \
+		'[  280.69] WARNING: CPU: 0 PID: 6701 at arch/x86/kernel/traps.c:1120 exc_debug_kernel+0xca/0x160' \
+		'[  280.70] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009)' > "$1"
+	for ((i = 0; i < ${3:-0}; i++)); do echo "[  280.70] filler $i" >> "$1"; done
+	printf '%s\n' '[  280.70] RIP: 0010:exc_debug_kernel+0xca/0x160' \
+		"[  280.70] RSP: 0000:fffffe7d99169f28 EFLAGS: $2" >> "$1"
+}
+dump "$T/emuflags.log" 3f6c7782
+dump "$T/goodflags.log" 00010246
+dump "$T/farflags.log" 3f6c7782 40
+printf '%s\n' '[    6.44] Run /init as init process' 'DMH-RESULT: PASS' \
+	'[   90.00] RSP: 002b:00007ffda7b60a58 EFLAGS: 3f6c7782' > "$T/noreport.log"
+check "reserved EFLAGS bits in the first report's dump: the emulator's" emulator_flags "$T/emuflags.log"
+check "EFLAGS with only defined bits: not" not emulator_flags "$T/goodflags.log"
+check "a dump more than 40 lines after the report: not" not emulator_flags "$T/farflags.log"
+check "bad EFLAGS without a kernel report: not" not emulator_flags "$T/noreport.log"
+check "a report without a register dump: not" not emulator_flags "$T/late.log"
+E=$T/case
+mkdir -p "$E"
+cp "$T/clean.log" "$E/boot1.log"
+cp "$T/emuflags.log" "$E/boot2.log"
+BOOT_KIND=kernel-report
+: > "$notes"
+check "emulator flags mid-case: the case runs again" emulator_restart "$E" "$E/boot2.log" 0
+check "every boot log so far is kept in emulator/" \
+	test -f "$E/emulator/boot1.log" -a -f "$E/emulator/boot2.log" -a ! -e "$E/boot1.log" -a ! -e "$E/boot2.log"
+check "a note says so" grep -q "reserved EFLAGS.*emulator/" "$notes"
+cp "$T/emuflags.log" "$E/boot1.log"
+check "only once per case (a pre-init retry counts)" not emulator_restart "$E" "$E/boot1.log" 1
+cp "$T/goodflags.log" "$E/boot1.log"
+check "not for a report with defined flags" not emulator_restart "$E" "$E/boot1.log" 0
+cp "$T/emuflags.log" "$E/boot1.log"
+BOOT_KIND=result
+check "not when the boot was not judged a kernel report" not emulator_restart "$E" "$E/boot1.log" 0
+check "pre_init_retry leaves it alone (after /init)" not pre_init_retry "$E/boot1.log" 0
+
 # Allocation failure dumps (cases with "# alloc-failure-dumps: allowed").
 printf '%s\n' '[    6.44] Run /init as init process' \
 	'[   50.10] FAULT_INJECTION: forcing a failure.' \

@@ -88,6 +88,24 @@ emulator_abort() {
 		! grep -a -q 'Run /init as init process' "$1"
 }
 
+# emulator_flags LOG: the register dump of the first kernel report (the
+# first "EFLAGS:" within 40 lines of it) has a reserved RFLAGS bit set,
+# one of bits 22-31.  x86 CPUs read those bits as 0, and POPF, IRET and
+# SYSRET cannot set them (QEMU's TCG masks them there too), so a frame
+# the CPU pushed with them set shows the emulator's flags state, not the
+# guest's.  Seen once, in the middle of a case on the stock kernel: a
+# kernel-mode #DB with TF set ("WARNING: ... exc_debug_kernel") with
+# EFLAGS 3f6c7782, then a NULL write in the scheduler with 3f6c7446 (DF
+# and IOPL 3 set in kernel mode).
+emulator_flags() {
+	local rep fl
+	rep=$(first_report "$1" | cut -d: -f1)
+	[ -n "$rep" ] || return 1
+	fl=$(tail -n +"$rep" "$1" | head -n 40 | grep -a -m1 -o 'EFLAGS: [0-9a-f]*' |
+		cut -d' ' -f2) || true
+	[ -n "$fl" ] && [ ${#fl} -le 16 ] && (( (16#$fl >> 22) != 0 ))
+}
+
 # pre_init_retry LOG N: a kernel report before /init started (see
 # pre_init_report), or QEMU aborting before it (emulator_abort), is the
 # emulator's, not the case's: keep the log beside the others and boot
@@ -106,6 +124,25 @@ pre_init_retry() {
 	mv "$log" "$kept"
 	note "$why, no case code had run: booting again" \
 		"(log kept as ${kept#"${TOP:-}"/})"
+}
+
+# emulator_restart DIR LOG N: LOG's kernel report is the emulator's
+# (emulator_flags), so the case runs again, once (N: the case's boots
+# again so far, of either kind).  Not the one boot again, as before /init:
+# the case's disks hold what the failed boot wrote, so the caller starts
+# over from boot 1 on fresh disks.  The boot logs so far go to DIR/emulator/
+# (where the reliability report judges them again), and a note says so.
+emulator_restart() {
+	local dir=$1 log=$2 n=$3 f
+	[ "$n" -lt 1 ] && [ "$BOOT_KIND" = kernel-report ] && emulator_flags "$log" ||
+		return 1
+	mkdir -p "$dir/emulator"
+	for f in "$dir"/boot*.log; do
+		mv "$f" "$dir/emulator/"
+	done
+	note "kernel report with reserved EFLAGS bits set, the emulator's:" \
+		"the case runs again from boot 1 on fresh disks" \
+		"(logs kept in ${dir#"${TOP:-}"/}/emulator/)"
 }
 
 # shellcheck disable=SC2034 # BOOT_KIND, BOOT_WHY are the results
