@@ -94,8 +94,17 @@ shopt -s nullglob
 
 # Kernel reports, in every boot log (and in the logs the power-cut
 # campaign kept of its failed chains; it removes those of passed ones,
-# whose boots the runner found free of reports).
-for log in "$LOGS"/*/*/boot*.log "$LOGS"/campaign/failed/*/boot*.log; do
+# whose boots the runner found free of reports).  The boot logs the runner
+# kept aside when a kernel report in the middle of a case was the
+# emulator's (tests/lab/verdict.sh, emulator_restart; the case ran again
+# from its first boot), <case>/emulator/ and, for the campaign's chains,
+# campaign/emulator/<kernel>-<case>-<seed>/, are judged again: a report
+# there that emulator_flags does not explain counts as a kernel report;
+# the others are listed as emulator faults.
+emu=0
+emu_logs=()
+for log in "$LOGS"/*/*/boot*.log "$LOGS"/campaign/failed/*/boot*.log \
+	"$LOGS"/*/*/emulator/boot*.log "$LOGS"/campaign/emulator/*/boot*.log; do
 	case $log in *.pre-init.log) continue ;; esac
 	rel=${log#"$LOGS"/}
 	kernel=${rel%%/*}
@@ -107,27 +116,8 @@ for log in "$LOGS"/*/*/boot*.log "$LOGS"/campaign/failed/*/boot*.log; do
 	fi
 	VERDICT_ALLOC_DUMPS=""
 	[ -f "$CASES/$c.sh" ] && VERDICT_ALLOC_DUMPS=$(directive "$CASES/$c.sh" alloc-failure-dumps)
-	if [ -n "$(kernel_report "$log")" ]; then
-		reports=$((reports + 1))
-		report_logs+=("${log#"$TOP"/}")
-	fi
-done
-
-# Boot logs the runner kept aside when a kernel report in the middle of a
-# case was the emulator's (tests/lab/verdict.sh, emulator_restart; the
-# case ran again from its first boot): <case>/emulator/ and, for the
-# campaign's chains, campaign/emulator/<kernel>-<case>-<seed>/.  Judged
-# again here: a report there that emulator_flags does not explain counts
-# as a kernel report; the others are listed as emulator faults.
-emu=0
-emu_logs=()
-for log in "$LOGS"/*/*/emulator/boot*.log "$LOGS"/campaign/emulator/*/boot*.log; do
-	c=${log#"$LOGS"/*/}
-	c=${c%%/*}
-	VERDICT_ALLOC_DUMPS=""
-	[ -f "$CASES/$c.sh" ] && VERDICT_ALLOC_DUMPS=$(directive "$CASES/$c.sh" alloc-failure-dumps)
 	[ -n "$(kernel_report "$log")" ] || continue
-	if emulator_flags "$log"; then
+	if [[ $log == */emulator/* ]] && emulator_flags "$log"; then
 		emu=$((emu + 1))
 		emu_logs+=("${log#"$TOP"/}")
 	else
