@@ -101,6 +101,28 @@ struct dmh_disk_pin {
 #define DMH_NR_TUNABLES		16
 
 /*
+ * The pool knobs, the one list the kernel, the tools and the fuzzer's
+ * grammar read: X(field, name, tunable index, min, max, default).  The
+ * order is that of the knob fields in the pool status line, except that
+ * the migration backoffs counter sits between heat_save_interval and
+ * promote_free_threshold there (a field added before the last knob).
+ * ssd_reserve's default 0 stands for "1% of the SSD, at least 1 chunk".
+ * "set <name> <value>" stores value + 1 at the index (0 = default);
+ * migration on|off is bit 0 of DMH_TUN_FLAGS.
+ */
+#define DMH_KNOBS(X)							\
+	X(rate, migration_rate, DMH_TUN_RATE, 0, 100000, 64)		\
+	X(hysteresis, hysteresis, DMH_TUN_HYSTERESIS, 0, 255, 4)	\
+	X(half_life, heat_half_life, DMH_TUN_HALF_LIFE, 0, 86400, 60)	\
+	X(reserve, ssd_reserve, DMH_TUN_RESERVE, 0, 4294967294u, 0)	\
+	X(seq_cutoff, seq_cutoff, DMH_TUN_SEQ_CUTOFF, 0, 1048576, 1024) \
+	X(promote, promote_threshold, DMH_TUN_PROMOTE, 0, 255, 4)	\
+	X(tick_ms, tick_ms, DMH_TUN_TICK, 10, 60000, 250)		\
+	X(heat_save, heat_save_interval, DMH_TUN_HEAT_SAVE, 1, 3600, 30) \
+	X(promote_free, promote_free_threshold, DMH_TUN_PROMOTE_FREE,	\
+	  0, 255, 1)
+
+/*
  * Superblock, at the start of block 0 or 1; the rest of the block is zero.
  * csum covers bytes 4 .. DMH_BLOCK_SIZE - 1 of the block.
  */
