@@ -148,10 +148,11 @@ static void str_reset(struct str *b)
 
 /*
  * dm_ioctl(): run CMD on device NAME (may be NULL) with FLAGS and the
- * payload IN of INLEN bytes (COUNT targets, for a table load), leaving room for at least OUT bytes of
- * result.  The kernel says DM_BUFFER_FULL_FLAG when its answer did not fit:
- * then the buffer doubles and the ioctl runs again (a message is sent
- * again too, as dmsetup does; only read-only messages return text).
+ * payload IN of INLEN bytes (COUNT targets, for a table load), leaving
+ * room for at least OUT bytes of result.  The kernel says
+ * DM_BUFFER_FULL_FLAG when its answer did not fit: then the buffer
+ * doubles and the ioctl runs again (a message is sent again too, as
+ * dmsetup does; only read-only messages return text).
  * Returns 0, or -1 with errno.  The answer is in io.
  */
 static int dm_ioctl_n(unsigned long cmd, const char *name, uint32_t flags,
@@ -341,9 +342,10 @@ static int targets(const char *name, int table, struct str *b)
 	data = io_data();
 	for (i = 0; i < io->target_count; i++) {
 		spec = (struct dm_target_spec *)(data + off);
-		str_add(b, "  %s %" PRIu64 " %" PRIu64 " %.*s %s\n",
+		str_add(b, "  %s %llu %llu %.*s %s\n",
 			table ? "table" : "status",
-			(uint64_t)spec->sector_start, (uint64_t)spec->length,
+			(unsigned long long)spec->sector_start,
+			(unsigned long long)spec->length,
 			(int)sizeof(spec->target_type), spec->target_type,
 			(char *)(spec + 1));
 		off = spec->next;	/* from the start of the data */
@@ -364,7 +366,7 @@ static void word(const char *s, int n, char *w, size_t wsize)
 		}
 		s++;
 	}
-	len = strcspn(s, " \n");
+	len = strcspn(s, "\n ");
 	if (len >= wsize)
 		len = wsize - 1;
 	memcpy(w, s, len);
@@ -381,6 +383,16 @@ static int pool_mode(const char *name, char *w, size_t wsize)
 		return -1;
 	spec = (struct dm_target_spec *)io_data();
 	word((char *)(spec + 1), 10, w, wsize);
+	return 0;
+}
+
+/* table_length(): the length in sectors of device NAME's one target. */
+static int table_length(const char *name, uint64_t *len)
+{
+	if (dm_ioctl(DM_TABLE_STATUS, name, DM_STATUS_TABLE_FLAG, NULL, 0, 16384) ||
+	    io->target_count != 1)
+		return -1;
+	*len = ((struct dm_target_spec *)io_data())->length;
 	return 0;
 }
 
@@ -673,7 +685,7 @@ static int attempt(struct sweep *sw, unsigned long n, const char *op,
 			sweep_bad(sw, n, "refused with no fault injected: %s: %s",
 				  why, strerror(e));
 		else if (run_op(undo, &why))
-			sweep_bad(sw, n, "undo after the last attempt: %s: %s",
+			sweep_bad(sw, n, "undo after the last try: %s: %s",
 				  why, strerror(errno));
 		return 1;
 	}
@@ -692,7 +704,8 @@ static int attempt(struct sweep *sw, unsigned long n, const char *op,
 	} else {
 		sw->survived++;
 		if (!same_volumes(sw, n, after.s))
-			sweep_bad(sw, n, "succeeded, but the volume list differs from the first success's");
+			sweep_bad(sw, n,
+				  "succeeded, but the volume list differs from the first success's");
 		if (run_op(undo, &why))
 			sweep_bad(sw, n, "undo: %s: %s", why, strerror(errno));
 		*base = 0;
@@ -736,8 +749,9 @@ static unsigned long sweep_file(FILE *in, FILE *res, unsigned long max)
 		fprintf(res, "sweep\t%s\t%lu\t%lu\t%lu\t%lu\n", sw.what,
 			sw.points, sw.refused, sw.survived, sw.bad);
 		fflush(res);
-		printf("dmh: sweep %s: %lu fault points, %lu refused cleanly, %lu succeeded anyway, %lu bad\n",
-		       sw.what, sw.points, sw.refused, sw.survived, sw.bad);
+		printf("dmh: sweep %s: %lu fault points, %lu refused cleanly, ",
+		       sw.what, sw.points, sw.refused);
+		printf("%lu succeeded anyway, %lu bad\n", sw.survived, sw.bad);
 		nbad += sw.bad;
 		free(sw.ref.s);
 	}
@@ -748,7 +762,7 @@ static unsigned long sweep_file(FILE *in, FILE *res, unsigned long max)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: dmh-fuzz -o RESULT [-z DEV] [-c CURFILE] [-p CASE] CASES\n"
+	fprintf(stderr, "Usage: dmh-fuzz -o RESULT [-z DEV] [-c CURFILE] [-p CASE] CASES\n"
 		"       dmh-fuzz -n MAX -o RESULT SWEEPS\n");
 	exit(2);
 }
@@ -761,19 +775,30 @@ int main(int argc, char **argv)
 	size_t lcap = 0;
 	struct str before = { 0 }, after = { 0 }, why = { 0 }, out = { 0 }, msg = { 0 };
 	char mode[64], w[64];
-	uint64_t asked;
+	uint64_t asked, len;
 	unsigned long ncase = 0, nbad = 0, shown = 0;
 	unsigned long sweep_max = 0;
 	int opt, curfd = -1, rc;
 
 	while ((opt = getopt(argc, argv, "o:z:c:p:n:")) != -1) {
 		switch (opt) {
-		case 'n': sweep_max = strtoul(optarg, NULL, 10); break;
-		case 'o': result = optarg; break;
-		case 'z': zdev = optarg; break;
-		case 'c': curfile = optarg; break;
-		case 'p': cname = optarg; break;
-		default: usage();
+		case 'n':
+			sweep_max = strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+			result = optarg;
+			break;
+		case 'z':
+			zdev = optarg;
+			break;
+		case 'c':
+			curfile = optarg;
+			break;
+		case 'p':
+			cname = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!result || optind != argc - 1)
@@ -848,13 +873,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(kind, "vol")) {
 			rc = create_dev(VOL_DEV, text, &asked, &err);
 			if (!rc) {
-				if (dm_ioctl(DM_TABLE_STATUS, VOL_DEV, DM_STATUS_TABLE_FLAG,
-					     NULL, 0, 16384) || io->target_count != 1)
+				if (table_length(VOL_DEV, &len))
 					str_add(&why, " no table");
-				else if (((struct dm_target_spec *)io_data())->length != asked)
-					str_add(&why, " wrong size %" PRIu64 " (asked %" PRIu64 ")",
-						(uint64_t)((struct dm_target_spec *)io_data())->length,
-						asked);
+				else if (len != asked)
+					str_add(&why, " wrong size %llu (asked %llu)",
+						(unsigned long long)len,
+						(unsigned long long)asked);
 				if (remove_dev(VOL_DEV))
 					str_add(&why, "; cannot remove: %s", strerror(errno));
 			}
