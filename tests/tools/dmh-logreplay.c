@@ -21,10 +21,11 @@
  * header that does not fit.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/fs.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,16 +34,23 @@
 #include <unistd.h>
 
 #define LW_MAGIC	0x6a736677736872ULL
-#define LW_FLUSH	(1u << 0)
-#define LW_FUA		(1u << 1)
-#define LW_DISCARD	(1u << 2)
-#define LW_MARK		(1u << 3)
-#define LW_META		(1u << 4)
+#define LW_FLUSH	0x01
+#define LW_FUA		0x02
+#define LW_DISCARD	0x04
+#define LW_MARK		0x08
+#define LW_META		0x10
 
+/*
+ * The on-disk superblock (28 bytes).  sectorsize is the last field, so no
+ * packing is needed: the padding after it is read from the rest of the
+ * first sector and never used.
+ */
 struct lw_super {
 	uint64_t magic, version, nr_entries;
 	uint32_t sectorsize;
-} __attribute__((packed));
+};
+
+static_assert(offsetof(struct lw_super, sectorsize) == 24, "dm-log-writes superblock layout");
 
 struct lw_entry {
 	uint64_t sector, nr_sectors, flags, data_len;
@@ -72,12 +80,12 @@ int main(int argc, char **argv)
 	int lfd, dfd = -1, replay;
 	char flags[8], *f;
 
-	if (argc == 3 && !strcmp(argv[1], "list"))
+	if (argc == 3 && !strcmp(argv[1], "list")) {
 		replay = 0;
-	else if (argc == 6 && !strcmp(argv[1], "replay"))
+	} else if (argc == 6 && !strcmp(argv[1], "replay")) {
 		replay = 1;
-	else {
-		fprintf(stderr, "usage: dmh-logreplay list LOG | replay LOG DEV FROM TO\n");
+	} else {
+		fprintf(stderr, "Usage: dmh-logreplay list LOG | replay LOG DEV FROM TO\n");
 		return 2;
 	}
 	lfd = open(argv[2], O_RDONLY);
@@ -126,8 +134,9 @@ int main(int argc, char **argv)
 			if (f == flags)
 				*f++ = '-';
 			*f = 0;
-			printf("%" PRIu64 " %s %" PRIu64 " %" PRIu64, idx, flags,
-			       e.sector * (ss / 512), e.nr_sectors * (ss / 512));
+			printf("%llu %s %llu %llu", (unsigned long long)idx, flags,
+			       (unsigned long long)(e.sector * (ss / 512)),
+			       (unsigned long long)(e.nr_sectors * (ss / 512)));
 			if (e.flags & LW_MARK && e.data_len < ss - sizeof(e))
 				printf(" %.*s", (int)e.data_len, hdr + sizeof(e));
 			printf("\n");

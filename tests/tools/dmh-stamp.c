@@ -35,7 +35,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/dm-ioctl.h>
 #include <linux/fs.h>
 #include <stddef.h>
@@ -82,7 +81,8 @@ static void gen_op(uint64_t tag, uint64_t k, uint64_t nblocks,
 
 	if (k % interval == interval - 1) {
 		op->kind = OP_FLUSH;
-		op->start = op->len = 0;
+		op->start = 0;
+		op->len = 0;
 		return;
 	}
 	if (h % 100 < 8) {
@@ -226,17 +226,19 @@ static int do_write(const struct args *a)
 			if (fsync(fd))
 				die("fsync");
 			if (a->mark) {
-				snprintf(text, sizeof(text), "st.%" PRIu64 ".%" PRIu64,
-					 a->tag, k);
+				snprintf(text, sizeof(text), "st.%llu.%llu",
+					 (unsigned long long)a->tag,
+					 (unsigned long long)k);
 				if (dm_mark(a->mark, text))
 					die("log-writes mark");
 			}
 			if (a->keep) {
-				printf("DMH-KEEP st_%s=%" PRIu64 "\n", a->keep, k);
+				printf("DMH-KEEP st_%s=%llu\n", a->keep,
+				       (unsigned long long)k);
 				fflush(stdout);
 			}
 			if (log) {
-				fprintf(log, "%" PRIu64 "\n", k);
+				fprintf(log, "%llu\n", (unsigned long long)k);
 				fflush(log);
 			}
 			/* --ops N: stop at the first flush at or past op N - 1. */
@@ -273,10 +275,26 @@ static int writes(uint64_t tag, uint64_t seq, uint64_t b, uint64_t nblocks,
 	return op.kind == OP_WRITE && b >= op.start && b < op.start + op.len;
 }
 
+/* show_bad(): one line on a block that broke the rule. */
+static void show_bad(uint64_t tag, uint64_t blk, const char *bad, int64_t min,
+		     int zeros_ok, const struct stamp *st)
+{
+	int valid = st->magic == STAMP_MAGIC;
+
+	printf("dmh-stamp: tag %llu block %llu: %s (want seq >= %lld%s; ",
+	       (unsigned long long)tag, (unsigned long long)blk, bad,
+	       (long long)min, zeros_ok ? " or zeros" : "");
+	printf("found tag %llu block %llu seq %llu)\n",
+	       valid ? (unsigned long long)st->tag : 0,
+	       valid ? (unsigned long long)st->blk : 0,
+	       valid ? (unsigned long long)st->seq : 0);
+}
+
 static int do_verify(const struct args *a)
 {
-	uint64_t nblocks, k, b, i, ok = 0, lost = 0, stale = 0, wrongplace = 0;
-	uint64_t corrupt = 0, phantom = 0, acked = 0, zeros = 0, later = 0;
+	uint64_t nblocks, k, b, i;
+	unsigned long long ok = 0, lost = 0, stale = 0, wrongplace = 0;
+	unsigned long long corrupt = 0, phantom = 0, acked = 0, zeros = 0, later = 0;
 	int64_t *min;
 	unsigned char *zok, *buf;
 	struct stamp st;
@@ -298,9 +316,9 @@ static int do_verify(const struct args *a)
 	for (k = 0; (int64_t)k <= a->bound; k++) {
 		gen_op(a->tag, k, nblocks, a->interval, &op);
 		for (b = op.start; b < op.start + op.len; b++) {
-			if (op.kind == OP_DISCARD)
+			if (op.kind == OP_DISCARD) {
 				zok[b] = 1;
-			else if ((int64_t)k <= a->flushed) {
+			} else if ((int64_t)k <= a->flushed) {
 				min[b] = k;
 				zok[b] = 0;
 			}
@@ -347,23 +365,15 @@ static int do_verify(const struct args *a)
 				continue;
 			}
 			if (shown++ < 20)
-				printf("dmh-stamp: tag %" PRIu64 " block %" PRIu64
-				       ": %s (want seq >= %" PRId64 "%s; found tag %"
-				       PRIu64 " block %" PRIu64 " seq %" PRIu64 ")\n",
-				       a->tag, blk, bad, min[blk],
-				       zok[blk] ? " or zeros" : "",
-				       st.magic == STAMP_MAGIC ? st.tag : 0,
-				       st.magic == STAMP_MAGIC ? st.blk : 0,
-				       st.magic == STAMP_MAGIC ? st.seq : 0);
+				show_bad(a->tag, blk, bad, min[blk], zok[blk], &st);
 		}
 	}
-	printf("dmh-stamp: verify %s tag %" PRIu64 " flushed %" PRId64
-	       " bound %" PRId64 ": blocks %" PRIu64 " ok %" PRIu64
-	       " acked %" PRIu64 " later %" PRIu64 " zeros %" PRIu64
-	       " lost %" PRIu64 " stale %" PRIu64 " wrongplace %" PRIu64
-	       " corrupt %" PRIu64 " phantom %" PRIu64 "\n",
-	       a->dev, a->tag, a->flushed, a->bound, nblocks, ok, acked, later,
-	       zeros, lost, stale, wrongplace, corrupt, phantom);
+	printf("dmh-stamp: verify %s tag %llu flushed %lld bound %lld: blocks %llu ok %llu",
+	       a->dev, (unsigned long long)a->tag, (long long)a->flushed,
+	       (long long)a->bound, (unsigned long long)nblocks, ok);
+	printf(" acked %llu later %llu zeros %llu lost %llu stale %llu wrongplace %llu",
+	       acked, later, zeros, lost, stale, wrongplace);
+	printf(" corrupt %llu phantom %llu\n", corrupt, phantom);
 	close(fd);
 	free(buf);
 	free(min);
@@ -374,7 +384,7 @@ static int do_verify(const struct args *a)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: dmh-stamp write DEV --tag T [--ops N] [--interval I] [--keep NAME]\n"
+		"Usage: dmh-stamp write DEV --tag T [--ops N] [--interval I] [--keep NAME]\n"
 		"                      [--log FILE] [--mark DM]\n"
 		"       dmh-stamp verify DEV --tag T --flushed K [--bound B] [--interval I]\n");
 	exit(2);
