@@ -3,8 +3,7 @@
 # Benchmark, not a test: 4 KiB random read and write IOPS at queue depth 1
 # and 32 on a hybrid volume whose chunks all sit on the SSD, against
 # dm-linear on the same SSD disk, in the same VM run.  Prints a table; the
-# data path issue's bar is 95 % of dm-linear.  It fails only if a run
-# fails.
+# data path's bar is 95 % of dm-linear.  It fails only if a run fails.
 #
 # Each side is one dm target directly above a partition of the same disk:
 # the pool's SSD is partition 1, dm-linear maps partition 2.  Two disks:

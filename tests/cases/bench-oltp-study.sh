@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Benchmark, not a test: why dm-hybrid is slow on bench-setups' OLTP-like
-# job and on the sequential scan (issue 6, bench/results/*-oltp-study).
+# job and on the sequential scan (results: bench/results/*-oltp-study).
 # Same emulated disks as bench-setups (dm-hddsim flash and 7200 rpm models
 # over guest RAM disks), one 64 MiB volume, SSD = half of it.
 # 1. oltp and zipf on dm-hybrid with several chunk sizes and policy knobs,

@@ -3,11 +3,12 @@
 # Benchmark, not a test: dm-hybrid beside the other set-ups a host admin
 # could pick, in one VM run on the same emulated disks (SSD = dm-hddsim's
 # flash model, HDD = dm-hddsim's 7200 rpm model, each over a guest RAM
-# disk, and the metadata on a third; see bench-calib), with 1 to 4 VM volumes at once.  Set-ups: HDD
-# only and SSD only (dm-linear), dm-hybrid (SSD = 50 % of the working set)
-# with migration on and off, the same with 256 KiB chunks instead of 1 MiB
-# (hybrid-256k), dm-cache smq writeback, bcache writeback and dm-writeboost
-# (built by bench/writeboost-build.sh) with the same SSD size.  Workloads: trace replays (fio iologs made on the
+# disk, and the metadata on a third; see bench-calib), with 1 to 4 VM
+# volumes at once.  Set-ups: HDD only and SSD only (dm-linear), dm-hybrid
+# (SSD = 50 % of the working set) with migration on and off, the same with
+# 256 KiB chunks instead of 1 MiB (hybrid-256k), dm-cache smq writeback,
+# bcache writeback and dm-writeboost (built by bench/writeboost-build.sh)
+# with the same SSD size.  Workloads: trace replays (fio iologs made on the
 # host by bench/trace2iolog.py, in $BENCH_DATA), an OLTP-like job, a
 # zipfian random read and a sequential scan.  A second table follows
 # dm-hybrid and the caches from a cold start (zipf reads in phases):

@@ -1,15 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Discards racing migrations (issue 7): a whole-chunk discard of a chunk
-# whose copy to the other tier is in flight must leave it unmapped and
-# reading as zeros; the migration's completion must not bring the mapping
-# (or the old data) back.  The SSD sits under dm-delay (50 ms), so a copy
-# takes at least that long.  Each round fills 32 chunks of vm1 with the
-# round's byte on one tier, pins the range to the other tier (every chunk
-# starts moving at the next 10 ms tick, 16 per tick) and, from a random
-# moment 0-400 ms after the pin began, discards the chunks: all at once,
-# or 8 random chunks one at a time and then all.  Checked right after the discards and again once no migration is
-# in flight: the range reads as zeros and vm1 maps no chunk.  A second
+# Discards racing migrations: a whole-chunk discard of a chunk whose copy
+# to the other tier is in flight must leave it unmapped and reading as
+# zeros; the migration's completion must not bring the mapping (or the old
+# data) back.  The SSD sits under dm-delay (50 ms), so a copy takes at
+# least that long.  Each round fills 32 chunks of vm1 with the round's
+# byte on one tier, pins the range to the other tier (every chunk starts
+# moving at the next 10 ms tick, 16 per tick) and, from a random moment
+# 0-400 ms after the pin began, discards the chunks: all at once, or 8
+# random chunks one at a time and then all.  Checked right after the
+# discards and again once no migration is in flight: the range reads as
+# zeros and vm1 maps no chunk.  A second
 # volume, never discarded, keeps its own bytes.  At least a quarter of the
 # rounds must have discarded with migrations in flight, or the case did
 # not test the race.  DM_SECS (default 30) bounds the rounds.  Last,

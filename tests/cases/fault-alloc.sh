@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Allocation and request failures (issue 7), debug kernel: failslab through
+# Allocation and request failures, debug kernel: failslab through
 # fail-nth swept over every allocation of a pool activation, a volume
 # activation and the messages (each must fail cleanly: an error, no
 # leftover device, the metadata device free again, the pool unchanged);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Fault injection with dm targets under the pool's devices (issue 7):
+# Fault injection with dm targets under the pool's devices:
 # dm-dust read errors on one SSD and one HDD chunk, dm-error on single
 # chunks for writes (mapped and first writes), a failed migration copy,
 # dm-flakey under the metadata (rw -> ro with a dm event) and under a data

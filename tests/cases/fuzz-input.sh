@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Fuzzing of pool messages and of pool and volume table lines (issue 7):
+# Fuzzing of pool messages and of pool and volume table lines:
 # 300 cases from a grammar with random mutations (tests/lib/fuzz.sh),
 # seeded by DMH_SEED.  Each case is accepted when it must be, refused when
 # it must be, and a refused one changes nothing (devices, tables, pool

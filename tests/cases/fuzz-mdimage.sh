@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Corrupted metadata at activation (issue 7): bit flips in both copies of
+# Corrupted metadata at activation: bit flips in both copies of
 # the superblock, a volume table block and reverse-map blocks, a truncated
 # metadata device, data devices that shrank or were swapped, a different
 # chunk size and forged reverse-map entries with valid checksums (written

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # RAM per mapped chunk, measured: map 16384 chunks of one volume and count
-# the xarray nodes (radix_tree_node slab) they cost; the data path issue
-# asks for at most 16 bytes per mapped chunk.  Heat adds one byte per
+# the xarray nodes (radix_tree_node slab) they cost; the data path's
+# budget is at most 16 bytes per mapped chunk.  Heat adds one byte per
 # virtual chunk and the allocation bitmaps one bit per physical chunk;
 # both are computed, not measured, and printed beside it.
 # kernels: debian

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Smoke test of the lab itself: fio write+verify through a dm-linear that
-# maps a virtio disk at an offset, then check the bytes landed where the
-# table says.
+# Lab self-test, no dm-hybrid: the VM, its virtio disks and fio.  fio
+# write+verify through a dm-linear that maps a virtio disk at an offset,
+# then check the bytes landed where the table says.
 # kernels: debian debug
 # disks: ssd=128M
 # tier: quick

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Runner self-test: a kernel WARNING must fail a case even when the script
-# says "pass".  The host reports "ok" only if its report detector (the same
-# one every case goes through) failed this case for a kernel report.
+# Lab self-test of the runner's verdict: a kernel WARNING must fail a case
+# even when the script says "pass".  The host reports "ok" only if its
+# report detector (the same one every case goes through) failed this case
+# for a kernel report.
 # kernels: debug
 # expect: kernel-report
 # tier: quick

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Data written through a dm-linear survives a clean reboot: boot 1 writes
-# with fio verify headers and flushes, boot 2 rebuilds the mapping and
-# verifies only.
+# Lab self-test, no dm-hybrid (hybrid-persist is the product's case): the
+# runner's multi-boot cases and disks that outlive a boot.  Data written
+# through a dm-linear survives a clean reboot: boot 1 writes with fio
+# verify headers and flushes, boot 2 rebuilds the mapping and verifies only.
 # kernels: debian debug
 # disks: hdd=256M
 # boots: 2

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Power cut on a dm-linear: boot 1 writes numbered 256 KiB regions with fio
-# verify headers, each followed by a flush, and acknowledges each region
-# (DMH-KEEP acked=N) only after its flush completed.  The host kills QEMU at
-# a random moment.  Boot 2 verifies every acknowledged region.
+# Lab self-test, no dm-hybrid (hybrid-powercut is the product's case): the
+# runner's power cut and the boot after it, on a dm-linear.  Boot 1 writes
+# numbered 256 KiB regions with fio verify headers, each followed by a
+# flush, and acknowledges each region (DMH-KEEP acked=N) only after its
+# flush completed.  The host kills QEMU at a random moment.  Boot 2
+# verifies every acknowledged region.
 # kernels: debian debug
 # disks: data=128M
 # boots: 2

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# In-guest power cuts with dm-flakey (issue 7): the pool's one disk sits
+# In-guest power cuts with dm-flakey, long run: the pool's one disk sits
 # under dm-flakey; the mixed workload (tests/lib/mixed.sh) runs a random
 # 3-10 s, the last completed flush of each volume is read, then flakey is
 # switched to drop_writes, so from that instant nothing more reaches the

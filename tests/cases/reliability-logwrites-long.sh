@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Write-log replay, long variant (issue 7): the metadata, SSD and HDD are
+# Write-log replay, long variant: the metadata, SSD and HDD are
 # slices of one disk under dm-log-writes, so one log orders all three.  The
 # mixed workload (three stamped volumes with flushes and discards, fast
 # migrations, volume 9 created and deleted) runs 10 s; the log is then

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Write-log replay, quick variant (issue 7): the metadata, SSD and HDD are
+# Write-log replay, quick variant: the metadata, SSD and HDD are
 # slices of one disk under dm-log-writes, so one log orders all three.  A
 # cold filler volume takes 56 of the SSD's 64 chunks first; then a short
 # mixed workload (three stamped volumes of 16 ops each, ending with a

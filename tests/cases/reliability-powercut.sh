@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Power-cut campaign, one round (issue 7): boot 1 runs the mixed workload
+# Power-cut campaign, one round: boot 1 runs the mixed workload
 # (tests/lib/mixed.sh: three volumes stamped by dmh-stamp with a flush every
 # 16 ops and discards, hot readers and migration thresholds so low that
 # chunks move all the time, volume 9 created and deleted in a loop) and the

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Isolation soak (issue 7): while fio verify runs on two long-lived volumes
+# Isolation soak: while fio verify runs on two long-lived volumes
 # and random reads keep chunks migrating (small chunks, tick_ms 50, low
 # thresholds), short-lived volumes are created, filled, resized, discarded,
 # suspended, resumed, reloaded and deleted over and over.  Asserted all
