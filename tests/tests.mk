@@ -72,6 +72,14 @@ bench: setup
 bench-quick: setup
 	bench/run.sh quick
 
+# The placement lab (bench/README.md): every trace of BENCH_TRACES (default
+# ../shared/traces) through placement policies in user space, in seconds;
+# writes bench/results/sim-<UTC date-time>/ (SIM_OUT overrides).  Needs
+# only a C compiler, so no setup.
+.PHONY: sim
+sim:
+	bench/sim/run.sh
+
 # make check-xen: Xen 4.17 + the stock kernel as PV Dom0 in QEMU, PV guests
 # on dm-hybrid volumes through blkback (Documentation/xen-lab.rst).  Not
 # part of make check.
