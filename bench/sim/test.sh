@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Host tests of the placement lab: tiny hand-made traces whose answers are
+# known.  Prints TAP and ends with "N passed, N failed"; exits non-zero if
+# anything failed.
+#
+# Usage: bench/sim/test.sh   (builds bench/sim/sim first; "make -C bench/sim test")
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+make -s -C "$here" sim || exit 1
+work=$here/test-work
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work" || exit 1
+
+pass=0
+fail=0
+n=0
+
+check() {	# check DESC SHELL-CONDITION
+	n=$((n + 1))
+	if eval "$2"; then
+		pass=$((pass + 1))
+		echo "ok $n - $1"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n - $1"
+		echo "#   failed: $2"
+	fi
+}
+
+# sim OUT ARGS...: run the lab, its table into OUT.
+sim() {
+	local out=$1
+	shift
+	"$here/sim" "$@" > "$out" 2> "$out.err" || echo "# sim $* failed: $(cat "$out.err")"
+}
+
+# field OUT PCT POLICY COLUMN: one number of the table (3 cold hit %,
+# 4 cold MiB, 5 warm hit %, 6 warm MiB, 7 % of optimum).
+field() {
+	awk -v p="$2" -v pol="$3" -v c="$4" '$1 == p && $2 == pol { print $c }' "$1"
+}
+
+# msr FILE "OFFSET[:SIZE[:OP]] ...": an MSR-format trace, 1 ms apart; OP 1
+# reads (default), 0 writes.
+msr() {
+	local f=$1 t=0 r
+	: > "$f"
+	for r in $2; do
+		IFS=: read -r off size op <<< "$r"
+		echo "$t.000 0 $off ${size:-4096} ${op:-1}" >> "$f"
+		t=$((t + 1))
+	done
+}
+
+blocks() {	# blocks "N ...": offsets of 4 KiB blocks N...
+	local b
+	for b in $1; do
+		echo $((b * 4096))
+	done
+}
+
+# ---- the reuse profile and compaction ----
+
+msr msr-profile.trace "0 0 0 $((10 << 30)):8192"
+sim p.out msr-profile.trace
+check "profile: 5 accesses, 3 distinct blocks, 40 % re-references" \
+	'grep -q "5 accesses, 3 distinct blocks (0.0 MiB), 40.0 % re-references" p.out'
+check "profile: the top 10/25/50 % of blocks take 60/60/80 %" \
+	'grep -q "top 10/25/50 % of blocks take 60.0/60.0/80.0 %" p.out'
+check "compaction: 10 GiB apart, two 64 KiB granules end to end" \
+	'grep -q "compacted space 0.1 MiB" p.out &&
+	 grep -q "1 chunks of 1024 KiB touched" p.out'
+
+# ---- a trace that fits ----
+
+msr msr-fits.trace "$(blocks "0 1 2 3 0 1 2 3 7 7 0")"
+sim fits.out -c 4 -p 100 msr-fits.trace
+for pol in lru-4k arc-4k optimum; do
+	check "fits: $pol serves every warm access from the SSD" \
+		'[ "$(field fits.out 100 $pol 5)" = 100.00 ]'
+done
+check "fits: lru-4k copies nothing in the warm pass" \
+	'[ "$(field fits.out 100 lru-4k 6)" = 0.0 ]'
+
+# ---- a loop one block larger than the cache: LRU never hits ----
+
+msr msr-loop.trace "$(blocks "0 1 2 3 4 0 1 2 3 4 0 1 2 3 4 0 1 2 3 4")"
+sim loop.out -c 4 -p 80 msr-loop.trace
+check "loop of 5 over 4 blocks: lru-4k hits nothing, cold or warm" \
+	'[ "$(field loop.out 80 lru-4k 3)" = 0.00 ] &&
+	 [ "$(field loop.out 80 lru-4k 5)" = 0.00 ]'
+check "... while optimum hits" \
+	'[ "$(field loop.out 80 optimum 5 | tr -d .)" -gt 0 ]'
+
+# ---- scan resistance: ARC keeps a block seen twice through a scan ----
+
+msr msr-scan.trace "$(blocks "0 1 0 1 $(seq -s ' ' 10 27) 0 1")"
+sim scan.out -c 4 -p 20 msr-scan.trace
+check "scan: lru-4k 4 of 24 warm hits, arc-4k 6 of 24" \
+	'[ "$(field scan.out 20 lru-4k 5)" = 16.67 ] &&
+	 [ "$(field scan.out 20 arc-4k 5)" = 25.00 ]'
+
+# ---- opcodes without case, read fills and write misses ----
+
+spc() {	# spc FILE OP: 256 distinct 4 KiB requests on ASU 1
+	local i
+	for i in $(seq 0 255); do
+		echo "1,$((i * 8)),4096,$2,0.$i"
+	done > "$1"
+}
+spc r.spc r
+spc w.spc W
+sim spc.out -p 100 r.spc w.spc
+check "SPC: 'r' reads, each read miss fills 4 KiB into lru-4k" \
+	'[ "$(sed -n "/== r.spc/,/== w.spc/p" spc.out | field - 100 lru-4k 4)" = 1.0 ]'
+check "SPC: 'W' writes, which copy nothing" \
+	'[ "$(sed -n "/== w.spc/,\$p" spc.out | field - 100 lru-4k 4)" = 0.0 ]'
+{
+	echo "version,time,op,size,lbn"
+	for i in $(seq 0 255); do echo "1,$i,2A,4096,$((i * 8))"; done
+} > cloudphysics-w.csv
+sim cp.out -p 100 cloudphysics-w.csv
+check "CloudPhysics: header skipped, '2A' writes" \
+	'grep -q "256 requests" cp.out && [ "$(field cp.out 100 lru-4k 4)" = 0.0 ]'
+
+# ---- the optimum is optimal among demand policies at its granularity ----
+
+# 3000 requests of 1-4 blocks over 300 blocks, skewed; at 4 KiB units every
+# piece is one block, where Belady's MIN with bypass maximises the hits.
+awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++)
+	printf "%d.000 0 %d %d %d\n", i, int(rand() ^ 3 * 300) * 4096,
+	       (1 + int(rand() * 4)) * 4096, rand() < 0.7 }' > msr-rand.trace
+sim rand.out -c 4 -r 0 msr-rand.trace
+for pct in 10 25 50 100; do
+	check "random trace, SSD $pct %: optimum's hits >= lru-4k's and arc-4k's (both passes)" \
+		'awk -v p=$pct '"'"'$1 == p { h[$2] = $3 + $5 }
+		 END { exit !(h["optimum"] >= h["lru-4k"] && h["optimum"] >= h["arc-4k"] &&
+			      h["lru-4k"] > 0) }'"'"' rand.out'
+done
+
+# ---- sim.tsv ----
+
+mkdir -p out
+sim tsv.out -o out msr-fits.trace
+check "sim.tsv: the issue's header, then one warm row per size and policy" \
+	'[ "$(head -n1 out/sim.tsv)" = "$(printf "trace\tssd_pct\tpolicy\thit_pct\tmoved_mib\tpct_of_optimum")" ] &&
+	 [ "$(awk -F"\t" "NR > 1 && NF == 6" out/sim.tsv | wc -l)" = $((4 * $(grep -c "^ *100 " tsv.out))) ]'
+check "sim rejects a trace of unknown format" \
+	'! "$here/sim" README.md > /dev/null 2>&1'
+
+echo "1..$n"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
