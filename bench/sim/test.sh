@@ -7,6 +7,8 @@
 #
 # Usage: bench/sim/test.sh   (builds bench/sim/sim first; "make -C bench/sim test")
 
+# The conditions are eval'ed by check(), so they are single-quoted.
+# shellcheck disable=SC2016
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 make -s -C "$here" sim || exit 1
@@ -135,11 +137,14 @@ awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++)
 	printf "%d.000 0 %d %d %d\n", i, int(rand() ^ 3 * 300) * 4096,
 	       (1 + int(rand() * 4)) * 4096, rand() < 0.7 }' > msr-rand.trace
 sim rand.out -c 4 -r 0 msr-rand.trace
+opt_wins() {	# opt_wins PCT: optimum's cold + warm hits >= the caches'
+	awk -v p="$1" '$1 == p { h[$2] = $3 + $5 }
+		END { exit !(h["optimum"] >= h["lru-4k"] &&
+			     h["optimum"] >= h["arc-4k"] && h["lru-4k"] > 0) }' rand.out
+}
 for pct in 10 25 50 100; do
 	check "random trace, SSD $pct %: optimum's hits >= lru-4k's and arc-4k's (both passes)" \
-		'awk -v p=$pct '"'"'$1 == p { h[$2] = $3 + $5 }
-		 END { exit !(h["optimum"] >= h["lru-4k"] && h["optimum"] >= h["arc-4k"] &&
-			      h["lru-4k"] > 0) }'"'"' rand.out'
+		"opt_wins $pct"
 done
 
 # ---- sim.tsv ----
