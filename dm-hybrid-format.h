@@ -41,8 +41,16 @@
 #include <linux/types.h>
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
+#include <linux/errno.h>
+#include <asm/byteorder.h>
+#define dmh_le32_to_cpu(x)	le32_to_cpu(x)
+#define dmh_le64_to_cpu(x)	le64_to_cpu(x)
 #else
 #include <assert.h>
+#include <endian.h>
+#include <errno.h>
+#define dmh_le32_to_cpu(x)	le32toh(x)
+#define dmh_le64_to_cpu(x)	le64toh(x)
 #endif
 
 #define DMH_MAGIC		0x48594252u	/* "RBYH" on disk */
@@ -310,6 +318,157 @@ static inline __u64 dmh_heat_index(const struct dmh_layout *l,
 static inline __u64 dmh_slot_block(__u64 start, __u64 i, unsigned int slot)
 {
 	return start + 2 * i + slot;
+}
+
+/*
+ * Bounds of a layout, whatever a superblock says; they keep every sum and
+ * product in dmh_layout_check() far from overflow.  A tier's reverse map
+ * describes at most DMH_TIER_CHUNKS_MAX chunks: the kernel keeps a bitmap
+ * of a tier's capacity in one kvmalloc(), which refuses (and warns about)
+ * more than INT_MAX bytes.
+ */
+#define DMH_MD_BLOCKS_MAX	0x1000000000ull		/* 2^36: 256 TiB */
+#define DMH_TIER_CHUNKS_MAX	((1ull << 34) - 64)
+#define DMH_RMAP_BLOCKS_MAX	(DMH_TIER_CHUNKS_MAX / DMH_RMAP_PER_BLOCK)
+
+/* The superblock fields the layout depends on, in host byte order. */
+struct dmh_geometry {
+	__u32 block_size;
+	__u32 chunk_sectors;
+	__u64 sectors[DMH_NR_TIERS];	/* ssd_sectors, hdd_sectors */
+	struct dmh_layout layout;	/* md_blocks: the superblock's */
+};
+
+static inline void dmh_geometry_decode(const struct dmh_disk_super *s,
+				       struct dmh_geometry *g)
+{
+	struct dmh_layout *l = &g->layout;
+	int t;
+
+	g->block_size = dmh_le32_to_cpu(s->block_size);
+	g->chunk_sectors = dmh_le32_to_cpu(s->chunk_sectors);
+	g->sectors[DMH_TIER_SSD] = dmh_le64_to_cpu(s->ssd_sectors);
+	g->sectors[DMH_TIER_HDD] = dmh_le64_to_cpu(s->hdd_sectors);
+	l->md_blocks = dmh_le64_to_cpu(s->md_blocks);
+	l->vt_start = dmh_le64_to_cpu(s->vt_start);
+	l->vt_blocks = dmh_le64_to_cpu(s->vt_blocks);
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		l->rmap_start[t] = dmh_le64_to_cpu(s->rmap_start[t]);
+		l->rmap_blocks[t] = dmh_le64_to_cpu(s->rmap_blocks[t]);
+	}
+	l->heat_start = dmh_le64_to_cpu(s->heat_start);
+	l->heat_blocks = dmh_le64_to_cpu(s->heat_blocks);
+}
+
+/* Chunks of @tier at the last commit; chunk_sectors checked first. */
+static inline __u64 dmh_geometry_chunks(const struct dmh_geometry *g,
+					unsigned int tier)
+{
+	return g->sectors[tier] / g->chunk_sectors;
+}
+
+/* Entries in the reverse map of @tier; rmap_blocks bounded first. */
+static inline __u64 dmh_layout_capacity(const struct dmh_layout *l,
+					unsigned int tier)
+{
+	return l->rmap_blocks[tier] * DMH_RMAP_PER_BLOCK;
+}
+
+static inline char *dmh_sizes_fault(const struct dmh_geometry *g,
+				    __u64 dev_blocks)
+{
+	__u32 cs = g->chunk_sectors;
+
+	if (g->block_size != DMH_BLOCK_SIZE)
+		return "Metadata block size is not 4 KiB";
+	if (cs < DMH_CHUNK_SECTORS_MIN || cs > DMH_CHUNK_SECTORS_MAX ||
+	    (cs & (cs - 1)))
+		return "Metadata chunk size is not a power of two from 64 KiB to 64 MiB";
+	if (g->layout.md_blocks > DMH_MD_BLOCKS_MAX)
+		return "Metadata device size in the superblock is above 256 TiB";
+	if (g->layout.md_blocks > dev_blocks)
+		return "Metadata device is truncated: smaller than the superblock says";
+	return NULL;
+}
+
+/*
+ * The regions in the order dmh_layout_compute() lays them out, back to
+ * back: the kernel reads and writes each region by its start and length
+ * alone, so a region that overlapped another would be two regions' blocks.
+ */
+static inline char *dmh_regions_fault(const struct dmh_layout *l)
+{
+	if (l->vt_start != 2 || l->vt_blocks != DMH_VT_BLOCKS)
+		return "Metadata volume table is not where the format puts it";
+	if (l->rmap_blocks[DMH_TIER_SSD] > DMH_RMAP_BLOCKS_MAX ||
+	    l->rmap_blocks[DMH_TIER_HDD] > DMH_RMAP_BLOCKS_MAX)
+		return "Metadata reverse map is larger than the kernel supports";
+	if (l->rmap_start[DMH_TIER_SSD] != l->vt_start + 2 * l->vt_blocks ||
+	    l->rmap_start[DMH_TIER_HDD] != l->rmap_start[DMH_TIER_SSD] +
+					   2 * l->rmap_blocks[DMH_TIER_SSD])
+		return "Metadata reverse maps do not follow the volume table";
+	if (l->heat_start != l->rmap_start[DMH_TIER_HDD] +
+			     2 * l->rmap_blocks[DMH_TIER_HDD])
+		return "Metadata heat region does not follow the reverse maps";
+	/*
+	 * Heat has one byte per chunk of capacity (dmh_heat_index()): fewer
+	 * blocks and the heat image overflows, more and every heat save
+	 * allocates and writes blocks nothing reads.
+	 */
+	if (l->heat_blocks != dmh_div_up(dmh_layout_capacity(l, DMH_TIER_SSD) +
+					 dmh_layout_capacity(l, DMH_TIER_HDD),
+					 DMH_HEAT_PER_BLOCK))
+		return "Metadata heat region does not match the reverse maps";
+	if (l->heat_start + l->heat_blocks > l->md_blocks)
+		return "Metadata regions extend past the metadata device size";
+	return NULL;
+}
+
+/*
+ * Every chunk of a data device needs a reverse map entry: the kernel sets
+ * one bit per chunk in a bitmap sized by the capacity.
+ */
+static inline char *dmh_capacity_fault(const struct dmh_geometry *g)
+{
+	if (dmh_geometry_chunks(g, DMH_TIER_SSD) >
+	    dmh_layout_capacity(&g->layout, DMH_TIER_SSD))
+		return "Metadata SSD reverse map has fewer entries than the SSD has chunks";
+	if (dmh_geometry_chunks(g, DMH_TIER_HDD) >
+	    dmh_layout_capacity(&g->layout, DMH_TIER_HDD))
+		return "Metadata HDD reverse map has fewer entries than the HDD has chunks";
+	return NULL;
+}
+
+/*
+ * The one layout validator of the kernel and the tools.  @dev_blocks is
+ * the size of the metadata device now, in blocks.  Returns 0, or -EINVAL
+ * with *@why set to a sentence for the user (a dm target's ti->error is a
+ * char *, hence no const).
+ */
+static inline int dmh_geometry_check(const struct dmh_geometry *g,
+				     __u64 dev_blocks, char **why)
+{
+	*why = dmh_sizes_fault(g, dev_blocks);
+	if (!*why)
+		*why = dmh_regions_fault(&g->layout);
+	if (!*why)
+		*why = dmh_capacity_fault(g);
+	return *why ? -EINVAL : 0;
+}
+
+/* dmh_geometry_check() of superblock @s; its layout into @out if valid. */
+static inline int dmh_layout_check(const struct dmh_disk_super *s,
+				   __u64 dev_blocks, struct dmh_layout *out,
+				   char **why)
+{
+	struct dmh_geometry g;
+	int r;
+
+	dmh_geometry_decode(s, &g);
+	r = dmh_geometry_check(&g, dev_blocks, why);
+	if (!r)
+		*out = g.layout;
+	return r;
 }
 
 #endif /* DM_HYBRID_FORMAT_H */

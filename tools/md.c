@@ -40,18 +40,17 @@ const char *md_pin_tier_name(u32 tier)
 	return NULL;
 }
 
-/* The kernel's knob names ("set <knob> <value>"), flags kept raw. */
+/*
+ * The kernel's knob names ("set <knob> <value>") from DMH_KNOBS, flags kept
+ * raw.  The columns other than name and index pass through unused.
+ */
+#define MD_NAME_AT(index, name, ...) \
+	[index] = #name,
+#define MD_KNOB_NAME(field, name, index, ...) \
+	MD_NAME_AT(index, name, field, __VA_ARGS__)
 const char *const md_tunable_name[DMH_NR_TUNABLES] = {
 	[DMH_TUN_FLAGS] = "flags",
-	[DMH_TUN_RATE] = "migration_rate",
-	[DMH_TUN_HYSTERESIS] = "hysteresis",
-	[DMH_TUN_HALF_LIFE] = "heat_half_life",
-	[DMH_TUN_RESERVE] = "ssd_reserve",
-	[DMH_TUN_SEQ_CUTOFF] = "seq_cutoff",
-	[DMH_TUN_PROMOTE] = "promote_threshold",
-	[DMH_TUN_TICK] = "tick_ms",
-	[DMH_TUN_HEAT_SAVE] = "heat_save_interval",
-	[DMH_TUN_PROMOTE_FREE] = "promote_free_threshold",
+	DMH_KNOBS(MD_KNOB_NAME)
 };
 
 static const char *const sev_tag[MD_NR_SEV] = {
@@ -214,28 +213,21 @@ int md_dev_blocks(int fd, u64 *blocks)
 void md_super_decode(const void *block, struct md_super *s)
 {
 	const struct dmh_disk_super *d = block;
+	struct dmh_geometry g;
 	struct dmh_disk_pin p;
 	u32 i;
-	int t;
 
 	memset(s, 0, sizeof(*s));
 	s->flags = le32toh(d->flags);
 	s->txid = le64toh(d->txid);
 	memcpy(s->uuid, d->uuid, sizeof(s->uuid));
-	s->block_size = le32toh(d->block_size);
-	s->chunk_sectors = le32toh(d->chunk_sectors);
-	s->md_blocks = le64toh(d->md_blocks);
-	s->ssd_sectors = le64toh(d->ssd_sectors);
-	s->hdd_sectors = le64toh(d->hdd_sectors);
-	s->layout.md_blocks = s->md_blocks;
-	s->layout.vt_start = le64toh(d->vt_start);
-	s->layout.vt_blocks = le64toh(d->vt_blocks);
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		s->layout.rmap_start[t] = le64toh(d->rmap_start[t]);
-		s->layout.rmap_blocks[t] = le64toh(d->rmap_blocks[t]);
-	}
-	s->layout.heat_start = le64toh(d->heat_start);
-	s->layout.heat_blocks = le64toh(d->heat_blocks);
+	dmh_geometry_decode(d, &g);
+	s->block_size = g.block_size;
+	s->chunk_sectors = g.chunk_sectors;
+	s->md_blocks = g.layout.md_blocks;
+	s->ssd_sectors = g.sectors[DMH_TIER_SSD];
+	s->hdd_sectors = g.sectors[DMH_TIER_HDD];
+	s->layout = g.layout;
 	s->nr_volumes = le32toh(d->nr_volumes);
 	s->nr_pins = le32toh(d->nr_pins);
 	s->promotions = le64toh(d->promotions);
@@ -298,76 +290,28 @@ void md_super_encode(const struct md_super *s, void *block)
 	store_csum(block, DMH_BT_SUPER);
 }
 
-/* Largest metadata device the tools accept: 2^36 blocks (256 TiB). */
-#define MD_BLOCKS_MAX	68719476736ull
-
-static int region_after(u64 start, u64 prev_end, u64 len, u64 copies,
-			u64 md_blocks)
+/* dmh_geometry_check() of @s: NULL, or why the layout is invalid. */
+static const char *super_fault(const struct md_super *s, u64 dev_blocks)
 {
-	return start >= prev_end && start <= md_blocks &&
-	       len <= md_blocks && start + copies * len <= md_blocks;
+	struct dmh_geometry g = {
+		.block_size = s->block_size,
+		.chunk_sectors = s->chunk_sectors,
+		.sectors = { s->ssd_sectors, s->hdd_sectors },
+		.layout = s->layout,
+	};
+	char *why;
+
+	g.layout.md_blocks = s->md_blocks;
+	return dmh_geometry_check(&g, dev_blocks, &why) ? why : NULL;
 }
 
 int md_super_check(const struct md_super *s, char *why, size_t len)
 {
-	const struct dmh_layout *l = &s->layout;
-	u64 md = s->md_blocks, cap[DMH_NR_TIERS];
-	int t;
+	const char *w = super_fault(s, s->md_blocks);
 
-	if (s->block_size != DMH_BLOCK_SIZE) {
-		snprintf(why, len, "block_size %u, expected %u",
-			 s->block_size, DMH_BLOCK_SIZE);
-		return -1;
-	}
-	if (s->chunk_sectors < DMH_CHUNK_SECTORS_MIN ||
-	    s->chunk_sectors > DMH_CHUNK_SECTORS_MAX ||
-	    (s->chunk_sectors & (s->chunk_sectors - 1))) {
-		snprintf(why, len,
-			 "chunk_sectors %u is not a power of two in [%u, %u]",
-			 s->chunk_sectors, DMH_CHUNK_SECTORS_MIN,
-			 DMH_CHUNK_SECTORS_MAX);
-		return -1;
-	}
-	if (md > MD_BLOCKS_MAX) {
-		snprintf(why, len, "md_blocks %llu is implausibly large",
-			 (unsigned long long)md);
-		return -1;
-	}
-	if (l->vt_start < 2 || l->vt_blocks != DMH_VT_BLOCKS ||
-	    !region_after(l->vt_start, 2, l->vt_blocks, 2, md) ||
-	    !region_after(l->rmap_start[0], l->vt_start + 2 * l->vt_blocks,
-			  l->rmap_blocks[0], 2, md) ||
-	    !region_after(l->rmap_start[1],
-			  l->rmap_start[0] + 2 * l->rmap_blocks[0],
-			  l->rmap_blocks[1], 2, md) ||
-	    !region_after(l->heat_start,
-			  l->rmap_start[1] + 2 * l->rmap_blocks[1],
-			  l->heat_blocks, 1, md)) {
-		snprintf(why, len,
-			 "regions overlap, are out of order or extend past md_blocks %llu",
-			 (unsigned long long)md);
-		return -1;
-	}
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		u64 sectors = t == DMH_TIER_SSD ? s->ssd_sectors :
-						  s->hdd_sectors;
-		u64 chunks = sectors / s->chunk_sectors;
-
-		cap[t] = l->rmap_blocks[t] * DMH_RMAP_PER_BLOCK;
-		if (cap[t] < chunks) {
-			snprintf(why, len,
-				 "%s reverse map holds %llu chunks but the device has %llu",
-				 md_tier_name[t], (unsigned long long)cap[t],
-				 (unsigned long long)chunks);
-			return -1;
-		}
-	}
-	if (l->heat_blocks < dmh_div_up(cap[0] + cap[1], DMH_HEAT_PER_BLOCK)) {
-		snprintf(why, len, "heat region too small (%llu blocks)",
-			 (unsigned long long)l->heat_blocks);
-		return -1;
-	}
-	return 0;
+	if (w)
+		snprintf(why, len, "%s", w);
+	return w ? -1 : 0;
 }
 
 enum copy_kind { COPY_MISSING, COPY_ZERO, COPY_VALID, COPY_BAD };
@@ -701,24 +645,41 @@ static int load_volumes(struct md_image *img)
 	return 0;
 }
 
+/* A superblock the kernel would refuse, with the numbers behind it. */
+static void note_bad_super(struct md_report *r, const struct md_image *img,
+			   const char *why)
+{
+	const struct md_super *s = &img->sb;
+	const struct dmh_layout *l = &s->layout;
+
+	md_note(r, MD_BROKEN,
+		"superblock (transaction %llu): %s (block_size=%u chunk_sectors=%u md_blocks=%llu on a device of %llu blocks, ssd_sectors=%llu hdd_sectors=%llu; layout vt %llu+%llu, ssd rmap %llu+%llu, hdd rmap %llu+%llu, heat %llu+%llu)",
+		(unsigned long long)s->txid, why, s->block_size,
+		s->chunk_sectors, (unsigned long long)s->md_blocks,
+		(unsigned long long)img->dev_blocks,
+		(unsigned long long)s->ssd_sectors,
+		(unsigned long long)s->hdd_sectors,
+		(unsigned long long)l->vt_start,
+		(unsigned long long)l->vt_blocks,
+		(unsigned long long)l->rmap_start[DMH_TIER_SSD],
+		(unsigned long long)l->rmap_blocks[DMH_TIER_SSD],
+		(unsigned long long)l->rmap_start[DMH_TIER_HDD],
+		(unsigned long long)l->rmap_blocks[DMH_TIER_HDD],
+		(unsigned long long)l->heat_start,
+		(unsigned long long)l->heat_blocks);
+}
+
 int md_load(struct md_image *img, struct md_report *r)
 {
-	char why[160];
+	const char *why;
 	int rc, t;
 
 	rc = load_super(img, r);
 	if (rc)
 		return rc;
-	if (md_super_check(&img->sb, why, sizeof(why))) {
-		md_note(r, MD_BROKEN, "superblock (transaction %llu): %s",
-			(unsigned long long)img->sb.txid, why);
-		return MD_EXIT_BROKEN;
-	}
-	if (img->dev_blocks < img->sb.md_blocks) {
-		md_note(r, MD_BROKEN,
-			"metadata device is truncated: it has %llu blocks, the superblock says %llu",
-			(unsigned long long)img->dev_blocks,
-			(unsigned long long)img->sb.md_blocks);
+	why = super_fault(&img->sb, img->dev_blocks);
+	if (why) {
+		note_bad_super(r, img, why);
 		return MD_EXIT_BROKEN;
 	}
 	if (img->sb.flags & DMH_SB_NEEDS_CHECK)

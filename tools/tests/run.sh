@@ -113,6 +113,10 @@ expect 0 "hybridctl parsers: sizes, names, status lines, replies, hybridtab" \
 	"$here/hctl_test"
 check "... every one of its cases passed" '! grep -q "^not ok" out.log'
 
+expect 0 "layout validator: forged superblocks, gaps, overlaps, the formatter's layouts" \
+	"$here/layout_test"
+check "... every one of its cases passed" '! grep -q "^not ok" out.log'
+
 # hybridctl's Xen lookup against a fake xenstore: guest web (domain 7)
 # has xvda on 254:3, db (9) xvdb on 254:4, domain 11 a broken entry.
 xs=$work/xs
@@ -176,6 +180,14 @@ expect 1 "restore refuses an inconsistent dump" \
 check "... and writes nothing" '[ ! -e bad.img ]'
 expect 1 "restore refuses a metadata size too small" \
 	hybrid_restore -i base.txt -o small.img --md-blocks 100
+
+# a layout line with a gap before the heat region (md_blocks unchanged)
+awk '/^layout / { for (i = 2; i <= NF; i++) if ($i ~ /^heat_start=/)
+	$i = "heat_start=" (substr($i, 12) + 1) } { print }' d1.txt > gap.txt
+check "a dump with a gapped layout differs from the dump" '! cmp -s d1.txt gap.txt'
+expect 1 "restore refuses a layout with a gap between regions" \
+	hybrid_restore -f -i gap.txt -o gap.img
+check "... and says why" 'grep -q "heat region does not follow the reverse maps" out.log'
 
 # ---- tunables and pins ----
 
