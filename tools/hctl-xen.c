@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hctl.h"
 #include "hctl-xen.h"
 
 #define XS_ROOT	"/local/domain/0/backend/vbd"
@@ -183,21 +184,15 @@ const char *hctl_xen_label(const struct hctl_xen_vbd *v, char *buf, size_t len)
 	return buf;
 }
 
-void hctl_xen_json(FILE *f, const struct hctl_xen_vbd *v)
+void hctl_xen_json(struct hc_json *j, const struct hctl_xen_vbd *v)
 {
-	const char *s;
-
-	fputs(", \"xen_domain\": ", f);
 	if (!v->found) {
-		fputs("null", f);
+		hc_json_str(j, "xen_domain", NULL);
 		return;
 	}
-	fputs("{\"name\": \"", f);
-	for (s = v->name; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, f);
-	}
-	fprintf(f, "\", \"id\": %u, \"vbd\": %u}", v->domid, v->devid);
+	hc_json_open(j, "xen_domain", '{');
+	hc_json_str(j, "name", v->name);
+	hc_json_u64(j, "id", v->domid);
+	hc_json_u64(j, "vbd", v->devid);
+	hc_json_close(j);
 }

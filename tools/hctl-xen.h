@@ -26,8 +26,10 @@ int hctl_xen_lookup(unsigned int major, unsigned int minor, struct hctl_xen_vbd 
 /* "name(domid)" into @buf, or "-" when none. */
 const char *hctl_xen_label(const struct hctl_xen_vbd *v, char *buf, size_t len);
 
-/* ', "xen_domain": {...}' (or null) for stats --json. */
-void hctl_xen_json(FILE *f, const struct hctl_xen_vbd *v);
+struct hc_json;
+
+/* The member "xen_domain": {"name", "id", "vbd"} (or null) for stats --json. */
+void hctl_xen_json(struct hc_json *j, const struct hctl_xen_vbd *v);
 
 /* Parse blkback's physical-device value (hex "major:minor"). 0 if valid. */
 int hctl_xen_parse_devt(const char *s, unsigned int *major, unsigned int *minor);

@@ -12,14 +12,19 @@
 
 #include "hctl.h"
 
+/* Each knob's place in DMH_KNOBS. */
+#define HC_KNOB_INDEX(field, ...)	HC_KNOB_##field,
+enum { DMH_KNOBS(HC_KNOB_INDEX) HC_NR_KNOBS };
+
 /*
- * The knobs in the order of the pool status fields after <sectors moved>;
- * NULL marks a field that is not a knob (the migration backoffs).
+ * Its place among the status fields: the same, but one later from
+ * promote_free_threshold on, after the migration backoffs field.
  */
-const char *const hc_knob_names[] = {
-	"migration_rate", "hysteresis", "heat_half_life", "ssd_reserve",
-	"seq_cutoff", "promote_threshold", "tick_ms", "heat_save_interval",
-	NULL, "promote_free_threshold",
+#define HC_KNOB_NAME(field, name, ...)	\
+	[HC_KNOB_##field + (HC_KNOB_##field >= HC_KNOB_promote_free)] = #name,
+
+const char *const hc_knob_names[HC_NR_KNOBS + 1] = {
+	DMH_KNOBS(HC_KNOB_NAME)
 };
 
 const u32 hc_nr_knob_names = ARRAY_SIZE(hc_knob_names);
@@ -525,4 +530,88 @@ void hc_stats_compute(const struct hc_vol_status *a,
 	st->ssd_bytes = b->ssd * chunk_sectors * 512;
 	st->prom = b->prom;
 	st->dem = b->dem;
+}
+
+void hc_json_init(struct hc_json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+}
+
+/* The separator and key before a value at the current level. */
+static void json_key(struct hc_json *j, const char *key)
+{
+	int in_array = j->depth && j->close[j->depth - 1] == ']';
+
+	if (j->depth && j->count[j->depth - 1]++)
+		fputc(',', j->f);
+	if (in_array)
+		fputc('\n', j->f);
+	else if (j->depth && j->count[j->depth - 1] > 1)
+		fputc(' ', j->f);
+	if (key)
+		fprintf(j->f, "\"%s\": ", key);
+}
+
+void hc_json_open(struct hc_json *j, const char *key, char brace)
+{
+	json_key(j, key);
+	fputc(brace, j->f);
+	if (j->depth < HC_JSON_DEPTH) {
+		j->close[j->depth] = brace == '{' ? '}' : ']';
+		j->count[j->depth++] = 0;
+	}
+}
+
+void hc_json_close(struct hc_json *j)
+{
+	if (!j->depth)
+		return;
+	j->depth--;
+	if (j->close[j->depth] == ']')
+		fputc('\n', j->f);
+	fputc(j->close[j->depth], j->f);
+	if (!j->depth)
+		fputc('\n', j->f);
+}
+
+void hc_json_str(struct hc_json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	if (!s) {
+		fputs("null", j->f);
+		return;
+	}
+	fputc('"', j->f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(j->f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(j->f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, j->f);
+	}
+	fputc('"', j->f);
+}
+
+void hc_json_u64(struct hc_json *j, const char *key, u64 v)
+{
+	json_key(j, key);
+	fprintf(j->f, "%llu", (unsigned long long)v);
+}
+
+void hc_json_bool(struct hc_json *j, const char *key, int v)
+{
+	json_key(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void hc_json_num(struct hc_json *j, const char *key, double v, int prec,
+		 int null_neg)
+{
+	json_key(j, key);
+	if (null_neg && v < 0)
+		fputs("null", j->f);
+	else
+		fprintf(j->f, "%.*f", prec, v);
 }

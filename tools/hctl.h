@@ -9,6 +9,7 @@
 #define DMH_TOOLS_HCTL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "dm-hybrid-format.h"
@@ -47,6 +48,11 @@ struct hc_pool_status {
 	u64 knobs[HC_MAX_KNOBS];	/* in hc_knob_names order */
 };
 
+/*
+ * The knob names in the order of the pool status fields after <sectors
+ * moved>, from DMH_KNOBS: NULL marks the field that is no knob (the
+ * migration backoffs, before promote_free_threshold).
+ */
 extern const char *const hc_knob_names[];
 extern const u32 hc_nr_knob_names;
 
@@ -129,5 +135,31 @@ struct hc_stats {
 void hc_stats_compute(const struct hc_vol_status *a,
 		      const struct hc_vol_status *b, double secs,
 		      u64 chunk_sectors, struct hc_stats *st);
+
+/*
+ * A JSON writer for the reports: members separated by ", ", each element
+ * of an array on a line of its own, a newline after the outermost close.
+ * A key is given inside objects and NULL inside arrays.
+ */
+#define HC_JSON_DEPTH	8
+
+struct hc_json {
+	FILE *f;
+	u32 depth;
+	u32 count[HC_JSON_DEPTH];	/* values written at each level */
+	char close[HC_JSON_DEPTH];	/* '}' or ']' */
+};
+
+void hc_json_init(struct hc_json *j, FILE *f);
+/* Open an object (@brace '{') or an array ('['). */
+void hc_json_open(struct hc_json *j, const char *key, char brace);
+void hc_json_close(struct hc_json *j);
+/* A string, escaped; NULL writes null. */
+void hc_json_str(struct hc_json *j, const char *key, const char *s);
+void hc_json_u64(struct hc_json *j, const char *key, u64 v);
+void hc_json_bool(struct hc_json *j, const char *key, int v);
+/* A number with @prec decimals; a negative @v writes null when @null_neg. */
+void hc_json_num(struct hc_json *j, const char *key, double v, int prec,
+		 int null_neg);
 
 #endif /* DMH_TOOLS_HCTL_H */

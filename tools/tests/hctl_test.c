@@ -33,6 +33,60 @@ static int fmt_is(u64 b, const char *want)
 	return !strcmp(hc_format_size(b, buf, sizeof(buf)), want);
 }
 
+/* The knob names from DMH_KNOBS, in the order of the status fields. */
+static void test_knobs(void)
+{
+	static const char *const want[] = {
+		"migration_rate", "hysteresis", "heat_half_life", "ssd_reserve",
+		"seq_cutoff", "promote_threshold", "tick_ms",
+		"heat_save_interval", NULL, "promote_free_threshold",
+	};
+	u32 i, same = hc_nr_knob_names == ARRAY_SIZE(want);
+
+	for (i = 0; same && i < ARRAY_SIZE(want); i++)
+		same = want[i] ? hc_knob_names[i] &&
+			!strcmp(want[i], hc_knob_names[i]) : !hc_knob_names[i];
+	t(same, "knob names in status order, the backoffs field NULL");
+}
+
+/* What the JSON writer makes of a report like stats --json's. */
+static void test_json(void)
+{
+	static const char want[] =
+		"{\"interval_s\": 1.500, \"volumes\": [\n"
+		"{\"device\": \"a\\\"b\\\\\\u0001\", \"name\": null, \"id\": 7, \"hit\": null, \"xen\": {\"id\": 1}},\n"
+		"{\"hit\": 12.5}\n"
+		"], \"empty\": [\n]}\n";
+	struct hc_json j;
+	char buf[512];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	hc_json_init(&j, f);
+	hc_json_open(&j, NULL, '{');
+	hc_json_num(&j, "interval_s", 1.5, 3, 0);
+	hc_json_open(&j, "volumes", '[');
+	hc_json_open(&j, NULL, '{');
+	hc_json_str(&j, "device", "a\"b\\\001");
+	hc_json_str(&j, "name", NULL);
+	hc_json_u64(&j, "id", 7);
+	hc_json_num(&j, "hit", -1, 1, 1);
+	hc_json_open(&j, "xen", '{');
+	hc_json_u64(&j, "id", 1);
+	hc_json_close(&j);
+	hc_json_close(&j);
+	hc_json_open(&j, NULL, '{');
+	hc_json_num(&j, "hit", 12.5, 1, 1);
+	hc_json_close(&j);
+	hc_json_close(&j);
+	hc_json_open(&j, "empty", '[');
+	hc_json_close(&j);
+	hc_json_close(&j);
+	fclose(f);
+	t(!strcmp(buf, want), "JSON writer: separators, escapes, null, nesting");
+	if (strcmp(buf, want))
+		printf("# %s", buf);
+}
+
 int main(void)
 {
 	struct hc_pool_status ps;
@@ -169,6 +223,8 @@ int main(void)
 	hc_stats_compute(&b, &a, 1.0, 2048, &st);
 	t(st.iops == 0, "counters that went back (reload) count as 0");
 
+	test_knobs();
+	test_json();
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;
 }
