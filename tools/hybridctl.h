@@ -8,8 +8,8 @@
  *   hctl-tab.c     /etc/hybridtab and the lock that serialises changes
  *   hctl-pool.c    the "pool" commands
  *   hctl-vol.c     the "vol" commands
- *   hctl-report.c  the reports: pool status, vol list, stats, map
- *   hctl-png.c     the chart of map --png
+ *   hctl-report.c  the reports pool status, vol list and stats
+ *   hctl-map.c     the report map, with its PNG chart
  *
  * The pure helpers (sizes, names, status and reply formats, the JSON
  * writer) are in hctl.h, where the host tests reach them.  Every command
@@ -224,10 +224,5 @@ int pool_status(int argc, char **argv);
 int vol_list(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_map(int argc, char **argv);
-
-/* ---- hctl-png.c ---------------------------------------------------------------- */
-
-/* Write @m as a PNG chart to @file: 0, or -1 with an error (and no file). */
-int write_png(const char *file, const struct hc_pmap *m);
 
 #endif /* DMH_TOOLS_HYBRIDCTL_H */
