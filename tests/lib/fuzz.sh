@@ -26,8 +26,15 @@
 # so that nothing but the cases changes the pool's status.  fuzz_run FILE runs the cases; it counts
 # them in FUZZ_CASES and records a subtest for each failure (FUZZ_BAD).
 
+# knob_col N: column N of the knob table (dmh-knobs, from DMH_KNOBS in
+# dm-hybrid-format.h: name, min, max, ...), space-separated.
+knob_col() {
+	dmh-knobs | awk -v c="$1" '{ printf "%s%s", (NR > 1 ? " " : ""), $c }'
+}
+
 fuzz_gen() {
-	awk -v seed="$1" -v n="$2" -v v1="${FZ_V1:-8192}" -v cs="${FZ_CS:-128}" '
+	awk -v seed="$1" -v n="$2" -v v1="${FZ_V1:-8192}" -v cs="${FZ_CS:-128}" \
+	    -v knobs="$(knob_col 1)" -v kmins="$(knob_col 2)" -v kmaxs="$(knob_col 3)" '
 	function pick(a, k) { return a[1 + int(rand() * k)] }
 	function r(k) { return int(rand() * k) }
 	function junk(   j) {
@@ -90,9 +97,10 @@ fuzz_gen() {
 		split("0 1025 -1 x", bb, " ")
 		split("frobnicate|CREATE|create_volumes 5|x y z|pin|set", un, "|")
 		split("0 100 96 262144 x 64 -128", bc, " ")
-		nk = split("migration_rate hysteresis heat_half_life ssd_reserve seq_cutoff promote_threshold tick_ms heat_save_interval promote_free_threshold", knob, " ")
-		split("0 0 0 0 0 0 10 1 0", kmin, " ")
-		split("100000 255 86400 4294967294 1048576 255 60000 3600 255", kmax, " ")
+		nk = split(knobs, knob, " ")
+		split(kmins, kmin, " ")
+		split(kmaxs, kmax, " ")
+		if (!nk) { print "fuzz_gen: dmh-knobs printed no knobs" | "cat 1>&2"; exit 1 }
 		# The ssd_min <= ssd_max (0 = no cap) rule needs both values known.
 		reset_limits()
 		for (c = 0; c < n; c++) {
