@@ -3,12 +3,12 @@
  * hybrid_check - verify the metadata of a dm-hybrid pool.
  *
  * Exit status: 0 clean, 1 problems that hybrid_repair can fix, 2 broken
- * metadata, 3 usage or I/O error.  See hybrid_check(8).
+ * metadata or bad usage, 3 I/O error.  See hybrid_check(8).
  */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "md.h"
+#include "md_tool.h"
 
 static const char *prog = "hybrid_check";
 
@@ -21,7 +21,7 @@ static void print_help(FILE *f)
 		"  -v, --verbose  also print harmless findings (info)\n"
 		"  -h, --help     show this help\n\n"
 		"Exit status: 0 clean, 1 repairable problems (run hybrid_repair),\n"
-		"2 broken metadata, 3 usage or I/O error.\n", prog);
+		"2 broken metadata or bad usage, 3 I/O error.\n", prog);
 }
 
 static void summary(const struct md_image *img, const struct md_report *r,
@@ -47,30 +47,29 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct md_tool tool = {
+		.prog = "hybrid_check", .shortopts = "qvh", .longopts = opts,
+		.help = print_help, .positional = 1,
+	};
 	struct md_report r;
 	struct md_image img;
 	struct md_counts c;
-	int verbosity = 1, ch, rc;
+	struct md_args a;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
-		rc = md_common_opt(ch, &verbosity, print_help);
-		if (rc >= 0)
-			return rc;
-	}
-	if (optind != argc - 1) {
-		print_help(stderr);
-		return MD_EXIT_USAGE;
-	}
-	md_report_init(&r, prog, stdout, verbosity);
-	rc = md_open(&img, argv[optind], 0, &r);
+	rc = md_tool_args(&tool, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	md_report_init(&r, prog, stdout, a.verbosity);
+	rc = md_open(&img, a.in, 0, &r);
 	if (rc == MD_EXIT_OK)
 		md_check(&img, &r, 0, &c);
 	md_report_flush(&r);
 	if (rc == MD_EXIT_OK)
 		summary(&img, &r, &c);
-	else if (rc == MD_EXIT_BROKEN && verbosity)
+	else if (rc == MD_EXIT_BROKEN && a.verbosity)
 		printf("%s: %s: metadata is broken, nothing further checked\n",
-		       prog, argv[optind]);
+		       prog, a.in);
 	md_close(&img);
 	return rc ? rc : md_report_exit(&r);
 }

@@ -36,13 +36,13 @@
  * is the number of volume lines.
  *
  * Exit status: 0 ok, 2 metadata broken (what could be read is printed if
- * the superblock was usable), 3 usage or I/O error.
+ * the superblock was usable) or bad usage, 3 I/O error.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "md.h"
+#include "md_tool.h"
 
 #define HEAT_RUN_MAX	32
 
@@ -56,7 +56,7 @@ static void print_help(FILE *f)
 		"  -o, --output FILE  write to FILE instead of standard output\n"
 		"  -v, --verbose      also report harmless findings on stderr\n"
 		"  -h, --help         show this help\n\n"
-		"Exit status: 0 ok, 2 metadata broken, 3 bad usage or I/O error.\n",
+		"Exit status: 0 ok, 2 metadata broken or bad usage, 3 I/O error.\n",
 		prog);
 }
 
@@ -228,29 +228,23 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL;
+	static const struct md_tool tool = {
+		.prog = "hybrid_dump", .shortopts = "o:vh", .longopts = opts,
+		.help = print_help, .positional = 1,
+	};
+	const char *out;
 	struct md_report r;
 	struct md_image img;
-	int verbosity = 1, ch, rc, t;
+	struct md_args a;
+	int rc, t;
 	FILE *f = stdout;
 
-	while ((ch = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			out = optarg;
-			break;
-		default:	/* -v, -h, unknown */
-			rc = md_common_opt(ch, &verbosity, print_help);
-			if (rc >= 0)
-				return rc;
-		}
-	}
-	if (optind != argc - 1) {
-		print_help(stderr);
-		return MD_EXIT_USAGE;
-	}
-	md_report_init(&r, prog, stderr, verbosity);
-	rc = md_open(&img, argv[optind], 0, &r);
+	rc = md_tool_args(&tool, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	out = a.out;
+	md_report_init(&r, prog, stderr, a.verbosity);
+	rc = md_open(&img, a.in, 0, &r);
 	md_report_flush(&r);
 	if (rc) {
 		md_close(&img);

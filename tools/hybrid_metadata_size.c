@@ -3,7 +3,7 @@
  * hybrid_metadata_size - how big the metadata device of a dm-hybrid pool
  * must be for given SSD and HDD sizes (dmh_layout_need()).
  *
- * Exit status: 0 ok, 3 usage error.
+ * Exit status: 0 ok, 2 usage error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "md.h"
+#include "md_tool.h"
 
 static const char *prog = "hybrid_metadata_size";
 
@@ -109,15 +110,15 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 's':
 			if (size_arg("--ssd-size", optarg, &ssd))
-				return MD_EXIT_USAGE;
+				return MD_TOOL_EXIT_USAGE;
 			break;
 		case 'd':
 			if (size_arg("--hdd-size", optarg, &hdd))
-				return MD_EXIT_USAGE;
+				return MD_TOOL_EXIT_USAGE;
 			break;
 		case 'c':
 			if (size_arg("--chunk-size", optarg, &chunk))
-				return MD_EXIT_USAGE;
+				return MD_TOOL_EXIT_USAGE;
 			break;
 		case 'g':
 			errno = 0;
@@ -127,28 +128,29 @@ int main(int argc, char **argv)
 				fprintf(stderr,
 					"%s: --growth: \"%s\" is not a percentage (0..100000)\n",
 					prog, optarg);
-				return MD_EXIT_USAGE;
+				return MD_TOOL_EXIT_USAGE;
 			}
 			break;
 		case 'n':
 			numeric = 1;
 			break;
 		default:	/* -h, unknown */
-			return md_common_opt(ch, NULL, print_help);
+			print_help(ch == 'h' ? stdout : stderr);
+			return ch == 'h' ? MD_EXIT_OK : MD_TOOL_EXIT_USAGE;
 		}
 	}
 	if (optind != argc || ssd == ~0ull || hdd == ~0ull) {
 		fprintf(stderr, "%s: --ssd-size and --hdd-size are required\n",
 			prog);
 		print_help(stderr);
-		return MD_EXIT_USAGE;
+		return MD_TOOL_EXIT_USAGE;
 	}
 	cs = chunk / 512;
 	if (chunk % 512 || cs < DMH_CHUNK_SECTORS_MIN ||
 	    cs > DMH_CHUNK_SECTORS_MAX || (cs & (cs - 1))) {
 		fprintf(stderr, "%s: chunk size must be a power of two from 64 KiB to 64 MiB\n",
 			prog);
-		return MD_EXIT_USAGE;
+		return MD_TOOL_EXIT_USAGE;
 	}
 	cap[0] = ssd / chunk;
 	cap[1] = hdd / chunk;
@@ -156,7 +158,7 @@ int main(int argc, char **argv)
 		if (cap[t] > (1ull << 40)) {
 			fprintf(stderr, "%s: more than 2^40 chunks per device is not supported\n",
 				prog);
-			return MD_EXIT_USAGE;
+			return MD_TOOL_EXIT_USAGE;
 		}
 		cap[t] += dmh_div_up(cap[t] * growth, 100);
 	}

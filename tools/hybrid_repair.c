@@ -14,16 +14,16 @@
  * touched.
  *
  * Exit status: 0 clean (repaired or nothing to do), 1 still not clean
- * after repair, 2 broken (nothing written), 3 usage or I/O error.
+ * after repair, 2 broken (nothing written) or bad usage, 3 I/O error.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "md.h"
+#include "md_tool.h"
 
 static const char *prog = "hybrid_repair";
 
@@ -42,7 +42,7 @@ static void print_help(FILE *f)
 		"  -v, --verbose      also print harmless findings\n"
 		"  -h, --help         show this help\n\n"
 		"Exit status: 0 clean, 1 still not clean, 2 broken (nothing\n"
-		"written), 3 usage or I/O error.\n", prog);
+		"written) or bad usage, 3 I/O error.\n", prog);
 }
 
 static int copy_image(struct md_image *img, const char *out)
@@ -140,6 +140,16 @@ static int repair(struct md_image *img, struct md_report *r,
 	return MD_EXIT_OK;
 }
 
+/* --rewrite, the one option of its own. */
+static int rewrite_opt(int ch, const char *arg, void *rewrite)
+{
+	(void)arg;
+	if (ch != 'R')
+		return MD_TOOL_EXIT_USAGE;
+	*(int *)rewrite = 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -151,33 +161,23 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *in = NULL, *out = NULL;
-	int ch, rc, rewrite = 0, verbosity = 1;
+	int rewrite = 0;
+	const struct md_tool tool = {
+		.prog = "hybrid_repair", .shortopts = "i:o:qvh", .longopts = opts,
+		.help = print_help, .opt = rewrite_opt, .ctx = &rewrite,
+	};
+	const char *in, *out;
 	struct md_report r;
 	struct md_image img;
+	struct md_args a;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "i:o:qvh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			in = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'R':
-			rewrite = 1;
-			break;
-		default:	/* -q, -v, -h, unknown */
-			rc = md_common_opt(ch, &verbosity, print_help);
-			if (rc >= 0)
-				return rc;
-		}
-	}
-	if (!in || optind != argc) {
-		print_help(stderr);
-		return MD_EXIT_USAGE;
-	}
-	md_report_init(&r, prog, stdout, verbosity);
+	rc = md_tool_args(&tool, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	in = a.in;
+	out = a.out;
+	md_report_init(&r, prog, stdout, a.verbosity);
 	rc = md_open(&img, in, out ? 0 : 1, &r);
 	if (rc == MD_EXIT_BROKEN) {
 		md_report_flush(&r);
@@ -188,6 +188,6 @@ int main(int argc, char **argv)
 		rc = repair(&img, &r, out, rewrite);
 	md_close(&img);
 	if (!rc)
-		rc = verify(out ? out : in, verbosity ? 1 : 0);
+		rc = verify(out ? out : in, a.verbosity ? 1 : 0);
 	return rc;
 }

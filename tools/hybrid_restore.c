@@ -8,17 +8,18 @@
  * The dump is checked like hybrid_check would before anything is written;
  * --force writes inconsistent metadata anyway (for tests and forensics).
  *
- * Exit status: 0 written, 1 invalid dump, 3 usage or I/O error.
+ * Exit status: 0 written, 1 invalid dump, 2 bad usage, 3 I/O error.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "md.h"
+#include "md_tool.h"
 
 #define MAX_FIELDS	32
 
@@ -57,7 +58,7 @@ static void print_help(FILE *f)
 		"  -f, --force         write even if the dump is inconsistent\n"
 		"  -q, --quiet         print nothing but errors\n"
 		"  -h, --help          show this help\n\n"
-		"Exit status: 0 written, 1 invalid dump, 3 usage or I/O error.\n",
+		"Exit status: 0 written, 1 invalid dump, 2 bad usage, 3 I/O error.\n",
 		prog);
 }
 
@@ -235,21 +236,20 @@ static int parse_layout(struct line *l, struct dmh_layout *lay)
 	return all_used(l);
 }
 
-static int hexval(char c)
+/* The byte that the two hex digits at @s spell, or -1. */
+static int hex_byte(const char *s)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	char two[3] = { s[0], s[0] ? s[1] : 0, 0 };
+
+	if (!isxdigit((unsigned char)two[0]) || !isxdigit((unsigned char)two[1]))
+		return -1;
+	return (int)strtoul(two, NULL, 16);
 }
 
 static int parse_name(struct line *l, u8 *name)
 {
 	const char *s = get(l, "name");
-	int n = 0, hi, lo;
+	int n = 0, b;
 
 	memset(name, 0, DMH_NAME_LEN);
 	if (!s)
@@ -259,11 +259,10 @@ static int parse_name(struct line *l, u8 *name)
 			return bad(l, "name is longer than %d bytes",
 				   DMH_NAME_LEN);
 		if (*s == '%') {
-			hi = hexval(s[1]);
-			lo = hi < 0 ? -1 : hexval(s[2]);
-			if (lo < 0)
+			b = hex_byte(s + 1);
+			if (b < 0)
 				return bad(l, "bad %%XX escape in name");
-			name[n++] = hi << 4 | lo;
+			name[n++] = (u8)b;
 			s += 3;
 		} else {
 			name[n++] = *s++;
@@ -598,6 +597,29 @@ static int check_image(struct md_image *img, int force, int verbosity)
 	return -1;
 }
 
+struct restore_opts {
+	u64 md_blocks;
+	int force;
+};
+
+/* --md-blocks and --force, the options of its own. */
+static int restore_opt(int ch, const char *arg, void *ctx)
+{
+	struct restore_opts *ro = ctx;
+
+	if (ch == 'f') {
+		ro->force = 1;
+		return 0;
+	}
+	if (ch == 'm' && !parse_u64(arg, &ro->md_blocks) && ro->md_blocks)
+		return 0;
+	if (ch == 'm')
+		fprintf(stderr,
+			"%s: --md-blocks needs a positive number of 4 KiB blocks\n",
+			prog);
+	return MD_TOOL_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -609,41 +631,27 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *in = NULL, *out = NULL;
-	int ch, rc, force = 0, verbosity = 1;
+	struct restore_opts ro = { 0, 0 };
+	const struct md_tool tool = {
+		.prog = "hybrid_restore", .shortopts = "i:o:m:fqh",
+		.longopts = opts, .help = print_help, .opt = restore_opt,
+		.ctx = &ro, .need_out = 1,
+	};
+	const char *in, *out;
+	u64 md_blocks;
+	int rc, force, verbosity;
 	struct md_image img;
-	u64 md_blocks = 0;
+	struct md_args a;
 	FILE *f;
 
-	while ((ch = getopt_long(argc, argv, "i:o:m:fqh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			in = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'm':
-			if (parse_u64(optarg, &md_blocks) || !md_blocks) {
-				fprintf(stderr,
-					"%s: --md-blocks needs a positive number of 4 KiB blocks\n",
-					prog);
-				return MD_EXIT_USAGE;
-			}
-			break;
-		case 'f':
-			force = 1;
-			break;
-		default:	/* -q, -h, unknown */
-			rc = md_common_opt(ch, &verbosity, print_help);
-			if (rc >= 0)
-				return rc;
-		}
-	}
-	if (!in || !out || optind != argc) {
-		print_help(stderr);
-		return MD_EXIT_USAGE;
-	}
+	rc = md_tool_args(&tool, argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	in = a.in;
+	out = a.out;
+	verbosity = a.verbosity;
+	md_blocks = ro.md_blocks;
+	force = ro.force;
 	if (!md_blocks && target_blocks(out, &md_blocks)) {
 		fprintf(stderr, "%s: cannot get the size of %s\n", prog, out);
 		return MD_EXIT_USAGE;

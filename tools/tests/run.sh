@@ -150,11 +150,47 @@ check "metadata_size 500G+8T, 4 MiB chunks, 50% growth" \
 got=$(hybrid_metadata_size --ssd-size 1048576s --hdd-size 4G)
 check "metadata_size human output" \
 	'[[ "$got" =~ ^"metadata size: $(need 512 4096) blocks (".*" KiB)"$ ]]'
-expect 3 "metadata_size rejects a bad size" \
+expect 2 "metadata_size rejects a bad size" \
 	hybrid_metadata_size --ssd-size 12Q --hdd-size 1T
-expect 3 "metadata_size rejects a chunk size not a power of two" \
+expect 2 "metadata_size rejects a chunk size not a power of two" \
 	hybrid_metadata_size --ssd-size 1T --hdd-size 1T --chunk-size 3M
-expect 3 "metadata_size requires both sizes" hybrid_metadata_size -s 1T
+expect 2 "metadata_size requires both sizes" hybrid_metadata_size -s 1T
+
+# ---- usage errors exit 2 in every tool, --help 0 ----
+
+for t in hybrid_check hybrid_dump hybrid_restore hybrid_repair \
+	 hybrid_metadata_size hybridctl; do
+	expect 2 "$t: an unknown option is a usage error" $t --no-such-option
+	expect 0 "$t --help exits 0" $t --help
+done
+expect 2 "dump: two devices" hybrid_dump a.img b.img
+expect 2 "restore: -o missing" hybrid_restore -i x.txt
+expect 2 "restore: --md-blocks 0" hybrid_restore -i x.txt -o y.img -m 0
+expect 2 "repair: -i missing" hybrid_repair
+expect 2 "repair: a stray argument" hybrid_repair -i x.img y.img
+# hybridctl's usage errors come before any device-mapper call
+expect 2 "hybridctl: no command" hybridctl
+expect 2 "hybridctl: unknown command" hybridctl frob
+expect 2 "hybridctl: unknown verb" hybridctl vol frob
+expect 2 "hybridctl: pool create without devices" hybridctl pool create p0
+check "... prints the synopsis from the command table" \
+	'grep -q "usage: pool create NAME --metadata DEV" out.log'
+expect 2 "hybridctl: pool create with a bad chunk size" \
+	hybridctl pool create p0 --metadata a --ssd b --hdd c --chunk-size 3M
+expect 2 "hybridctl: vol create with a bad name" hybridctl vol create p0 12345 1G
+expect 2 "hybridctl: vol set without a value" hybridctl vol set p0 web weight
+expect 2 "hybridctl: vol pin to no tier" hybridctl vol pin p0 web nvme
+expect 2 "hybridctl: map of two volumes" hybridctl map p0 a b
+expect 2 "hybridctl: stats --count 0" hybridctl stats --count 0
+expect 2 "hybridctl: vol list --bad" hybridctl vol list --bad
+expect 0 "hybridctl vol create --help" hybridctl vol create --help
+check "... shows its synopsis" 'grep -q "^usage: vol create POOL NAME SIZE" out.log'
+expect 0 "hybridctl help pool" hybridctl help pool
+check "pool set's usage lists the knobs of DMH_KNOBS" \
+	'grep -q "KNOB: migration_rate .* promote_free_threshold" out.log'
+hybridctl --help > help.txt
+check "every command of the table is in the usage" \
+	'[ "$(grep -cE "^  (pool|vol|stats|map)" help.txt)" = 15 ]'
 
 # ---- restore, check, dump ----
 
@@ -171,7 +207,7 @@ check "image written by restore is reproducible byte for byte" \
 expect 0 "check --quiet on a clean image" hybrid_check --quiet base.img
 check "check --quiet prints nothing" '[ ! -s out.log ]'
 expect 3 "check: missing file exits 3" hybrid_check no-such.img
-expect 3 "check: no argument exits 3" hybrid_check
+expect 2 "check: no argument is a usage error (exit 2)" hybrid_check
 expect 0 "check --help exits 0" hybrid_check --help
 
 write_dump bad.txt 5 "map vol=99 vchunk=0 tier=hdd pchunk=0 len=1"
