@@ -212,7 +212,7 @@ static int parse_pcts(struct opts *o, char *s)
 	for (tok = strtok_r(s, ", ", &save); tok;
 	     tok = strtok_r(NULL, ", ", &save)) {
 		v = strtol(tok, NULL, 10);
-		if (v <= 0 || v > 1000 || o->npct == MAX_PCTS)
+		if (v <= 0 || v > 100000 || o->npct == MAX_PCTS)
 			return -EINVAL;
 		o->pct[o->npct++] = v;
 	}
