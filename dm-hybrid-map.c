@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dm-hybrid mapping table and on-disk metadata.
+ * dm-hybrid mapping tables: the in-core state that dm-hybrid-metadata.c
+ * rebuilds from disk and commits:
  *
- * This file owns every on-disk byte (see dm-hybrid-format.h for the layout
- * and the commit protocol) and the in-core tables rebuilt from it:
- *
- *  - per volume, an xarray from virtual chunk to entry (dm-hybrid.h);
+ *  - per volume, an xarray from virtual chunk to entry (dm-hybrid-map.h);
  *  - per tier, an allocation bitmap, sized for the tier's capacity so that
  *    growing a data device needs no reallocation;
  *  - the changes of the open transaction: reverse map entries to write
@@ -15,15 +13,16 @@
  *    to the allocator only when the pool reports that the transaction is
  *    committed *and* every bio that may still address the chunk has ended
  *    (dmh_md_reclaim()), so neither a power cut nor a late bio can let two
- *    owners share a chunk.
+ *    owners share a chunk;
+ *  - the volume records with their controls, pins and heat storage.
  *
  * Memory per mapped chunk: the xarray entry, about 9 bytes when a volume's
  * chunks are dense (576-byte nodes of 64 slots), plus one bit per physical
  * chunk of capacity in the allocation bitmaps.
  *
  * Locking: every function here that changes state is called with the pool's
- * metadata mutex held (dm-hybrid.c, struct dmh_pool::md_lock); the forward
- * maps are additionally read under RCU by the bio path.  All may block.
+ * metadata mutex held (md_lock); the forward maps are additionally read
+ * under RCU by the bio path.  None calls into another room of the module.
  */
 #include <linux/blkdev.h>
 #include <linux/crc32c.h>
@@ -34,174 +33,50 @@
 #include <linux/vmalloc.h>
 #include <kunit/visibility.h>
 
-#include "dm-hybrid.h"
+#include "dm-hybrid-metadata.h"
 
-enum dmh_region_id {
-	DMH_REGION_RMAP_SSD = DMH_TIER_SSD,
-	DMH_REGION_RMAP_HDD = DMH_TIER_HDD,
-	DMH_REGION_VT,
-	DMH_NR_REGIONS,
-};
-
-/* A two-copy region: which copy of each block is live, and which changed. */
-struct dmh_region {
-	u64 start;
-	u64 blocks;
-	u32 type;
-	unsigned long *live;	/* bit set: copy 1 is live */
-	unsigned long *dirty;	/* to rewrite in the open transaction */
-};
-
-struct dmh_tier {
-	u64 nr_chunks;		/* usable now (data device size) */
-	u64 capacity;		/* what the reverse map has room for */
-	u64 nr_used;		/* allocated, quarantined frees included */
-	u64 cursor;		/* next-fit hint */
-	unsigned long *alloc;
-};
-
-struct dmh_metadata {
-	struct block_device *bdev;
-	struct dm_bufio_client *bufio;
-	struct dmh_layout layout;
-	struct dmh_region regions[DMH_NR_REGIONS];
-	struct dmh_tier tiers[DMH_NR_TIERS];
-	u32 chunk_sectors;
-	unsigned int chunk_shift;
-	u64 txid;			/* last committed transaction */
-	u32 sb_flags;
-	u8 uuid[16];
-	bool read_only;
-	bool dirty;
-	struct xarray volumes;		/* id -> struct dmh_volume */
-	struct dmh_volume **slots;	/* volume table slot -> volume */
-	u32 nr_volumes;
-	struct xarray pending;		/* pchunk key -> reverse map value */
-	struct xarray frees;		/* pchunk key -> freeing txid */
-	u64 nr_frees;
-	u64 promotions;
-	u64 demotions;
-	u32 tunables[DMH_NR_TUNABLES];
-};
-
-/* Keys of @pending and @frees: the physical chunk itself. */
-static unsigned long pkey(dmh_ploc_t p)
+static struct dmh_heat *heat_alloc(u64 chunks)
 {
-	return (__force u64)p;
+	struct dmh_heat *h = kvzalloc(struct_size(h, h, chunks), GFP_KERNEL);
+
+	if (h)
+		h->nr = chunks;
+	return h;
 }
 
-/*
- * Values of @pending: 0 frees the chunk; an owner is stored as its packed
- * reverse map entry without the "used" bit, plus one.
- */
-static void *pending_val(u32 vol, u64 vchunk)
+static void heat_free_rcu(struct rcu_head *rcu)
 {
-	return xa_mk_value((dmh_rmap_pack(vol, vchunk) & ~DMH_RMAP_USED) + 1);
+	kvfree(container_of(rcu, struct dmh_heat, rcu));
 }
 
-static u64 pending_to_rmap(void *v)
+/* md_lock held: the bio path may still read the old array under RCU. */
+int dmh_vol_resize_heat(struct dmh_volume *v, u64 chunks)
 {
-	u64 x = xa_to_value(v);
+	struct dmh_heat *old = rcu_dereference_protected(v->heat, true);
+	struct dmh_heat *h;
 
-	return x ? (x - 1) | DMH_RMAP_USED : 0;
-}
-
-/* ---------------------------------------------------------------- blocks */
-
-VISIBLE_IF_KUNIT u32 dmh_block_csum(const void *block, u32 type)
-{
-	return crc32c(DMH_CSUM_SEED, (const u8 *)block + 4,
-		      DMH_BLOCK_SIZE - 4) ^ type;
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_block_csum);
-
-static bool block_is_zero(const void *b)
-{
-	return !memchr_inv(b, 0, DMH_BLOCK_SIZE);
-}
-
-enum dmh_copy { DMH_COPY_ZERO, DMH_COPY_BAD, DMH_COPY_FUTURE, DMH_COPY_OK };
-
-static enum dmh_copy copy_state(const void *b, u32 type, u64 blocknr,
-				u64 committed)
-{
-	const struct dmh_disk_block_header *h = b;
-
-	if (block_is_zero(b))
-		return DMH_COPY_ZERO;
-	if (le32_to_cpu(h->csum) != dmh_block_csum(b, type) ||
-	    le32_to_cpu(h->type) != type || le64_to_cpu(h->blocknr) != blocknr)
-		return DMH_COPY_BAD;
-	if (le64_to_cpu(h->txid) > committed)
-		return DMH_COPY_FUTURE;
-	return DMH_COPY_OK;
-}
-
-/*
- * Which copy of a two-copy block is live: the valid one with the highest
- * transaction id not above @committed.  -ENODATA when no transaction ever
- * committed the block (copies are zero, torn or from an uncommitted
- * transaction), -EIO when the block is corrupt.
- */
-VISIBLE_IF_KUNIT int dmh_pick_copy(const void *b0, const void *b1, u32 type,
-				   u64 blocknr, u64 committed)
-{
-	const struct dmh_disk_block_header *h0 = b0, *h1 = b1;
-	enum dmh_copy s0 = copy_state(b0, type, blocknr, committed);
-	enum dmh_copy s1 = copy_state(b1, type, blocknr, committed);
-
-	if (s0 == DMH_COPY_OK && s1 == DMH_COPY_OK)
-		return le64_to_cpu(h1->txid) > le64_to_cpu(h0->txid);
-	if (s0 == DMH_COPY_OK)
+	if (old->nr == chunks)
 		return 0;
-	if (s1 == DMH_COPY_OK)
-		return 1;
-	if (s0 == DMH_COPY_BAD && s1 == DMH_COPY_BAD)
-		return -EIO;
-	return -ENODATA;
+	h = heat_alloc(chunks);
+	if (!h)
+		return -ENOMEM;
+	memcpy(h->h, old->h, min(old->nr, chunks));
+	rcu_assign_pointer(v->heat, h);
+	call_rcu(&old->rcu, heat_free_rcu);
+	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(dmh_pick_copy);
 
-static void seal_block(void *b, u32 type, u64 txid, u64 blocknr)
+void dmh_vol_free(struct dmh_volume *v)
 {
-	struct dmh_disk_block_header *h = b;
-
-	h->type = cpu_to_le32(type);
-	h->txid = cpu_to_le64(txid);
-	h->blocknr = cpu_to_le64(blocknr);
-	h->reserved = 0;
-	h->csum = cpu_to_le32(dmh_block_csum(b, type));
+	xa_destroy(&v->map);
+	xa_destroy(&v->cells);
+	free_percpu(v->stats);
+	kvfree(rcu_dereference_protected(v->heat, true));
+	kfree(v);
 }
 
-/* --------------------------------------------------------- volume table */
-
-static void encode_volume(const struct dmh_volume *v,
-			  struct dmh_disk_volume *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->id = cpu_to_le32(v->id);
-	d->flags = cpu_to_le32(DMH_VOL_IN_USE);
-	d->size_sectors = cpu_to_le64(v->size);
-	d->weight = cpu_to_le32(v->weight);
-	d->priority = cpu_to_le32(v->priority);
-	d->ssd_min = cpu_to_le64(v->ssd_min);
-	d->ssd_max = cpu_to_le64(v->ssd_max);
-	memcpy(d->name, v->name, DMH_NAME_LEN);
-}
-
-static void decode_volume(const struct dmh_disk_volume *d,
-			  struct dmh_volume *v)
-{
-	v->id = le32_to_cpu(d->id);
-	v->size = le64_to_cpu(d->size_sectors);
-	v->weight = le32_to_cpu(d->weight);
-	v->priority = le32_to_cpu(d->priority);
-	v->ssd_min = le64_to_cpu(d->ssd_min);
-	v->ssd_max = le64_to_cpu(d->ssd_max);
-	memcpy(v->name, d->name, DMH_NAME_LEN);
-}
-
-static struct dmh_volume *volume_alloc(u32 id, unsigned int slot)
+/* The monitor's counters and heat bytes are allocated with the record. */
+struct dmh_volume *dmh_vol_alloc(u32 id, unsigned int slot)
 {
 	struct dmh_volume *v = kzalloc(sizeof(*v), GFP_KERNEL);
 
@@ -213,22 +88,16 @@ static struct dmh_volume *volume_alloc(u32 id, unsigned int slot)
 	v->priority = 1;
 	xa_init(&v->map);
 	xa_init(&v->cells);
-	if (dmh_mon_init_volume(v, 0)) {
-		kfree(v);
+	RCU_INIT_POINTER(v->heat, heat_alloc(0));
+	v->stats = alloc_percpu(struct dmh_vol_stats);
+	if (!v->stats || !rcu_access_pointer(v->heat)) {
+		dmh_vol_free(v);
 		return NULL;
 	}
 	return v;
 }
 
-static void volume_free(struct dmh_volume *v)
-{
-	xa_destroy(&v->map);
-	xa_destroy(&v->cells);
-	dmh_mon_exit_volume(v);
-	kfree(v);
-}
-
-static int volume_insert(struct dmh_metadata *md, struct dmh_volume *v)
+int dmh_vol_insert(struct dmh_metadata *md, struct dmh_volume *v)
 {
 	int r = xa_insert(&md->volumes, v->id, v, GFP_KERNEL);
 
@@ -239,893 +108,43 @@ static int volume_insert(struct dmh_metadata *md, struct dmh_volume *v)
 	return 0;
 }
 
-static void mark_vt_dirty(struct dmh_metadata *md, unsigned int slot)
+void dmh_md_mark_vt_dirty(struct dmh_metadata *md, unsigned int slot)
 {
 	set_bit(slot / DMH_VOLS_PER_BLOCK, md->regions[DMH_REGION_VT].dirty);
 	md->dirty = true;
 }
 
-/* ------------------------------------------------------------- regions */
-
-static int region_init(struct dmh_region *r, u64 start, u64 blocks, u32 type)
-{
-	r->start = start;
-	r->blocks = blocks;
-	r->type = type;
-	r->live = bitmap_zalloc(blocks, GFP_KERNEL);
-	r->dirty = bitmap_zalloc(blocks, GFP_KERNEL);
-	return r->live && r->dirty ? 0 : -ENOMEM;
-}
-
-static void region_exit(struct dmh_region *r)
-{
-	bitmap_free(r->live);
-	bitmap_free(r->dirty);
-}
-
-static int tier_init(struct dmh_tier *t, u64 nr_chunks, u64 capacity)
-{
-	t->nr_chunks = nr_chunks;
-	t->capacity = capacity;
-	t->alloc = kvcalloc(BITS_TO_LONGS(capacity), sizeof(long), GFP_KERNEL);
-	return t->alloc ? 0 : -ENOMEM;
-}
-
-static int md_init_tables(struct dmh_metadata *md, u64 ssd_chunks,
-			  u64 hdd_chunks)
-{
-	struct dmh_layout *l = &md->layout;
-	int t, r;
-
-	r = region_init(&md->regions[DMH_REGION_VT], l->vt_start,
-			l->vt_blocks, DMH_BT_VOLUMES);
-	for (t = 0; t < DMH_NR_TIERS && !r; t++)
-		r = region_init(&md->regions[t], l->rmap_start[t],
-				l->rmap_blocks[t], DMH_BT_RMAP);
-	if (!r)
-		r = tier_init(&md->tiers[DMH_TIER_SSD], ssd_chunks,
-			      l->rmap_blocks[DMH_TIER_SSD] * DMH_RMAP_PER_BLOCK);
-	if (!r)
-		r = tier_init(&md->tiers[DMH_TIER_HDD], hdd_chunks,
-			      l->rmap_blocks[DMH_TIER_HDD] * DMH_RMAP_PER_BLOCK);
-	return r;
-}
-
-/* ----------------------------------------------------------- superblock */
-
-/* Pins of all volumes into the superblock block; returns how many. */
-static unsigned int encode_pins(struct dmh_metadata *md,
-				struct dmh_disk_pin *d)
-{
-	struct dmh_volume *v;
-	unsigned long id;
-	unsigned int n = 0, i;
-
-	xa_for_each(&md->volumes, id, v) {
-		for (i = 0; i < v->nr_pins && n < DMH_MAX_PINS; i++, n++) {
-			d[n].vol = cpu_to_le32(v->id);
-			d[n].tier = cpu_to_le32(v->pins[i].tier);
-			d[n].start = cpu_to_le64(v->pins[i].start);
-			d[n].end = cpu_to_le64(v->pins[i].end);
-		}
-	}
-	return n;
-}
-
-static int decode_pins(struct dmh_metadata *md, const void *block)
-{
-	const struct dmh_disk_super *s = block;
-	const struct dmh_disk_pin *d = block + DMH_PINS_OFFSET;
-	unsigned int n = le32_to_cpu(s->nr_pins), i;
-	struct dmh_volume *v;
-
-	if (n > DMH_MAX_PINS)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		v = xa_load(&md->volumes, le32_to_cpu(d[i].vol));
-		if (!v || le32_to_cpu(d[i].tier) > DMH_PIN_HDD ||
-		    dmh_mon_set_pin(v, le64_to_cpu(d[i].start),
-				    le64_to_cpu(d[i].end),
-				    le32_to_cpu(d[i].tier)))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static void encode_super(struct dmh_metadata *md, struct dmh_disk_super *s,
-			 u64 txid)
-{
-	struct dmh_layout *l = &md->layout;
-	int t;
-
-	s->magic = cpu_to_le32(DMH_MAGIC);
-	s->version = cpu_to_le32(DMH_VERSION);
-	s->flags = cpu_to_le32(md->sb_flags);
-	s->txid = cpu_to_le64(txid);
-	memcpy(s->uuid, md->uuid, sizeof(s->uuid));
-	s->block_size = cpu_to_le32(DMH_BLOCK_SIZE);
-	s->chunk_sectors = cpu_to_le32(md->chunk_sectors);
-	s->md_blocks = cpu_to_le64(l->md_blocks);
-	s->ssd_sectors = cpu_to_le64(md->tiers[0].nr_chunks << md->chunk_shift);
-	s->hdd_sectors = cpu_to_le64(md->tiers[1].nr_chunks << md->chunk_shift);
-	s->vt_start = cpu_to_le64(l->vt_start);
-	s->vt_blocks = cpu_to_le64(l->vt_blocks);
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		s->rmap_start[t] = cpu_to_le64(l->rmap_start[t]);
-		s->rmap_blocks[t] = cpu_to_le64(l->rmap_blocks[t]);
-	}
-	s->heat_start = cpu_to_le64(l->heat_start);
-	s->heat_blocks = cpu_to_le64(l->heat_blocks);
-	s->nr_volumes = cpu_to_le32(md->nr_volumes);
-	s->promotions = cpu_to_le64(md->promotions);
-	s->demotions = cpu_to_le64(md->demotions);
-	for (t = 0; t < DMH_NR_TUNABLES; t++)
-		s->tunables[t] = cpu_to_le32(md->tunables[t]);
-	s->nr_pins = cpu_to_le32(encode_pins(md, (void *)s + DMH_PINS_OFFSET));
-}
-
-static bool super_valid(const void *b)
-{
-	const struct dmh_disk_super *s = b;
-
-	return le32_to_cpu(s->magic) == DMH_MAGIC &&
-	       le32_to_cpu(s->csum) == dmh_block_csum(b, DMH_BT_SUPER);
-}
-
-/* The layout recorded in a superblock must lie inside the device, in order. */
-static int decode_layout(const struct dmh_disk_super *s, struct dmh_layout *l)
-{
-	int t;
-
-	l->md_blocks = le64_to_cpu(s->md_blocks);
-	l->vt_start = le64_to_cpu(s->vt_start);
-	l->vt_blocks = le64_to_cpu(s->vt_blocks);
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		l->rmap_start[t] = le64_to_cpu(s->rmap_start[t]);
-		l->rmap_blocks[t] = le64_to_cpu(s->rmap_blocks[t]);
-	}
-	l->heat_start = le64_to_cpu(s->heat_start);
-	l->heat_blocks = le64_to_cpu(s->heat_blocks);
-	if (l->vt_start != 2 || l->vt_blocks != DMH_VT_BLOCKS ||
-	    l->rmap_start[0] != l->vt_start + 2 * l->vt_blocks ||
-	    l->rmap_start[1] != l->rmap_start[0] + 2 * l->rmap_blocks[0] ||
-	    l->heat_start != l->rmap_start[1] + 2 * l->rmap_blocks[1] ||
-	    l->heat_start + l->heat_blocks > l->md_blocks ||
-	    l->rmap_blocks[0] > (1ull << 32) || l->rmap_blocks[1] > (1ull << 32))
-		return -EINVAL;
-	return 0;
-}
-
-static int write_super(struct dmh_metadata *md, u64 txid)
-{
-	struct dm_buffer *buf;
-	void *b;
-	int r;
-
-	b = dm_bufio_new(md->bufio, txid & 1, &buf);
-	if (IS_ERR(b))
-		return PTR_ERR(b);
-	memset(b, 0, DMH_BLOCK_SIZE);
-	encode_super(md, b, txid);
-	((struct dmh_disk_super *)b)->csum =
-		cpu_to_le32(dmh_block_csum(b, DMH_BT_SUPER));
-	dm_bufio_mark_buffer_dirty(buf);
-	dm_bufio_release(buf);
-	r = dm_bufio_write_dirty_buffers(md->bufio);
-	return r ? r : dm_bufio_issue_flush(md->bufio);
-}
-
-/* --------------------------------------------------------------- commit */
-
-/* Rewrite reverse map block @b of @tier into its spare copy. */
-static int write_rmap_block(struct dmh_metadata *md, unsigned int tier, u64 b,
-			    u64 txid)
-{
-	struct dmh_region *rg = &md->regions[tier];
-	unsigned int live = test_bit(b, rg->live);
-	unsigned long first = pkey(dmh_ploc(tier, b * DMH_RMAP_PER_BLOCK));
-	unsigned long idx = first;
-	struct dm_buffer *sbuf, *dbuf;
-	__le64 *ent;
-	void *src, *dst, *v;
-
-	src = dm_bufio_read(md->bufio, dmh_slot_block(rg->start, b, live), &sbuf);
-	if (IS_ERR(src))
-		return PTR_ERR(src);
-	dst = dm_bufio_new(md->bufio, dmh_slot_block(rg->start, b, !live), &dbuf);
-	if (IS_ERR(dst)) {
-		dm_bufio_release(sbuf);
-		return PTR_ERR(dst);
-	}
-	memcpy(dst, src, DMH_BLOCK_SIZE);
-	dm_bufio_release(sbuf);
-	ent = dst + DMH_HDR_SIZE;
-	xa_for_each_range(&md->pending, idx, v, first,
-			  first + DMH_RMAP_PER_BLOCK - 1)
-		ent[idx - first] = cpu_to_le64(pending_to_rmap(v));
-	seal_block(dst, DMH_BT_RMAP, txid, b);
-	dm_bufio_mark_buffer_dirty(dbuf);
-	dm_bufio_release(dbuf);
-	return 0;
-}
-
-static int write_vt_block(struct dmh_metadata *md, u64 b, u64 txid)
-{
-	struct dmh_region *rg = &md->regions[DMH_REGION_VT];
-	unsigned int j, live = test_bit(b, rg->live);
-	struct dmh_disk_volume *rec;
-	struct dm_buffer *buf;
-	void *dst;
-
-	dst = dm_bufio_new(md->bufio, dmh_slot_block(rg->start, b, !live), &buf);
-	if (IS_ERR(dst))
-		return PTR_ERR(dst);
-	memset(dst, 0, DMH_BLOCK_SIZE);
-	rec = dst + DMH_HDR_SIZE;
-	for (j = 0; j < DMH_VOLS_PER_BLOCK; j++) {
-		struct dmh_volume *v = md->slots[b * DMH_VOLS_PER_BLOCK + j];
-
-		if (v)
-			encode_volume(v, &rec[j]);
-	}
-	seal_block(dst, DMH_BT_VOLUMES, txid, b);
-	dm_bufio_mark_buffer_dirty(buf);
-	dm_bufio_release(buf);
-	return 0;
-}
-
-static int write_region(struct dmh_metadata *md, enum dmh_region_id id,
-			u64 txid)
-{
-	struct dmh_region *rg = &md->regions[id];
-	unsigned long b;
-	int r;
-
-	for_each_set_bit(b, rg->dirty, rg->blocks) {
-		if (id == DMH_REGION_VT)
-			r = write_vt_block(md, b, txid);
-		else
-			r = write_rmap_block(md, id, b, txid);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-/* The transaction is on disk: its copies become the live ones. */
-static void commit_done(struct dmh_metadata *md, u64 txid)
-{
-	unsigned long b, idx;
-	void *v;
-	int i;
-
-	for (i = 0; i < DMH_NR_REGIONS; i++) {
-		struct dmh_region *rg = &md->regions[i];
-
-		for_each_set_bit(b, rg->dirty, rg->blocks)
-			change_bit(b, rg->live);
-		bitmap_zero(rg->dirty, rg->blocks);
-	}
-	xa_for_each(&md->pending, idx, v)
-		xa_erase(&md->pending, idx);
-	md->txid = txid;
-	md->dirty = false;
-}
-
 /*
- * Commit the open transaction.  The caller has flushed the data devices, so
- * no committed mapping can point at data still in a volatile cache.
- *
- *  1. write every changed block into its spare copy, stamped txid + 1;
- *  2. flush, so that all of them are durable;
- *  3. write the superblock copy for txid + 1, and flush.
- *
- * Until step 3 completes the previous transaction stays whole on disk.
+ * Pin [start, end) to @tier, or unpin it (@tier < 0).  The new range
+ * replaces what it overlaps; a range partly overlapped is cut.
  */
-int dmh_md_commit(struct dmh_metadata *md)
+int dmh_pin_splice(struct dmh_volume *v, u64 start, u64 end, int tier)
 {
-	u64 txid = md->txid + 1;
-	int i, r;
+	struct dmh_pin keep[DMH_VOL_MAX_PINS * 2];
+	unsigned int i, n = 0;
 
-	if (!md->dirty)
-		return 0;
-	if (md->read_only)
-		return -EROFS;
-	for (i = 0; i < DMH_NR_REGIONS; i++) {
-		r = write_region(md, i, txid);
-		if (r)
-			return r;
-	}
-	r = dm_bufio_write_dirty_buffers(md->bufio);
-	if (!r)
-		r = dm_bufio_issue_flush(md->bufio);
-	if (!r)
-		r = write_super(md, txid);
-	if (r)
-		return r;
-	commit_done(md, txid);
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_commit);
+	if (start >= end)
+		return -EINVAL;
+	for (i = 0; i < v->nr_pins; i++) {
+		struct dmh_pin p = v->pins[i];
 
-bool dmh_md_dirty(struct dmh_metadata *md)
-{
-	return md->dirty;
-}
-
-void dmh_md_set_read_only(struct dmh_metadata *md)
-{
-	md->read_only = true;
-}
-
-/* ---------------------------------------------------------------- heat */
-
-/*
- * Heat survives a clean shutdown and, as of the last save, a crash: one
- * byte per physical chunk, one copy, written in place (a torn block only
- * loses heat).  Pools beyond DMH_HEAT_MAX_CHUNKS of capacity do not keep
- * heat across activations (the image is built in memory).
- */
-#define DMH_HEAT_MAX_CHUNKS	(16u << 20)
-
-static u64 heat_capacity(struct dmh_metadata *md)
-{
-	return md->tiers[0].capacity + md->tiers[1].capacity;
-}
-
-static u8 *heat_image(struct dmh_metadata *md)
-{
-	u64 cap = heat_capacity(md);
-
-	if (cap > DMH_HEAT_MAX_CHUNKS)
-		return NULL;
-	return kvzalloc(md->layout.heat_blocks * DMH_HEAT_PER_BLOCK, GFP_KERNEL);
-}
-
-static u64 heat_slot(struct dmh_metadata *md, u64 e)
-{
-	dmh_ploc_t p = dmh_entry_ploc(e);
-
-	return dmh_heat_index(&md->layout, dmh_ploc_tier(p), dmh_ploc_index(p));
-}
-
-/* md_lock held. */
-int dmh_md_save_heat(struct dmh_metadata *md)
-{
-	u8 *img = heat_image(md);
-	struct dmh_volume *v;
-	struct dm_buffer *buf;
-	unsigned long id, vchunk;
-	void *e, *b;
-	u64 i;
-
-	if (!img || md->read_only) {
-		kvfree(img);
-		return 0;
-	}
-	xa_for_each(&md->volumes, id, v)
-		xa_for_each(&v->map, vchunk, e)
-			if (!(xa_to_value(e) & DMH_E_ALLOC))
-				img[heat_slot(md, xa_to_value(e))] =
-					dmh_mon_heat(v, vchunk);
-	for (i = 0; i < md->layout.heat_blocks; i++) {
-		b = dm_bufio_new(md->bufio, md->layout.heat_start + i, &buf);
-		if (IS_ERR(b)) {
-			kvfree(img);
-			return PTR_ERR(b);
-		}
-		memcpy(b + DMH_HDR_SIZE, img + i * DMH_HEAT_PER_BLOCK,
-		       DMH_HEAT_PER_BLOCK);
-		seal_block(b, DMH_BT_HEAT, md->txid, i);
-		dm_bufio_mark_buffer_dirty(buf);
-		dm_bufio_release(buf);
-	}
-	kvfree(img);
-	return dm_bufio_write_dirty_buffers(md->bufio);
-}
-
-/*
- * Metadata blocks read ahead at a time while loading: 256 region blocks
- * (both copies, 2 MiB) or 256 heat blocks.  One prefetch of a whole region
- * outgrows dm-bufio's cache on a large pool, the read-ahead is evicted
- * before it is used and every block becomes a synchronous read (198 s for
- * the 1.2 GiB of metadata of 4 TiB + 64 TiB); a window stays cached.
- */
-#define DMH_LOAD_WINDOW 256
-
-/*
- * Called for every @i-th of @n items of @per blocks each, from block @first:
- * at the start, read windows 0 and 1; at each window boundary, the next one.
- */
-static void load_prefetch(struct dmh_metadata *md, sector_t first, u64 i,
-			  u64 n, unsigned int per)
-{
-	u64 from = i ? i + DMH_LOAD_WINDOW : 0;
-	u64 end = min(i + 2 * DMH_LOAD_WINDOW, n);
-
-	if (i % DMH_LOAD_WINDOW || from >= end)
-		return;
-	dm_bufio_prefetch(md->bufio, first + from * per, (end - from) * per);
-}
-
-/* At activation, after the maps are rebuilt. */
-static void load_heat(struct dmh_metadata *md)
-{
-	u8 *img = heat_image(md);
-	struct dmh_volume *v;
-	struct dm_buffer *buf;
-	unsigned long id, vchunk;
-	void *e, *b;
-	u64 i;
-
-	if (!img)
-		return;
-	for (i = 0; i < md->layout.heat_blocks; i++) {
-		load_prefetch(md, md->layout.heat_start, i,
-			      md->layout.heat_blocks, 1);
-		b = dm_bufio_read(md->bufio, md->layout.heat_start + i, &buf);
-		if (IS_ERR(b))
+		if (p.end <= start || p.start >= end) {
+			keep[n++] = p;
 			continue;
-		if (le32_to_cpu(((struct dmh_disk_block_header *)b)->csum) ==
-		    dmh_block_csum(b, DMH_BT_HEAT))
-			memcpy(img + i * DMH_HEAT_PER_BLOCK, b + DMH_HDR_SIZE,
-			       DMH_HEAT_PER_BLOCK);
-		dm_bufio_release(buf);
-	}
-	xa_for_each(&md->volumes, id, v)
-		xa_for_each(&v->map, vchunk, e)
-			dmh_mon_set_heat(v, vchunk,
-					 img[heat_slot(md, xa_to_value(e))]);
-	kvfree(img);
-}
-
-/* ------------------------------------------------------------- loading */
-
-static int load_vt_block(struct dmh_metadata *md, u64 b, const void *data)
-{
-	const struct dmh_disk_volume *rec = data + DMH_HDR_SIZE;
-	struct dmh_volume *v;
-	unsigned int j, slot;
-	int r;
-
-	for (j = 0; j < DMH_VOLS_PER_BLOCK; j++) {
-		if (!(le32_to_cpu(rec[j].flags) & DMH_VOL_IN_USE))
-			continue;
-		slot = b * DMH_VOLS_PER_BLOCK + j;
-		v = volume_alloc(0, slot);
-		if (!v)
-			return -ENOMEM;
-		decode_volume(&rec[j], v);
-		r = v->id > DMH_VOLUME_ID_MAX ? -EINVAL :
-		    dmh_mon_resize(v, DIV_ROUND_UP_ULL(v->size, md->chunk_sectors));
-		if (!r)
-			r = volume_insert(md, v);
-		if (r) {
-			volume_free(v);
-			return r == -EBUSY ? -EINVAL : r;
 		}
+		if (p.start < start)
+			keep[n++] = (struct dmh_pin){ p.start, start, p.tier };
+		if (p.end > end)
+			keep[n++] = (struct dmh_pin){ end, p.end, p.tier };
 	}
-	return 0;
-}
-
-/* Rebuild the forward maps and the bitmap of @tier from one rmap block. */
-static int load_rmap_block(struct dmh_metadata *md, unsigned int tier, u64 b,
-			   const void *data)
-{
-	const __le64 *ent = data + DMH_HDR_SIZE;
-	struct dmh_tier *t = &md->tiers[tier];
-	struct dmh_volume *v;
-	unsigned int j;
-	u64 e, p, vchunk;
-	int r;
-
-	for (j = 0; j < DMH_RMAP_PER_BLOCK; j++) {
-		e = le64_to_cpu(ent[j]);
-		p = b * DMH_RMAP_PER_BLOCK + j;
-		if (!e)
-			continue;
-		v = xa_load(&md->volumes, dmh_rmap_vol(e));
-		vchunk = dmh_rmap_vchunk(e);
-		if (!(e & DMH_RMAP_USED) || p >= t->nr_chunks || !v ||
-		    vchunk >= DIV_ROUND_UP_ULL(v->size, md->chunk_sectors))
-			return -EINVAL;
-		r = xa_insert(&v->map, vchunk,
-			      xa_mk_value(dmh_entry(dmh_ploc(tier, p), 0)),
-			      GFP_KERNEL);
-		if (r)
-			return r == -EBUSY ? -EINVAL : r;
-		__set_bit(p, t->alloc);
-		t->nr_used++;
-		v->nr_chunks[tier]++;
-	}
-	return 0;
-}
-
-/* Zero a copy left by a transaction that never committed (see format.h). */
-static int clobber(struct dmh_metadata *md, u64 block)
-{
-	struct dm_buffer *buf;
-	void *b = dm_bufio_new(md->bufio, block, &buf);
-
-	if (IS_ERR(b))
-		return PTR_ERR(b);
-	memset(b, 0, DMH_BLOCK_SIZE);
-	dm_bufio_mark_buffer_dirty(buf);
-	dm_bufio_release(buf);
-	return 0;
-}
-
-static int clobber_stale(struct dmh_metadata *md, struct dmh_region *rg,
-			 u64 b, int live, const void *c0, const void *c1)
-{
-	int s, r;
-
-	for (s = 0; s < 2; s++) {
-		const void *c = s ? c1 : c0;
-
-		if (s == live || block_is_zero(c))
-			continue;
-		/* A spare that is torn is harmless unless nothing is live. */
-		if (live >= 0 && copy_state(c, rg->type, b, md->txid) !=
-				 DMH_COPY_FUTURE)
-			continue;
-		if (md->read_only)
-			return -EROFS;
-		r = clobber(md, dmh_slot_block(rg->start, b, s));
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-static int load_block(struct dmh_metadata *md, enum dmh_region_id id, u64 b)
-{
-	struct dmh_region *rg = &md->regions[id];
-	struct dm_buffer *b0, *b1;
-	void *c0, *c1;
-	int live, r;
-
-	c0 = dm_bufio_read(md->bufio, dmh_slot_block(rg->start, b, 0), &b0);
-	if (IS_ERR(c0))
-		return PTR_ERR(c0);
-	c1 = dm_bufio_read(md->bufio, dmh_slot_block(rg->start, b, 1), &b1);
-	if (IS_ERR(c1)) {
-		dm_bufio_release(b0);
-		return PTR_ERR(c1);
-	}
-	live = dmh_pick_copy(c0, c1, rg->type, b, md->txid);
-	r = live == -EIO ? -EIO : clobber_stale(md, rg, b, live, c0, c1);
-	if (!r && live >= 0) {
-		if (live)
-			__set_bit(b, rg->live);
-		if (id == DMH_REGION_VT)
-			r = load_vt_block(md, b, live ? c1 : c0);
-		else
-			r = load_rmap_block(md, id, b, live ? c1 : c0);
-	}
-	dm_bufio_release(b1);
-	dm_bufio_release(b0);
-	return r;
-}
-
-static int load_region(struct dmh_metadata *md, enum dmh_region_id id,
-		       u64 nr_blocks, char **error)
-{
-	struct dmh_region *rg = &md->regions[id];
-	u64 b;
-	int r;
-
-	for (b = 0; b < nr_blocks; b++) {
-		load_prefetch(md, rg->start, b, nr_blocks, 2);
-		r = load_block(md, id, b);
-		if (r == -EROFS) {
-			*error = "Metadata holds an interrupted commit; activate read-write once";
-			return r;
-		}
-		if (r == -EIO || r == -EINVAL) {
-			*error = id == DMH_REGION_VT ?
-				"Metadata volume table is corrupt; run hybrid_check" :
-				"Metadata reverse map is corrupt; run hybrid_check";
-			return r;
-		}
-		if (r) {
-			*error = "Error reading metadata";
-			return r;
-		}
-		cond_resched();
-	}
-	return 0;
-}
-
-static int read_super(struct dmh_metadata *md, struct dmh_disk_super *out,
-		      bool *blank)
-{
-	struct dm_buffer *buf;
-	u64 best = 0;
-	int s, found = 0;
-	void *b;
-
-	*blank = true;
-	for (s = 0; s < 2; s++) {
-		b = dm_bufio_read(md->bufio, s, &buf);
-		if (IS_ERR(b))
-			return PTR_ERR(b);
-		if (!block_is_zero(b))
-			*blank = false;
-		if (super_valid(b) &&
-		    (!found || le64_to_cpu(((struct dmh_disk_super *)b)->txid) > best)) {
-			memcpy(out, b, sizeof(*out));
-			best = le64_to_cpu(out->txid);
-			found = 1;
-		}
-		dm_bufio_release(buf);
-	}
-	return found ? 0 : -ENODATA;
-}
-
-static int check_super(struct dmh_metadata *md, struct dmh_disk_super *s,
-		       u64 ssd_chunks, u64 hdd_chunks, char **error)
-{
-	u64 dev_blocks = bdev_nr_sectors(md->bdev) / DMH_SECTORS_PER_BLOCK;
-
-	if (le32_to_cpu(s->version) != DMH_VERSION) {
-		*error = "Unsupported metadata version";
-		return -EINVAL;
-	}
-	if (le32_to_cpu(s->block_size) != DMH_BLOCK_SIZE ||
-	    decode_layout(s, &md->layout)) {
-		*error = "Metadata superblock has an invalid layout";
-		return -EINVAL;
-	}
-	if (le32_to_cpu(s->chunk_sectors) != md->chunk_sectors) {
-		*error = "Chunk size differs from the one the pool was created with";
-		return -EINVAL;
-	}
-	if (md->layout.md_blocks > dev_blocks) {
-		*error = "Metadata device is smaller than when the pool was created";
-		return -EINVAL;
-	}
-	if ((le64_to_cpu(s->ssd_sectors) >> md->chunk_shift) > ssd_chunks) {
-		*error = "SSD device shrank since the last commit";
-		return -EINVAL;
-	}
-	if ((le64_to_cpu(s->hdd_sectors) >> md->chunk_shift) > hdd_chunks) {
-		*error = "HDD device shrank since the last commit";
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* The committed superblock copy holds the pins. */
-static int load_pins(struct dmh_metadata *md)
-{
-	struct dm_buffer *buf;
-	void *b;
-	int r;
-
-	b = dm_bufio_read(md->bufio, md->txid & 1, &buf);
-	if (IS_ERR(b))
-		return PTR_ERR(b);
-	r = decode_pins(md, b);
-	dm_bufio_release(buf);
-	return r;
-}
-
-static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
-		   u64 ssd_chunks, u64 hdd_chunks, char **error)
-{
-	int t, r;
-
-	r = check_super(md, s, ssd_chunks, hdd_chunks, error);
-	if (r)
-		return r;
-	md->txid = le64_to_cpu(s->txid);
-	md->sb_flags = le32_to_cpu(s->flags);
-	memcpy(md->uuid, s->uuid, sizeof(md->uuid));
-	md->promotions = le64_to_cpu(s->promotions);
-	md->demotions = le64_to_cpu(s->demotions);
-	for (t = 0; t < DMH_NR_TUNABLES; t++)
-		md->tunables[t] = le32_to_cpu(s->tunables[t]);
-	r = md_init_tables(md, le64_to_cpu(s->ssd_sectors) >> md->chunk_shift,
-			   le64_to_cpu(s->hdd_sectors) >> md->chunk_shift);
-	if (r) {
-		*error = "Cannot allocate metadata tables";
-		return r;
-	}
-	r = load_region(md, DMH_REGION_VT, md->layout.vt_blocks, error);
-	for (t = 0; t < DMH_NR_TIERS && !r; t++)
-		r = load_region(md, t, DIV_ROUND_UP_ULL(md->tiers[t].nr_chunks,
-							DMH_RMAP_PER_BLOCK),
-				error);
-	if (!r && le32_to_cpu(s->nr_volumes) != md->nr_volumes) {
-		*error = "Metadata volume count is inconsistent; run hybrid_check";
-		r = -EINVAL;
-	}
-	if (!r) {
-		r = load_pins(md);
-		if (r)
-			*error = "Metadata pin table is corrupt; run hybrid_check";
-	}
-	if (!r)
-		load_heat(md);
-	if (!r && !md->read_only) {
-		r = dm_bufio_write_dirty_buffers(md->bufio);
-		if (!r)
-			r = dm_bufio_issue_flush(md->bufio);
-		if (r)
-			*error = "Cannot write metadata";
-	}
-	return r;
-}
-
-/* Lay out and write a fresh, empty pool on a blank metadata device. */
-static int md_format(struct dmh_metadata *md, u64 ssd_chunks, u64 hdd_chunks,
-		     char **error)
-{
-	u64 dev_blocks = bdev_nr_sectors(md->bdev) / DMH_SECTORS_PER_BLOCK;
-	struct dmh_layout *l = &md->layout;
-	int r;
-
-	if (md->read_only) {
-		*error = "Metadata device is blank and the pool is read-only";
-		return -EINVAL;
-	}
-	if (dmh_layout_compute(dev_blocks, ssd_chunks, hdd_chunks, l)) {
-		*error = "Metadata device too small; see hybrid_metadata_size";
+	if (tier >= 0)
+		keep[n++] = (struct dmh_pin){ start, end, tier };
+	if (n > DMH_VOL_MAX_PINS)
 		return -ENOSPC;
-	}
-	r = md_init_tables(md, ssd_chunks, hdd_chunks);
-	if (r) {
-		*error = "Cannot allocate metadata tables";
-		return r;
-	}
-	/* Stale blocks of an earlier pool must never look live. */
-	r = blkdev_issue_zeroout(md->bdev, 2 * DMH_SECTORS_PER_BLOCK,
-				 (l->heat_start + l->heat_blocks - 2) *
-				 DMH_SECTORS_PER_BLOCK, GFP_KERNEL, 0);
-	if (r) {
-		*error = "Cannot zero the metadata device";
-		return r;
-	}
-	generate_random_uuid(md->uuid);
-	md->txid = 0;
-	md->dirty = true;
-	r = dmh_md_commit(md);
-	if (r)
-		*error = "Cannot write the new metadata";
-	return r;
+	memcpy(v->pins, keep, n * sizeof(keep[0]));
+	v->nr_pins = n;
+	return 0;
 }
-
-static void md_free(struct dmh_metadata *md)
-{
-	struct dmh_volume *v;
-	unsigned long id;
-	int i;
-
-	xa_for_each(&md->volumes, id, v)
-		volume_free(v);
-	xa_destroy(&md->volumes);
-	xa_destroy(&md->pending);
-	xa_destroy(&md->frees);
-	for (i = 0; i < DMH_NR_REGIONS; i++)
-		region_exit(&md->regions[i]);
-	for (i = 0; i < DMH_NR_TIERS; i++)
-		kvfree(md->tiers[i].alloc);
-	if (md->bufio)
-		dm_bufio_client_destroy(md->bufio);
-	kvfree(md->slots);
-	kfree(md);
-}
-
-struct dmh_metadata *dmh_md_open(struct block_device *bdev, u32 chunk_sectors,
-				 sector_t ssd_sectors, sector_t hdd_sectors,
-				 bool read_only, char **error)
-{
-	u64 ssd_chunks = ssd_sectors / chunk_sectors;
-	u64 hdd_chunks = hdd_sectors / chunk_sectors;
-	struct dmh_disk_super s;
-	struct dmh_metadata *md;
-	bool blank;
-	int r;
-
-	md = kzalloc(sizeof(*md), GFP_KERNEL);
-	if (!md)
-		goto nomem;
-	md->slots = kvcalloc(DMH_MAX_VOLUMES, sizeof(*md->slots), GFP_KERNEL);
-	if (!md->slots)
-		goto nomem;
-	md->bdev = bdev;
-	md->chunk_sectors = chunk_sectors;
-	md->chunk_shift = __ffs(chunk_sectors);
-	md->read_only = read_only;
-	xa_init(&md->volumes);
-	xa_init(&md->pending);
-	xa_init(&md->frees);
-	md->bufio = dm_bufio_client_create(bdev, DMH_BLOCK_SIZE, 4, 0, NULL,
-					   NULL, 0);
-	if (IS_ERR(md->bufio)) {
-		r = PTR_ERR(md->bufio);
-		md->bufio = NULL;
-		*error = "Cannot create the metadata buffer cache";
-		goto bad;
-	}
-	r = read_super(md, &s, &blank);
-	if (r == -ENODATA && blank)
-		r = md_format(md, ssd_chunks, hdd_chunks, error);
-	else if (r == -ENODATA)
-		*error = "Metadata device holds no valid dm-hybrid superblock";
-	else if (r)
-		*error = "Cannot read the metadata superblock";
-	else
-		r = md_load(md, &s, ssd_chunks, hdd_chunks, error);
-	if (r)
-		goto bad;
-	return md;
-nomem:
-	*error = "Cannot allocate metadata";
-	r = -ENOMEM;
-bad:
-	if (md)
-		md_free(md);
-	return ERR_PTR(r);
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_open);
-
-/* Caller has committed; nothing may be in flight. */
-void dmh_md_close(struct dmh_metadata *md)
-{
-	md_free(md);
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_close);
-
-/* Returns 1 when the pool grew (to commit), 0 when unchanged, or -errno. */
-int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
-		  sector_t hdd_sectors, char **error)
-{
-	u64 want[DMH_NR_TIERS] = { ssd_sectors >> md->chunk_shift,
-				   hdd_sectors >> md->chunk_shift };
-	int t;
-
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (want[t] < md->tiers[t].nr_chunks) {
-			*error = t ? "HDD device shrank; shrinking a pool is not supported" :
-				     "SSD device shrank; shrinking a pool is not supported";
-			return -EINVAL;
-		}
-		if (want[t] > md->tiers[t].capacity) {
-			*error = "Metadata device too small to grow the pool this far";
-			return -ENOSPC;
-		}
-	}
-	if (want[0] == md->tiers[0].nr_chunks && want[1] == md->tiers[1].nr_chunks)
-		return 0;
-	if (md->read_only) {
-		*error = "Cannot grow a read-only pool";
-		return -EROFS;
-	}
-	for (t = 0; t < DMH_NR_TIERS; t++)
-		md->tiers[t].nr_chunks = want[t];
-	md->dirty = true;
-	return 1;
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_resize);
-
-void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u)
-{
-	int t;
-
-	u->txid = md->txid;
-	u->md_total = md->layout.md_blocks;
-	u->md_used = dmh_layout_need(md->tiers[0].nr_chunks,
-				     md->tiers[1].nr_chunks);
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		u->used[t] = md->tiers[t].nr_used;
-		u->total[t] = md->tiers[t].nr_chunks;
-	}
-	u->nr_volumes = md->nr_volumes;
-	u->needs_check = md->sb_flags & DMH_SB_NEEDS_CHECK;
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_usage);
 
 /* -------------------------------------------------------------- volumes */
 
@@ -1151,15 +170,15 @@ int dmh_md_create_volume(struct dmh_metadata *md, u32 id)
 		;
 	if (slot == DMH_MAX_VOLUMES)
 		return -ENOSPC;
-	v = volume_alloc(id, slot);
+	v = dmh_vol_alloc(id, slot);
 	if (!v)
 		return -ENOMEM;
-	r = volume_insert(md, v);
+	r = dmh_vol_insert(md, v);
 	if (r) {
-		volume_free(v);
+		dmh_vol_free(v);
 		return r;
 	}
-	mark_vt_dirty(md, slot);
+	dmh_md_mark_vt_dirty(md, slot);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_create_volume);
@@ -1174,15 +193,15 @@ static int free_chunk(struct dmh_metadata *md, dmh_ploc_t p)
 	 * at it.  Reserving the frees slot first leaves the second store
 	 * nothing to allocate.
 	 */
-	r = xa_reserve(&md->frees, pkey(p), GFP_NOIO);
+	r = xa_reserve(&md->frees, dmh_pkey(p), GFP_NOIO);
 	if (r)
 		return r;
-	r = xa_err(xa_store(&md->pending, pkey(p), xa_mk_value(0), GFP_NOIO));
+	r = xa_err(xa_store(&md->pending, dmh_pkey(p), xa_mk_value(0), GFP_NOIO));
 	if (r) {
-		xa_release(&md->frees, pkey(p));
+		xa_release(&md->frees, dmh_pkey(p));
 		return r;
 	}
-	xa_store(&md->frees, pkey(p), xa_mk_value(md->txid + 1), GFP_NOIO);
+	xa_store(&md->frees, dmh_pkey(p), xa_mk_value(md->txid + 1), GFP_NOIO);
 	set_bit(dmh_ploc_index(p) / DMH_RMAP_PER_BLOCK,
 		md->regions[dmh_ploc_tier(p)].dirty);
 	md->nr_frees++;
@@ -1212,8 +231,8 @@ int dmh_md_delete_volume(struct dmh_metadata *md, u32 id)
 	xa_erase(&md->volumes, id);
 	md->slots[v->slot] = NULL;
 	md->nr_volumes--;
-	mark_vt_dirty(md, v->slot);
-	volume_free(v);
+	dmh_md_mark_vt_dirty(md, v->slot);
+	dmh_vol_free(v);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_delete_volume);
@@ -1237,10 +256,10 @@ int dmh_md_set_size(struct dmh_metadata *md, struct dmh_volume *v,
 		return -EFBIG;
 	if (size < v->size && dmh_md_tail_mapped(md, v, size))
 		return -EBUSY;
-	if (dmh_mon_resize(v, DIV_ROUND_UP_ULL(size, md->chunk_sectors)))
+	if (dmh_vol_resize_heat(v, DIV_ROUND_UP_ULL(size, md->chunk_sectors)))
 		return -ENOMEM;
 	v->size = size;
-	mark_vt_dirty(md, v->slot);
+	dmh_md_mark_vt_dirty(md, v->slot);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_set_size);
@@ -1270,14 +289,14 @@ int dmh_md_alloc(struct dmh_metadata *md, unsigned int tier, dmh_ploc_t *p)
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_alloc);
 
 /* @p was allocated but never mapped nor recorded: give it straight back. */
-void dmh_md_abort_alloc(struct dmh_metadata *md, dmh_ploc_t p)
+void dmh_md_put_chunk(struct dmh_metadata *md, dmh_ploc_t p)
 {
 	struct dmh_tier *t = &md->tiers[dmh_ploc_tier(p)];
 
 	__clear_bit(dmh_ploc_index(p), t->alloc);
 	t->nr_used--;
 }
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_abort_alloc);
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_put_chunk);
 
 u64 dmh_md_free_chunks(struct dmh_metadata *md, unsigned int tier)
 {
@@ -1306,14 +325,14 @@ int dmh_md_map(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk,
 	u64 old = dmh_lookup(v, vchunk);
 	int r;
 
-	r = xa_err(xa_store(&md->pending, pkey(p), pending_val(v->id, vchunk),
+	r = xa_err(xa_store(&md->pending, dmh_pkey(p), dmh_pending_val(v->id, vchunk),
 			    GFP_NOIO));
 	if (r)
 		return r;
 	if (old && !(old & DMH_E_ALLOC)) {
 		r = free_chunk(md, dmh_entry_ploc(old));
 		if (r) {
-			xa_erase(&md->pending, pkey(p));
+			xa_erase(&md->pending, dmh_pkey(p));
 			return r;
 		}
 		v->nr_chunks[dmh_ploc_tier(dmh_entry_ploc(old))]--;
@@ -1364,7 +383,7 @@ void dmh_md_reclaim(struct dmh_metadata *md, u64 safe_txid)
 			continue;
 		xa_erase(&md->frees, key);
 		p = (__force dmh_ploc_t)(u64)key;
-		dmh_md_abort_alloc(md, p);
+		dmh_md_put_chunk(md, p);
 		md->nr_frees--;
 	}
 }
@@ -1382,7 +401,7 @@ u64 dmh_md_txid(struct dmh_metadata *md)
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_txid);
 
 /* Lifetime promotions (@tier SSD) or demotions (@tier HDD). */
-u64 dmh_md_promotions(struct dmh_metadata *md, unsigned int tier)
+u64 dmh_md_moves_to(struct dmh_metadata *md, unsigned int tier)
 {
 	return tier == DMH_TIER_SSD ? md->promotions : md->demotions;
 }
@@ -1396,17 +415,47 @@ void dmh_md_count_move(struct dmh_metadata *md, unsigned int to_tier)
 		md->demotions++;
 }
 
-/* A volume's controls (weight, quotas, priority, name) changed. */
-void dmh_md_volume_changed(struct dmh_metadata *md, struct dmh_volume *v)
+int dmh_md_set_controls(struct dmh_metadata *md, struct dmh_volume *v,
+			const struct dmh_vol_controls *c)
 {
-	mark_vt_dirty(md, v->slot);
+	struct dmh_volume *o;
+	unsigned long id;
+
+	if (c->ssd_max && c->ssd_min > c->ssd_max)
+		return -EINVAL;
+	xa_for_each(&md->volumes, id, o)
+		if (o != v && c->name[0] &&
+		    !strncmp(o->name, c->name, DMH_NAME_LEN))
+			return -EEXIST;
+	v->weight = c->weight;
+	v->priority = c->priority;
+	v->ssd_min = c->ssd_min;
+	v->ssd_max = c->ssd_max;
+	memcpy(v->name, c->name, DMH_NAME_LEN);
+	dmh_md_mark_vt_dirty(md, v->slot);
+	return 0;
 }
 
 /* Pins are kept in the superblock: the next commit writes them. */
-void dmh_md_pins_changed(struct dmh_metadata *md)
+int dmh_md_set_pin(struct dmh_metadata *md, struct dmh_volume *v, u64 start,
+		   u64 end, int tier)
 {
-	md->dirty = true;
+	struct dmh_pin saved[DMH_VOL_MAX_PINS];
+	unsigned int nr_saved = v->nr_pins;
+	int r;
+
+	memcpy(saved, v->pins, sizeof(saved));
+	r = dmh_pin_splice(v, start, end, tier);
+	if (!r && dmh_md_nr_pins(md) > DMH_MAX_PINS) {
+		memcpy(v->pins, saved, sizeof(saved));
+		v->nr_pins = nr_saved;
+		r = -ENOSPC;
+	}
+	if (!r)
+		md->dirty = true;
+	return r;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_set_pin);
 
 /* Read (@set false) or replace the persistent tunables. */
 void dmh_md_tunables(struct dmh_metadata *md, u32 *t, bool set)

@@ -17,18 +17,20 @@
  *     entry returns to A and B is freed: the chunk stays where it was.
  *
  * A is reused only once that transaction committed and an epoch drained
- * (dm-hybrid.c), so reads still in flight to A complete first.
+ * (the pool worker reclaims it), so reads still in flight to A complete
+ * first.
  *
  * Locking: everything here runs with the pool's md_lock held, except
  * mig_copied(), which only queues.
  */
-#include <linux/delay.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/jiffies.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
 
-#include "dm-hybrid.h"
+#include "dm-hybrid-migrate.h"
 
 #define MAX_INFLIGHT		32	/* two ticks' worth: copies may outlast a tick */
 #define MAX_PLAN		16
@@ -36,141 +38,45 @@
 #define BUSY_INFLIGHT		32	/* foreground bios that mean "busy" */
 #define SECTORS_PER_MIB		2048
 
-static const struct dmh_knobs default_knobs = {
-	.migration = true,
-	.rate = 64,
-	.hysteresis = 4,
-	.half_life = 60,
-	.seq_cutoff = 1024,
-	.promote = 4,
-	.tick_ms = 250,		/* 16 per tick: 64 chunks/s */
-	.heat_save = 30,
-	.promote_free = 1,
+struct dmh_mig {
+	struct dmh_mig_env env;
+	unsigned int chunk_shift;
+	struct delayed_work tick;
+	wait_queue_head_t idle;		/* woken when @inflight drops to 0 */
+
+	spinlock_t lock;		/* protects @copied */
+	struct list_head copied;	/* copies that ended (kcopyd) */
+
+	/* md_lock held, unless atomic or read for status. */
+	struct list_head wait;		/* cells waiting for a drain */
+	atomic_t inflight;
+	bool stop;
+	bool writable;
+	u64 queued;
+	u64 done;
+	u64 sectors;
+	s64 tokens;			/* sectors the rate allows now */
+	unsigned long stamp;
+	unsigned long busy;		/* dmh_epoch_busy_time() at @stamp */
+	u64 backoffs;
 };
 
-/* ------------------------------------------------------------- knobs */
-
-static u32 tunable(const u32 *t, unsigned int idx, u32 def)
+static void wake_worker(struct dmh_mig *mig)
 {
-	return t[idx] ? t[idx] - 1 : def;
+	queue_work(mig->env.wq, mig->env.worker);
 }
 
-/*
- * Knobs persist in the superblock's tunables as value + 1 (0 = default),
- * migration on/off as a flag.  The default SSD reserve is 1% of the SSD.
- */
-void dmh_knobs_load(struct dmh_pool *pool)
-{
-	struct dmh_knobs *k = &pool->knobs;
-	struct dmh_md_usage u;
-	u32 t[DMH_NR_TUNABLES];
-
-	dmh_md_tunables(pool->md, t, false);
-	dmh_md_usage(pool->md, &u);
-	*k = default_knobs;
-	k->reserve = max_t(u64, u.total[DMH_TIER_SSD] / 100, 1);
-	k->migration = !(t[DMH_TUN_FLAGS] & 1);
-	k->rate = tunable(t, DMH_TUN_RATE, k->rate);
-	k->hysteresis = tunable(t, DMH_TUN_HYSTERESIS, k->hysteresis);
-	k->half_life = tunable(t, DMH_TUN_HALF_LIFE, k->half_life);
-	k->reserve = tunable(t, DMH_TUN_RESERVE, k->reserve);
-	k->seq_cutoff = tunable(t, DMH_TUN_SEQ_CUTOFF, k->seq_cutoff);
-	k->promote = tunable(t, DMH_TUN_PROMOTE, k->promote);
-	k->tick_ms = tunable(t, DMH_TUN_TICK, k->tick_ms);
-	k->heat_save = tunable(t, DMH_TUN_HEAT_SAVE, k->heat_save);
-	k->promote_free = tunable(t, DMH_TUN_PROMOTE_FREE, k->promote_free);
-}
-
-static const struct {
-	const char *name;
-	unsigned int idx;
-	u32 min, max;
-} knob_table[] = {
-	{ "migration_rate", DMH_TUN_RATE, 0, 100000 },
-	{ "hysteresis", DMH_TUN_HYSTERESIS, 0, 255 },
-	{ "heat_half_life", DMH_TUN_HALF_LIFE, 0, 86400 },
-	{ "ssd_reserve", DMH_TUN_RESERVE, 0, U32_MAX - 1 },
-	{ "seq_cutoff", DMH_TUN_SEQ_CUTOFF, 0, 1048576 },
-	{ "promote_threshold", DMH_TUN_PROMOTE, 0, 255 },
-	{ "tick_ms", DMH_TUN_TICK, 10, 60000 },
-	{ "heat_save_interval", DMH_TUN_HEAT_SAVE, 1, 3600 },
-	{ "promote_free_threshold", DMH_TUN_PROMOTE_FREE, 0, 255 },
-};
-
-/* md_lock held: "set <knob> <value>"; the caller commits. */
-int dmh_knob_set(struct dmh_pool *pool, const char *name, const char *val)
-{
-	u32 t[DMH_NR_TUNABLES], v;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(knob_table); i++)
-		if (!strcmp(name, knob_table[i].name))
-			break;
-	if (i == ARRAY_SIZE(knob_table)) {
-		DMERR("set: unknown knob '%s'", name);
-		return -EINVAL;
-	}
-	if (kstrtou32(val, 10, &v) || v < knob_table[i].min ||
-	    v > knob_table[i].max) {
-		DMERR("set %s: value must be a number from %u to %u", name,
-		      knob_table[i].min, knob_table[i].max);
-		return -EINVAL;
-	}
-	dmh_md_tunables(pool->md, t, false);
-	t[knob_table[i].idx] = v + 1;
-	dmh_md_tunables(pool->md, t, true);
-	dmh_knobs_load(pool);
-	/* A shorter save period applies now, not after the old one. */
-	if (knob_table[i].idx == DMH_TUN_HEAT_SAVE)
-		pool->next_heat_save = jiffies + v * HZ;
-	return 0;
-}
-
-/* md_lock held: "migration on|off"; the caller commits. */
-int dmh_mig_switch(struct dmh_pool *pool, bool on)
-{
-	u32 t[DMH_NR_TUNABLES];
-
-	dmh_md_tunables(pool->md, t, false);
-	t[DMH_TUN_FLAGS] = on ? t[DMH_TUN_FLAGS] & ~1u : t[DMH_TUN_FLAGS] | 1u;
-	dmh_md_tunables(pool->md, t, true);
-	pool->knobs.migration = on;
-	return 0;
-}
-
-/*
- * Status fields after out_of_space: migration on|off, queued, done,
- * sectors moved, the knobs in knob_table order up to heat_save_interval,
- * the migration backoffs, then the knobs added since (promote_free), so
- * that the fields parsers already know keep their positions.
- */
-void dmh_knobs_emit(struct dmh_pool *pool, char *result, unsigned int maxlen,
-		    unsigned int *szp)
-{
-	struct dmh_knobs *k = &pool->knobs;
-	unsigned int sz = *szp;
-
-	DMEMIT(" %s %llu %llu %llu %u %u %u %llu %u %u %u %u %llu %u",
-	       k->migration ? "on" : "off", pool->mig_queued, pool->mig_done,
-	       pool->mig_sectors, k->rate, k->hysteresis, k->half_life,
-	       k->reserve, k->seq_cutoff, k->promote, k->tick_ms,
-	       k->heat_save, pool->mig_backoffs, k->promote_free);
-	*szp = sz;
-}
-
-/* ---------------------------------------------------------- migration */
-
-static struct dm_io_region chunk_region(struct dmh_pool *pool, dmh_ploc_t p)
+static struct dm_io_region chunk_region(struct dmh_mig *mig, dmh_ploc_t p)
 {
 	return (struct dm_io_region) {
-		.bdev = pool->bdev[dmh_ploc_tier(p)],
-		.sector = dmh_ploc_index(p) << pool->chunk_shift,
-		.count = pool->chunk_sectors,
+		.bdev = mig->env.bdev[dmh_ploc_tier(p)],
+		.sector = dmh_ploc_index(p) << mig->chunk_shift,
+		.count = mig->env.chunk_sectors,
 	};
 }
 
 /* Step 1. */
-static int mig_begin(struct dmh_pool *pool, struct dmh_move *mv)
+static int mig_begin(struct dmh_mig *mig, struct dmh_move *mv)
 {
 	u64 e = dmh_lookup(mv->vol, mv->vchunk);
 	struct dmh_cell *c;
@@ -180,31 +86,24 @@ static int mig_begin(struct dmh_pool *pool, struct dmh_move *mv)
 	if (!e || (e & DMH_E_BUSY) ||
 	    dmh_ploc_tier(dmh_entry_ploc(e)) == mv->to)
 		return -EBUSY;
-	r = dmh_md_alloc(pool->md, mv->to, &p);
+	r = dmh_md_alloc(mig->env.md, mv->to, &p);
 	if (r)
 		return r;
-	c = mempool_alloc(&pool->cell_pool, GFP_NOIO);
-	*c = (struct dmh_cell) { .pool = pool, .vol = mv->vol,
-				 .vchunk = mv->vchunk, .p = p,
-				 .from = dmh_entry_ploc(e),
-				 .kind = DMH_CELL_MIGRATE };
-	bio_list_init(&c->held);
-	r = xa_err(xa_store(&mv->vol->cells, mv->vchunk, c, GFP_NOIO));
-	if (r) {
-		mempool_free(c, &pool->cell_pool);
-		dmh_md_abort_alloc(pool->md, p);
-		return r;
+	c = dmh_cell_get(mig->env.cells, mv->vol, mv->vchunk,
+			 DMH_CELL_MIGRATE, mig);
+	if (!c) {
+		dmh_md_put_chunk(mig->env.md, p);
+		return -ENOMEM;
 	}
+	c->p = p;
+	c->from = dmh_entry_ploc(e);
 	/* The slot exists: replacing a value entry cannot fail. */
 	dmh_md_set_entry(mv->vol, mv->vchunk, dmh_entry(c->from, DMH_E_MIGRATE));
-	c->gen = dmh_epoch_barrier(pool);
-	if (mv->to == DMH_TIER_SSD)
-		mv->vol->ssd_pending++;
-	else
-		mv->vol->ssd_leaving++;
-	list_add_tail(&c->list, &pool->mig_wait);
-	atomic_inc(&pool->mig_inflight);
-	pool->mig_queued++;
+	c->gen = dmh_epoch_barrier(mig->env.epochs);
+	dmh_policy_work_started(mv->vol, mv->to, false);
+	list_add_tail(&c->list, &mig->wait);
+	atomic_inc(&mig->inflight);
+	mig->queued++;
 	return 0;
 }
 
@@ -212,77 +111,70 @@ static int mig_begin(struct dmh_pool *pool, struct dmh_move *mv)
 static void mig_copied(int read_err, unsigned long write_err, void *context)
 {
 	struct dmh_cell *c = context;
-	struct dmh_pool *pool = c->pool;
+	struct dmh_mig *mig = c->owner;
 	unsigned long flags;
 
 	c->error = read_err || write_err ? -EIO : 0;
-	spin_lock_irqsave(&pool->lock, flags);
-	list_add_tail(&c->list, &pool->copied);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	dmh_wake_worker(pool);
+	spin_lock_irqsave(&mig->lock, flags);
+	list_add_tail(&c->list, &mig->copied);
+	spin_unlock_irqrestore(&mig->lock, flags);
+	wake_worker(mig);
 }
 
 /* Step 2. */
-static void mig_copy(struct dmh_pool *pool, struct dmh_cell *c)
+static void mig_copy(struct dmh_mig *mig, struct dmh_cell *c)
 {
-	struct dm_io_region from = chunk_region(pool, c->from);
-	struct dm_io_region to = chunk_region(pool, c->p);
+	struct dm_io_region from = chunk_region(mig, c->from);
+	struct dm_io_region to = chunk_region(mig, c->p);
 
-	pool->mig_queued--;
-	dm_kcopyd_copy(pool->kc, &from, 1, &to, 0, mig_copied, c);
+	mig->queued--;
+	dm_kcopyd_copy(mig->env.kc, &from, 1, &to, 0, mig_copied, c);
 }
 
 /* Step 4. */
-static void mig_finish(struct dmh_pool *pool, struct dmh_cell *c)
+static void mig_finish(struct dmh_mig *mig, struct dmh_cell *c)
 {
 	unsigned int to = dmh_ploc_tier(c->p);
 	int r = c->error;
 
-	if (to == DMH_TIER_SSD)
-		c->vol->ssd_pending--;
-	else
-		c->vol->ssd_leaving--;
-	if (!r && pool->mode != DMH_MODE_RW)
+	if (!r && !mig->writable)
 		r = -EROFS;
 	if (!r)
-		r = dmh_md_map(pool->md, c->vol, c->vchunk, c->p);
+		r = dmh_md_map(mig->env.md, c->vol, c->vchunk, c->p);
+	dmh_policy_work_done(c->vol, to, false, !r);
 	if (r) {
 		DMERR_LIMIT("migration of volume %u chunk %llu failed: %d",
 			    c->vol->id, c->vchunk, r);
 		dmh_md_set_entry(c->vol, c->vchunk, dmh_entry(c->from, 0));
-		dmh_md_abort_alloc(pool->md, c->p);
+		dmh_md_put_chunk(mig->env.md, c->p);
 	} else {
-		dmh_md_count_move(pool->md, to);
-		if (to == DMH_TIER_SSD)
-			c->vol->promotions++;
-		else
-			c->vol->demotions++;
-		pool->mig_done++;
-		pool->mig_sectors += pool->chunk_sectors;
+		dmh_md_count_move(mig->env.md, to);
+		WRITE_ONCE(mig->done, mig->done + 1);
+		WRITE_ONCE(mig->sectors, mig->sectors + mig->env.chunk_sectors);
 	}
-	dmh_release_cell(pool, c);
-	atomic_dec(&pool->mig_inflight);
+	dmh_cell_put(mig->env.cells, c);
+	if (atomic_dec_and_test(&mig->inflight))
+		wake_up(&mig->idle);
 }
 
-/* Worker: copies whose epoch drained, and copies that ended. */
-void dmh_mig_process(struct dmh_pool *pool)
+void dmh_mig_process(struct dmh_mig *mig)
 {
 	struct dmh_cell *c, *tmp;
 	unsigned long flags;
 	LIST_HEAD(done);
 
-	list_for_each_entry_safe(c, tmp, &pool->mig_wait, list) {
-		if (pool->drained_gen < c->gen)
+	list_for_each_entry_safe(c, tmp, &mig->wait, list) {
+		if (!dmh_epoch_drained(mig->env.epochs, c->gen))
 			continue;
 		list_del(&c->list);
-		mig_copy(pool, c);
+		mig_copy(mig, c);
 	}
-	spin_lock_irqsave(&pool->lock, flags);
-	list_splice_init(&pool->copied, &done);
-	spin_unlock_irqrestore(&pool->lock, flags);
+	spin_lock_irqsave(&mig->lock, flags);
+	list_splice_init(&mig->copied, &done);
+	spin_unlock_irqrestore(&mig->lock, flags);
 	list_for_each_entry_safe(c, tmp, &done, list) {
 		list_del(&c->list);
-		mig_finish(pool, c);
+		mig_finish(mig, c);
 	}
 }
 
@@ -293,117 +185,136 @@ void dmh_mig_process(struct dmh_pool *pool)
  * bios in flight on average since the last tick, the rate drops to a
  * quarter, never to nothing: migration always progresses.
  */
-static unsigned int mig_budget(struct dmh_pool *pool)
+static unsigned int mig_budget(struct dmh_mig *mig)
 {
-	struct dmh_knobs *k = &pool->knobs;
-	unsigned long now = jiffies, busy = dmh_busy_time(pool);
+	const struct dmh_knobs *k = dmh_policy_knobs(mig->env.policy);
+	unsigned long now = jiffies;
+	unsigned long busy = dmh_epoch_busy_time(mig->env.epochs);
+	u32 cs = mig->env.chunk_sectors;
 	s64 rate = (s64)k->rate * SECTORS_PER_MIB;
-	s64 add = div_s64(rate * jiffies_to_msecs(now - pool->mig_stamp), 1000);
-	s64 cap = max_t(s64, rate, pool->chunk_sectors);
-	bool loaded = busy - pool->mig_busy >
-		      BUSY_INFLIGHT * (now - pool->mig_stamp);
+	s64 add = div_s64(rate * jiffies_to_msecs(now - mig->stamp), 1000);
+	s64 cap = max_t(s64, rate, cs);
+	bool loaded = busy - mig->busy > BUSY_INFLIGHT * (now - mig->stamp);
 
-	pool->mig_stamp = now;
-	pool->mig_busy = busy;
+	mig->stamp = now;
+	mig->busy = busy;
 	if (!k->rate)
 		return MAX_PLAN;
 	if (loaded) {
 		add /= 4;
-		pool->mig_backoffs++;
+		WRITE_ONCE(mig->backoffs, mig->backoffs + 1);
 	}
-	pool->mig_tokens = min(pool->mig_tokens + add, cap);
-	return pool->mig_tokens > 0 ?
-		div_s64(pool->mig_tokens, pool->chunk_sectors) : 0;
+	mig->tokens = min(mig->tokens + add, cap);
+	return mig->tokens > 0 ? div_s64(mig->tokens, cs) : 0;
 }
 
-static void decay_if_due(struct dmh_pool *pool)
-{
-	struct dmh_volume *v;
-	unsigned long id = 0;
-
-	if (!pool->knobs.half_life || time_before(jiffies, pool->next_decay))
-		return;
-	pool->next_decay = jiffies + pool->knobs.half_life * HZ;
-	while ((v = dmh_md_next_volume(pool->md, &id)))
-		dmh_mon_decay(v);
-}
-
-static void plan_and_begin(struct dmh_pool *pool)
+static void plan_and_begin(struct dmh_mig *mig)
 {
 	struct dmh_move moves[MAX_PLAN];
-	int slots = MAX_INFLIGHT - atomic_read(&pool->mig_inflight);
-	unsigned int n, i, budget = mig_budget(pool);
+	int slots = MAX_INFLIGHT - atomic_read(&mig->inflight);
+	unsigned int n, i, budget = mig_budget(mig);
+	bool metered = dmh_policy_knobs(mig->env.policy)->rate;
 
 	if (slots <= 0 || !budget)
 		return;
-	n = dmh_policy_step(pool->md, &pool->scan, &pool->knobs,
-			    dmh_md_free_chunks(pool->md, DMH_TIER_SSD), moves,
-			    min3(budget, (unsigned int)slots, (unsigned int)MAX_PLAN),
-			    SCAN_BUDGET);
+	n = dmh_policy_get_work(mig->env.policy, moves,
+				min3(budget, (unsigned int)slots,
+				     (unsigned int)MAX_PLAN),
+				SCAN_BUDGET);
 	for (i = 0; i < n; i++)
-		if (!mig_begin(pool, &moves[i]) && pool->knobs.rate)
-			pool->mig_tokens -= pool->chunk_sectors;
+		if (!mig_begin(mig, &moves[i]) && metered)
+			mig->tokens -= mig->env.chunk_sectors;
 }
 
-void dmh_mig_tick(struct work_struct *ws)
+static void mig_tick(struct work_struct *ws)
 {
-	struct dmh_pool *pool = container_of(to_delayed_work(ws),
-					     struct dmh_pool, mig_tick);
+	struct dmh_mig *mig = container_of(to_delayed_work(ws), struct dmh_mig,
+					   tick);
+	const struct dmh_knobs *k = dmh_policy_knobs(mig->env.policy);
 	unsigned long delay;
 	bool stop;
 
-	mutex_lock(&pool->md_lock);
-	stop = pool->mig_stop;
-	if (!stop && time_after_eq(jiffies, pool->next_heat_save) &&
-	    pool->mode == DMH_MODE_RW) {
-		pool->next_heat_save = jiffies + pool->knobs.heat_save * HZ;
-		dmh_md_save_heat(pool->md);
-	}
-	if (!stop) {
-		decay_if_due(pool);
-		if (pool->knobs.migration && pool->mode == DMH_MODE_RW)
-			plan_and_begin(pool);
-	}
-	delay = msecs_to_jiffies(pool->knobs.tick_ms);
-	mutex_unlock(&pool->md_lock);
-	dmh_wake_worker(pool);
+	mutex_lock(mig->env.md_lock);
+	stop = mig->stop;
+	if (!stop && dmh_policy_tick(mig->env.policy, jiffies) &&
+	    mig->writable)
+		dmh_md_save_heat(mig->env.md);
+	if (!stop && k->migration && mig->writable)
+		plan_and_begin(mig);
+	delay = msecs_to_jiffies(k->tick_ms);
+	mutex_unlock(mig->env.md_lock);
+	wake_worker(mig);
 	if (!stop)
-		queue_delayed_work(pool->wq, &pool->mig_tick, delay);
+		queue_delayed_work(mig->env.wq, &mig->tick, delay);
 }
 
-void dmh_mig_init(struct dmh_pool *pool)
+/* ------------------------------------------------------- the lifecycle */
+
+struct dmh_mig *dmh_mig_create(const struct dmh_mig_env *env)
 {
-	INIT_DELAYED_WORK(&pool->mig_tick, dmh_mig_tick);
-	INIT_LIST_HEAD(&pool->mig_wait);
-	INIT_LIST_HEAD(&pool->copied);
-	atomic_set(&pool->mig_inflight, 0);
-	pool->mig_stop = true;
-	pool->mig_stamp = jiffies;
-	pool->mig_busy = dmh_busy_time(pool);
-	pool->next_decay = jiffies + pool->knobs.half_life * HZ;
-	pool->next_heat_save = jiffies + pool->knobs.heat_save * HZ;
+	struct dmh_mig *mig = kzalloc(sizeof(*mig), GFP_KERNEL);
+
+	if (!mig)
+		return NULL;
+	mig->env = *env;
+	mig->chunk_shift = __ffs(env->chunk_sectors);
+	INIT_DELAYED_WORK(&mig->tick, mig_tick);
+	init_waitqueue_head(&mig->idle);
+	spin_lock_init(&mig->lock);
+	INIT_LIST_HEAD(&mig->copied);
+	INIT_LIST_HEAD(&mig->wait);
+	atomic_set(&mig->inflight, 0);
+	mig->stop = true;
+	mig->writable = true;
+	mig->stamp = jiffies;
+	mig->busy = dmh_epoch_busy_time(env->epochs);
+	return mig;
 }
 
-/* Resume: start ticking. */
-void dmh_mig_start(struct dmh_pool *pool)
+void dmh_mig_destroy(struct dmh_mig *mig)
 {
-	mutex_lock(&pool->md_lock);
-	pool->mig_stop = false;
-	mutex_unlock(&pool->md_lock);
-	mod_delayed_work(pool->wq, &pool->mig_tick,
-			 msecs_to_jiffies(pool->knobs.tick_ms));
+	kfree(mig);
 }
 
-/* Suspend: begin nothing new and let migrations in flight finish. */
-void dmh_mig_stop(struct dmh_pool *pool)
+void dmh_mig_resume(struct dmh_mig *mig)
 {
-	mutex_lock(&pool->md_lock);
-	pool->mig_stop = true;
-	mutex_unlock(&pool->md_lock);
-	cancel_delayed_work_sync(&pool->mig_tick);
-	while (atomic_read(&pool->mig_inflight)) {
-		dmh_wake_worker(pool);
-		flush_workqueue(pool->wq);
-		msleep(20);
-	}
+	mutex_lock(mig->env.md_lock);
+	mig->stop = false;
+	mutex_unlock(mig->env.md_lock);
+	mod_delayed_work(mig->env.wq, &mig->tick,
+			 msecs_to_jiffies(dmh_policy_knobs(mig->env.policy)->tick_ms));
+}
+
+/*
+ * The copies in flight end through the pool worker (mig_finish()), which
+ * wakes @idle when the last one did.  A copy still waiting for its epoch
+ * needs the worker to notice the RCU grace period, which nothing signals:
+ * the worker is queued again every POLL_DRAIN.
+ */
+#define POLL_DRAIN	msecs_to_jiffies(20)
+
+void dmh_mig_suspend(struct dmh_mig *mig)
+{
+	mutex_lock(mig->env.md_lock);
+	mig->stop = true;
+	mutex_unlock(mig->env.md_lock);
+	cancel_delayed_work_sync(&mig->tick);
+	do {
+		wake_worker(mig);
+	} while (!wait_event_timeout(mig->idle, !atomic_read(&mig->inflight),
+				     POLL_DRAIN));
+}
+
+void dmh_mig_set_writable(struct dmh_mig *mig, bool rw)
+{
+	mig->writable = rw;
+}
+
+void dmh_mig_get_stats(struct dmh_mig *mig, struct dmh_mig_stats *st)
+{
+	st->inflight = atomic_read(&mig->inflight);
+	st->queued = READ_ONCE(mig->queued);
+	st->done = READ_ONCE(mig->done);
+	st->sectors = READ_ONCE(mig->sectors);
+	st->backoffs = READ_ONCE(mig->backoffs);
 }

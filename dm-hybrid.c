@@ -7,682 +7,19 @@
  * volumes (one per VM disk).  Every chunk of every volume has exactly one
  * home on one of the two tiers (dm-hybrid-map.c).
  *
- * Bio path: map() remaps a bio whose chunk has a home, without sleeping or
- * locking (an RCU xarray lookup).  Everything else -- a first write that
- * allocates and zeroes a chunk, discards, flush and FUA, bios to a chunk
- * that is busy -- goes to one ordered worker, which alone changes the
- * metadata (with md_lock held).
- *
- * Epochs: a freed chunk may still be the target of a bio that looked it up
- * before it was unmapped.  Every bio sent to a data device is counted in the
- * current epoch (two per-CPU counters).  After a commit the worker flips
- * the epoch and waits for an RCU grace period and for the old epoch to
- * drain; only then are the chunks freed up to that commit returned to the
- * allocator (dmh_md_reclaim()).
+ * This file holds the targets' constructors and lifecycle, messages and
+ * status; the bio path and the pool worker are in dm-hybrid-io.c, and
+ * dm-hybrid.h draws the map of the rooms below.
  */
 #include <linux/blkdev.h>
 #include <linux/ctype.h>
-#include <linux/device-mapper.h>
-#include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
-#include <linux/mempool.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
-#include <linux/percpu.h>
-#include <linux/rcupdate.h>
-#include <linux/workqueue.h>
 
 #include "dm-hybrid.h"
 
-#define COMMIT_PERIOD		HZ
-#define NO_SPACE_TIMEOUT	(60 * HZ)
-#define MIN_CELLS		64
-
-/* Pool features, as given on the table line. */
-#define DMH_F_NO_DISCARD_PASSDOWN	BIT(0)
-#define DMH_F_READ_ONLY			BIT(1)
-#define DMH_F_ERROR_IF_NO_SPACE		BIT(2)
-
-/* One table of a pool. */
-struct pool_c {
-	struct dm_target *ti;
-	struct dmh_pool *pool;
-	struct dm_dev *meta_dev;
-	struct dm_dev *data_dev[DMH_NR_TIERS];
-	u32 chunk_sectors;
-	unsigned int features;
-};
-
-/* One table of a volume. */
-struct hybrid_c {
-	struct dm_target *ti;
-	struct dmh_pool *pool;
-	struct dm_dev *pool_dev;
-	struct dmh_volume *vol;
-};
-
-#define PB_COUNTED	BIT(0)
-#define PB_ALLOC	BIT(1)
-#define PB_COMMIT	BIT(2)
-#define PB_STREAM	BIT(3)	/* part of a sequential stream */
-
-struct dmh_bio {
-	struct dmh_volume *vol;
-	struct dmh_cell *cell;
-	unsigned long queued;
-	unsigned long start;		/* jiffies when counted */
-	u8 epoch;
-	u8 flags;
-};
-
 static DEFINE_MUTEX(dmh_pools_lock);
 static LIST_HEAD(dmh_pools);
-
-static struct dmh_bio *dmh_pb(struct bio *bio)
-{
-	return dm_per_bio_data(bio, sizeof(struct dmh_bio));
-}
-
-static u64 bio_vchunk(struct dmh_pool *pool, struct bio *bio)
-{
-	return bio->bi_iter.bi_sector >> pool->chunk_shift;
-}
-
-void dmh_wake_worker(struct dmh_pool *pool)
-{
-	queue_work(pool->wq, &pool->worker);
-}
-
-/* --------------------------------------------------------------- epochs */
-
-/*
- * Count @bio in the current epoch.  The acquire pairs with the release in
- * flip_epoch(): a bio counted in the new epoch sees every unmap made before
- * the flip, so only bios of the old epoch can still address a freed chunk.
- */
-static void epoch_enter(struct dmh_pool *pool, struct dmh_bio *pb)
-{
-	rcu_read_lock();
-	/* Pairs with smp_store_release() in flip_epoch(). */
-	pb->epoch = smp_load_acquire(&pool->epoch);
-	this_cpu_inc(pool->ecnt->n[pb->epoch]);
-	rcu_read_unlock();
-	pb->start = jiffies;
-	pb->flags |= PB_COUNTED;
-}
-
-static void epoch_exit(struct dmh_pool *pool, struct dmh_bio *pb)
-{
-	this_cpu_dec(pool->ecnt->n[pb->epoch]);
-	this_cpu_add(pool->ecnt->busy, jiffies - pb->start);
-	pb->flags &= ~PB_COUNTED;
-	if (unlikely(READ_ONCE(pool->draining)))
-		dmh_wake_worker(pool);
-}
-
-static long epoch_inflight(struct dmh_pool *pool, unsigned int e)
-{
-	long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(pool->ecnt, cpu)->n[e]);
-	return sum;
-}
-
-/*
- * Total time the pool's bios spent in flight, in jiffies.  Its growth over
- * an interval, divided by the interval, is the mean number of bios in
- * flight (Little's law): it rises with the load and with the latency.
- */
-unsigned long dmh_busy_time(struct dmh_pool *pool)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(pool->ecnt, cpu)->busy);
-	return sum;
-}
-
-/* Worker: close the current epoch and start draining it. */
-static void flip_epoch(struct dmh_pool *pool)
-{
-	/* Orders earlier unmaps and state changes before the flip. */
-	smp_store_release(&pool->epoch, !pool->epoch);
-	pool->epoch_gen++;
-	pool->drain_cookie = start_poll_synchronize_rcu();
-	WRITE_ONCE(pool->draining, true);
-}
-
-/*
- * md_lock held: the generation whose drain guarantees that every bio which
- * could have seen the state before this call has ended.  If an epoch is
- * draining already, bios that saw the state may sit in the current one, so
- * it is the next flip that counts.
- */
-u64 dmh_epoch_barrier(struct dmh_pool *pool)
-{
-	u64 g = pool->epoch_gen + 1;
-
-	pool->want_gen = max(pool->want_gen, g);
-	if (!pool->draining)
-		flip_epoch(pool);
-	return g;
-}
-
-/* -------------------------------------------------------------- bio util */
-
-static void remap(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
-{
-	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
-
-	bio_set_dev(bio, pool->bdev[dmh_ploc_tier(p)]);
-	bio->bi_iter.bi_sector = (dmh_ploc_index(p) << pool->chunk_shift) + off;
-}
-
-/* Worker: send @bio to its home @p, counted in the epoch. */
-static void remap_and_issue(struct dmh_pool *pool, struct bio *bio,
-			    dmh_ploc_t p)
-{
-	struct dmh_bio *pb = dmh_pb(bio);
-
-	epoch_enter(pool, pb);
-	dmh_mon_tier(pb->vol, dmh_ploc_tier(p));
-	remap(pool, bio, p);
-	submit_bio_noacct(bio);
-}
-
-static void defer_bio(struct dmh_pool *pool, struct bio_list *list,
-		      struct bio *bio)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_add(list, bio);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	dmh_wake_worker(pool);
-}
-
-static void take_list(struct dmh_pool *pool, struct bio_list *from,
-		      struct bio_list *to)
-{
-	unsigned long flags;
-
-	bio_list_init(to);
-	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_merge(to, from);
-	bio_list_init(from);
-	spin_unlock_irqrestore(&pool->lock, flags);
-}
-
-static void end_bio(struct bio *bio, blk_status_t status)
-{
-	bio->bi_status = status;
-	bio_endio(bio);
-}
-
-static void end_list(struct bio_list *bios, blk_status_t status)
-{
-	struct bio *bio;
-
-	while ((bio = bio_list_pop(bios)))
-		end_bio(bio, status);
-}
-
-/* ------------------------------------------------------------ pool mode */
-
-static const char *mode_name(enum dmh_mode m)
-{
-	return m == DMH_MODE_RW ? "rw" : m == DMH_MODE_RO ? "ro" : "fail";
-}
-
-/* Worker or message context, md_lock held. */
-static void set_mode(struct dmh_pool *pool, enum dmh_mode m)
-{
-	if (pool->mode == m)
-		return;
-	DMERR("pool %s: switching to %s mode", dm_device_name(pool->pool_md),
-	      mode_name(m));
-	if (m != DMH_MODE_RW)
-		dmh_md_set_read_only(pool->md);
-	WRITE_ONCE(pool->mode, m);
-	if (pool->ti)
-		dm_table_event(pool->ti->table);
-}
-
-static int flush_data(struct dmh_pool *pool)
-{
-	int r = blkdev_issue_flush(pool->bdev[DMH_TIER_SSD]);
-	int r2 = blkdev_issue_flush(pool->bdev[DMH_TIER_HDD]);
-
-	return r ? r : r2;
-}
-
-/*
- * Commit with md_lock held.  Data devices are flushed first, so that no
- * committed mapping ever points at data (or at a previous owner's data)
- * still in a volatile cache.  In ro mode they are flushed too, even when
- * uncommitted changes make the commit fail anyway: writes to committed
- * chunks still go on, and a data device that cannot flush must take the
- * pool to fail.
- */
-static int pool_commit(struct dmh_pool *pool)
-{
-	int r;
-
-	r = flush_data(pool);
-	if (r) {
-		DMERR_LIMIT("pool %s: flushing data devices failed: %d",
-			    dm_device_name(pool->pool_md), r);
-		if (pool->mode != DMH_MODE_RW)
-			set_mode(pool, DMH_MODE_FAIL);
-		return r;
-	}
-	if (pool->mode != DMH_MODE_RW && dmh_md_dirty(pool->md))
-		return -EIO;
-	r = dmh_md_commit(pool->md);
-	if (r) {
-		DMERR("pool %s: metadata commit failed: %d",
-		      dm_device_name(pool->pool_md), r);
-		set_mode(pool, DMH_MODE_RO);
-	}
-	return r;
-}
-
-/* --------------------------------------------------------- allocation */
-
-void dmh_release_cell(struct dmh_pool *pool, struct dmh_cell *c)
-{
-	unsigned long flags;
-
-	xa_erase(&c->vol->cells, c->vchunk);
-	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_merge(&pool->deferred, &c->held);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	mempool_free(c, &pool->cell_pool);
-	dmh_wake_worker(pool);
-}
-
-/* The first write of a chunk failed: the chunk was never visible. */
-/* A first write or promotion to the SSD is no longer under way. */
-static void ssd_pending_done(struct dmh_cell *c)
-{
-	if (dmh_ploc_tier(c->p) == DMH_TIER_SSD)
-		c->vol->ssd_pending--;
-}
-
-static void fail_alloc(struct dmh_pool *pool, struct dmh_cell *c,
-		       blk_status_t status)
-{
-	struct bio *bio = c->bio;
-
-	ssd_pending_done(c);
-	dmh_md_set_entry(c->vol, c->vchunk, 0);
-	dmh_md_abort_alloc(pool->md, c->p);
-	dmh_release_cell(pool, c);
-	end_bio(bio, status);
-}
-
-static void issue_alloc_write(struct dmh_pool *pool, struct dmh_cell *c)
-{
-	struct dmh_bio *pb = dmh_pb(c->bio);
-
-	pb->flags |= PB_ALLOC;
-	pb->cell = c;
-	remap_and_issue(pool, c->bio, c->p);
-}
-
-/* kcopyd context: the rest of a fresh chunk is zeroed. */
-static void zero_done(int read_err, unsigned long write_err, void *context)
-{
-	struct dmh_cell *c = context;
-	struct dmh_pool *pool = c->pool;
-	unsigned long flags;
-
-	if (read_err || write_err)
-		WRITE_ONCE(c->error, -EIO);
-	if (!atomic_dec_and_test(&c->zeroing))
-		return;
-	spin_lock_irqsave(&pool->lock, flags);
-	list_add_tail(&c->list, &pool->zeroed);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	dmh_wake_worker(pool);
-}
-
-/*
- * A partial write to a fresh chunk: zero what the bio does not cover, so
- * the chunk never shows a previous owner's data, then issue the bio.  One
- * kcopyd job per region: a multi-destination job writes the first
- * destination's length to every destination.
- */
-static void zero_and_write(struct dmh_pool *pool, struct dmh_cell *c)
-{
-	struct bio *bio = c->bio;
-	struct block_device *bdev = pool->bdev[dmh_ploc_tier(c->p)];
-	sector_t base = dmh_ploc_index(c->p) << pool->chunk_shift;
-	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
-	sector_t end = off + bio_sectors(bio);
-	struct dm_io_region r[2] = {
-		{ bdev, base, off },
-		{ bdev, base + end, pool->chunk_sectors - end },
-	};
-	int i;
-
-	atomic_set(&c->zeroing, !!r[0].count + !!r[1].count);
-	if (!atomic_read(&c->zeroing)) {
-		issue_alloc_write(pool, c);
-		return;
-	}
-	for (i = 0; i < 2; i++)
-		if (r[i].count)
-			dm_kcopyd_zero(pool->kc, 1, &r[i], 0, zero_done, c);
-}
-
-static void no_space(struct dmh_pool *pool, struct bio *bio)
-{
-	if (pool->features & DMH_F_ERROR_IF_NO_SPACE) {
-		end_bio(bio, BLK_STS_NOSPC);
-		return;
-	}
-	dmh_pb(bio)->queued = jiffies;
-	bio_list_add(&pool->no_space, bio);
-	if (!pool->out_of_space) {
-		pool->out_of_space = true;
-		DMWARN("pool %s: out of data space, queueing writes",
-		       dm_device_name(pool->pool_md));
-		if (pool->ti)
-			dm_table_event(pool->ti->table);
-	}
-}
-
-static int alloc_chunk(struct dmh_pool *pool, struct bio *bio, u64 vchunk,
-		       dmh_ploc_t *p)
-{
-	struct dmh_bio *pb = dmh_pb(bio);
-	unsigned int tier;
-	int r;
-
-	tier = dmh_policy_first_tier(pb->vol, vchunk, pb->flags & PB_STREAM,
-				     dmh_md_free_chunks(pool->md, DMH_TIER_SSD),
-				     &pool->knobs);
-	r = dmh_md_alloc(pool->md, tier, p);
-	if (r == -ENOSPC)
-		r = dmh_md_alloc(pool->md, !tier, p);
-	return r;
-}
-
-/* Worker: @bio is the first write to an unmapped chunk. */
-static void start_alloc(struct dmh_pool *pool, struct bio *bio)
-{
-	struct dmh_volume *v = dmh_pb(bio)->vol;
-	u64 vchunk = bio_vchunk(pool, bio);
-	struct dmh_cell *c;
-	dmh_ploc_t p;
-	int r;
-
-	r = alloc_chunk(pool, bio, vchunk, &p);
-	if (r == -ENOSPC) {
-		no_space(pool, bio);
-		return;
-	}
-	if (r) {
-		end_bio(bio, BLK_STS_IOERR);
-		return;
-	}
-	pool->out_of_space = false;
-	c = mempool_alloc(&pool->cell_pool, GFP_NOIO);
-	*c = (struct dmh_cell) { .pool = pool, .vol = v, .vchunk = vchunk,
-				 .p = p, .bio = bio };
-	bio_list_init(&c->held);
-	r = xa_err(xa_store(&v->cells, vchunk, c, GFP_NOIO));
-	if (!r)
-		r = dmh_md_set_entry(v, vchunk, dmh_entry(p, DMH_E_ALLOC));
-	if (r) {
-		xa_erase(&v->cells, vchunk);
-		mempool_free(c, &pool->cell_pool);
-		dmh_md_abort_alloc(pool->md, p);
-		end_bio(bio, BLK_STS_RESOURCE);
-		return;
-	}
-	if (dmh_ploc_tier(p) == DMH_TIER_SSD)
-		v->ssd_pending++;
-	zero_and_write(pool, c);
-}
-
-/* Worker: the first write of a chunk completed. */
-static void finish_alloc(struct dmh_pool *pool, struct bio *bio)
-{
-	struct dmh_cell *c = dmh_pb(bio)->cell;
-	int r;
-
-	if (bio->bi_status) {
-		fail_alloc(pool, c, bio->bi_status);
-		return;
-	}
-	r = dmh_md_map(pool->md, c->vol, c->vchunk, c->p);
-	if (r) {
-		fail_alloc(pool, c, BLK_STS_RESOURCE);
-		return;
-	}
-	ssd_pending_done(c);
-	dmh_release_cell(pool, c);
-	if (bio->bi_opf & REQ_FUA)
-		defer_bio(pool, &pool->commit_waiters, bio);
-	else
-		bio_endio(bio);
-}
-
-/* ---------------------------------------------------------------- worker */
-
-static void hold_bio(struct dmh_pool *pool, struct bio *bio)
-{
-	struct dmh_bio *pb = dmh_pb(bio);
-	struct dmh_cell *c = xa_load(&pb->vol->cells, bio_vchunk(pool, bio));
-
-	if (WARN_ON_ONCE(!c)) {
-		end_bio(bio, BLK_STS_IOERR);
-		return;
-	}
-	bio_list_add(&c->held, bio);
-}
-
-static void process_discard(struct dmh_pool *pool, struct bio *bio, u64 e)
-{
-	struct dmh_volume *v = dmh_pb(bio)->vol;
-	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
-	bool whole = !off && (bio_sectors(bio) == pool->chunk_sectors ||
-			      bio_end_sector(bio) >= v->size);
-	dmh_ploc_t p = dmh_entry_ploc(e);
-
-	if (!e) {
-		bio_endio(bio);
-		return;
-	}
-	if (pool->mode != DMH_MODE_RW) {
-		end_bio(bio, BLK_STS_IOERR);
-		return;
-	}
-	if (whole && dmh_md_unmap(pool->md, v, bio_vchunk(pool, bio))) {
-		end_bio(bio, BLK_STS_RESOURCE);
-		return;
-	}
-	if (pool->passdown[dmh_ploc_tier(p)])
-		remap_and_issue(pool, bio, p);
-	else
-		bio_endio(bio);
-}
-
-static void process_bio(struct dmh_pool *pool, struct bio *bio)
-{
-	struct dmh_bio *pb = dmh_pb(bio);
-	u64 e = dmh_lookup(pb->vol, bio_vchunk(pool, bio));
-	bool write = op_is_write(bio_op(bio));
-
-	if ((e & DMH_E_ALLOC) || ((e & DMH_E_MIGRATE) && write)) {
-		hold_bio(pool, bio);
-	} else if (bio_op(bio) == REQ_OP_DISCARD) {
-		process_discard(pool, bio, e);
-	} else if (e) {
-		if ((bio->bi_opf & REQ_FUA) && dmh_md_dirty(pool->md))
-			pb->flags |= PB_COMMIT;
-		remap_and_issue(pool, bio, dmh_entry_ploc(e));
-	} else if (!write) {
-		zero_fill_bio(bio);
-		bio_endio(bio);
-	} else if (pool->mode != DMH_MODE_RW) {
-		end_bio(bio, BLK_STS_IOERR);
-	} else {
-		start_alloc(pool, bio);
-	}
-}
-
-static void process_deferred(struct dmh_pool *pool)
-{
-	struct bio_list bios;
-	struct bio *bio;
-
-	take_list(pool, &pool->deferred, &bios);
-	while ((bio = bio_list_pop(&bios)))
-		process_bio(pool, bio);
-}
-
-static void process_zeroed(struct dmh_pool *pool)
-{
-	struct dmh_cell *c, *tmp;
-	unsigned long flags;
-	LIST_HEAD(cells);
-
-	spin_lock_irqsave(&pool->lock, flags);
-	list_splice_init(&pool->zeroed, &cells);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	list_for_each_entry_safe(c, tmp, &cells, list) {
-		list_del(&c->list);
-		if (c->error)
-			fail_alloc(pool, c, BLK_STS_IOERR);
-		else
-			issue_alloc_write(pool, c);
-	}
-}
-
-static void process_alloc_done(struct dmh_pool *pool)
-{
-	struct bio_list bios;
-	struct bio *bio;
-
-	take_list(pool, &pool->alloc_done, &bios);
-	while ((bio = bio_list_pop(&bios)))
-		finish_alloc(pool, bio);
-}
-
-/* Flush bios, FUA writes and the periodic commit. */
-static void process_commit(struct dmh_pool *pool)
-{
-	struct bio_list flushes, waiters;
-	unsigned long flags;
-	bool due;
-	int r;
-
-	spin_lock_irqsave(&pool->lock, flags);
-	due = pool->commit_due;
-	pool->commit_due = false;
-	spin_unlock_irqrestore(&pool->lock, flags);
-	take_list(pool, &pool->flush_bios, &flushes);
-	take_list(pool, &pool->commit_waiters, &waiters);
-	/* In ro mode the periodic commit could only fail: skip it. */
-	if (bio_list_empty(&flushes) && bio_list_empty(&waiters) &&
-	    !(due && dmh_md_dirty(pool->md) && pool->mode == DMH_MODE_RW))
-		return;
-	r = pool_commit(pool);
-	end_list(&flushes, errno_to_blk_status(r));
-	end_list(&waiters, errno_to_blk_status(r));
-}
-
-static void requeue_no_space(struct dmh_pool *pool)
-{
-	unsigned long flags;
-
-	if (bio_list_empty(&pool->no_space))
-		return;
-	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_merge(&pool->deferred, &pool->no_space);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	bio_list_init(&pool->no_space);
-	dmh_wake_worker(pool);
-}
-
-/*
- * Finish a drained epoch, start the next flip someone waits for, and return
- * to the allocator the chunks whose transaction committed and whose epoch
- * drained.
- */
-static void process_drain(struct dmh_pool *pool)
-{
-	u64 txid = dmh_md_txid(pool->md);
-
-	if (pool->draining && poll_state_synchronize_rcu(pool->drain_cookie) &&
-	    !epoch_inflight(pool, !pool->epoch)) {
-		WRITE_ONCE(pool->draining, false);
-		pool->drained_gen = pool->epoch_gen;
-	}
-	if (pool->reclaim_gen && pool->drained_gen >= pool->reclaim_gen) {
-		dmh_md_reclaim(pool->md, pool->reclaim_txid);
-		pool->reclaim_gen = 0;
-		requeue_no_space(pool);
-	}
-	if (!pool->reclaim_gen && dmh_md_pending_frees(pool->md) &&
-	    pool->reclaim_txid < txid) {
-		pool->reclaim_txid = txid;
-		pool->reclaim_gen = dmh_epoch_barrier(pool);
-	}
-	if (!pool->draining && pool->want_gen > pool->epoch_gen)
-		flip_epoch(pool);
-}
-
-static void do_worker(struct work_struct *ws)
-{
-	struct dmh_pool *pool = container_of(ws, struct dmh_pool, worker);
-
-	mutex_lock(&pool->md_lock);
-	process_zeroed(pool);
-	process_alloc_done(pool);
-	process_deferred(pool);
-	process_commit(pool);
-	process_drain(pool);
-	dmh_mig_process(pool);
-	mutex_unlock(&pool->md_lock);
-}
-
-/* Bios queued for space longer than the timeout fail (as thin-pool does). */
-static void expire_no_space(struct dmh_pool *pool)
-{
-	struct bio_list keep = BIO_EMPTY_LIST;
-	struct bio *bio;
-
-	while ((bio = bio_list_pop(&pool->no_space))) {
-		if (time_after(jiffies, dmh_pb(bio)->queued + NO_SPACE_TIMEOUT))
-			end_bio(bio, BLK_STS_NOSPC);
-		else
-			bio_list_add(&keep, bio);
-	}
-	pool->no_space = keep;
-}
-
-static void do_waker(struct work_struct *ws)
-{
-	struct dmh_pool *pool = container_of(to_delayed_work(ws),
-					     struct dmh_pool, waker);
-	unsigned long flags;
-
-	mutex_lock(&pool->md_lock);
-	expire_no_space(pool);
-	mutex_unlock(&pool->md_lock);
-	spin_lock_irqsave(&pool->lock, flags);
-	pool->commit_due = true;
-	spin_unlock_irqrestore(&pool->lock, flags);
-	dmh_wake_worker(pool);
-	queue_delayed_work(pool->wq, &pool->waker, COMMIT_PERIOD);
-}
 
 /* ------------------------------------------------------- pool lifecycle */
 
@@ -718,15 +55,16 @@ static struct dmh_pool *pool_lookup_dev(dev_t dev)
 
 static void pool_free(struct dmh_pool *pool)
 {
+	dmh_mig_destroy(pool->mig);
+	dmh_policy_destroy(pool->policy);
 	if (pool->md)
 		dmh_md_close(pool->md);
 	if (pool->kc)
 		dm_kcopyd_client_destroy(pool->kc);
 	if (pool->wq)
 		destroy_workqueue(pool->wq);
-	mempool_exit(&pool->cell_pool);
-	free_percpu(pool->ecnt);
-	dmh_scan_exit(&pool->scan);
+	dmh_cells_exit(&pool->cells);
+	dmh_epochs_exit(&pool->epochs);
 	kfree(pool);
 }
 
@@ -742,11 +80,33 @@ static int pool_init_engine(struct dmh_pool *pool)
 		pool->kc = NULL;
 		return r;
 	}
-	pool->ecnt = alloc_percpu(struct dmh_epoch_cnt);
-	if (!pool->ecnt || dmh_scan_init(&pool->scan))
+	if (dmh_epochs_init(&pool->epochs, pool->wq, &pool->worker))
 		return -ENOMEM;
-	return mempool_init_kmalloc_pool(&pool->cell_pool, MIN_CELLS,
-					 sizeof(struct dmh_cell));
+	return dmh_cells_init(&pool->cells, pool->wq, &pool->worker);
+}
+
+/* After the metadata is open: the policy and the migration engine. */
+static int pool_init_policy(struct dmh_pool *pool)
+{
+	struct dmh_mig_env env = {
+		.md = pool->md, .md_lock = &pool->md_lock,
+		.cells = &pool->cells, .epochs = &pool->epochs, .kc = pool->kc,
+		.chunk_sectors = pool->chunk_sectors, .wq = pool->wq,
+		.worker = &pool->worker,
+	};
+	int t;
+
+	pool->policy = dmh_policy_create(pool->md, jiffies);
+	if (!pool->policy)
+		return -ENOMEM;
+	env.policy = pool->policy;
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		env.bdev[t] = pool->bdev[t];
+	pool->mig = dmh_mig_create(&env);
+	if (!pool->mig)
+		return -ENOMEM;
+	dmh_mig_set_writable(pool->mig, pool->mode == DMH_MODE_RW);
+	return 0;
 }
 
 static struct dmh_pool *pool_create(struct pool_c *pc, char **error)
@@ -760,8 +120,8 @@ static struct dmh_pool *pool_create(struct pool_c *pc, char **error)
 	}
 	mutex_init(&pool->md_lock);
 	spin_lock_init(&pool->lock);
-	INIT_WORK(&pool->worker, do_worker);
-	INIT_DELAYED_WORK(&pool->waker, do_waker);
+	INIT_WORK(&pool->worker, dmh_pool_worker);
+	INIT_DELAYED_WORK(&pool->waker, dmh_pool_waker);
 	INIT_LIST_HEAD(&pool->zeroed);
 	pool->pool_md = dm_table_get_md(pc->ti->table);
 	pool->md_dev = pc->meta_dev->bdev->bd_dev;
@@ -786,8 +146,11 @@ static struct dmh_pool *pool_create(struct pool_c *pc, char **error)
 		return ERR_PTR(r);
 	}
 	pool->mode = pc->features & DMH_F_READ_ONLY ? DMH_MODE_RO : DMH_MODE_RW;
-	dmh_knobs_load(pool);
-	dmh_mig_init(pool);
+	if (pool_init_policy(pool)) {
+		*error = "Cannot allocate the pool's policy";
+		pool_free(pool);
+		return ERR_PTR(-ENOMEM);
+	}
 	pool->ref = 1;
 	list_add(&pool->list, &dmh_pools);
 	return pool;
@@ -799,12 +162,12 @@ static void pool_put(struct dmh_pool *pool)
 	if (--pool->ref)
 		return;
 	list_del(&pool->list);
-	dmh_mig_stop(pool);
+	dmh_mig_suspend(pool->mig);
 	cancel_delayed_work_sync(&pool->waker);
 	flush_workqueue(pool->wq);
 	mutex_lock(&pool->md_lock);
 	if (pool->mode == DMH_MODE_RW)
-		pool_commit(pool);
+		dmh_pool_commit(pool);
 	mutex_unlock(&pool->md_lock);
 	pool_free(pool);
 }
@@ -1034,7 +397,7 @@ static int pool_preresume(struct dm_target *ti)
 	for (t = 0; t < DMH_NR_TIERS; t++)
 		pool->passdown[t] = can_passdown(pc, t);
 	if ((pc->features & DMH_F_READ_ONLY) && pool->mode == DMH_MODE_RW)
-		set_mode(pool, DMH_MODE_RO);
+		dmh_pool_set_mode(pool, DMH_MODE_RO);
 	r = dmh_md_resize(pool->md,
 			  bdev_nr_sectors(pc->data_dev[DMH_TIER_SSD]->bdev),
 			  bdev_nr_sectors(pc->data_dev[DMH_TIER_HDD]->bdev),
@@ -1043,8 +406,8 @@ static int pool_preresume(struct dm_target *ti)
 		DMERR("pool %s: %s", dm_device_name(pool->pool_md), err);
 	} else if (r > 0) {
 		/* The pool grew: make it durable, then retry queued writes. */
-		r = pool_commit(pool);
-		requeue_no_space(pool);
+		r = dmh_pool_commit(pool);
+		dmh_requeue_no_space(pool);
 	}
 	mutex_unlock(&pool->md_lock);
 	return r;
@@ -1054,20 +417,20 @@ static void pool_resume(struct dm_target *ti)
 {
 	struct dmh_pool *pool = ((struct pool_c *)ti->private)->pool;
 
-	mod_delayed_work(pool->wq, &pool->waker, COMMIT_PERIOD);
-	dmh_mig_start(pool);
+	mod_delayed_work(pool->wq, &pool->waker, DMH_COMMIT_PERIOD);
+	dmh_mig_resume(pool->mig);
 }
 
 static void pool_postsuspend(struct dm_target *ti)
 {
 	struct dmh_pool *pool = ((struct pool_c *)ti->private)->pool;
 
-	dmh_mig_stop(pool);
+	dmh_mig_suspend(pool->mig);
 	cancel_delayed_work_sync(&pool->waker);
 	flush_workqueue(pool->wq);
 	mutex_lock(&pool->md_lock);
 	if (pool->mode == DMH_MODE_RW) {
-		pool_commit(pool);
+		dmh_pool_commit(pool);
 		dmh_md_save_heat(pool->md);
 	}
 	mutex_unlock(&pool->md_lock);
@@ -1110,7 +473,7 @@ static int msg_create_delete(struct dmh_pool *pool, char **argv)
 	r = create ? dmh_md_create_volume(pool->md, id) :
 		     dmh_md_delete_volume(pool->md, id);
 	if (!r && !create)
-		dmh_scan_reset(&pool->scan);	/* it may list the volume */
+		dmh_policy_volume_removed(pool->policy);
 	if (r == -EEXIST)
 		DMERR("create_volume: volume %u already exists", id);
 	else if (r == -ENOENT)
@@ -1160,99 +523,89 @@ static bool valid_name(const char *s)
 	return !digits;
 }
 
-/* set_volume <id> name <name>|-: names are unique within a pool. */
-static int set_volume_name(struct dmh_pool *pool, struct dmh_volume *v,
-			   const char *name)
+static void get_controls(struct dmh_volume *v, struct dmh_vol_controls *c)
 {
-	struct dmh_volume *o;
-	unsigned long id = 0;
-
-	if (!strcmp(name, "-")) {
-		memset(v->name, 0, DMH_NAME_LEN);
-		return 0;
-	}
-	if (!valid_name(name)) {
-		DMERR("set_volume: bad name: 1-%u of A-Za-z0-9_.+:@-, not only digits",
-		      DMH_NAME_LEN - 1);
-		return -EINVAL;
-	}
-	while ((o = dmh_md_next_volume(pool->md, &id))) {
-		if (o != v && !strncmp(o->name, name, DMH_NAME_LEN)) {
-			DMERR("set_volume: volume %u is already named '%s'",
-			      o->id, name);
-			return -EEXIST;
-		}
-	}
-	memset(v->name, 0, DMH_NAME_LEN);
-	strscpy(v->name, name, DMH_NAME_LEN);
-	return 0;
+	c->weight = v->weight;
+	c->priority = v->priority;
+	c->ssd_min = v->ssd_min;
+	c->ssd_max = v->ssd_max;
+	memcpy(c->name, v->name, DMH_NAME_LEN);
 }
 
-/*
- * A reservation above the cap could never be honoured, and hybrid_check
- * calls such metadata broken: refuse the pair and change nothing.
- * Called with pool->md_lock held (pool_message).
- */
-static int set_ssd_limits(struct dmh_volume *v, u64 min, u64 max)
+/* Parse "<control> <value>" of set_volume into @c; -EINVAL logged. */
+static int parse_control(const char *what, const char *val,
+			 struct dmh_vol_controls *c)
 {
-	if (max && min > max) {
-		DMERR("set_volume: ssd_min %llu would exceed ssd_max %llu (0 = no cap)",
-		      min, max);
-		return -EINVAL;
-	}
-	v->ssd_min = min;
-	v->ssd_max = max;
-	return 0;
-}
-
-/* set_volume <id> weight|ssd_min|ssd_max|priority|name <value> */
-static int msg_set_volume(struct dmh_pool *pool, char **argv)
-{
-	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
 	u64 x = 0;
 	int prio = 0;
 
-	if (!v)
-		return -EINVAL;
-	if (!strcasecmp(argv[2], "name")) {
-		prio = set_volume_name(pool, v, argv[3]);
-		if (!prio)
-			dmh_md_volume_changed(pool->md, v);
-		return prio;
+	if (!strcasecmp(what, "name")) {
+		memset(c->name, 0, DMH_NAME_LEN);
+		if (strcmp(val, "-") && !valid_name(val)) {
+			DMERR("set_volume: bad name: 1-%u of A-Za-z0-9_.+:@-, not only digits",
+			      DMH_NAME_LEN - 1);
+			return -EINVAL;
+		}
+		if (strcmp(val, "-"))
+			strscpy(c->name, val, DMH_NAME_LEN);
+		return 0;
 	}
-	if (!strcasecmp(argv[2], "priority"))
-		prio = parse_priority(argv[3]);
-	else if (kstrtou64(argv[3], 10, &x))
+	if (!strcasecmp(what, "priority"))
+		prio = parse_priority(val);
+	else if (kstrtou64(val, 10, &x))
 		prio = -EINVAL;
 	if (prio < 0) {
-		DMERR("set_volume: bad value '%s'", argv[3]);
+		DMERR("set_volume: bad value '%s'", val);
 		return -EINVAL;
 	}
-	if (!strcasecmp(argv[2], "weight") && x >= 1 && x <= 1000) {
-		v->weight = x;
-	} else if (!strcasecmp(argv[2], "ssd_min")) {
-		if (set_ssd_limits(v, x, v->ssd_max))
-			return -EINVAL;
-	} else if (!strcasecmp(argv[2], "ssd_max")) {
-		if (set_ssd_limits(v, v->ssd_min, x))
-			return -EINVAL;
-	} else if (!strcasecmp(argv[2], "priority")) {
-		v->priority = prio;
-	} else {
-		DMERR("set_volume: expected weight|ssd_min|ssd_max|priority|name <value>");
-		return -EINVAL;
-	}
-	dmh_md_volume_changed(pool->md, v);
+	if (!strcasecmp(what, "weight") && x >= 1 && x <= 1000)
+		c->weight = x;
+	else if (!strcasecmp(what, "ssd_min"))
+		c->ssd_min = x;
+	else if (!strcasecmp(what, "ssd_max"))
+		c->ssd_max = x;
+	else if (!strcasecmp(what, "priority"))
+		c->priority = prio;
+	else
+		goto bad;
 	return 0;
+bad:
+	DMERR("set_volume: expected weight|ssd_min|ssd_max|priority|name <value>");
+	return -EINVAL;
+}
+
+/*
+ * set_volume <id> weight|ssd_min|ssd_max|priority|name <value>.  A
+ * reservation above the cap could never be honoured, and hybrid_check
+ * calls such metadata broken: refuse the pair and change nothing.  Names
+ * are unique within a pool.
+ */
+static int msg_set_volume(struct dmh_pool *pool, char **argv)
+{
+	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
+	struct dmh_vol_controls c;
+	int r;
+
+	if (!v)
+		return -EINVAL;
+	get_controls(v, &c);
+	if (parse_control(argv[2], argv[3], &c))
+		return -EINVAL;
+	r = dmh_md_set_controls(pool->md, v, &c);
+	if (r == -EINVAL)
+		DMERR("set_volume: ssd_min %llu would exceed ssd_max %llu (0 = no cap)",
+		      c.ssd_min, c.ssd_max);
+	else if (r == -EEXIST)
+		DMERR("set_volume: another volume is already named '%s'",
+		      c.name);
+	return r;
 }
 
 /* pin <id> <start sector> <length> ssd|hdd|auto */
 static int msg_pin(struct dmh_pool *pool, char **argv)
 {
 	struct dmh_volume *v = msg_volume(pool, argv[0], argv[1]);
-	struct dmh_pin saved[DMH_VOL_MAX_PINS];
 	u64 start, len, cs = pool->chunk_sectors;
-	unsigned int nr_saved;
 	int tier, r;
 
 	if (!v)
@@ -1266,20 +619,11 @@ static int msg_pin(struct dmh_pool *pool, char **argv)
 		return -EINVAL;
 	}
 	/* Pins cover whole chunks: every chunk the range touches. */
-	memcpy(saved, v->pins, sizeof(saved));
-	nr_saved = v->nr_pins;
-	r = dmh_mon_set_pin(v, div64_u64(start, cs),
-			    div64_u64(start + len + cs - 1, cs), tier);
-	if (!r && dmh_md_nr_pins(pool->md) > DMH_MAX_PINS) {
-		memcpy(v->pins, saved, sizeof(saved));
-		v->nr_pins = nr_saved;
-		r = -ENOSPC;
-	}
+	r = dmh_md_set_pin(pool->md, v, div64_u64(start, cs),
+			   div64_u64(start + len + cs - 1, cs), tier);
 	if (r)
 		DMERR("pin: at most %u ranges per volume, %u per pool",
 		      DMH_VOL_MAX_PINS, DMH_MAX_PINS);
-	else
-		dmh_md_pins_changed(pool->md);
 	return r;
 }
 
@@ -1289,12 +633,13 @@ static int msg_migration(struct dmh_pool *pool, char **argv)
 		DMERR("migration: expected on or off");
 		return -EINVAL;
 	}
-	return dmh_mig_switch(pool, !strcasecmp(argv[1], "on"));
+	dmh_policy_set_migration(pool->policy, !strcasecmp(argv[1], "on"));
+	return 0;
 }
 
 static int msg_set(struct dmh_pool *pool, char **argv)
 {
-	return dmh_knob_set(pool, argv[1], argv[2]);
+	return dmh_policy_set_knob(pool->policy, argv[1], argv[2], jiffies);
 }
 
 /* placement_map <id> [<buckets>]: the reply is the map. */
@@ -1396,12 +741,12 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 	}
 	mutex_lock(&pool->md_lock);
 	if (pool->mode != DMH_MODE_RW) {
-		DMERR("message: pool is %s", mode_name(pool->mode));
+		DMERR("message: pool is %s", dmh_mode_name(pool->mode));
 		r = -EROFS;
 	} else {
 		r = m->fn(pool, argv);
 		if (!r)
-			r = pool_commit(pool);
+			r = dmh_pool_commit(pool);
 	}
 	mutex_unlock(&pool->md_lock);
 	return r;
@@ -1419,6 +764,27 @@ static void emit_features(unsigned int f, char *result, unsigned int maxlen,
 		DMEMIT(" read_only");
 	if (f & DMH_F_ERROR_IF_NO_SPACE)
 		DMEMIT(" error_if_no_space");
+	*szp = sz;
+}
+
+/*
+ * The fields after out_of_space: migration on|off, queued, done, sectors
+ * moved, the knobs in DMH_KNOBS order up to heat_save_interval, the
+ * migration backoffs, then the knobs added since (promote_free), so that
+ * the fields parsers already know keep their positions.
+ */
+static void emit_migration(struct dmh_pool *pool, struct dmh_mig_stats *st,
+			   char *result, unsigned int maxlen,
+			   unsigned int *szp)
+{
+	const struct dmh_knobs *k = dmh_policy_knobs(pool->policy);
+	unsigned int sz = *szp;
+
+	DMEMIT(" %s %llu %llu %llu %u %u %u %u %u %u %u %u %llu %u",
+	       k->migration ? "on" : "off", st->queued, st->done, st->sectors,
+	       k->rate, k->hysteresis, k->half_life, k->reserve,
+	       k->seq_cutoff, k->promote, k->tick_ms, k->heat_save,
+	       st->backoffs, k->promote_free);
 	*szp = sz;
 }
 
@@ -1441,6 +807,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 	struct pool_c *pc = ti->private;
 	struct dmh_pool *pool = pc->pool;
 	struct dmh_md_usage u;
+	struct dmh_mig_stats st;
 	unsigned int sz = 0;
 	char buf[3][BDEVNAME_SIZE];
 
@@ -1448,16 +815,17 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_INFO:
 		mutex_lock(&pool->md_lock);
 		dmh_md_usage(pool->md, &u);
+		dmh_mig_get_stats(pool->mig, &st);
 		DMEMIT("%llu %llu/%llu %u %llu/%llu %llu/%llu %u %llu %llu %d %s ",
 		       u.txid, u.md_used, u.md_total, pool->chunk_sectors,
 		       u.used[0], u.total[0], u.used[1], u.total[1],
-		       u.nr_volumes, dmh_md_promotions(pool->md, DMH_TIER_SSD),
-		       dmh_md_promotions(pool->md, DMH_TIER_HDD),
-		       atomic_read(&pool->mig_inflight), mode_name(pool->mode));
+		       u.nr_volumes, dmh_md_moves_to(pool->md, DMH_TIER_SSD),
+		       dmh_md_moves_to(pool->md, DMH_TIER_HDD),
+		       st.inflight, dmh_mode_name(pool->mode));
 		emit_features(pool->features, result, maxlen, &sz);
 		DMEMIT(" %s %s", u.needs_check ? "needs_check" : "-",
 		       pool->out_of_space ? "out_of_space" : "-");
-		dmh_knobs_emit(pool, result, maxlen, &sz);
+		emit_migration(pool, &st, result, maxlen, &sz);
 		mutex_unlock(&pool->md_lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -1611,82 +979,6 @@ static void hybrid_dtr(struct dm_target *ti)
 	kfree(hc);
 }
 
-static bool needs_worker(struct bio *bio)
-{
-	return bio->bi_opf & (REQ_PREFLUSH | REQ_FUA) ||
-	       bio_op(bio) == REQ_OP_DISCARD;
-}
-
-static int hybrid_map(struct dm_target *ti, struct bio *bio)
-{
-	struct hybrid_c *hc = ti->private;
-	struct dmh_pool *pool = hc->pool;
-	struct dmh_bio *pb = dmh_pb(bio);
-	bool write = op_is_write(bio_op(bio));
-	u64 e;
-
-	pb->vol = hc->vol;
-	pb->cell = NULL;
-	pb->flags = 0;
-	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	if (unlikely(READ_ONCE(pool->mode) == DMH_MODE_FAIL))
-		return DM_MAPIO_KILL;
-	if (bio->bi_opf & REQ_PREFLUSH && !bio_sectors(bio)) {
-		defer_bio(pool, &pool->flush_bios, bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	if (dmh_mon_account(hc->vol, bio, bio_vchunk(pool, bio),
-			    READ_ONCE(pool->knobs.seq_cutoff) * 2))
-		pb->flags |= PB_STREAM;
-	if (needs_worker(bio)) {
-		defer_bio(pool, &pool->deferred, bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	epoch_enter(pool, pb);
-	e = dmh_lookup(hc->vol, bio_vchunk(pool, bio));
-	if (e && !(e & DMH_E_ALLOC) && !(write && (e & DMH_E_MIGRATE))) {
-		dmh_mon_tier(hc->vol, dmh_ploc_tier(dmh_entry_ploc(e)));
-		remap(pool, bio, dmh_entry_ploc(e));
-		return DM_MAPIO_REMAPPED;
-	}
-	epoch_exit(pool, pb);
-	if (!e && !write) {
-		zero_fill_bio(bio);
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	defer_bio(pool, &pool->deferred, bio);
-	return DM_MAPIO_SUBMITTED;
-}
-
-/*
- * A first write completes through the worker, which maps the chunk; a FUA
- * write completes after the commit that makes its mapping durable.
- */
-static int hybrid_end_io(struct dm_target *ti, struct bio *bio,
-			 blk_status_t *error)
-{
-	struct dmh_pool *pool = ((struct hybrid_c *)ti->private)->pool;
-	struct dmh_bio *pb = dmh_pb(bio);
-
-	if (pb->flags & PB_COUNTED)
-		epoch_exit(pool, pb);
-	if (pb->flags & PB_ALLOC) {
-		pb->flags &= ~PB_ALLOC;
-		bio->bi_status = *error;
-		defer_bio(pool, &pool->alloc_done, bio);
-		return DM_ENDIO_INCOMPLETE;
-	}
-	if (pb->flags & PB_COMMIT) {
-		pb->flags &= ~PB_COMMIT;
-		if (!*error) {
-			defer_bio(pool, &pool->commit_waiters, bio);
-			return DM_ENDIO_INCOMPLETE;
-		}
-	}
-	return DM_ENDIO_DONE;
-}
-
 /* A grown or shrunk table resizes the volume, durably, before I/O. */
 static int hybrid_preresume(struct dm_target *ti)
 {
@@ -1698,7 +990,7 @@ static int hybrid_preresume(struct dm_target *ti)
 	if (ti->len != hc->vol->size) {
 		r = dmh_md_set_size(pool->md, hc->vol, ti->len);
 		if (!r)
-			r = pool_commit(pool);
+			r = dmh_pool_commit(pool);
 	}
 	mutex_unlock(&pool->md_lock);
 	if (r)
@@ -1774,8 +1066,8 @@ static struct target_type hybrid_target = {
 	.module = THIS_MODULE,
 	.ctr = hybrid_ctr,
 	.dtr = hybrid_dtr,
-	.map = hybrid_map,
-	.end_io = hybrid_end_io,
+	.map = dmh_hybrid_map,
+	.end_io = dmh_hybrid_end_io,
 	.preresume = hybrid_preresume,
 	.status = hybrid_status,
 	.iterate_devices = hybrid_iterate_devices,

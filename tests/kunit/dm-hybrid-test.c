@@ -16,7 +16,7 @@
 #include <linux/module.h>
 #include <linux/vmalloc.h>
 
-#include "../../dm-hybrid.h"
+#include "../../dm-hybrid-monitor.h"
 
 static char *mdev = "/dev/ram0";
 module_param(mdev, charp, 0444);
@@ -299,7 +299,7 @@ static void freed_chunk_waits_for_reclaim(struct kunit *test)
 	dmh_md_reclaim(t->md, dmh_md_txid(t->md));
 	KUNIT_ASSERT_EQ(test, dmh_md_alloc(t->md, DMH_TIER_SSD, &q), 0);
 	KUNIT_EXPECT_TRUE(test, q == p);
-	dmh_md_abort_alloc(t->md, q);
+	dmh_md_put_chunk(t->md, q);
 }
 
 static void *snapshot(struct kunit *test)
@@ -497,7 +497,7 @@ static void fill(struct kunit *test, struct dmh_volume *v, unsigned int tier,
 
 	for (i = 0; i < n; i++) {
 		map_one(test, v, tier, first + i);
-		dmh_mon_set_heat(v, first + i, heat);
+		dmh_heat_set(v, first + i, heat);
 	}
 }
 
@@ -525,12 +525,12 @@ static void heat_decays_by_half(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
 	v = new_volume(test, 1, 10);
-	dmh_mon_set_heat(v, 3, 200);
-	dmh_mon_set_heat(v, 4, 1);
+	dmh_heat_set(v, 3, 200);
+	dmh_heat_set(v, 4, 1);
 	dmh_mon_decay(v);
-	KUNIT_EXPECT_EQ(test, dmh_mon_heat(v, 3), 100);
-	KUNIT_EXPECT_EQ(test, dmh_mon_heat(v, 4), 0);
-	KUNIT_EXPECT_EQ(test, dmh_mon_heat(v, 99), 0);	/* past the end */
+	KUNIT_EXPECT_EQ(test, dmh_heat_get(v, 3), 100);
+	KUNIT_EXPECT_EQ(test, dmh_heat_get(v, 4), 0);
+	KUNIT_EXPECT_EQ(test, dmh_heat_get(v, 99), 0);	/* past the end */
 }
 
 static void promotes_hottest_into_free_space(struct kunit *test)
@@ -543,7 +543,7 @@ static void promotes_hottest_into_free_space(struct kunit *test)
 	v = new_volume(test, 1, 64);
 	fill(test, v, DMH_TIER_HDD, 0, 8, 3);	/* below the threshold */
 	fill(test, v, DMH_TIER_HDD, 8, 4, 50);
-	dmh_mon_set_heat(v, 9, 90);
+	dmh_heat_set(v, 9, 90);
 	n = plan(test, 2, m, &test_knobs);
 	KUNIT_ASSERT_EQ(test, n, 2u);
 	KUNIT_EXPECT_EQ(test, m[0].vchunk, 9ull);	/* hottest first */
@@ -562,7 +562,7 @@ static void swap_needs_hysteresis(struct kunit *test)
 	fill(test, v, DMH_TIER_SSD, 0, 4, 10);
 	fill(test, v, DMH_TIER_HDD, 10, 1, 14);	/* 14 = 10 + hysteresis */
 	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &k), 0u);
-	dmh_mon_set_heat(v, 10, 15);
+	dmh_heat_set(v, 10, 15);
 	KUNIT_ASSERT_EQ(test, plan(test, 0, m, &k), 1u);
 	KUNIT_EXPECT_EQ(test, m[0].to, (unsigned int)DMH_TIER_HDD);
 	KUNIT_EXPECT_LT(test, m[0].vchunk, 4ull);
@@ -612,6 +612,14 @@ static void quotas_and_priority(struct kunit *test)
 	KUNIT_EXPECT_GT(test, plan(test, 0, m, &test_knobs), 0u);
 }
 
+static int pin(struct kunit *test, struct dmh_volume *v, u64 start, u64 end,
+	       int tier)
+{
+	struct mdt *t = test->priv;
+
+	return dmh_md_set_pin(t->md, v, start, end, tier);
+}
+
 static void pins_override_heat(struct kunit *test)
 {
 	struct dmh_move m[16];
@@ -622,8 +630,8 @@ static void pins_override_heat(struct kunit *test)
 	v = new_volume(test, 1, 64);
 	fill(test, v, DMH_TIER_HDD, 0, 2, 0);	/* cold, pinned to the SSD */
 	fill(test, v, DMH_TIER_SSD, 10, 2, 200);	/* hot, pinned to the HDD */
-	KUNIT_ASSERT_EQ(test, dmh_mon_set_pin(v, 0, 2, DMH_PIN_SSD), 0);
-	KUNIT_ASSERT_EQ(test, dmh_mon_set_pin(v, 10, 12, DMH_PIN_HDD), 0);
+	KUNIT_ASSERT_EQ(test, pin(test, v, 0, 2, DMH_PIN_SSD), 0);
+	KUNIT_ASSERT_EQ(test, pin(test, v, 10, 12, DMH_PIN_HDD), 0);
 	n = plan(test, 4, m, &test_knobs);
 	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_SSD), 2u);
 	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_HDD), 2u);
@@ -632,7 +640,7 @@ static void pins_override_heat(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 1, false, 1, &test_knobs),
 			(unsigned int)DMH_TIER_SSD);
 	/* auto removes a pin; overlapping pins split the old range. */
-	KUNIT_ASSERT_EQ(test, dmh_mon_set_pin(v, 0, 1, -1), 0);
+	KUNIT_ASSERT_EQ(test, pin(test, v, 0, 1, -1), 0);
 	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 0), -1);
 	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 1), DMH_PIN_SSD);
 }
@@ -680,7 +688,7 @@ static void pass_spans_steps(struct kunit *test)
 	b = new_volume(test, 2, 64);
 	fill(test, a, DMH_TIER_HDD, 0, 10, 40);
 	fill(test, b, DMH_TIER_HDD, 5, 10, 60);
-	dmh_mon_set_heat(b, 7, 200);
+	dmh_heat_set(b, 7, 200);
 	fill(test, a, DMH_TIER_SSD, 30, 6, 0);	/* victims */
 	n = plan(test, 3, whole, &test_knobs);
 	KUNIT_ASSERT_GT(test, n, 3u);		/* promotions and swaps */
@@ -754,7 +762,7 @@ static void promotes_lukewarm_into_free_space(struct kunit *test)
 	w->ssd_min = 10;
 	KUNIT_EXPECT_EQ(test, plan(test, 10, m, &k), 0u);
 	/* a hot chunk still uses that space, as before */
-	dmh_mon_set_heat(v, 5, 4);
+	dmh_heat_set(v, 5, 4);
 	n = plan(test, 10, m, &k);
 	KUNIT_EXPECT_EQ(test, n, 1u);
 	KUNIT_EXPECT_EQ(test, m[0].vchunk, 5ull);

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-hybrid bio path and pool worker.
+ *
+ * map() remaps a bio whose chunk has a home, without sleeping or locking
+ * (an RCU xarray lookup).  Everything else -- a first write that allocates
+ * and zeroes a chunk, discards, flush and FUA, bios to a chunk that is
+ * busy -- goes to one ordered worker, which alone changes the metadata
+ * (with md_lock held), commits, and returns freed chunks to the allocator
+ * once their epoch drained (dm-hybrid-cell.h).
+ */
+#include <linux/blkdev.h>
+#include <linux/dm-io.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/rcupdate.h>
+
+#include "dm-hybrid.h"
+
+#define NO_SPACE_TIMEOUT	(60 * HZ)
+
+static struct dmh_bio *dmh_pb(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct dmh_bio));
+}
+
+static u64 bio_vchunk(struct dmh_pool *pool, struct bio *bio)
+{
+	return bio->bi_iter.bi_sector >> pool->chunk_shift;
+}
+
+/* Count @bio in the current epoch before its chunk is looked up. */
+static void count_bio(struct dmh_pool *pool, struct dmh_bio *pb)
+{
+	pb->epoch = dmh_epoch_enter(&pool->epochs);
+	pb->start = jiffies;
+	pb->flags |= PB_COUNTED;
+}
+
+static void uncount_bio(struct dmh_pool *pool, struct dmh_bio *pb)
+{
+	dmh_epoch_exit(&pool->epochs, pb->epoch, pb->start);
+	pb->flags &= ~PB_COUNTED;
+}
+
+static void wake_worker(struct dmh_pool *pool)
+{
+	queue_work(pool->wq, &pool->worker);
+}
+
+/* -------------------------------------------------------------- bio util */
+
+static void remap(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
+{
+	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
+
+	bio_set_dev(bio, pool->bdev[dmh_ploc_tier(p)]);
+	bio->bi_iter.bi_sector = (dmh_ploc_index(p) << pool->chunk_shift) + off;
+}
+
+/* Worker: send @bio to its home @p, counted in the epoch. */
+static void remap_and_issue(struct dmh_pool *pool, struct bio *bio,
+			    dmh_ploc_t p)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+
+	count_bio(pool, pb);
+	dmh_mon_tier(pb->vol, dmh_ploc_tier(p));
+	remap(pool, bio, p);
+	submit_bio_noacct(bio);
+}
+
+static void defer_bio(struct dmh_pool *pool, struct bio_list *list,
+		      struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	bio_list_add(list, bio);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	wake_worker(pool);
+}
+
+static void take_list(struct dmh_pool *pool, struct bio_list *from,
+		      struct bio_list *to)
+{
+	unsigned long flags;
+
+	bio_list_init(to);
+	spin_lock_irqsave(&pool->lock, flags);
+	bio_list_merge(to, from);
+	bio_list_init(from);
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+static void end_bio(struct bio *bio, blk_status_t status)
+{
+	bio->bi_status = status;
+	bio_endio(bio);
+}
+
+static void end_list(struct bio_list *bios, blk_status_t status)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(bios)))
+		end_bio(bio, status);
+}
+
+/* ------------------------------------------------------------ pool mode */
+
+void dmh_pool_set_mode(struct dmh_pool *pool, enum dmh_mode m)
+{
+	if (pool->mode == m)
+		return;
+	DMERR("pool %s: switching to %s mode", dm_device_name(pool->pool_md),
+	      dmh_mode_name(m));
+	if (m != DMH_MODE_RW) {
+		dmh_md_set_read_only(pool->md);
+		dmh_mig_set_writable(pool->mig, false);
+	}
+	WRITE_ONCE(pool->mode, m);
+	if (pool->ti)
+		dm_table_event(pool->ti->table);
+}
+
+static int flush_data(struct dmh_pool *pool)
+{
+	int r = blkdev_issue_flush(pool->bdev[DMH_TIER_SSD]);
+	int r2 = blkdev_issue_flush(pool->bdev[DMH_TIER_HDD]);
+
+	return r ? r : r2;
+}
+
+/*
+ * Commit with md_lock held.  Data devices are flushed first, so that no
+ * committed mapping ever points at data (or at a previous owner's data)
+ * still in a volatile cache.  In ro mode they are flushed too, even when
+ * uncommitted changes make the commit fail anyway: writes to committed
+ * chunks still go on, and a data device that cannot flush must take the
+ * pool to fail.
+ */
+int dmh_pool_commit(struct dmh_pool *pool)
+{
+	int r;
+
+	r = flush_data(pool);
+	if (r) {
+		DMERR_LIMIT("pool %s: flushing data devices failed: %d",
+			    dm_device_name(pool->pool_md), r);
+		if (pool->mode != DMH_MODE_RW)
+			dmh_pool_set_mode(pool, DMH_MODE_FAIL);
+		return r;
+	}
+	if (pool->mode != DMH_MODE_RW && dmh_md_dirty(pool->md))
+		return -EIO;
+	r = dmh_md_commit(pool->md);
+	if (r) {
+		DMERR("pool %s: metadata commit failed: %d",
+		      dm_device_name(pool->pool_md), r);
+		dmh_pool_set_mode(pool, DMH_MODE_RO);
+	}
+	return r;
+}
+
+/* --------------------------------------------------------- allocation */
+
+/* The first write of a chunk failed: the chunk was never visible. */
+static void fail_alloc(struct dmh_pool *pool, struct dmh_cell *c,
+		       blk_status_t status)
+{
+	struct bio *bio = c->bio;
+
+	dmh_policy_work_done(c->vol, dmh_ploc_tier(c->p), true, false);
+	dmh_md_set_entry(c->vol, c->vchunk, 0);
+	dmh_md_put_chunk(pool->md, c->p);
+	dmh_cell_put(&pool->cells, c);
+	end_bio(bio, status);
+}
+
+static void issue_alloc_write(struct dmh_pool *pool, struct dmh_cell *c)
+{
+	struct dmh_bio *pb = dmh_pb(c->bio);
+
+	pb->flags |= PB_ALLOC;
+	pb->cell = c;
+	remap_and_issue(pool, c->bio, c->p);
+}
+
+/* kcopyd context: the rest of a fresh chunk is zeroed. */
+static void zero_done(int read_err, unsigned long write_err, void *context)
+{
+	struct dmh_cell *c = context;
+	struct dmh_pool *pool = c->owner;
+	unsigned long flags;
+
+	if (read_err || write_err)
+		WRITE_ONCE(c->error, -EIO);
+	if (!atomic_dec_and_test(&c->zeroing))
+		return;
+	spin_lock_irqsave(&pool->lock, flags);
+	list_add_tail(&c->list, &pool->zeroed);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	wake_worker(pool);
+}
+
+/*
+ * A partial write to a fresh chunk: zero what the bio does not cover, so
+ * the chunk never shows a previous owner's data, then issue the bio.  One
+ * kcopyd job per region: a multi-destination job writes the first
+ * destination's length to every destination.
+ */
+static void zero_and_write(struct dmh_pool *pool, struct dmh_cell *c)
+{
+	struct bio *bio = c->bio;
+	struct block_device *bdev = pool->bdev[dmh_ploc_tier(c->p)];
+	sector_t base = dmh_ploc_index(c->p) << pool->chunk_shift;
+	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
+	sector_t end = off + bio_sectors(bio);
+	struct dm_io_region r[2] = {
+		{ bdev, base, off },
+		{ bdev, base + end, pool->chunk_sectors - end },
+	};
+	int i;
+
+	atomic_set(&c->zeroing, !!r[0].count + !!r[1].count);
+	if (!atomic_read(&c->zeroing)) {
+		issue_alloc_write(pool, c);
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if (r[i].count)
+			dm_kcopyd_zero(pool->kc, 1, &r[i], 0, zero_done, c);
+}
+
+static void no_space(struct dmh_pool *pool, struct bio *bio)
+{
+	if (pool->features & DMH_F_ERROR_IF_NO_SPACE) {
+		end_bio(bio, BLK_STS_NOSPC);
+		return;
+	}
+	dmh_pb(bio)->queued = jiffies;
+	bio_list_add(&pool->no_space, bio);
+	if (!pool->out_of_space) {
+		pool->out_of_space = true;
+		DMWARN("pool %s: out of data space, queueing writes",
+		       dm_device_name(pool->pool_md));
+		if (pool->ti)
+			dm_table_event(pool->ti->table);
+	}
+}
+
+static int alloc_chunk(struct dmh_pool *pool, struct bio *bio, u64 vchunk,
+		       dmh_ploc_t *p)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+	unsigned int tier;
+	int r;
+
+	tier = dmh_policy_place(pool->policy, pb->vol, vchunk,
+				pb->flags & PB_STREAM);
+	r = dmh_md_alloc(pool->md, tier, p);
+	if (r == -ENOSPC)
+		r = dmh_md_alloc(pool->md, !tier, p);
+	return r;
+}
+
+/* Worker: @bio is the first write to an unmapped chunk. */
+static void start_alloc(struct dmh_pool *pool, struct bio *bio)
+{
+	struct dmh_volume *v = dmh_pb(bio)->vol;
+	u64 vchunk = bio_vchunk(pool, bio);
+	struct dmh_cell *c;
+	dmh_ploc_t p;
+	int r;
+
+	r = alloc_chunk(pool, bio, vchunk, &p);
+	if (r == -ENOSPC) {
+		no_space(pool, bio);
+		return;
+	}
+	if (r) {
+		end_bio(bio, BLK_STS_IOERR);
+		return;
+	}
+	pool->out_of_space = false;
+	c = dmh_cell_get(&pool->cells, v, vchunk, DMH_CELL_ALLOC, pool);
+	if (c && dmh_md_set_entry(v, vchunk, dmh_entry(p, DMH_E_ALLOC))) {
+		dmh_cell_put(&pool->cells, c);
+		c = NULL;
+	}
+	if (!c) {
+		dmh_md_put_chunk(pool->md, p);
+		end_bio(bio, BLK_STS_RESOURCE);
+		return;
+	}
+	c->p = p;
+	c->bio = bio;
+	dmh_policy_work_started(v, dmh_ploc_tier(p), true);
+	zero_and_write(pool, c);
+}
+
+/* Worker: the first write of a chunk completed. */
+static void finish_alloc(struct dmh_pool *pool, struct bio *bio)
+{
+	struct dmh_cell *c = dmh_pb(bio)->cell;
+	int r;
+
+	if (bio->bi_status) {
+		fail_alloc(pool, c, bio->bi_status);
+		return;
+	}
+	r = dmh_md_map(pool->md, c->vol, c->vchunk, c->p);
+	if (r) {
+		fail_alloc(pool, c, BLK_STS_RESOURCE);
+		return;
+	}
+	dmh_policy_work_done(c->vol, dmh_ploc_tier(c->p), true, true);
+	dmh_cell_put(&pool->cells, c);
+	if (bio->bi_opf & REQ_FUA)
+		defer_bio(pool, &pool->commit_waiters, bio);
+	else
+		bio_endio(bio);
+}
+
+/* ---------------------------------------------------------------- worker */
+
+static void hold_bio(struct dmh_pool *pool, struct bio *bio)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+	struct dmh_cell *c = dmh_cell_find(pb->vol, bio_vchunk(pool, bio));
+
+	if (WARN_ON_ONCE(!c)) {
+		end_bio(bio, BLK_STS_IOERR);
+		return;
+	}
+	bio_list_add(&c->held, bio);
+}
+
+static void process_discard(struct dmh_pool *pool, struct bio *bio, u64 e)
+{
+	struct dmh_volume *v = dmh_pb(bio)->vol;
+	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
+	bool whole = !off && (bio_sectors(bio) == pool->chunk_sectors ||
+			      bio_end_sector(bio) >= v->size);
+	dmh_ploc_t p = dmh_entry_ploc(e);
+
+	if (!e) {
+		bio_endio(bio);
+		return;
+	}
+	if (pool->mode != DMH_MODE_RW) {
+		end_bio(bio, BLK_STS_IOERR);
+		return;
+	}
+	if (whole && dmh_md_unmap(pool->md, v, bio_vchunk(pool, bio))) {
+		end_bio(bio, BLK_STS_RESOURCE);
+		return;
+	}
+	if (pool->passdown[dmh_ploc_tier(p)])
+		remap_and_issue(pool, bio, p);
+	else
+		bio_endio(bio);
+}
+
+static void process_bio(struct dmh_pool *pool, struct bio *bio)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+	u64 e = dmh_lookup(pb->vol, bio_vchunk(pool, bio));
+	bool write = op_is_write(bio_op(bio));
+
+	if ((e & DMH_E_ALLOC) || ((e & DMH_E_MIGRATE) && write)) {
+		hold_bio(pool, bio);
+	} else if (bio_op(bio) == REQ_OP_DISCARD) {
+		process_discard(pool, bio, e);
+	} else if (e) {
+		if ((bio->bi_opf & REQ_FUA) && dmh_md_dirty(pool->md))
+			pb->flags |= PB_COMMIT;
+		remap_and_issue(pool, bio, dmh_entry_ploc(e));
+	} else if (!write) {
+		zero_fill_bio(bio);
+		bio_endio(bio);
+	} else if (pool->mode != DMH_MODE_RW) {
+		end_bio(bio, BLK_STS_IOERR);
+	} else {
+		start_alloc(pool, bio);
+	}
+}
+
+static void process_deferred(struct dmh_pool *pool)
+{
+	struct bio_list bios;
+	struct bio *bio;
+
+	bio_list_init(&bios);
+	dmh_cells_take_released(&pool->cells, &bios);
+	take_list(pool, &pool->deferred, &bios);
+	while ((bio = bio_list_pop(&bios)))
+		process_bio(pool, bio);
+}
+
+static void process_zeroed(struct dmh_pool *pool)
+{
+	struct dmh_cell *c, *tmp;
+	unsigned long flags;
+	LIST_HEAD(cells);
+
+	spin_lock_irqsave(&pool->lock, flags);
+	list_splice_init(&pool->zeroed, &cells);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	list_for_each_entry_safe(c, tmp, &cells, list) {
+		list_del(&c->list);
+		if (c->error)
+			fail_alloc(pool, c, BLK_STS_IOERR);
+		else
+			issue_alloc_write(pool, c);
+	}
+}
+
+static void process_alloc_done(struct dmh_pool *pool)
+{
+	struct bio_list bios;
+	struct bio *bio;
+
+	take_list(pool, &pool->alloc_done, &bios);
+	while ((bio = bio_list_pop(&bios)))
+		finish_alloc(pool, bio);
+}
+
+/* Flush bios, FUA writes and the periodic commit. */
+static void process_commit(struct dmh_pool *pool)
+{
+	struct bio_list flushes, waiters;
+	unsigned long flags;
+	bool due;
+	int r;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	due = pool->commit_due;
+	pool->commit_due = false;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	take_list(pool, &pool->flush_bios, &flushes);
+	take_list(pool, &pool->commit_waiters, &waiters);
+	/* In ro mode the periodic commit could only fail: skip it. */
+	if (bio_list_empty(&flushes) && bio_list_empty(&waiters) &&
+	    !(due && dmh_md_dirty(pool->md) && pool->mode == DMH_MODE_RW))
+		return;
+	r = dmh_pool_commit(pool);
+	end_list(&flushes, errno_to_blk_status(r));
+	end_list(&waiters, errno_to_blk_status(r));
+}
+
+void dmh_requeue_no_space(struct dmh_pool *pool)
+{
+	unsigned long flags;
+
+	if (bio_list_empty(&pool->no_space))
+		return;
+	spin_lock_irqsave(&pool->lock, flags);
+	bio_list_merge(&pool->deferred, &pool->no_space);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	bio_list_init(&pool->no_space);
+	wake_worker(pool);
+}
+
+/*
+ * Finish a drained epoch, return to the allocator the chunks whose
+ * transaction committed and whose epoch drained, and start the next flip
+ * someone waits for.
+ */
+static void process_drain(struct dmh_pool *pool)
+{
+	u64 txid = dmh_md_txid(pool->md);
+
+	dmh_epoch_update(&pool->epochs);
+	if (pool->reclaim_gen &&
+	    dmh_epoch_drained(&pool->epochs, pool->reclaim_gen)) {
+		dmh_md_reclaim(pool->md, pool->reclaim_txid);
+		pool->reclaim_gen = 0;
+		dmh_requeue_no_space(pool);
+	}
+	if (!pool->reclaim_gen && dmh_md_pending_frees(pool->md) &&
+	    pool->reclaim_txid < txid) {
+		pool->reclaim_txid = txid;
+		pool->reclaim_gen = dmh_epoch_barrier(&pool->epochs);
+	}
+	dmh_epoch_kick(&pool->epochs);
+}
+
+void dmh_pool_worker(struct work_struct *ws)
+{
+	struct dmh_pool *pool = container_of(ws, struct dmh_pool, worker);
+
+	mutex_lock(&pool->md_lock);
+	process_zeroed(pool);
+	process_alloc_done(pool);
+	process_deferred(pool);
+	process_commit(pool);
+	process_drain(pool);
+	dmh_mig_process(pool->mig);
+	mutex_unlock(&pool->md_lock);
+}
+
+/* Bios queued for space longer than the timeout fail (as thin-pool does). */
+static void expire_no_space(struct dmh_pool *pool)
+{
+	struct bio_list keep = BIO_EMPTY_LIST;
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(&pool->no_space))) {
+		if (time_after(jiffies, dmh_pb(bio)->queued + NO_SPACE_TIMEOUT))
+			end_bio(bio, BLK_STS_NOSPC);
+		else
+			bio_list_add(&keep, bio);
+	}
+	pool->no_space = keep;
+}
+
+void dmh_pool_waker(struct work_struct *ws)
+{
+	struct dmh_pool *pool = container_of(to_delayed_work(ws),
+					     struct dmh_pool, waker);
+	unsigned long flags;
+
+	mutex_lock(&pool->md_lock);
+	expire_no_space(pool);
+	mutex_unlock(&pool->md_lock);
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->commit_due = true;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	wake_worker(pool);
+	queue_delayed_work(pool->wq, &pool->waker, DMH_COMMIT_PERIOD);
+}
+
+static bool needs_worker(struct bio *bio)
+{
+	return bio->bi_opf & (REQ_PREFLUSH | REQ_FUA) ||
+	       bio_op(bio) == REQ_OP_DISCARD;
+}
+
+int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
+{
+	struct hybrid_c *hc = ti->private;
+	struct dmh_pool *pool = hc->pool;
+	struct dmh_bio *pb = dmh_pb(bio);
+	bool write = op_is_write(bio_op(bio));
+	u64 e;
+
+	pb->vol = hc->vol;
+	pb->cell = NULL;
+	pb->flags = 0;
+	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	if (unlikely(READ_ONCE(pool->mode) == DMH_MODE_FAIL))
+		return DM_MAPIO_KILL;
+	if (bio->bi_opf & REQ_PREFLUSH && !bio_sectors(bio)) {
+		defer_bio(pool, &pool->flush_bios, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	if (dmh_mon_account(hc->vol, bio, bio_vchunk(pool, bio),
+			    READ_ONCE(dmh_policy_knobs(pool->policy)->seq_cutoff) * 2))
+		pb->flags |= PB_STREAM;
+	if (needs_worker(bio)) {
+		defer_bio(pool, &pool->deferred, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	count_bio(pool, pb);
+	e = dmh_lookup(hc->vol, bio_vchunk(pool, bio));
+	if (e && !(e & DMH_E_ALLOC) && !(write && (e & DMH_E_MIGRATE))) {
+		dmh_mon_tier(hc->vol, dmh_ploc_tier(dmh_entry_ploc(e)));
+		remap(pool, bio, dmh_entry_ploc(e));
+		return DM_MAPIO_REMAPPED;
+	}
+	uncount_bio(pool, pb);
+	if (!e && !write) {
+		zero_fill_bio(bio);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	defer_bio(pool, &pool->deferred, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/*
+ * A first write completes through the worker, which maps the chunk; a FUA
+ * write completes after the commit that makes its mapping durable.
+ */
+int dmh_hybrid_end_io(struct dm_target *ti, struct bio *bio,
+		      blk_status_t *error)
+{
+	struct dmh_pool *pool = ((struct hybrid_c *)ti->private)->pool;
+	struct dmh_bio *pb = dmh_pb(bio);
+
+	if (pb->flags & PB_COUNTED)
+		uncount_bio(pool, pb);
+	if (pb->flags & PB_ALLOC) {
+		pb->flags &= ~PB_ALLOC;
+		bio->bi_status = *error;
+		defer_bio(pool, &pool->alloc_done, bio);
+		return DM_ENDIO_INCOMPLETE;
+	}
+	if (pb->flags & PB_COMMIT) {
+		pb->flags &= ~PB_COMMIT;
+		if (!*error) {
+			defer_bio(pool, &pool->commit_waiters, bio);
+			return DM_ENDIO_INCOMPLETE;
+		}
+	}
+	return DM_ENDIO_DONE;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Private to the map room (dm-hybrid-map.c, the in-core tables, and
+ * dm-hybrid-metadata.c, their on-disk form): the metadata object and the
+ * helpers the two files share.  No other file includes this header.
+ */
+#ifndef DM_HYBRID_METADATA_H
+#define DM_HYBRID_METADATA_H
+
+#include <linux/dm-bufio.h>
+
+#include "dm-hybrid-map.h"
+
+enum dmh_region_id {
+	DMH_REGION_RMAP_SSD = DMH_TIER_SSD,
+	DMH_REGION_RMAP_HDD = DMH_TIER_HDD,
+	DMH_REGION_VT,
+	DMH_NR_REGIONS,
+};
+
+/* A two-copy region: which copy of each block is live, and which changed. */
+struct dmh_region {
+	u64 start;
+	u64 blocks;
+	u32 type;
+	unsigned long *live;	/* bit set: copy 1 is live */
+	unsigned long *dirty;	/* to rewrite in the open transaction */
+};
+
+struct dmh_tier {
+	u64 nr_chunks;		/* usable now (data device size) */
+	u64 capacity;		/* what the reverse map has room for */
+	u64 nr_used;		/* allocated, quarantined frees included */
+	u64 cursor;		/* next-fit hint */
+	unsigned long *alloc;
+};
+
+struct dmh_metadata {
+	struct block_device *bdev;
+	struct dm_bufio_client *bufio;
+	struct dmh_layout layout;
+	struct dmh_region regions[DMH_NR_REGIONS];
+	struct dmh_tier tiers[DMH_NR_TIERS];
+	u32 chunk_sectors;
+	unsigned int chunk_shift;
+	u64 txid;			/* last committed transaction */
+	u32 sb_flags;
+	u8 uuid[16];
+	bool read_only;
+	bool dirty;
+	struct xarray volumes;		/* id -> struct dmh_volume */
+	struct dmh_volume **slots;	/* volume table slot -> volume */
+	u32 nr_volumes;
+	struct xarray pending;		/* pchunk key -> reverse map value */
+	struct xarray frees;		/* pchunk key -> freeing txid */
+	u64 nr_frees;
+	u64 promotions;
+	u64 demotions;
+	u32 tunables[DMH_NR_TUNABLES];
+};
+
+/* Keys of @pending and @frees: the physical chunk itself. */
+static inline unsigned long dmh_pkey(dmh_ploc_t p)
+{
+	return (__force u64)p;
+}
+
+/*
+ * Values of @pending: 0 frees the chunk; an owner is stored as its packed
+ * reverse map entry without the "used" bit, plus one.
+ */
+static inline void *dmh_pending_val(u32 vol, u64 vchunk)
+{
+	return xa_mk_value((dmh_rmap_pack(vol, vchunk) & ~DMH_RMAP_USED) + 1);
+}
+
+static inline u64 dmh_pending_to_rmap(void *v)
+{
+	u64 x = xa_to_value(v);
+
+	return x ? (x - 1) | DMH_RMAP_USED : 0;
+}
+
+/* dm-hybrid-map.c, md_lock held or before the pool is shared. */
+
+/* A volume record with its monitor storage (no heat bytes yet). */
+struct dmh_volume *dmh_vol_alloc(u32 id, unsigned int slot);
+void dmh_vol_free(struct dmh_volume *v);
+/* Enter @v into the volume index and its slot. */
+int dmh_vol_insert(struct dmh_metadata *md, struct dmh_volume *v);
+/* Size the heat storage for @chunks virtual chunks (RCU-safe). */
+int dmh_vol_resize_heat(struct dmh_volume *v, u64 chunks);
+/* The volume table block of @slot changed. */
+void dmh_md_mark_vt_dirty(struct dmh_metadata *md, unsigned int slot);
+/* Pin [start, end) to @tier or unpin it (@tier < 0), per volume limits. */
+int dmh_pin_splice(struct dmh_volume *v, u64 start, u64 end, int tier);
+
+#endif /* DM_HYBRID_METADATA_H */
