@@ -56,6 +56,16 @@ LOGS=${1:-$TOP/tests/logs}
 CASES=$TOP/tests/cases
 # shellcheck source=tests/lab/verdict.sh
 . "$TOP/tests/lab/verdict.sh"
+# shellcheck source=tests/lab/cases.sh
+. "$TOP/tests/lab/cases.sh"
+
+# case_of[NAME]: the file of each case (tests/cases/<area>/<name>.sh).
+declare -A case_of=()
+case_list=$(case_files "$CASES")
+mapfile -t case_paths <<<"$case_list"
+for f in "${case_paths[@]}"; do
+	case_of[$(basename "$f" .sh)]=$f
+done
 
 directive() {	# directive FILE NAME: the value of "# NAME: value"
 	sed -n "s/^# $2: *//p" "$1" | head -n1
@@ -111,11 +121,12 @@ for log in "$LOGS"/*/*/boot*.log "$LOGS"/campaign/failed/*/boot*.log \
 	c=${rel#*/}
 	c=${c%%/*}
 	[ "$kernel" = steps ] && continue
-	if [ -f "$CASES/$c.sh" ] && grep -q '^# expect: kernel-report' "$CASES/$c.sh"; then
+	cf=${case_of[$c]:-}
+	if [ -n "$cf" ] && grep -q '^# expect: kernel-report' "$cf"; then
 		continue
 	fi
 	VERDICT_ALLOC_DUMPS=""
-	[ -f "$CASES/$c.sh" ] && VERDICT_ALLOC_DUMPS=$(directive "$CASES/$c.sh" alloc-failure-dumps)
+	[ -n "$cf" ] && VERDICT_ALLOC_DUMPS=$(directive "$cf" alloc-failure-dumps)
 	[ -n "$(kernel_report "$log")" ] || continue
 	if [[ $log == */emulator/* ]] && emulator_flags "$log"; then
 		emu=$((emu + 1))
@@ -128,7 +139,7 @@ done
 
 # Figures and state, case by case.
 states=()
-for f in "$CASES"/*.sh; do
+for f in "${case_paths[@]}"; do
 	reports_figures "$f" || continue
 	c=$(basename "$f" .sh)
 	for kernel in $(directive "$f" kernels); do
