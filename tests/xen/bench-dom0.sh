@@ -6,7 +6,7 @@
 # A benchmark, not a test: it prints DMH-BENCH table rows and fails only
 # when a run broke.
 #
-# Emulated disks in Dom0, as tests/cases/bench-setups.sh makes them: an SSD
+# Emulated disks in Dom0, as tests/cases/bench/bench-setups.sh makes them: an SSD
 # (dm-hddsim flash mode) and an HDD (dm-hddsim, 7200 rpm model) over Dom0
 # RAM disks, with bench.sh's parameters.  Up to four PV guests are created
 # once (as N grows), each with xvda = phy:/dev/mapper/vmN and a control disk xvdb =
