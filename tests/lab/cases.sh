@@ -17,7 +17,7 @@ case_files() {
 	[ -n "$list" ] || return 0
 	dups=$(cut -f1 <<<"$list" | uniq -d)
 	if [ -n "$dups" ]; then
-		echo "case names used twice under $1:" $dups >&2
+		echo "case files of the same name under $1: ${dups//$'\n'/ }" >&2
 		return 1
 	fi
 	cut -f2 <<<"$list"
