@@ -56,16 +56,18 @@ sparse:
 # covers every C file of the project: the kernel's (the module's files at
 # the top, found by name so a new one is not missed, the KUnit suites,
 # dm-hddsim) by the kernel's rules, user space's (the tools, their unit
-# tests, the lab's guest helpers in tests/tools) with the tools' ignore
-# set.  Both sets are checked even when the first fails.  The format
-# header's knob table is an X-macro (DMH_KNOBS), a list that checkpatch
-# takes for a statement macro: that header alone is checked without
-# COMPLEX_MACRO and MACRO_ARG_REUSE.
+# tests, the lab's guest helpers in tests/tools, the placement lab in
+# bench/sim but not its stand-ins for kernel headers, bench/sim/kshim)
+# with the tools' ignore set.  Both sets are checked even when the first
+# fails.  The format header's knob table is an X-macro (DMH_KNOBS), a
+# list that checkpatch takes for a statement macro: that header alone is
+# checked without COMPLEX_MACRO and MACRO_ARG_REUSE.
 CP_XMACRO := dm-hybrid-format.h
 checkpatch: CP_KERNEL = $(filter-out $(CP_XMACRO),$(sort $(KSOURCES) \
 	$(filter-out %.mod.c,$(wildcard *.[ch])) \
 	$(wildcard tests/kunit/*.[ch] tests/hddsim/*.[ch])))
-checkpatch: CP_USER = $(wildcard tools/*.[ch] tools/tests/*.[ch] tests/tools/*.[ch])
+checkpatch: CP_USER = $(wildcard tools/*.[ch] tools/tests/*.[ch] tests/tools/*.[ch] \
+	bench/sim/*.[ch])
 checkpatch:
 	@test -x $(CHECKPATCH) || { echo "run 'make setup' first"; exit 1; }
 	@rc=0; \
