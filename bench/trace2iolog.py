@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Convert the block traces of ../shared/traces into fio iolog v2 files.
 
-    trace2iolog.py [--skip N] [--max N] [--granule BYTES] TRACE OUT.iolog
+    trace2iolog.py [--skip N] [--max N] [--granule BYTES] [--parts N]
+                   TRACE OUT.iolog
 
 Formats (detected from the file name, parsed without regard to case):
   *.spc    UMass SPC: ASU,LBA(512 B),size bytes,R/W,seconds
@@ -20,6 +21,12 @@ sizes up to 512 B for direct I/O.  The iolog names the device "dev";
 replay it with fio --replay_redirect=<device>.  The trace files are only
 read, never changed.  A last comment-free line goes to OUT.meta:
   <requests> <compacted bytes> <read percent> <footprint bytes>
+  <footprint at 256 KiB chunks> <footprint at 1 MiB chunks>
+(footprint: distinct 4 KiB blocks x 4 KiB; at a chunk size: the distinct
+chunks of the compacted space those blocks fall in x the chunk size).
+--parts N also writes OUT-1.iolog ... OUT-N.iolog, the requests cut into N
+consecutive parts of (nearly) the same count, so that a replay can be
+measured part by part (bench-setups' tenths).
 """
 import argparse
 import os
@@ -56,6 +63,7 @@ def main():
     ap.add_argument('--max', type=int, default=0)
     ap.add_argument('--skip', type=int, default=0)
     ap.add_argument('--granule', type=int, default=64 << 10)
+    ap.add_argument('--parts', type=int, default=0)
     ap.add_argument('trace')
     ap.add_argument('out')
     a = ap.parse_args()
@@ -75,20 +83,32 @@ def main():
     index = {gr: i for i, gr in enumerate(sorted(touched))}
     reads = 0
     blocks = set()
-    with open(a.out + '.tmp', 'w') as f:
-        f.write('fio version 2 iolog\ndev add\ndev open\n')
-        for rd, off, size in reqs:
-            new = index[off // g] * g + off % g
-            f.write('dev %s %d %d\n' % ('read' if rd else 'write', new, size))
-            reads += rd
-            blocks.update(range(new // 4096, (new + size - 1) // 4096 + 1))
-        f.write('dev close\n')
-    os.replace(a.out + '.tmp', a.out)
-    with open(os.path.splitext(a.out)[0] + '.meta', 'w') as f:
-        f.write('%d %d %d %d\n' % (len(reqs), len(touched) * g,
-                                   100 * reads // max(len(reqs), 1),
-                                   len(blocks) * 4096))
+    lines = []
+    for rd, off, size in reqs:
+        new = index[off // g] * g + off % g
+        lines.append('dev %s %d %d\n' % ('read' if rd else 'write', new, size))
+        reads += rd
+        blocks.update(range(new // 4096, (new + size - 1) // 4096 + 1))
+    base = os.path.splitext(a.out)[0]
+    write_iolog(a.out, lines)
+    for k in range(a.parts):
+        write_iolog('%s-%d.iolog' % (base, k + 1),
+                    lines[k * len(lines) // a.parts:
+                          (k + 1) * len(lines) // a.parts])
+    chunks = [len({b >> shift for b in blocks}) << (shift + 12)
+              for shift in (6, 8)]
+    with open(base + '.meta', 'w') as f:
+        f.write('%d %d %d %d %d %d\n' % (len(reqs), len(touched) * g,
+                                         100 * reads // max(len(reqs), 1),
+                                         len(blocks) * 4096, *chunks))
 
+
+def write_iolog(path, lines):
+    with open(path + '.tmp', 'w') as f:
+        f.write('fio version 2 iolog\ndev add\ndev open\n')
+        f.writelines(lines)
+        f.write('dev close\n')
+    os.replace(path + '.tmp', path)
 
 if __name__ == '__main__':
     main()
