@@ -236,11 +236,15 @@ static void mig_tick(struct work_struct *ws)
 
 	mutex_lock(mig->env.md_lock);
 	stop = mig->stop;
-	if (!stop && dmh_policy_tick(mig->env.policy, jiffies) &&
-	    mig->writable)
+	/* Saved before a halving due at the same tick, as it always was. */
+	if (!stop && mig->writable &&
+	    dmh_policy_heat_save_due(mig->env.policy, jiffies))
 		dmh_md_save_heat(mig->env.md);
-	if (!stop && k->migration && mig->writable)
-		plan_and_begin(mig);
+	if (!stop) {
+		dmh_policy_tick(mig->env.policy, jiffies);
+		if (k->migration && mig->writable)
+			plan_and_begin(mig);
+	}
 	delay = msecs_to_jiffies(k->tick_ms);
 	mutex_unlock(mig->env.md_lock);
 	wake_worker(mig);

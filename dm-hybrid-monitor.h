@@ -125,10 +125,12 @@ unsigned int dmh_policy_get_work(struct dmh_policy *p, struct dmh_move *moves,
 /* md_lock held, no I/O: a volume went away; forget the pass under way. */
 void dmh_policy_volume_removed(struct dmh_policy *p);
 /*
- * md_lock held, no I/O: the periodic tick at time @now: halves the heat
- * every half-life; returns true when the heat is due to be saved.
+ * md_lock held, no I/O: is the heat due to be saved at time @now?  Each
+ * true answer starts the next heat_save_interval.
  */
-bool dmh_policy_tick(struct dmh_policy *p, unsigned long now);
+bool dmh_policy_heat_save_due(struct dmh_policy *p, unsigned long now);
+/* md_lock held, no I/O: the periodic tick: halves the heat every half-life. */
+void dmh_policy_tick(struct dmh_policy *p, unsigned long now);
 
 /*
  * md_lock held, no I/O: the SSD accounting of work under way, which the

@@ -151,20 +151,24 @@ void dmh_policy_set_migration(struct dmh_policy *p, bool on)
 
 /* ------------------------------------------------------------ the tick */
 
-bool dmh_policy_tick(struct dmh_policy *p, unsigned long now)
+bool dmh_policy_heat_save_due(struct dmh_policy *p, unsigned long now)
 {
-	struct dmh_volume *v;
-	unsigned long id = 0;
-
-	if (p->knobs.half_life && !time_before(now, p->next_decay)) {
-		p->next_decay = now + p->knobs.half_life * HZ;
-		while ((v = dmh_md_next_volume(p->md, &id)))
-			dmh_mon_decay(v);
-	}
 	if (time_before(now, p->next_heat_save))
 		return false;
 	p->next_heat_save = now + p->knobs.heat_save * HZ;
 	return true;
+}
+
+void dmh_policy_tick(struct dmh_policy *p, unsigned long now)
+{
+	struct dmh_volume *v;
+	unsigned long id = 0;
+
+	if (!p->knobs.half_life || time_before(now, p->next_decay))
+		return;
+	p->next_decay = now + p->knobs.half_life * HZ;
+	while ((v = dmh_md_next_volume(p->md, &id)))
+		dmh_mon_decay(v);
 }
 
 void dmh_policy_volume_removed(struct dmh_policy *p)
