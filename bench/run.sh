@@ -3,20 +3,23 @@
 #
 # The benchmark suite (make bench / make bench-quick):
 #   bench/run.sh quick|full|smoke, or BENCH_OUT=DIR bench/run.sh report
-# 1. converts ../shared/traces into fio iologs (bench/trace2iolog.py; the
-#    traces are only read) and writes the run's config;
+# 1. converts every trace of ../shared/traces (or BENCH_TRACES=DIR) whole
+#    into fio iologs, each also cut in tenths (bench/trace2iolog.py; the
+#    traces are only read), prints their reuse profiles (bench/sim) and
+#    writes the run's config;
 # 2. boots the bench cases on the stock kernel, one VM at a time:
 #    bench-calib (device calibration), bench-setups (set-ups side by side),
 #    bench-datapath (dm-hybrid on SSD vs dm-linear), bench-scale (a
 #    64 TiB + 4 TiB pool on dm-zero);
 # 3. writes bench/results/<UTC date>-<mode>/report.md with their tables,
-#    the execution times normalised to SSD only and the paper's figures.
+#    the execution times normalised to SSD only and the paper's figures,
+#    and results.tsv (one row per workload, VMs, SSD %, pass and set-up).
 # Nothing here asserts performance: a case fails only if a run broke.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-quick}
-TRACES=${DMH_TRACES:-$TOP/../shared/traces}
+TRACES=${BENCH_TRACES:-${DMH_TRACES:-$TOP/../shared/traces}}
 OUT=${BENCH_OUT:-$TOP/bench/results/$(date -u +%Y%m%d-%H%M)-$MODE}
 # This run's iologs and config (baked into the initramfs): one directory
 # per run, so that two runs (e.g. another one narrowed with BENCH_*) do
@@ -62,6 +65,12 @@ report() {
 		cat "$OUT/traces.txt" 2>/dev/null || echo "(no traces.txt)"
 		echo '```'
 		echo
+		echo "## Reuse profile of each whole trace (bench/sim, 4 KiB blocks, one pass)"
+		echo
+		echo '```'
+		cat "$OUT/reuse.txt" 2>/dev/null || echo "(no reuse.txt)"
+		echo '```'
+		echo
 		echo "## Calibration (bench-calib)"
 		echo
 		rows bench-calib
@@ -73,27 +82,23 @@ report() {
 		echo "## Normalised execution time (set-up / SSD only, same workload, VMs and pass)"
 		echo
 		echo "Paper (figures 5-8): SSD only was 2.2x faster than its 50/50 hybrid on web search"
-		echo "and 1.3x on OLTP, i.e. hybrid/SSD = 2.2 and 1.3."
+		echo "and 1.3x on OLTP, i.e. hybrid/SSD = 2.2 and 1.3.  Pass 1 is cold (data on the HDD),"
+		echo "the last warm; SSD % = each VM's SSD share as % of its workload's 4 KiB footprint."
 		echo
-		rows bench-setups | awk -F'|' '
-			/^\| *[a-z]/ && NF >= 13 && $5 + 0 > 0 {
-				wl = $2; n = $3; su = $4; p = $5; t = $6
-				gsub(/ /, "", wl); gsub(/ /, "", n); gsub(/ /, "", su); gsub(/ /, "", p); gsub(/ /, "", t)
-				k = wl "|" n "|" p; T[k, su] = t; K[k] = 1; S[su] = 1
-				if (!(su in O)) { O[su] = ++ns; L[ns] = su }
-			}
+		norm_rows | awk '
+			{ k = $1 "|" $2 "|" $3 "|" $4; K[k] = 1; T[k, $5] = $6
+			  if (!($5 in O)) { O[$5] = ++ns; L[ns] = $5 } }
 			END {
-				printf "0| workload | VMs | pass |"
+				printf "0| workload | VMs | pass | SSD %% |"
 				for (i = 1; i <= ns; i++) printf " %s |", L[i]
-				printf "\n0|---|---|---|"
+				printf "\n0|---|---|---|---|"
 				for (i = 1; i <= ns; i++) printf "---|"
 				printf "\n"
 				for (k in K) {
-					split(k, a, "|"); b = T[k, "ssd"]
-					printf "1| %s | %s | %s |", a[1], a[2], a[3]
+					split(k, a, "|")
+					printf "1| %s | %s | %s | %s |", a[1], a[2], a[3], a[4]
 					for (i = 1; i <= ns; i++)
-						if (b > 0 && T[k, L[i]] != "") printf " %.2f |", T[k, L[i]] / b
-						else printf " - |"
+							printf " %s |", (((k SUBSEP L[i]) in T) && T[k, L[i]] != "-") ? sprintf("%.2f", T[k, L[i]]) : "-"
 					printf "\n"
 				}
 			}' | sort | cut -c2-
@@ -108,25 +113,71 @@ report() {
 		echo
 		rows bench-scale
 	} > "$OUT/report.md"
+	results_tsv > "$OUT/results.tsv"
 }
 
-# norm_tsv: "workload VMs set-up time/SSD" for the last (warmest) pass of
-# every workload and VM count, from bench-setups' rows.
-norm_tsv() {
+# norm_rows: bench-setups' rows normalised to SSD only in the same boot,
+# "workload VMs pass ssd_pct set-up time/SSD hit% p99us" ("-" where there
+# is none); SSD and HDD only, which have no SSD share, once per SSD % of
+# the others ("-" in rows from before BENCH_SSD_PCT); p99 = the highest
+# of the VMs' read and write p99.
+norm_rows() {
 	rows bench-setups | awk -F'|' '
+		function p99(s,   a, n, i, m, x) {
+			n = split(s, a, /[ ,]/); m = -1
+			for (i = 1; i <= n; i++) {
+				x = a[i]; sub(/^[0-9]*\//, "", x)
+				if (x ~ /^[0-9]+[rw]$/ && x + 0 > m) m = x + 0
+			}
+			return m < 0 ? "-" : m
+		}
 		/^\| *[a-z]/ && NF >= 13 && $5 + 0 > 0 {
-			for (i = 2; i <= 6; i++) gsub(/ /, "", $i)
-			k = $2 " " $3; if ($5 + 0 >= P[k] + 0) P[k] = $5
-			T[k, $5, $4] = $6; S[$4] = 1; if (!($4 in O)) { O[$4] = ++ns; L[ns] = $4 }
+			for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i)
+			pc = (NF >= 19 && $14 != "") ? $14 : "-"
+			b = $2 " " $3 " " $5
+			if (!(b in B)) { B[b] = 1; BL[++nb] = b }
+			T[b, $4, pc] = $6; H[b, $4, pc] = $10; L[b, $4, pc] = $9
+			if (!((b, $4) in S)) { S[b, $4] = 1; SL[b] = SL[b] " " $4 }
+			if (pc != "-" && !((b, pc) in P)) { P[b, pc] = 1; PL[b] = PL[b] " " pc }
 		}
 		END {
-			for (k in P) {
-				b = T[k, P[k], "ssd"]
-				for (i = 1; i <= ns; i++)
-					if (b > 0 && T[k, P[k], L[i]] != "")
-						printf "%s %s %.3f\n", k, L[i], T[k, P[k], L[i]] / b
+			for (k = 1; k <= nb; k++) {
+				b = BL[k]; base = T[b, "ssd", "-"]
+				np = split(PL[b] == "" ? "-" : PL[b], pcs, " ")
+				ns = split(SL[b], sus, " ")
+				for (j = 1; j <= np; j++)
+					for (i = 1; i <= ns; i++) {
+						q = ((b SUBSEP sus[i] SUBSEP pcs[j]) in T) ? pcs[j] : "-"
+						if (!((b, sus[i], q) in T)) continue
+						h = H[b, sus[i], q]; sub(/%$/, "", h)
+						r = (base > 0) ? sprintf("%.6f", T[b, sus[i], q] / base) : "-"
+						printf "%s %s %s %s %s %s\n", b, pcs[j], sus[i], r,
+							(h == "") ? "-" : h, p99(L[b, sus[i], q])
+					}
 			}
-		}' | sort -k1,1 -k2,2n
+		}'
+}
+
+# norm_tsv: "workload VMs set-up time/SSD ssd_pct" for the last (warmest)
+# pass of every workload and VM count.
+norm_tsv() {
+	norm_rows | awk '{ k = $1 " " $2; if ($3 + 0 > P[k] + 0) P[k] = $3; R[NR] = $0 }
+		END { for (i = 1; i <= NR; i++) { split(R[i], a, " ")
+			if (a[3] == P[a[1] " " a[2]] && a[6] != "-")
+				printf "%s %s %s %.3f %s\n", a[1], a[2], a[5], a[6], a[4] } }' |
+		sort -k1,1 -k2,2n
+}
+
+# results_tsv: results.tsv, the contract of issue 18 (columns are appended,
+# never renamed or reordered): pass 1 is "cold", the last pass "warm".
+results_tsv() {
+	printf 'workload\tvms\tssd_pct\tpass\tsetup\tratio_to_ssd\thit_pct\tp99_us\n'
+	norm_rows | awk '{ k = $1 " " $2; if ($3 + 0 > P[k] + 0) P[k] = $3; R[NR] = $0 }
+		END { for (i = 1; i <= NR; i++) { split(R[i], a, " ")
+			ps = (a[3] == 1) ? "cold" : (a[3] == P[a[1] " " a[2]]) ? "warm" : ""
+			r = (a[6] == "-") ? "-" : sprintf("%.3f", a[6])
+			if (ps != "") printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				a[1], a[2], a[4], ps, a[5], r, a[7], a[8] } }'
 }
 
 # warm_table: the last pass normalised to SSD only, the paper's figure
@@ -139,29 +190,30 @@ warm_table() {
 	echo "## Normalised execution time, last (warm) pass: set-up / SSD only"
 	echo
 	echo "Paper (figures 5-8, its 50/50 hybrid / SSD only): web search 2.2, OLTP 1.3 (1 to 4 VMs)."
-	echo "Here: dm-hybrid = the 'hybrid' column (SSD = 50 % of the VMs' volumes, 1 MiB chunks);"
-	echo "'hybrid-256k' is the same pool with 256 KiB chunks."
+	echo "Here: dm-hybrid = the 'hybrid' column (1 MiB chunks), 'hybrid-256k' the same pool"
+	echo "with 256 KiB chunks; every set-up with each VM's SSD share at 'SSD %' of its"
+	echo "workload's 4 KiB footprint (the paper's hybrid: SSD = 50 % of the volumes)."
+	echo "results.tsv has these rows, the cold ones, hit ratios and p99."
 	echo
 	awk 'BEGIN { n = split("hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost", L, " ")
 			for (i = 1; i <= n; i++) O[L[i]] = i }
-		{ K[$1 " " $2] = 1; V[$1 " " $2, $3] = $4; if (!($3 in O)) { O[$3] = ++n; L[n] = $3 } }
+		{ k = $1 " " $2 " " $5; K[k] = 1; V[k, $3] = $4; if (!($3 in O)) { O[$3] = ++n; L[n] = $3 } }
 		END {
-			printf "0 0 0| workload | VMs |"; for (i = 1; i <= n; i++) printf " %s |", L[i]
-			printf " paper hybrid |\n0 0 1|---|---|"; for (i = 1; i <= n; i++) printf "---|"
+			printf "0 0 0 0| workload | VMs | SSD %% |"; for (i = 1; i <= n; i++) printf " %s |", L[i]
+			printf " paper hybrid |\n0 0 0 1|---|---|---|"; for (i = 1; i <= n; i++) printf "---|"
 			printf "---|\n"
 			for (k in K) {
 				split(k, a, " "); p = a[1] == "websearch" ? "2.2" : a[1] == "oltp" ? "1.3" : "-"
-				printf "1 %s| %s | %s |", k, a[1], a[2]
+				printf "1 %s| %s | %s | %s |", k, a[1], a[2], a[3]
 				for (i = 1; i <= n; i++) printf " %s |", (k SUBSEP L[i]) in V ? sprintf("%.2f", V[k, L[i]]) : "-"
 				printf " %s |\n", p
 			}
-		}' "$tsv" | sort -k1,1n -k2,2 -k3,3n | sed 's/^[^|]*|/|/'
+		}' "$tsv" | sort -k1,1n -k2,2 -k3,3n -k4,4n | sed 's/^[^|]*|/|/'
 	command -v gnuplot >/dev/null || { echo; echo "(gnuplot missing: no plots)"; return; }
 	echo
+	local pcs pc title
 	for wl in $(cut -d' ' -f1 "$tsv" | sort -u); do
-		for su in $(cut -d' ' -f3 "$tsv" | sort -u); do
-			awk -v w="$wl" -v s="$su" '$1 == w && $3 == s { print $2, $4 }' "$tsv" > "$OUT/.plot-$wl-$su.dat"
-		done
+		pcs=$(awk -v w="$wl" '$1 == w { print $5 }' "$tsv" | sort -un)
 		{
 			echo "set terminal pngcairo size 960,540"
 			echo "set output '$OUT/norm-$wl.png'"
@@ -171,9 +223,18 @@ warm_table() {
 			printf "plot "
 			sep=""
 			for su in hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost; do
-				[ -s "$OUT/.plot-$wl-$su.dat" ] || continue
-				printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" "$OUT/.plot-$wl-$su.dat" "$su"
-				sep=", "
+				for pc in $pcs; do
+					awk -v w="$wl" -v s="$su" -v p="$pc" '$1 == w && $3 == s && $5 == p { print $2, $4 }' \
+						"$tsv" > "$OUT/.plot-$wl-$su-$pc.dat"
+					[ -s "$OUT/.plot-$wl-$su-$pc.dat" ] || continue
+					title="$su at SSD $pc %"
+					case $su in hdd|ssd) title=$su ;; esac
+					printf "%s'%s' using 1:2 with linespoints title '%s'" "$sep" \
+						"$OUT/.plot-$wl-$su-$pc.dat" "$title"
+					sep=", "
+					# SSD and HDD only are the same at every SSD %
+					case $su in hdd|ssd) break ;; esac
+				done
 			done
 			case $wl in
 			websearch) printf ", 2.2 with lines dt 2 lc 'black' title 'paper hybrid (2.2)'" ;;
@@ -205,45 +266,45 @@ L0=$(cut -d' ' -f1-3 /proc/loadavg)
 # per core of the hosts here
 SHARDS=${BENCH_SHARDS:-2}
 case $MODE in
-quick)	# 1 and 2 VMs, the paper's two workloads (zipf in the warm-up), small;
-	# calibration on 256 MiB devices, 1 s per SSD job (every row kept)
-	MAX=300
-	# guest RAM: booting costs wall time per GiB; quick needs ~0.5 GiB of RAM disks
-	MEM=1536
+quick)	# issue 18's quick run: 1 VM, the whole web search trace and the OLTP
+	# job (20,000 I/Os), SSD 50 % of each footprint, SSD only, dm-hybrid,
+	# bcache; the calibration on 256 MiB devices, 1 s per SSD job
+	MAX=0
+	# guest RAM: the web search volume (958 MiB) on two RAM disks
+	MEM=3072
 	CASES=${BENCH_CASES:-bench-calib bench-setups}
 	cat > "$DATA/config" <<-EOF
-		VMS="1 2"
-		SETUPS="hdd ssd hybrid dmcache bcache"
+		VMS="1"
+		SETUPS="ssd hybrid bcache"
 		WORKLOADS="websearch oltp"
+		SSD_PCT="50"
 		PASSES=2
-		OLTP_IOS=300
-		ZIPF_IOS=300
-		VOL_MB=64
+		OLTP_IOS=20000
+		ZIPF_IOS=20000
+		VOL_MB=128
 		CALIB_RUNTIME=2
 		CALIB_SSD_RUNTIME=1
 		CALIB_MB=256
-		WARM_PHASES=5
-		WARM_SECS=2
-		BCACHE_SETTLE=0
+		WARM_SETUPS="none"
+		BCACHE_SETTLE=14
 		EOF
 	;;
 full)
-	# 1,000 requests per VM and pass, 128 MiB volumes (2,000 and
-	# 192 MiB before 2026-11-25: about 4 h of host CPU for every set-up
-	# x workload x VM count, more than a session here)
-	MAX=1000
-	# 4 VMs x 128 MiB on each of three RAM disks; 2048 ran out of memory
-	# at 4 VMs under dm-writeboost (2026-11-25: the OOM killer took fio)
+	# every shared trace whole, the synthetic jobs 20,000 I/Os per VM and
+	# pass on 256 MiB volumes, SSD 25 and 50 % of each footprint
+	MAX=0
 	MEM=3072
 	CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2 3 4"
 		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost"
-		WORKLOADS="websearch msr cloudphysics oltp zipf scan"
-		PASSES=3
-		OLTP_IOS=1000
-		ZIPF_IOS=1000
-		VOL_MB=128
+		WORKLOADS="websearch msr msrrand tencent cloudphysics oltp zipf shift scan"
+		SSD_PCT="25 50"
+		PASSES=2
+		OLTP_IOS=20000
+		ZIPF_IOS=20000
+		SHIFT_IOS=20000
+		VOL_MB=256
 		CALIB_RUNTIME=4
 		WARM_PHASES=10
 		WARM_SECS=3
@@ -263,6 +324,7 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 		PASSES=1
 		OLTP_IOS=200
 		VOL_MB=64
+		SSD_PCT="50"
 		WARM_SETUPS="ssd hybrid"
 		WARM_PHASES=2
 		WARM_SECS=1
@@ -271,35 +333,63 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 *) echo "usage: $0 quick|full|smoke" >&2; exit 2 ;;
 esac
 # BENCH_SETUPS / BENCH_WORKLOADS / BENCH_VMS narrow a run (debugging);
-# BENCH_WARM_SETUPS the warm-up ("none": no warm-up table).
-for v in SETUPS WORKLOADS VMS WARM_SETUPS; do
+# BENCH_WARM_SETUPS the warm-up ("none": no warm-up table); BENCH_SSD_PCT
+# the SSD shares (% of each workload's 4 KiB footprint; 100 = fits).
+for v in SETUPS WORKLOADS VMS WARM_SETUPS SSD_PCT; do
 	eval "x=\${BENCH_$v:-}"
 	x=${x//,/ }	# "3,4" or "3 4"
 	# shellcheck disable=SC2154 # x is set by the eval
 	[ -z "$x" ] || echo "$v=\"$x\"" >> "$DATA/config"
 done
 
-conv() {	# conv NAME TRACE [--skip N]
-	local name=$1 trace=$2
-	shift 2
-	python3 "$TOP/bench/trace2iolog.py" --max "$MAX" "$@" "$TRACES/$trace" "$DATA/$name.iolog"
-	echo "$name $trace $(cat "$DATA/$name.meta")"
+# trace_name FILE: the workload name of a trace file: the shared traces'
+# names as before, else the file's name in lower case without its
+# extension, other characters than letters and digits as "-"; nothing for
+# a file in no format trace2iolog.py knows.
+trace_name() {
+	local f=${1##*/}
+	case $f in
+	websearch1-60s.spc) echo websearch ;;
+	msr-rw20-80.trace) echo msr ;;
+	msr-rand-iops.trace) echo msrrand ;;
+	cloudphysics-vm.csv) echo cloudphysics ;;
+	tencent-rw75-25.trace) echo tencent ;;
+	[Mm][Ss][Rr]* | [Tt][Ee][Nn][Cc][Ee][Nn][Tt]* | [Cc][Ll][Oo][Uu][Dd]* | *.[Ss][Pp][Cc])
+		f=${f%.*}
+		f=${f,,}
+		echo "${f//[^a-z0-9]/-}"
+		;;
+	esac
 }
+# Every trace of TRACES whole (smoke: its first MAX requests), cut in
+# tenths too; the workloads default to them with BENCH_TRACES.
+files=() names=""
 {
-	echo "iolog requests compacted-bytes read% footprint-bytes"
-	conv websearch websearch1-60s.spc
-	conv msr msr-rw20-80.trace
-	conv msrrand msr-rand-iops.trace
-	# the first 20,000 requests are 85 % writes; the slice after is mixed
-	conv cloudphysics cloudphysics-vm.csv --skip 20000
-	conv tencent tencent-rw75-25.trace
+	echo "iolog trace requests compacted-bytes read% footprint-bytes footprint-256k-bytes footprint-1m-bytes"
+	for f in "$TRACES"/*; do
+		name=$(trace_name "$f")
+		[ -f "$f" ] && [ -n "$name" ] || continue
+		python3 "$TOP/bench/trace2iolog.py" --max "$MAX" --parts 10 "$f" "$DATA/$name.iolog"
+		echo "$name ${f##*/} $(cat "$DATA/$name.meta")"
+		files+=("$f")
+		names="$names $name"
+	done
 } > "$OUT/traces.txt"
-# every replayed trace must fit in a VM volume
-need=$(awk 'NR > 1 { if ($4 > m) m = $4 } END { print int(m / 1048576) + 1 }' "$OUT/traces.txt")
-vol=$(sed -n 's/^VOL_MB=//p' "$DATA/config")
-if [ "$need" -gt "${vol:-256}" ]; then
-	echo "VOL_MB=$need" >> "$DATA/config"
+[ -n "$names" ] || echo "bench: no traces in $TRACES" >&2
+if [ -n "${BENCH_TRACES:-}" ] && [ -z "${BENCH_WORKLOADS:-}" ]; then
+	echo "WORKLOADS=\"${names# }\"" >> "$DATA/config"
 fi
+# their reuse profiles, whole, from the placement lab (bench/sim prints
+# them before its table; one SSD size is the least it replays)
+if [ ${#files[@]} -gt 0 ] && make -s -C "$TOP/bench/sim" >/dev/null; then
+	"$TOP/bench/sim/sim" -p 100 "${files[@]}" | grep -E '^(== |reuse)' > "$OUT/reuse.txt" ||
+		echo "bench: bench/sim failed: no reuse profile" >&2
+fi
+# Each trace gets a volume of its compacted size (bench-setups): two RAM
+# disks hold the largest once per VM; 1.5 GiB for the rest.
+need=$(awk 'NR > 1 { if ($4 > m) m = $4 } END { print int(m / 1048576) + 1 }' "$OUT/traces.txt")
+nmax=$(sed -n 's/^VMS="\(.*\)"$/\1/p' "$DATA/config" | tail -1 | tr ' ' '\n' | sort -n | tail -1)
+[ $((2 * ${nmax:-1} * need + 1536)) -le "$MEM" ] || MEM=$((2 * ${nmax:-1} * need + 1536))
 cp "$DATA/config" "$OUT/config"
 echo "Commit $(git -C "$TOP" rev-parse --short HEAD), $(git -C "$TOP" status --porcelain \
 	--untracked-files=no | wc -l) files modified in the working tree (the run built it as it was)." > "$OUT/commit"

@@ -5,12 +5,16 @@
 # flash model, HDD = dm-hddsim's 7200 rpm model, each over a guest RAM
 # disk, and the metadata on a third; see bench-calib), with 1 to 4 VM
 # volumes at once.  Set-ups: HDD only and SSD only (dm-linear), dm-hybrid
-# (SSD = 50 % of the working set) with migration on and off, the same with
-# 256 KiB chunks instead of 1 MiB (hybrid-256k), dm-cache smq writeback,
-# bcache writeback and dm-writeboost (built by bench/writeboost-build.sh)
-# with the same SSD size.  Workloads: trace replays (fio iologs made on the
-# host by bench/trace2iolog.py, in $BENCH_DATA), an OLTP-like job, a
-# zipfian random read and a sequential scan.  A second table follows
+# with migration on and off, the same with 256 KiB chunks instead of 1 MiB
+# (hybrid-256k), dm-cache smq writeback, bcache writeback and dm-writeboost
+# (built by bench/writeboost-build.sh), every one with the same SSD bytes:
+# SSD_PCT per cent of each workload's own 4 KiB footprint per VM.
+# Workloads: trace replays (fio iologs made on the host by
+# bench/trace2iolog.py, in $BENCH_DATA, each on a volume of its compacted
+# size, measured per tenth), an OLTP-like job, a zipfian random read, the
+# same whose hot set moves halfway (shift) and a sequential scan.  Every
+# volume is written once before pass 1, its data left on the HDD (caches
+# cold).  A second table follows
 # dm-hybrid and the caches from a cold start (zipf reads in phases):
 # time to reach 90 % of their steady state.  Prints DMH-BENCH table rows;
 # asserts nothing but that the runs worked.  bench/run.sh sets the size
@@ -34,11 +38,11 @@ QD=8
 WARM_SETUPS="ssd hybrid dmcache bcache writeboost"
 WARM_PHASES=6
 WARM_SECS=2
+SSD_PCT=50
 [ -f $B/config ] && . $B/config
 [ "$WARM_SETUPS" = none ] && WARM_SETUPS=""
 log "set-ups: $SETUPS"
 VOL=$((VOL_MB * 2048))
-HALF=$((VOL / 2))
 
 load_dm_hybrid
 need_mod dm-cache-smq
@@ -51,8 +55,49 @@ esac
 # bcache's backing devices with their 8 KiB headers).
 NMAX=1
 for n in $VMS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
-bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' passes=$PASSES vol=${VOL_MB}MiB qd=$QD"
-bench_models $((NMAX * VOL_MB + 16))
+bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' passes=$PASSES vol=${VOL_MB}MiB qd=$QD ssd_pct='$SSD_PCT'"
+
+# wl_geom WL: the workload's volume WVOL (sectors) and its footprints in
+# bytes: FP4K (distinct 4 KiB blocks), FP256K and FP1M (distinct 256 KiB
+# and 1 MiB chunks).  A trace: its .meta (trace2iolog.py), on a volume of
+# its compacted size; the synthetic jobs address the whole VOL_MB volume.
+wl_geom() {
+	if [ -f "$B/$1.meta" ]; then
+		set -- $(cat "$B/$1.meta")
+		# shellcheck disable=SC2017 # whole MiB on purpose
+		WVOL=$((($2 + 1048575) / 1048576 * 2048))
+		FP4K=$4 FP256K=${5:-$2} FP1M=${6:-$2}
+	else
+		WVOL=$((VOL_MB * 2048))
+		FP4K=$((VOL_MB * 1048576)) FP256K=$FP4K FP1M=$FP4K
+	fi
+}
+# ssd_geom PCT: SSDV, each VM's SSD share in sectors: PCT % of FP4K in
+# whole MiB (dm-hybrid's chunks), at least 4 MiB (bcache's 1024 buckets).
+ssd_geom() {
+	# shellcheck disable=SC2017 # whole MiB on purpose
+	SSDV=$((FP4K * $1 / 100 / 1048576 * 2048))
+	[ "$SSDV" -ge 8192 ] || SSDV=8192
+}
+# ssd_cols PCT SETUP: the row's SSD columns: PCT, MiB per VM, % of the 4 KiB
+# footprint and of the footprint at the pool's chunk size (1 MiB; 256 KiB
+# for hybrid-256k).
+ssd_cols() {
+	case $2 in
+	hdd|ssd) echo "- | - | - | -"; return ;;
+	esac
+	_c=$FP1M
+	[ "$2" = hybrid-256k ] && _c=$FP256K
+	awk -v s=$((SSDV * 512)) -v f="$FP4K" -v c="$_c" -v p="$1" 'BEGIN {
+		printf "%s | %.1f | %.1f | %.1f", p, s / 1048576, 100 * s / f, 100 * s / c }'
+}
+# The disks hold the largest volume once per VM (bcache: 8 KiB more each).
+MAXMB=$VOL_MB
+for wl in $WORKLOADS; do
+	wl_geom "$wl"
+	[ $((WVOL / 2048)) -gt "$MAXMB" ] && MAXMB=$((WVOL / 2048))
+done
+bench_models $((NMAX * (MAXMB + 1) + 16))
 
 # --- set-ups: setup_<name> N makes /dev/mapper/vm1..vmN; teardown_<name> N
 setup_hdd() {
@@ -78,7 +123,7 @@ teardown_ssd() { rm_vms "$1"; }
 
 setup_hybrid() {
 	wipe "$METADEV" 16
-	make_linear hssd "$SSDDEV" $(($1 * HALF)) 0 >/dev/null || return 1
+	make_linear hssd "$SSDDEV" $(($1 * SSDV)) 0 >/dev/null || return 1
 	make_linear hhdd "$HDDDEV" $(($1 * VOL)) 0 >/dev/null || return 1
 	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" >/dev/null || return 1
 	# Placement only: no migration, and no stream detection while the
@@ -110,15 +155,15 @@ for_vms() {
 	_k=1
 	while [ $_k -le "$1" ]; do "$2" $_k || return 1; _k=$((_k + 1)); done
 }
-# vm_slices K SSDNAME HDDNAME: VM K's slices, half its volume's size on
-# the SSD and its volume's size on the HDD (the per-VM caches' layout).
+# vm_slices K SSDNAME HDDNAME: VM K's slices, its SSD share on the SSD
+# and its volume's size on the HDD (the per-VM caches' layout).
 vm_slices() {
-	make_linear "$2" "$SSDDEV" $HALF $((($1 - 1) * HALF)) >/dev/null &&
+	make_linear "$2" "$SSDDEV" $SSDV $((($1 - 1) * SSDV)) >/dev/null &&
 		make_linear "$3" "$HDDDEV" $VOL $((($1 - 1) * VOL)) >/dev/null
 }
 
 # dm-cache cannot share one cache among origins: each VM gets its own
-# cache of half its size (same SSD in total).  smq, writeback, 64 KiB
+# cache of its SSD share (same SSD in total).  smq, writeback, 64 KiB
 # blocks, migration_threshold left at its default (2048 sectors).
 dmcache_vm() {	# dmcache_vm K: VM K's cache (metadata, SSD half, HDD origin)
 	make_linear cmeta$1 "$METADEV" 16384 $((($1 - 1) * 16384)) >/dev/null || return 1
@@ -138,12 +183,14 @@ teardown_dmcache() { for_vms "$1" dmcache_rm; }
 # device; writeback; sequential_cutoff at its default (4 MiB); congestion
 # bypass off (as in ANCHORS.md).
 setup_bcache() {
-	make_linear bcssd "$SSDDEV" $(($1 * HALF)) 0 >/dev/null || return 1
+	make_linear bcssd "$SSDDEV" $(($1 * SSDV)) 0 >/dev/null || return 1
 	wipe /dev/mapper/bcssd
-	# 64 KiB buckets, 16 KiB below 128 MiB of cache: bcache refuses a
-	# cache of fewer than 1024 buckets ("nbuckets is too small")
+	# 64 KiB buckets, 16 KiB below 128 MiB of cache, 4 KiB below 32 MiB:
+	# bcache refuses a cache of fewer than 1024 buckets ("nbuckets is too
+	# small")
 	bkt=64k
-	[ $(($1 * HALF)) -lt 262144 ] && bkt=16k
+	[ $(($1 * SSDV)) -lt 262144 ] && bkt=16k
+	[ $(($1 * SSDV)) -lt 65536 ] && bkt=4k
 	make-bcache --bucket $bkt -C /dev/mapper/bcssd >/dev/null 2>&1 || return 1
 	echo /dev/mapper/bcssd > /sys/fs/bcache/register 2>/dev/null || true
 	i=1
@@ -192,7 +239,7 @@ teardown_bcache() {
 }
 
 # dm-writeboost, like dm-cache, caches one backing device per cache device:
-# each VM gets its own of half its size (same SSD in total; its metadata is
+# each VM gets its own of its SSD share (same SSD in total; its metadata is
 # in the log on the same device).  Zeroing the first sector makes the ctr
 # format the cache device (the package's dm-writeboost-readme.txt).
 # Writeback is its only caching mode; tuned as a user would:
@@ -291,16 +338,115 @@ job_trace() {	# job_trace NAME DEV
 		--iodepth=$QD
 }
 
-run_wl() {	# run_wl WORKLOAD DEV SEED
+# Workloads run in parts: one fio per VM and pass, one job per part, one
+# after the other (--stonewall); after each part fio's exec_postrun saves
+# the volume's status in /tmp/vKtJ.postrun.txt (/tmp/vKt0.postrun.txt is
+# the status before the pass), for the hit ratio per part, and every
+# completion latency goes to /tmp/lat.K_clat.J.log (nanoseconds), for the
+# pass's percentiles.
+# fio_parts DEV K JOB-ARGS...: each part's job arguments start with --name.
+fio_parts() {
+	_d=$1 _k=$2
+	shift 2
+	(cd /tmp && fio_terse_jobs --filename="$_d" --iodepth=$QD \
+		--write_lat_log=/tmp/lat.$_k --log_avg_msec=0 "$@")
+}
+# parts_trace NAME DEV K: a trace's tenths (bench/run.sh cuts NAME-J.iolog)
+parts_trace() {
+	_n=$1 _d=$2 _k=$3 _j=1
+	set --
+	while [ -f "$B/$_n-$_j.iolog" ]; do
+		set -- "$@" --name=v${_k}t$_j --stonewall --read_iolog="$B/$_n-$_j.iolog" \
+			--replay_redirect="$_d" --exec_postrun="dmsetup status vm$_k"
+		_j=$((_j + 1))
+	done
+	fio_parts "$_d" "$_k" "$@"
+}
+# parts_shift DEV K SEED: zipf(1.1) 8 KiB reads, SHIFT_IOS in two halves
+# with two seeds: fio's zipf places its hot set by the seed, so the second
+# half has a new hot set (the same two in every pass).
+parts_shift() {
+	_h=$((${SHIFT_IOS:-${ZIPF_IOS:-3000}} / 2))
+	fio_parts "$1" "$2" --rw=randread --bs=8k --random_distribution=zipf:1.1 \
+		--size=${VOL_MB}M --number_ios=$_h \
+		--name=v${2}t1 --randseed="$3" --exec_postrun="dmsetup status vm$2" \
+		--name=v${2}t2 --stonewall --randseed=$(($3 + 1000)) \
+		--exec_postrun="dmsetup status vm$2"
+}
+
+run_wl() {	# run_wl WORKLOAD DEV SEED VM: fio_terse lines, one per part
+	rm -f /tmp/lat."$4"_* /tmp/v"$4"t*.postrun.txt
+	dmsetup status "vm$4" > "/tmp/v$4t0.postrun.txt"
 	case $1 in
 	oltp|zipf|scan) job_"$1" "$2" "$3" ;;
-	*) job_trace "$1" "$2" ;;
+	shift) parts_shift "$2" "$4" "$3" ;;
+	*)
+		if [ -f "$B/$1-1.iolog" ]; then
+			parts_trace "$1" "$2" "$4"
+		else
+			job_trace "$1" "$2"
+		fi
+		;;
 	esac
 }
 
-# pass WORKLOAD SETUP N PASSNO: all N VMs at once; one table row.
+# st_hits SETUP: "<SSD-served> <all>" I/Os from a volume's status line on
+# stdin (dm-hybrid, dm-cache, dm-writeboost: see counters); "0 0" else.
+st_hits() {
+	case $1 in
+	hybrid*) awk '{ print $11, $11 + $12 }' ;;
+	dmcache) awk '{ print $8 + $10, $8 + $9 + $10 + $11 }' ;;
+	writeboost) awk '{ h = 0; a = 0
+		for (j = 0; j < 16; j++) { c = $(11 + j); a += c; if (j >= 4) h += c }
+		print h, a }' ;;
+	*) cat >/dev/null; echo "0 0" ;;
+	esac
+}
+
+# vm_sum K: "<IOPS> <exec ms> <p50/p99 read,write us>" of VM K's pass from
+# its parts (one part: fio's own percentiles; more: from the latency logs).
+vm_sum() {
+	set -- $(awk '{ rt += $9; io += ($1 + $5) * $9 / 1000 }
+		END { printf "%d %d %d", rt ? io * 1000 / rt : 0, rt, NR }' /tmp/res.$1) "$1"
+	if [ "$3" -le 1 ]; then
+		echo "$1 $2 $(awk '{ printf "%d/%dr,%d/%dw", $3, $4, $7, $8; exit }' /tmp/res.$4)"
+		return
+	fi
+	echo "$1 $2 $(cat /tmp/lat."$4"_clat.*.log | awk -F', *' '{ print $3, int($2 / 1000) }' |
+		sort -k1,1n -k2,2n | awk '
+		function p(d, q) { return n[d] ? v[d, int((n[d] * q + 99) / 100)] : 0 }
+		{ n[$1]++; v[$1, n[$1]] = $2 }
+		END { printf "%d/%dr,%d/%dw", p(0, 50), p(0, 99), p(1, 50), p(1, 99) }')"
+}
+
+# parts_curve SETUP N: "<hit % per part> | <IOPS per part>" over the N VMs
+# (part J of every VM; "-" for one part, and for hits the set-ups without
+# per-volume counters: SSD and HDD only, bcache).
+parts_curve() {
+	[ "$(wc -l < /tmp/res.1)" -gt 1 ] || { echo "- | -"; return; }
+	_h="" _i="" _j=1
+	while [ -f /tmp/v1t$_j.postrun.txt ]; do
+		_a=0 _b=0 _io=0 _k=1
+		while [ $_k -le "$2" ]; do
+			set -- "$1" "$2" $(st_hits "$1" < /tmp/v${_k}t$((_j - 1)).postrun.txt) \
+				$(st_hits "$1" < /tmp/v${_k}t$_j.postrun.txt)
+			_a=$((_a + $5 - $3)) _b=$((_b + $6 - $4))
+			_io=$((_io + $(sed -n "${_j}p" /tmp/res.$_k | awk '{ print $1 + $5 }')))
+			_k=$((_k + 1))
+		done
+		case $1 in
+		hybrid*|dmcache|writeboost) _h="$_h $(ratio $((100 * _a)) $_b)" ;;
+		*) _h="$_h -" ;;
+		esac
+		_i="$_i $_io"
+		_j=$((_j + 1))
+	done
+	echo "${_h# } | ${_i# }"
+}
+
+# pass WORKLOAD SETUP N PASSNO PCT: all N VMs at once; one table row.
 one_pass() {
-	wl=$1 su=$2 n=$3 p=$4
+	wl=$1 su=$2 n=$3 p=$4 pc=$5
 	c0=$(counters "$su" "$n")
 	t0=$(uptime_cs)
 	i=1
@@ -308,7 +454,7 @@ one_pass() {
 		# one seed per VM, the same in every pass: fio's zipf places
 		# its hot set by the seed, so a new seed per pass would make
 		# the "warm" pass a cold one on another hot set
-		run_wl "$wl" /dev/mapper/vm$i $((i * 7)) > /tmp/res.$i &
+		run_wl "$wl" /dev/mapper/vm$i $((i * 7)) $i > /tmp/res.$i &
 		i=$((i + 1))
 	done
 	wait
@@ -316,13 +462,14 @@ one_pass() {
 	c1=$(counters "$su" "$n")
 	tp="" lat="" ms=0 i=1
 	while [ $i -le "$n" ]; do
-		set -- $(cat /tmp/res.$i)
-		[ -n "${9:-}" ] && [ "$9" -gt 0 ] || { echo "fio failed: $wl $su vm$i"; return 1; }
-		tp="$tp $(($1 + $5))"
-		[ "$9" -gt $ms ] && ms=$9
-		lat="$lat $3/$4r,$7/$8w"
+		set -- $(vm_sum $i)
+		[ -n "${2:-}" ] && [ "$2" -gt 0 ] || { echo "fio failed: $wl $su vm$i"; return 1; }
+		tp="$tp $1"
+		[ "$2" -gt $ms ] && ms=$2
+		lat="$lat $3"
 		i=$((i + 1))
 	done
+	curve=$(parts_curve "$su" "$n")
 	set -- $c0
 	a0=$1 b0=$2 m0=$3
 	set -- $c1
@@ -331,7 +478,7 @@ one_pass() {
 	[ "$su" = bcache ] && hit=-
 	mig=-
 	[ "$3" != - ] && mig=$(( ($3 - m0) / 1024 ))MiB
-	bench "| $wl | $n | $su | $p | $ms | $((t1 - t0)) | $(echo "$tp" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }') | $(echo $lat) | $hit | ${4}% | $mig | $(jain $tp) |"
+	bench "| $wl | $n | $su | $p | $ms | $((t1 - t0)) | $(echo "$tp" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }') | $(echo $lat) | $hit | ${4}% | $mig | $(jain $tp) | $(ssd_cols "$pc" "$su") | $curve |"
 }
 
 # bcache_hits: "<hits> <all>" once bcache's accounting timer has run.
@@ -342,31 +489,12 @@ bcache_hits() {
 }
 
 # prefilled SETUP N: after the prefill; hybrid-nomig gets its default
-# seq_cutoff back (see setup_hybrid); writeboost writes its dirty data back.
+# seq_cutoff back (see setup_hybrid).
 prefilled() {
-	case $1 in
-	hybrid-nomig)
+	if [ "$1" = hybrid-nomig ]; then
 		pool_set pool seq_cutoff 1024 || fail "seq_cutoff back to 1024"
 		log "hybrid-nomig after the prefill: $(dmsetup status pool)"
-		;;
-	writeboost) wb_clean "$2" ;;
-	esac
-}
-
-# wb_clean N: writeboost logs every write, the prefill's sequential ones
-# too (it has no sequential bypass for writes), so the prefill leaves the
-# last half of each volume dirty in the log; the passes would pay for
-# writing it back.  As the readme's detach procedure: suspend/resume
-# (the RAM buffer goes to the log), then drop_caches (waits until every
-# dirty block is written back; the blocks stay cached, clean).
-wb_clean() {
-	i=1
-	while [ $i -le "$1" ]; do
-		dmsetup suspend vm$i && dmsetup resume vm$i || fail "writeboost suspend/resume vm$i"
-		dmsetup message vm$i 0 drop_caches || fail "writeboost drop_caches vm$i"
-		i=$((i + 1))
-	done
-	log "writeboost after the prefill: $(dmsetup status vm1)"
+	fi
 }
 
 # prefill N [RW]: make every VM's whole volume written once, 1 MiB at a
@@ -376,33 +504,62 @@ prefill() {
 	i=1
 	while [ $i -le "$1" ]; do
 		fio_terse --filename=/dev/mapper/vm$i --rw="${2:-write}" --bs=1M --iodepth=4 \
-			--size=${VOL_MB}M >/dev/null &
+			--size=$((VOL / 2048))M >/dev/null &
 		i=$((i + 1))
 	done
 	wait
 }
 
-bench "| workload | VMs | set-up | pass | exec time ms (slowest VM) | wall cs | IOPS (sum) | per-VM p50/p99 us | SSD hit | SSD resident | migrated | Jain (IOPS) |"
-bench "|---|---|---|---|---|---|---|---|---|---|---|---|"
+# prepare SETUP N: the set-up, every VM's volume written once, its data on
+# the HDD as an existing VM image's would be.  The caches' HDD slices
+# (VM K's from (K - 1) x (VOL + 16 sectors) at most) are written before
+# the cache exists, so pass 1 starts cold (a prefill through a writeback
+# cache left it caching the prefill's last writes); dm-hybrid's sequential
+# prefill leaves every chunk on the HDD (seq_cutoff); hybrid-nomig's random
+# one places a random share on the SSD (see setup_hybrid).
+prepare() {
+	_fn=$(echo "$1" | tr - _)
+	case $1 in
+	dmcache|bcache|writeboost)
+		fio_terse --filename="$HDDDEV" --rw=write --bs=1M --iodepth=4 \
+			--size=$(($2 * (VOL + 16) / 2048))M >/dev/null
+		setup_"$_fn" "$2"
+		;;
+	*)
+		setup_"$_fn" "$2" || return 1
+		if [ "$1" = hybrid-nomig ]; then prefill "$2" randwrite; else prefill "$2"; fi
+		prefilled "$1" "$2"
+		;;
+	esac
+}
+
+bench "| workload | VMs | set-up | pass | exec time ms (slowest VM) | wall cs | IOPS (sum) | per-VM p50/p99 us | SSD hit | SSD resident | migrated | Jain (IOPS) | SSD % of 4K footprint (asked) | SSD MiB per VM | SSD / 4K footprint % | SSD / chunk footprint % | SSD hit % per part | IOPS per part |"
+bench "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $VMS; do
 	for su in $SETUPS; do
 		fn=$(echo "$su" | tr - _)
+		pcts=$SSD_PCT
+		case $su in hdd|ssd) pcts=- ;; esac
 		for wl in $WORKLOADS; do
-			setup_"$fn" "$n" || fail "set-up $su with $n VMs"
-			if [ "$su" = hybrid-nomig ]; then prefill "$n" randwrite; else prefill "$n"; fi
-			prefilled "$su" "$n"
-			[ "$su" = bcache ] && sleep 2
-			[ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ] && bh0=$(bcache_hits)
-			p=1
-			while [ $p -le "$PASSES" ]; do
-				one_pass "$wl" "$su" "$n" $p || fail "pass $wl $su $n $p"
-				p=$((p + 1))
+			wl_geom "$wl"
+			VOL=$WVOL
+			for pc in $pcts; do
+				# SSD and HDD only use no SSD share
+				if [ "$pc" = - ]; then ssd_geom 50; else ssd_geom "$pc"; fi
+				prepare "$su" "$n" || fail "set-up $su with $n VMs"
+				[ "$su" = bcache ] && sleep 2
+				[ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ] && bh0=$(bcache_hits)
+				p=1
+				while [ $p -le "$PASSES" ]; do
+					one_pass "$wl" "$su" "$n" $p "$pc" || fail "pass $wl $su $n $p"
+					p=$((p + 1))
+				done
+				if [ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ]; then
+					set -- $bh0 $(bcache_hits)
+					bench "bcache hit ratio, $wl, $n VMs, SSD $pc % of the footprint, all passes: $(ratio $((100 * ($3 - $1))) $(($4 - $2)))%"
+				fi
+				teardown_"$fn" "$n" || fail "teardown $su"
 			done
-			if [ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ]; then
-				set -- $bh0 $(bcache_hits)
-				bench "bcache hit ratio, $wl, $n VMs, all passes: $(ratio $((100 * ($3 - $1))) $(($4 - $2)))%"
-			fi
-			teardown_"$fn" "$n" || fail "teardown $su"
 		done
 	done
 done
@@ -412,15 +569,15 @@ done
 # WARM_SECS (guest) seconds each, on a freshly made and prefilled volume.
 # Steady state = mean IOPS of the last two phases; time to 90 % = the end
 # of the first phase at or above 90 % of it.
+# its volume VOL_MB, its SSD share half of it (all of it the job addresses)
+VOL=$((VOL_MB * 2048)) SSDV=$((VOL_MB * 1024))
 [ -n "$WARM_SETUPS" ] && bench ""
 [ -n "$WARM_SETUPS" ] && bench "| warm-up (zipf 8k, 1 VM) | IOPS per ${WARM_SECS}s phase | steady IOPS | steady / SSD only | time to 90 % of steady s | SSD hit (all phases) |"
 [ -n "$WARM_SETUPS" ] && bench "|---|---|---|---|---|---|"
 ssd_steady=0
 for su in $WARM_SETUPS; do
 	fn=$(echo "$su" | tr - _)
-	setup_"$fn" 1 || fail "set-up $su (warm-up)"
-	prefill 1
-	prefilled "$su" 1
+	prepare "$su" 1 || fail "set-up $su (warm-up)"
 	[ "$su" = bcache ] && sleep 2 && bh0=$(bcache_hits)
 	c0=$(counters "$su" 1)
 	# one fio for all phases (a fio start costs seconds of wall time under
