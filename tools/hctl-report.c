@@ -306,17 +306,6 @@ int vol_list(int argc, char **argv)
 
 /* ---- stats ---------------------------------------------------------------------- */
 
-struct sample_vol {
-	char dev[128];
-	char pool[128];
-	char name[DMH_NAME_LEN];
-	u32 id;
-	u64 size, chunk_sectors;
-	struct hc_vol_status st;
-	int ok;
-	struct hctl_xen_vbd xen;	/* the Xen guest using it, in a Dom0 */
-};
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -325,9 +314,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Which volume devices to watch: all, or those named (volume or device). */
-static int stats_targets(const char *pool, char **want, int nwant,
-			 struct sample_vol **out, u32 *n)
+int stats_targets(const char *pool, char **want, int nwant,
+		  struct sample_vol **out, u32 *n)
 {
 	struct sample_vol *sv = NULL;
 	struct voldev *devs;
@@ -396,7 +384,7 @@ static int stats_targets(const char *pool, char **want, int nwant,
 	return bad ? -1 : 0;
 }
 
-static void sample(struct sample_vol *sv, u32 n)
+void stats_sample(struct sample_vol *sv, u32 n)
 {
 	struct dm_target_line t;
 	u32 i;
@@ -596,7 +584,7 @@ static void stats_loop(const struct stats_args *sa, struct sample_vol *a,
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	sample(a, n);
+	stats_sample(a, n);
 	t0 = now_s();
 	for (k = 0; !stop; k++) {
 		d = sa->secs;
@@ -606,7 +594,7 @@ static void stats_loop(const struct stats_args *sa, struct sample_vol *a,
 		}
 		if (stop)
 			break;
-		sample(b, n);
+		stats_sample(b, n);
 		t1 = now_s();
 		if (sa->watch && !sa->json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");

@@ -50,6 +50,8 @@ static const struct ctl_cmd commands[] = {
 	  "[POOL | --pool POOL] [--watch [SECS]] [--count N] [--json] [VOLUME...]" },
 	{ "map", NULL, cmd_map,
 	  "[POOL | --pool POOL] VOLUME [--buckets N] [--png FILE] [--json]" },
+	{ "metrics", NULL, cmd_metrics,
+	  "[POOL | --pool POOL] [--textfile DIR [--interval SECS]]" },
 };
 
 /* Other names a noun answers to. */

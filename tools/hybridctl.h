@@ -10,6 +10,8 @@
  *   hctl-vol.c     the "vol" commands
  *   hctl-report.c  the reports pool status, vol list and stats
  *   hctl-map.c     the report map, with its PNG chart
+ *   hctl-metrics.c the report metrics (Prometheus), rendered by hctl-prom.c,
+ *                  guests named by hctl-xen.c and hctl-libvirt.c
  *
  * The pure helpers (sizes, names, status and reply formats, the JSON
  * writer) are in hctl.h, where the host tests reach them.  Every command
@@ -24,6 +26,7 @@
 #include <sys/types.h>
 
 #include "hctl.h"
+#include "hctl-xen.h"
 #include "md.h"		/* __printf */
 
 #define CTL_EXIT_FAIL	1
@@ -224,5 +227,29 @@ int pool_status(int argc, char **argv);
 int vol_list(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_map(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+
+/* ---- hctl-report.c: the volumes that stats and metrics sample ------------ */
+
+struct sample_vol {
+	char dev[128];
+	char pool[128];
+	char name[DMH_NAME_LEN];
+	u32 id;
+	u64 size, chunk_sectors;
+	struct hc_vol_status st;
+	int ok;				/* st is this sample's status line */
+	struct hctl_xen_vbd xen;	/* the Xen guest using it, in a Dom0 */
+};
+
+/*
+ * The volume devices of pool @pool (NULL: of every active pool), all or
+ * those @want names (volume or device name): a malloc'ed array in @out.
+ * 0, or -1 with an error printed when a named one is not active.
+ */
+int stats_targets(const char *pool, char **want, int nwant,
+		  struct sample_vol **out, u32 *n);
+/* Read the status line of each of @n volumes (sv[i].ok says if it could). */
+void stats_sample(struct sample_vol *sv, u32 n);
 
 #endif /* DMH_TOOLS_HYBRIDCTL_H */

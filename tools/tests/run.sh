@@ -135,6 +135,19 @@ expect 0 "hybridctl's Xen lookup: blkback's physical-device to domain name and i
 	env PATH="$xs/bin:$PATH" HCTL_XEN_CAPS="$xs/caps" "$here/hctl_xen_test"
 check "... every one of its cases passed" '! grep -q "^not ok" out.log'
 
+# hybridctl metrics: canned status lines to the exposition format, which
+# promtool (Debian's prometheus package) must find nothing wrong with.
+expect 0 "hybridctl metrics: status lines to Prometheus' text format, textfile" \
+	"$here/hctl_prom_test" metrics.prom
+check "... every one of its cases passed" '! grep -q "^not ok" out.log'
+if command -v promtool >/dev/null; then
+	expect 0 "promtool check metrics finds nothing wrong" \
+		sh -c 'promtool check metrics < metrics.prom'
+else
+	n=$((n + 1)); pass=$((pass + 1))
+	echo "ok $n - promtool check metrics # SKIP promtool not installed (apt-get install prometheus)"
+fi
+
 need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
 	local s=$1 h=$2
 	echo $((2 + 2 * 33 + 2 * ((s + 507) / 508) + 2 * ((h + 507) / 508) +
@@ -190,7 +203,11 @@ check "pool set's usage lists the knobs of DMH_KNOBS" \
 	'grep -q "KNOB: migration_rate .* promote_free_threshold" out.log'
 hybridctl --help > help.txt
 check "every command of the table is in the usage" \
-	'[ "$(grep -cE "^  (pool|vol|stats|map)" help.txt)" = 15 ]'
+	'[ "$(grep -cE "^  (pool|vol|stats|map|metrics)" help.txt)" = 16 ]'
+expect 2 "hybridctl: metrics --interval without --textfile" \
+	hybridctl metrics --interval 10
+expect 2 "hybridctl: metrics --interval 0" \
+	hybridctl metrics --textfile . --interval 0
 
 # ---- restore, check, dump ----
 
