@@ -391,9 +391,8 @@ static void process_deferred(struct dmh_pool *pool)
 	struct bio_list bios;
 	struct bio *bio;
 
-	bio_list_init(&bios);
-	dmh_cells_take_released(&pool->cells, &bios);
 	take_list(pool, &pool->deferred, &bios);
+	dmh_cells_take_released(&pool->cells, &bios);
 	while ((bio = bio_list_pop(&bios)))
 		process_bio(pool, bio);
 }
