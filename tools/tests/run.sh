@@ -148,6 +148,25 @@ else
 	echo "ok $n - promtool check metrics # SKIP promtool not installed (apt-get install prometheus)"
 fi
 
+# the Grafana dashboard asks only for series that hybridctl metrics writes
+grep -o 'dm_hybrid_[a-z_]*' "$tools/../Documentation/grafana-dm-hybrid.json" |
+	sort -u > dash.names
+sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' metrics.prom | sort -u > prom.names
+check "the Grafana dashboard's metric names are all in the exposition" \
+	'[ -s dash.names ] && [ -z "$(comm -23 dash.names prom.names)" ]'
+if command -v promtool >/dev/null; then
+	# its queries as recording rules, which promtool parses as PromQL
+	python3 -c '
+import json, sys
+for p in json.load(open(sys.argv[1]))["panels"]:
+    for t in p["targets"]:
+        e = t["expr"].replace("$__rate_interval", "5m").replace("$pool", ".*")
+        print("      - record: dash:%d:%s\n        expr: %s" % (p["id"], t["refId"], json.dumps(e)))
+' "$tools/../Documentation/grafana-dm-hybrid.json" > dash.rules
+	sed -i '1i groups:\n  - name: dash\n    rules:' dash.rules
+	expect 0 "promtool parses the dashboard's queries" promtool check rules dash.rules
+fi
+
 need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
 	local s=$1 h=$2
 	echo $((2 + 2 * 33 + 2 * ((s + 507) / 508) + 2 * ((h + 507) / 508) +
