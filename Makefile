@@ -118,6 +118,14 @@ dkms-install:
 		$(DKMS) build -k $(KVER) --force && \
 		$(DKMS) install -k $(KVER) --force)
 
+# Debian packages dm-hybrid-dkms and dm-hybrid-tools, built with debhelper
+# from packaging/debian/ in a copy of the tree under $(DEB_OUT) (git ignores
+# build/), then checked by lintian; see packaging/build-deb.sh.
+DEB_OUT	?= $(SRCDIR)/build/deb
+.PHONY: deb
+deb:
+	bash packaging/build-deb.sh $(DEB_OUT)
+
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/dm_hybrid.ko
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,hybridctl hybrid_check hybrid_dump \
