@@ -132,12 +132,26 @@ static int flush_data(struct dmh_pool *pool)
 }
 
 /*
+ * A commit failed, or a data-device flush before it: the open transaction
+ * may map chunks whose data never reached the media, so it must never
+ * commit.  As dm-thin does on a metadata failure: ro mode, and the maps
+ * back to the last committed state (dmh_md_abort()).
+ */
+static void abort_transaction(struct dmh_pool *pool)
+{
+	dmh_pool_set_mode(pool, DMH_MODE_RO);
+	dmh_md_abort(pool->md);
+}
+
+/*
  * Commit with md_lock held.  Data devices are flushed first, so that no
  * committed mapping ever points at data (or at a previous owner's data)
- * still in a volatile cache.  In ro mode they are flushed too, even when
- * uncommitted changes make the commit fail anyway: writes to committed
- * chunks still go on, and a data device that cannot flush must take the
- * pool to fail.
+ * still in a volatile cache.  A failed flush aborts the transaction in rw
+ * mode: a later commit could otherwise map a first write whose zeroing the
+ * device lost, showing the chunk's previous owner.  In ro mode the data
+ * devices are flushed too, even when uncommitted changes make the commit
+ * fail anyway: writes to committed chunks still go on, and a data device
+ * that cannot flush must take the pool to fail.
  */
 int dmh_pool_commit(struct dmh_pool *pool)
 {
@@ -147,7 +161,9 @@ int dmh_pool_commit(struct dmh_pool *pool)
 	if (r) {
 		DMERR_LIMIT("pool %s: flushing data devices failed: %d",
 			    dm_device_name(pool->pool_md), r);
-		if (pool->mode != DMH_MODE_RW)
+		if (pool->mode == DMH_MODE_RW)
+			abort_transaction(pool);
+		else
 			dmh_pool_set_mode(pool, DMH_MODE_FAIL);
 		return r;
 	}
@@ -157,7 +173,7 @@ int dmh_pool_commit(struct dmh_pool *pool)
 	if (r) {
 		DMERR("pool %s: metadata commit failed: %d",
 		      dm_device_name(pool->pool_md), r);
-		dmh_pool_set_mode(pool, DMH_MODE_RO);
+		abort_transaction(pool);
 	}
 	return r;
 }
@@ -311,7 +327,7 @@ static void finish_alloc(struct dmh_pool *pool, struct bio *bio)
 	}
 	r = dmh_md_map(pool->md, c->vol, c->vchunk, c->p);
 	if (r) {
-		fail_alloc(pool, c, BLK_STS_RESOURCE);
+		fail_alloc(pool, c, errno_to_blk_status(r));
 		return;
 	}
 	dmh_policy_work_done(c->vol, dmh_ploc_tier(c->p), true, true);

@@ -325,6 +325,8 @@ int dmh_md_map(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk,
 	u64 old = dmh_lookup(v, vchunk);
 	int r;
 
+	if (md->read_only)
+		return -EROFS;
 	r = xa_err(xa_store(&md->pending, dmh_pkey(p), dmh_pending_val(v->id, vchunk),
 			    GFP_NOIO));
 	if (r)

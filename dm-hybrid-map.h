@@ -210,6 +210,11 @@ int dmh_md_commit(struct dmh_metadata *md);
 bool dmh_md_dirty(struct dmh_metadata *md);
 /* md_lock held, no I/O: refuse every later change and commit. */
 void dmh_md_set_read_only(struct dmh_metadata *md);
+/*
+ * md_lock held, reads metadata: the open transaction will never commit;
+ * turn read-only and put the forward maps back to the committed state.
+ */
+void dmh_md_abort(struct dmh_metadata *md);
 /* md_lock held, no I/O: the id of the last committed transaction. */
 u64 dmh_md_txid(struct dmh_metadata *md);
 /* Take in grown data devices; > 0 when the pool grew (commit it). */
@@ -263,7 +268,8 @@ u64 dmh_md_free_chunks(struct dmh_metadata *md, unsigned int tier);
 int dmh_md_set_entry(struct dmh_volume *v, u64 vchunk, u64 e);
 /*
  * md_lock held, no I/O: make @p the home of @vchunk; a previous home (a
- * migration's source) is freed in the same transaction.
+ * migration's source) is freed in the same transaction.  -EROFS once the
+ * metadata is read-only: an aborted transaction takes no new mapping.
  */
 int dmh_md_map(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk,
 	       dmh_ploc_t p);

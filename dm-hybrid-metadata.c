@@ -405,6 +405,93 @@ void dmh_md_set_read_only(struct dmh_metadata *md)
 	md->read_only = true;
 }
 
+/* The committed reverse map entry of @p (0: no owner, or unreadable). */
+static u64 committed_rmap(struct dmh_metadata *md, dmh_ploc_t p)
+{
+	struct dmh_region *rg = &md->regions[dmh_ploc_tier(p)];
+	u64 b = dmh_ploc_index(p) / DMH_RMAP_PER_BLOCK;
+	const __le64 *ent;
+	struct dm_buffer *buf;
+	void *d;
+	u64 e = 0;
+
+	d = dm_bufio_read(md->bufio,
+			  dmh_slot_block(rg->start, b, test_bit(b, rg->live)),
+			  &buf);
+	if (IS_ERR(d))
+		return 0;
+	ent = d + DMH_HDR_SIZE;
+	if (copy_state(d, rg->type, b, md->txid) == DMH_COPY_OK)
+		e = le64_to_cpu(ent[dmh_ploc_index(p) % DMH_RMAP_PER_BLOCK]);
+	dm_bufio_release(buf);
+	return e;
+}
+
+/* Abort: @p became @rmap's home in the open transaction; unmap it. */
+static void abort_map(struct dmh_metadata *md, dmh_ploc_t p, u64 rmap)
+{
+	struct dmh_volume *v = xa_load(&md->volumes, dmh_rmap_vol(rmap));
+	u64 vchunk = dmh_rmap_vchunk(rmap);
+	u64 e;
+
+	if (!v)
+		return;
+	e = dmh_lookup(v, vchunk);
+	if (!e || (e & DMH_E_ALLOC) || dmh_entry_ploc(e) != p)
+		return;
+	xa_erase(&v->map, vchunk);
+	v->nr_chunks[dmh_ploc_tier(p)]--;
+}
+
+/*
+ * Abort: the open transaction freed @p; give it back to its committed
+ * owner if that chunk has no other home now.  Its data is intact: a freed
+ * chunk is not reused before its transaction commits.
+ */
+static void abort_free(struct dmh_metadata *md, dmh_ploc_t p)
+{
+	u64 rmap = committed_rmap(md, p);
+	struct dmh_volume *v;
+	u64 vchunk;
+
+	if (!(rmap & DMH_RMAP_USED))
+		return;
+	v = xa_load(&md->volumes, dmh_rmap_vol(rmap));
+	vchunk = dmh_rmap_vchunk(rmap);
+	if (!v || vchunk >= DIV_ROUND_UP_ULL(v->size, md->chunk_sectors) ||
+	    dmh_lookup(v, vchunk) ||
+	    dmh_md_set_entry(v, vchunk, dmh_entry(p, 0)))
+		return;
+	v->nr_chunks[dmh_ploc_tier(p)]++;
+	xa_erase(&md->frees, dmh_pkey(p));
+	md->nr_frees--;
+}
+
+/*
+ * The open transaction will never commit: a data-device flush before it,
+ * or the commit itself, failed.  As dm-thin aborts its transaction, put
+ * the forward maps back to the last committed state: a chunk mapped since
+ * (a first write, a migration's destination) loses its mapping, since its
+ * data -- or the zeroing that hides a previous owner's data -- may never
+ * have reached the media; a chunk freed since returns to its committed
+ * owner.  Volume records, pins and tunables stay as they are (they expose
+ * no data); the transaction stays dirty, so nothing commits it later.
+ */
+void dmh_md_abort(struct dmh_metadata *md)
+{
+	unsigned long key;
+	void *val;
+
+	md->read_only = true;
+	xa_for_each(&md->pending, key, val)
+		if (xa_to_value(val))
+			abort_map(md, (__force dmh_ploc_t)(u64)key,
+				  dmh_pending_to_rmap(val));
+	xa_for_each(&md->pending, key, val)
+		if (!xa_to_value(val))
+			abort_free(md, (__force dmh_ploc_t)(u64)key);
+}
+
 /* ---------------------------------------------------------------- heat */
 
 /*

@@ -145,7 +145,11 @@ static void mig_finish(struct dmh_mig *mig, struct dmh_cell *c)
 	if (r) {
 		DMERR_LIMIT("migration of volume %u chunk %llu failed: %d",
 			    c->vol->id, c->vchunk, r);
-		dmh_md_set_entry(c->vol, c->vchunk, dmh_entry(c->from, 0));
+		/* An aborted transaction may have unmapped the source. */
+		if (dmh_lookup(c->vol, c->vchunk) ==
+		    dmh_entry(c->from, DMH_E_MIGRATE))
+			dmh_md_set_entry(c->vol, c->vchunk,
+					 dmh_entry(c->from, 0));
 		dmh_md_put_chunk(mig->env.md, c->p);
 	} else {
 		dmh_md_count_move(mig->env.md, to);

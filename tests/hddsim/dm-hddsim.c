@@ -37,6 +37,12 @@
  *
  * Status (INFO): <reads> <writes> <media ios> <buffered ios> <busy ms>
  * <seek ms> <rotation ms>.
+ *
+ * Fault injection, for the dm-hybrid fault cases: the message
+ * "fail_flush 1" makes the disk lose its volatile write cache until
+ * "fail_flush 0": every write (and discard or write-zeroes) is
+ * acknowledged without reaching the backing device, and every flush
+ * fails with EIO, as when a drive drops its cache and reports it.
  */
 #include <linux/device-mapper.h>
 #include <linux/module.h>
@@ -87,6 +93,7 @@ struct hddsim_c {
 	/* the table's own values, for STATUSTYPE_TABLE */
 	unsigned int rpm, seek_read_us, seek_write_us, t2t_us, ra_kib, cmd_us;
 	unsigned int read_us, write_us;
+	bool fail_flush;	/* the fail_flush message; read locklessly */
 
 	/* queue: protected by lock; the thread is its only consumer */
 	spinlock_t lock;
@@ -275,12 +282,24 @@ static int hddsim_thread(void *arg)
 	return 0;
 }
 
+/* fail_flush: a flush fails; a write is acknowledged and lost. */
+static int hddsim_lose_cache(struct bio *bio)
+{
+	if (bio->bi_opf & REQ_PREFLUSH)
+		return DM_MAPIO_KILL;
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
 static int hddsim_map(struct dm_target *ti, struct bio *bio)
 {
 	struct hddsim_c *hc = ti->private;
 	struct hddsim_io *io;
 	unsigned long flags;
 
+	if (unlikely(READ_ONCE(hc->fail_flush)) &&
+	    (op_is_write(bio_op(bio)) || bio->bi_opf & REQ_PREFLUSH))
+		return hddsim_lose_cache(bio);
 	if (!bio_sectors(bio) ||
 	    (bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE)) {
 		bio_set_dev(bio, hc->dev->bdev);
@@ -484,6 +503,22 @@ static void hddsim_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+/* fail_flush 0|1 */
+static int hddsim_message(struct dm_target *ti, unsigned int argc,
+			  char **argv, char *result, unsigned int maxlen)
+{
+	struct hddsim_c *hc = ti->private;
+	bool on;
+
+	if (argc != 2 || strcasecmp(argv[0], "fail_flush") ||
+	    kstrtobool(argv[1], &on)) {
+		DMERR("expected: fail_flush 0|1");
+		return -EINVAL;
+	}
+	WRITE_ONCE(hc->fail_flush, on);
+	return 0;
+}
+
 static int hddsim_iterate_devices(struct dm_target *ti,
 				  iterate_devices_callout_fn fn, void *data)
 {
@@ -509,12 +544,13 @@ static void hddsim_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type hddsim_target = {
 	.name = "hddsim",
-	.version = {1, 2, 0},
+	.version = {1, 3, 0},
 	.module = THIS_MODULE,
 	.ctr = hddsim_ctr,
 	.dtr = hddsim_dtr,
 	.map = hddsim_map,
 	.status = hddsim_status,
+	.message = hddsim_message,
 	.iterate_devices = hddsim_iterate_devices,
 	.io_hints = hddsim_io_hints,
 };
