@@ -323,6 +323,8 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 		WORKLOADS="oltp websearch"
 		PASSES=1
 		OLTP_IOS=200
+		ZIPF_IOS=200
+		SHIFT_IOS=200
 		VOL_MB=64
 		SSD_PCT="50"
 		WARM_SETUPS="ssd hybrid"
