@@ -201,6 +201,7 @@ static int metrics_loop(const struct metrics_args *ma)
 	signal(SIGTERM, on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!stop) {
+		hctl_xen_forget();	/* guests come and go */
 		metrics_once(ma);
 		next.tv_sec += (time_t)ma->interval;
 		do {

@@ -175,6 +175,13 @@ int hctl_xen_lookup(unsigned int major, unsigned int minor, struct hctl_xen_vbd 
 	return 0;
 }
 
+void hctl_xen_forget(void)
+{
+	free(table);
+	table = NULL;
+	ntable = -1;
+}
+
 const char *hctl_xen_label(const struct hctl_xen_vbd *v, char *buf, size_t len)
 {
 	if (v->found)

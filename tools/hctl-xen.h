@@ -23,6 +23,13 @@ struct hctl_xen_vbd {
  */
 int hctl_xen_lookup(unsigned int major, unsigned int minor, struct hctl_xen_vbd *out);
 
+/*
+ * Forget what was read, so that the next lookup reads xenstore again: for
+ * a process that runs on (hybridctl metrics --interval) while guests
+ * start and stop.
+ */
+void hctl_xen_forget(void);
+
 /* "name(domid)" into @buf, or "-" when none. */
 const char *hctl_xen_label(const struct hctl_xen_vbd *v, char *buf, size_t len);
 

@@ -132,7 +132,8 @@ printf '#!/bin/sh\ncat "%s$1"\n' "$xs/t" > "$xs/bin/xenstore-read"
 chmod +x "$xs/bin/"*
 echo control_d > "$xs/caps"
 expect 0 "hybridctl's Xen lookup: blkback's physical-device to domain name and id" \
-	env PATH="$xs/bin:$PATH" HCTL_XEN_CAPS="$xs/caps" "$here/hctl_xen_test"
+	env PATH="$xs/bin:$PATH" HCTL_XEN_CAPS="$xs/caps" HCTL_XEN_TREE="$xs/t" \
+	"$here/hctl_xen_test"
 check "... every one of its cases passed" '! grep -q "^not ok" out.log'
 
 # hybridctl metrics: canned status lines to the exposition format, which
