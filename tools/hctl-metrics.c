@@ -38,6 +38,8 @@ struct metrics_args {
 
 /* One instant's pools and volumes, as hctl-prom.c takes them. */
 struct snapshot {
+	char **names;		/* list_pools(): the pools' names point here */
+	u32 nnames;
 	struct pool *pools;
 	struct hp_pool *hp;
 	u32 np;
@@ -92,25 +94,21 @@ static int metrics_args(int argc, char **argv, struct metrics_args *ma)
 /* The active pools, or @only: 0, or -1 when @only is not active. */
 static int snap_pools(struct snapshot *s, const char *only)
 {
-	char **names = NULL;
-	u32 n = 0, i;
+	u32 n, i;
 
-	if (!only && list_pools(&names, &n))
+	if (!only && list_pools(&s->names, &s->nnames))
 		return -1;
-	s->pools = calloc((only ? 1 : n) + 1, sizeof(*s->pools));
-	s->hp = calloc((only ? 1 : n) + 1, sizeof(*s->hp));
-	if (!s->pools || !s->hp) {
-		free_names(names, n);
+	n = only ? 1 : s->nnames;
+	s->pools = calloc(n + 1, sizeof(*s->pools));
+	s->hp = calloc(n + 1, sizeof(*s->hp));
+	if (!s->pools || !s->hp)
 		return -1;
-	}
-	if (only && pool_open(only, &s->pools[s->np++], 0))
-		s->np = 0;
-	for (i = 0; i < n; i++)
-		if (!pool_open(names[i], &s->pools[s->np], 1))
+	if (only && pool_open(only, &s->pools[0], 0))
+		return -1;
+	s->np = only ? 1 : 0;
+	for (i = 0; i < s->nnames; i++)
+		if (!pool_open(s->names[i], &s->pools[s->np], 1))
 			s->np++;
-	free_names(names, n);
-	if (only && !s->np)
-		return -1;
 	for (i = 0; i < s->np; i++) {
 		s->hp[i].name = s->pools[i].name;
 		s->hp[i].st = &s->pools[i].st;
@@ -156,6 +154,7 @@ static void snap_free(struct snapshot *s)
 
 	for (i = 0; s->pools && i < s->np; i++)
 		free_pool(&s->pools[i]);
+	free_names(s->names, s->nnames);
 	free(s->pools);
 	free(s->hp);
 	free(s->sv);
