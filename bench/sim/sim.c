@@ -40,7 +40,7 @@ static const struct {
 #define MAX_PCTS	16
 #define MIB		(1024.0 * 1024.0)
 
-static const struct sim_ops *const policies[] = {
+static const struct sim_ops *const base_policies[] = {
 #ifdef SIM_DMHYBRID
 	&sim_dmhybrid_ops,
 #endif
@@ -51,7 +51,21 @@ static const struct sim_ops *const policies[] = {
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define NPOL		ARRAY_SIZE(policies)
+#define MAX_POL		64
+
+/* The rows of each size: the base policies, then the fast-tier variants. */
+static const struct sim_ops *policies[MAX_POL];
+static size_t npol;
+
+static void list_policies(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(base_policies); i++)
+		policies[npol++] = base_policies[i];
+	for (i = 0; sim_sub_variants[i] && npol < MAX_POL; i++)
+		policies[npol++] = sim_sub_variants[i];
+}
 
 static u32 knob_default(u32 idx)
 {
@@ -114,12 +128,12 @@ static void print_row(const struct opts *o, const struct sim_trace *tr,
 	char rel[16] = "-";
 
 	if (r->failed) {
-		printf("%7u %-13s out of memory\n", pct, name);
+		printf("%7u %-19s out of memory\n", pct, name);
 		return;
 	}
 	if (opt_warm > 0)
 		snprintf(rel, sizeof(rel), "%.1f", 100.0 * warm / opt_warm);
-	printf("%7u %-13s %8.2f %9.1f %8.2f %9.1f %8s\n", pct, name,
+	printf("%7u %-19s %8.2f %9.1f %8.2f %9.1f %8s\n", pct, name,
 	       pct_of(r->hits[0], r->accesses[0]), r->moved[0] / MIB, warm,
 	       r->moved[1] / MIB, rel);
 	if (o->tsv)
@@ -137,12 +151,12 @@ static void one_size(const struct opts *o, const struct sim_trace *tr,
 		.tick_ms = o->tick_ms,
 		.rate_mib = o->rate_mib,
 	};
-	struct result r[NPOL];
+	struct result r[MAX_POL];
 	double opt_warm = 0;
 	size_t k;
 
 	g.ssd_units = g.ssd_blocks * SIM_BLOCK / o->chunk;
-	for (k = 0; k < NPOL; k++) {
+	for (k = 0; k < npol; k++) {
 		r[k] = replay(policies[k], &g, run);
 		if (policies[k] == &sim_optimum_ops && !r[k].failed)
 			opt_warm = pct_of(r[k].hits[1], r[k].accesses[1]);
@@ -151,7 +165,7 @@ static void one_size(const struct opts *o, const struct sim_trace *tr,
 	       g.ssd_blocks * SIM_BLOCK / MIB);
 	printf("%llu chunks = %.1f %% of the chunk footprint\n", g.ssd_units,
 	       pct_of(g.ssd_units, pr->units));
-	for (k = 0; k < NPOL; k++)
+	for (k = 0; k < npol; k++)
 		print_row(o, tr, pct, policies[k]->name, &r[k], opt_warm);
 }
 
@@ -169,7 +183,7 @@ static void print_profile(const struct opts *o, const struct sim_trace *tr,
 	       pr->top_pct[0], pr->top_pct[1], pr->top_pct[2]);
 	printf("%llu chunks of %llu KiB touched (%.1f MiB)\n", pr->units,
 	       o->chunk >> 10, pr->units * o->chunk / MIB);
-	printf("%7s %-13s %8s %9s %8s %9s %8s\n", "ssd_pct", "policy",
+	printf("%7s %-19s %8s %9s %8s %9s %8s\n", "ssd_pct", "policy",
 	       "cold_hit", "cold_MiB", "warm_hit", "warm_MiB", "%opt");
 }
 
@@ -280,6 +294,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return usage();
+	list_policies();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	printf("# placement lab: %llu KiB chunks, tick %u ms, migration_rate %u MiB/s;",
 	       o.chunk >> 10, o.tick_ms, o.rate_mib);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 typedef __u8 u8;
+typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 typedef __s64 s64;
@@ -86,6 +87,8 @@ extern const struct sim_ops sim_optimum_ops;
 extern const struct sim_ops sim_optimum_rated_ops;
 extern const struct sim_ops sim_lru_ops;
 extern const struct sim_ops sim_arc_ops;
+/* policy-subchunk.c: issue 21's fast-tier variants, NULL-terminated */
+extern const struct sim_ops *const sim_sub_variants[];
 #ifdef SIM_DMHYBRID
 extern const struct sim_ops sim_dmhybrid_ops;
 #endif

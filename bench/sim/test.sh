@@ -183,13 +183,85 @@ if has_dmh dmh-seq.out "dm-hybrid: a stream beyond seq_cutoff adds no heat"; the
 		'[ "$(field dmh-seq.out 100000 dm-hybrid 5)" = 50.00 ]'
 fi
 
+# ---- the fast-tier variants (policy-subchunk.c), known answers ----
+
+# The token bucket starts empty, as the pool's: a miss at time 0 cannot be
+# filled.  One 4 KiB block read at 0, 1 and 2 ms into a huge SSD: the
+# block tier takes it into free space at its miss at 1 ms (one 16 KiB
+# fill), so the third read hits; the warm pass hits throughout and copies
+# nothing.
+msr msr-sub-one.trace "0 0 0"
+sim sub-one.out -p 100000 msr-sub-one.trace
+check "sub-16k: a block enters free space at a miss the bucket pays for (1 of 3 cold, 3 of 3 warm, nothing copied warm)" \
+	'[ "$(field sub-one.out 100000 sub-16k 3)" = 33.33 ] &&
+	 [ "$(field sub-one.out 100000 sub-16k 5)" = 100.00 ] &&
+	 [ "$(field sub-one.out 100000 sub-16k 6)" = 0.0 ]'
+
+# Block size: 4 KiB blocks 0-3 read once then again, SSD 100 % of them.
+# 16 KiB: the read of block 1 (the first the bucket pays for) fills the
+# block holding all four, so 6 of 8 hit; 4 KiB: every block misses once
+# and block 0 twice, 3 of 8.
+msr msr-sub-gran.trace "$(blocks "0 1 2 3 0 1 2 3")"
+sim sub-gran.out -p 100 msr-sub-gran.trace
+check "block size: sub-16k hits 6 of 8 cold, sub-4k 3 of 8" \
+	'[ "$(field sub-gran.out 100 sub-16k 3)" = 75.00 ] &&
+	 [ "$(field sub-gran.out 100 sub-4k 3)" = 37.50 ]'
+
+# Settling: a block tier of one 16 KiB slot (SSD 5 of 7 4 KiB blocks, 10 %
+# staging rounds to 0).  Block 0 is read four times (filled at the
+# second), then six other 16 KiB blocks twice each, then block 0 again.
+# With admit-on-2nd-access and beat-the-victim, none of them displaces
+# block 0 (heat 4 > 2): 3 of 17 cold, 5 of 17 warm, and the warm pass
+# copies nothing.  A plain CLOCK that admits every miss swaps the slot
+# for each newcomer and copies 8 x 16 KiB in the warm pass.
+msr msr-sub-settle.trace "$(blocks "0 0 0 0 4 4 8 8 12 12 16 16 20 20 24 24 0")"
+sim sub-settle.out -p 80 msr-sub-settle.trace
+check "settling: sub-16k+stage keeps the hot block (3/17 cold, 5/17 warm hits) and copies nothing warm" \
+	'[ "$(field sub-settle.out 80 sub-16k+stage 3)" = 17.65 ] &&
+	 [ "$(field sub-settle.out 80 sub-16k+stage 5)" = 29.41 ] &&
+	 [ "$(field sub-settle.out 80 sub-16k+stage 6)" = 0.0 ]'
+check "... while sub-16k+stage-clock refills the slot for each newcomer (0.1 MiB warm)" \
+	'[ "$(field sub-settle.out 80 sub-16k+stage-clock 6)" = 0.1 ]'
+
+# Write staging degrades gracefully: 200 distinct 4 KiB writes (8 KiB
+# apart, no stream) into a staging area of 20 blocks (10 % of an SSD of
+# 100 % of the footprint): the first 20 are absorbed, the rest go to the
+# HDD, none waits: 10 % of the cold pass hits.
+msr msr-sub-stage.trace "$(for i in $(seq 0 199); do printf '%d:4096:0 ' $((i * 8192)); done)"
+sim sub-stage.out -p 100 msr-sub-stage.trace
+check "staging: a full area passes writes to the HDD (stage-only: 20 of 200 cold writes absorbed)" \
+	'[ "$(field sub-stage.out 100 stage-only 3)" = 10.00 ]'
+
+# Folding: every 16 KiB block of chunk 0 read twice, 1 ms apart (whole
+# blocks, huge SSD): each enters the block tier at its first read (block
+# 0 at its second: the bucket starts empty) and 63 of 64 are used again,
+# 63/128 cold hits and 63 fills (1.0 MiB).  At the first tick (250 ms,
+# after the cold pass's last read, so charged to the warm pass) the chunk
+# (98 % of its blocks used again >= 90 %) moves whole: 1 MiB, and the
+# warm pass hits throughout.
+msr msr-sub-fold.trace "$(for i in $(seq 0 63); do printf '%d:16384 %d:16384 ' $((i * 16384)) $((i * 16384)); done)"
+sim sub-fold.out -p 100000 msr-sub-fold.trace
+check "folding: a chunk whose blocks were used again moves whole at the next tick (1.0 MiB of fills cold, the 1 MiB chunk warm, 100 % warm)" \
+	'[ "$(field sub-fold.out 100000 sub-16k 3)" = 49.22 ] &&
+	 [ "$(field sub-fold.out 100000 sub-16k 4)" = 1.0 ] &&
+	 [ "$(field sub-fold.out 100000 sub-16k 5)" = 100.00 ] &&
+	 [ "$(field sub-fold.out 100000 sub-16k 6)" = 1.0 ]'
+
+# The model of the chunk tier against the kernel's own policy.
+if has_dmh rand.out "chunk-only: the same as dm-hybrid on a random trace"; then
+	check "chunk-only (the lab's model of the chunk tier) matches dm-hybrid's row on a random trace" \
+		'[ "$(awk "\$2 == \"dm-hybrid\" { print \$3, \$4, \$5, \$6 }" rand.out)" = \
+		   "$(awk "\$2 == \"chunk-only\" { print \$3, \$4, \$5, \$6 }" rand.out)" ]'
+fi
+
 # ---- sim.tsv ----
 
 mkdir -p out
 sim tsv.out -o out msr-fits.trace
 check "sim.tsv: the issue's header, then one warm row per size and policy" \
 	'[ "$(head -n1 out/sim.tsv)" = "$(printf "trace\tssd_pct\tpolicy\thit_pct\tmoved_mib\tpct_of_optimum")" ] &&
-	 [ "$(awk -F"\t" "NR > 1 && NF == 6" out/sim.tsv | wc -l)" = $((4 * $(grep -c "^ *100 " tsv.out))) ]'
+	 [ "$(awk -F"\t" "NR > 1 && NF == 6" out/sim.tsv | wc -l)" = $((4 * $(grep -c "^ *100 " tsv.out))) ] &&
+	 grep -q "	sub-16k+stage	" out/sim.tsv'
 check "sim rejects a trace of unknown format" \
 	'! "$here/sim" README.md > /dev/null 2>&1'
 
