@@ -203,14 +203,13 @@ static int metrics_loop(const struct metrics_args *ma)
 		hctl_xen_forget();	/* guests come and go */
 		metrics_once(ma);
 		next.tv_sec += (time_t)ma->interval;
-		do {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec >= next.tv_sec)
-				break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec)
+			next = now;	/* slow or suspended: do not catch up */
+		while (!stop && now.tv_sec < next.tv_sec) {
 			sleep(1);	/* interrupted by a signal: checked */
-		} while (!stop);
-		if (now.tv_sec > next.tv_sec + (time_t)ma->interval)
-			next = now;	/* suspended or slow: do not catch up */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+		}
 	}
 	return 0;
 }

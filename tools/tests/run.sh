@@ -149,6 +149,62 @@ else
 	echo "ok $n - promtool check metrics # SKIP promtool not installed (apt-get install prometheus)"
 fi
 
+# hybridctl metrics itself, against canned devices (tests/fake_dm.c stands
+# in for libdevmapper): pool p0 with volumes vm1 (a disk of libvirt guest
+# web) and p0-2, a volume device whose status cannot be parsed, and a
+# device of another target.
+cat > fake.dm <<'EOF'
+dev p0 254 0 2 hybrid-pool 278528|254:1 254:2 254:3 128 0|14 81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 1 48 6144 0 4 60 1 1024 4 200 30 3 5
+dev vm1 254 4 1 hybrid 41943040|254:0 1|256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal
+dev p0-2 254 5 0 hybrid 2048|254:0 2|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 200 10 50 high
+dev broken 254 6 0 hybrid 2048|254:0 3|10 5
+dev other 254 9 0 linear 100|8:1 0|0
+msg p0 list_volumes|1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0
+EOF
+mkdir -p libvirt
+echo "<domstatus><domain><name>web</name><source dev='/dev/mapper/vm1'/></domain></domstatus>" \
+	> libvirt/web.xml
+fake() {
+	HCTL_FAKE_DM=$work/fake.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
+}
+expect 0 "hybridctl metrics on canned devices" fake metrics
+cp out.log live.prom
+check "... per pool, per volume, the guest label from libvirt" \
+	'grep -qx "dm_hybrid_pool_migrations_queued{pool=\"p0\"} 1" live.prom &&
+	 grep -qx "dm_hybrid_volume_ios_total{pool=\"p0\",volume=\"vm1\",guest=\"web\",direction=\"read\"} 27350" live.prom &&
+	 grep -qx "dm_hybrid_volume_weight{pool=\"p0\",volume=\"p0-2\"} 200" live.prom'
+check "... leaving out the volume whose status does not parse" \
+	'! grep -q "volume=\"broken\"" live.prom'
+if command -v promtool >/dev/null; then
+	expect 0 "... and promtool check metrics finds nothing wrong" \
+		sh -c 'promtool check metrics < live.prom'
+fi
+expect 0 "hybridctl metrics POOL" fake metrics p0
+check "... is the same report" 'cmp -s out.log live.prom'
+expect 1 "hybridctl metrics of a pool that is not active" fake metrics nosuch
+rm -rf tf && mkdir tf
+expect 0 "hybridctl metrics --textfile" fake metrics --textfile tf
+check "... writes dm_hybrid.prom alone, the same text" \
+	'[ "$(ls -A tf)" = dm_hybrid.prom ] && cmp -s tf/dm_hybrid.prom live.prom'
+expect 1 "hybridctl metrics --textfile into no directory" fake metrics --textfile tf/none
+rm -f tf/dm_hybrid.prom
+# exec: $! is hybridctl itself, not a subshell running the function
+(exec env HCTL_FAKE_DM="$work/fake.dm" HCTL_LIBVIRT_RUN="$work/libvirt" \
+	"$here/hybridctl_fake" metrics --textfile tf --interval 1 > loop.log 2>&1) &
+loop=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ -e tf/dm_hybrid.prom ] && break
+	sleep 0.5
+done
+rm -f tf/dm_hybrid.prom
+sleep 1.5	# the next write
+kill -TERM "$loop"
+wait "$loop"
+rc=$?
+check "hybridctl metrics --interval: rewrites, ends on SIGTERM with status 0" \
+	'[ "$rc" -eq 0 ] && cmp -s tf/dm_hybrid.prom live.prom' 
+check "... leaving no temporary file" '[ "$(ls -A tf)" = dm_hybrid.prom ]'
+
 # the Grafana dashboard asks only for series that hybridctl metrics writes
 grep -o 'dm_hybrid_[a-z_]*' "$tools/../Documentation/grafana-dm-hybrid.json" |
 	sort -u > dash.names
