@@ -686,7 +686,8 @@ static const struct sim_ops ops_##id = {				\
 /*
  * The variants.  sub-*: the unified SSD (chunks only by folding); the
  * others keep the chunk tier's own heat-driven moves beside a fixed block
- * and staging share.
+ * and staging share (cap25: the block tier capped at a quarter of the SSD,
+ * as the RAM budget may demand, with chunk-x2's swap rule).
  */
 /*	  id	      name		 kib share admit beat  stage fold x unified */
 VARIANT(chunk,	    "chunk-only",	 0,  0,   0, false, 0,  0,  1, false);
@@ -694,6 +695,7 @@ VARIANT(chunk_x2,   "chunk-x2",		 0,  0,   0, false, 0,  0,  2, false);
 VARIANT(stage,	    "stage-only",	 0,  0,   0, false, 10, 0,  1, false);
 VARIANT(split,	    "split-16k+stage",	 16, 40,  2, true,  10, 90, 1, false);
 VARIANT(blk,	    "blk-16k+stage",	 16, 90,  2, true,  10, 0,  1, false);
+VARIANT(cap25,	    "cap25-16k+stage",	 16, 25,  2, true,  10, 90, 2, false);
 VARIANT(s4,	    "sub-4k",		 4,  0,   2, true,  0,  90, 1, true);
 VARIANT(s16,	    "sub-16k",		 16, 0,   2, true,  0,  90, 1, true);
 VARIANT(s64,	    "sub-64k",		 64, 0,   2, true,  0,  90, 1, true);
@@ -705,6 +707,6 @@ VARIANT(s16_clock,  "sub-16k+stage-clock", 16, 0, 1, false, 10, 90, 1, true);
 
 const struct sim_ops *const sim_sub_variants[] = {
 	&ops_chunk, &ops_chunk_x2, &ops_stage, &ops_split, &ops_blk,
-	&ops_s4, &ops_s16, &ops_s64, &ops_s4_st, &ops_s16_st, &ops_s64_st,
+	&ops_cap25, &ops_s4, &ops_s16, &ops_s64, &ops_s4_st, &ops_s16_st, &ops_s64_st,
 	&ops_s16_a1, &ops_s16_clock, NULL,
 };
