@@ -232,6 +232,18 @@ sim sub-stage.out -p 100 msr-sub-stage.trace
 check "staging: a full area passes writes to the HDD (stage-only: 20 of 200 cold writes absorbed)" \
 	'[ "$(field sub-stage.out 100 stage-only 3)" = 10.00 ]'
 
+# Write-back: 20 writes 8 KiB apart fill a staging area of 20 blocks (10 %
+# of an SSD 10 times the footprint); at the tick (250 ms) it is over half
+# full and writes back in address order down to a quarter: the lowest 15
+# blocks leave.  Reads of the upper 10 at 300 ms then hit the highest 5:
+# 25 of 30 cold (in the wrong order, the lowest 5 would stay: 20 of 30).
+awk 'BEGIN { for (i = 0; i < 20; i++) printf "%d.000 0 %d 4096 0\n", i, i * 8192
+	     for (i = 10; i < 20; i++) printf "%d.000 0 %d 4096 1\n", 300 + i, i * 8192 }' \
+	> msr-sub-wb.trace
+sim sub-wb.out -p 1000 msr-sub-wb.trace
+check "staging: written back in address order down to a quarter at the tick (stage-only: 25 of 30 cold)" \
+	'[ "$(field sub-wb.out 1000 stage-only 3)" = 83.33 ]'
+
 # Folding: every 16 KiB block of chunk 0 read twice, 1 ms apart (whole
 # blocks, huge SSD): each enters the block tier at its first read (block
 # 0 at its second: the bucket starts empty) and 63 of 64 are used again,
