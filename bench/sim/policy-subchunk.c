@@ -24,9 +24,12 @@
  *    > swap_x times the victim's heat + the hysteresis), 16 moves a tick
  *    at most.  With @unified, chunks and blocks share the SSD: a chunk
  *    moves up only by folding, taking its space from the block tier, and
- *    moves down once its heat is 0 while the block tier is full;
- *  - the block tier (blk_share % of the SSD, or all of it but staging when
- *    @unified): blocks of blk_kib of HDD-resident chunks, filled on demand,
+ *    moves down once its heat is 0 while the block tier is full; if
+ *    blk_share caps the block tier (as a RAM budget would), the hottest
+ *    HDD chunks (heat >= promote_free_threshold) also fill the room the
+ *    cap leaves, but never displace a chunk by heat;
+ *  - the block tier (blk_share % of the SSD; with @unified, all of it but
+ *    staging, or blk_share % of that): blocks of blk_kib of HDD-resident chunks, filled on demand,
  *    with heat per block under the chunk's rules.  A missed block goes into
  *    free space at once (as promote_free_threshold); once the tier is full
  *    it needs heat @admit (2: its second access within about a half-life)
@@ -70,7 +73,7 @@
 struct sub_cfg {
 	const char *name;
 	u32 blk_kib;		/* block size of the block tier, 0: none */
-	u8 blk_share;		/* % of the SSD for the block tier */
+	u8 blk_share;		/* % of the SSD for the block tier (unified: cap) */
 	u8 admit;		/* heat a missed block needs to be admitted */
 	bool beat;		/* ... and it must be hotter than its victim */
 	u8 stage_share;		/* % of the SSD for write staging */
@@ -108,6 +111,7 @@ struct sub {
 	u8 *ref;		/* per slot: CLOCK's reference bit */
 	u32 *fstack;		/* free slots */
 	u64 bcap, nfree, hand;
+	u64 bmax;		/* unified: most slots in use, 0: no cap */
 
 	/* staging */
 	u32 *spos;		/* per 4 KiB block: index in @staged, or NONE */
@@ -258,8 +262,9 @@ static u32 clock_step(struct sub *s)
 static u64 blk_room(struct sub *s)
 {
 	u64 taken = s->cfg->unified ? s->cused * (s->unit_blocks / s->bb) : 0;
+	u64 room = s->bcap > taken ? s->bcap - taken : 0;
 
-	return s->bcap > taken ? s->bcap - taken : 0;
+	return s->bmax && room > s->bmax ? s->bmax : room;
 }
 
 /* Is there a free slot the block tier may fill? */
@@ -510,6 +515,14 @@ static u64 blk_shrink(struct sub *s)
 	return moved;
 }
 
+/* Does one more chunk fit beside the capped block tier (unified)? */
+static bool chunk_fits(struct sub *s)
+{
+	u64 ub = s->unit_blocks / s->bb, used = s->bcap - s->nfree;
+
+	return s->bcap >= (s->cused + 1) * ub + (used > s->bmax ? used : s->bmax);
+}
+
 /*
  * Unified SSD: a chunk moves up only once its blocks fold in (score 255),
  * taking its space from the block tier; it moves down once its heat is 0
@@ -527,6 +540,13 @@ static u64 unified_plan(struct sub *s, struct cand *pro, unsigned int np,
 			return moved;
 		moved += chunk_move(s, pro[p].u);
 		moved += blk_shrink(s);
+		n++;
+	}
+	/* a capped block tier leaves chunk room that heat fills */
+	for (; s->bmax && p < np && n < MAX_PLAN && chunk_fits(s); p++) {
+		if (!afford(s, unit))
+			return moved;
+		moved += chunk_move(s, pro[p].u);
 		n++;
 	}
 	if (nv && !vic[0].score && !blk_free(s) && n < MAX_PLAN &&
@@ -592,6 +612,7 @@ static void sizes(struct sub *s, const struct sim_geom *g)
 	s->scap = stage;
 	if (c->unified && s->bb) {
 		s->bcap = (g->ssd_blocks - stage) / s->bb;
+		s->bmax = s->bcap * c->blk_share / 100;
 		s->ccap = (g->ssd_blocks - stage) / s->unit_blocks;
 		s->reserve = 0;
 	} else {
@@ -704,9 +725,10 @@ VARIANT(s16_st,	    "sub-16k+stage",	 16, 0,   2, true,  10, 90, 1, true);
 VARIANT(s64_st,	    "sub-64k+stage",	 64, 0,   2, true,  10, 90, 1, true);
 VARIANT(s16_a1,	    "sub-16k+stage-a1",	 16, 0,   1, true,  10, 90, 1, true);
 VARIANT(s16_clock,  "sub-16k+stage-clock", 16, 0, 1, false, 10, 90, 1, true);
+VARIANT(cap,	    "sub-16k+stage-cap25", 16, 25, 2, true, 10, 90, 1, true);
 
 const struct sim_ops *const sim_sub_variants[] = {
 	&ops_chunk, &ops_chunk_x2, &ops_stage, &ops_split, &ops_blk,
 	&ops_cap25, &ops_s4, &ops_s16, &ops_s64, &ops_s4_st, &ops_s16_st, &ops_s64_st,
-	&ops_s16_a1, &ops_s16_clock, NULL,
+	&ops_s16_a1, &ops_s16_clock, &ops_cap, NULL,
 };

@@ -259,6 +259,17 @@ check "folding: a chunk whose blocks were used again moves whole at the next tic
 	 [ "$(field sub-fold.out 100000 sub-16k 5)" = 100.00 ] &&
 	 [ "$(field sub-fold.out 100000 sub-16k 6)" = 1.0 ]'
 
+# A capped block tier leaves room that chunks fill by heat: one block read
+# ten times, a second apart, into a huge SSD.  sub-16k+stage-cap25 moves
+# its chunk (heat 1) into that room at the first tick: 9 of 10 cold, 1 MiB.
+# Uncapped, the chunk can only fold: its one block is filled at the read
+# at 1 s (the bucket is empty at 0), 8 of 10 cold.
+sim sub-cap.out -p 100000 msr-dmh-one.trace
+check "cap: chunks fill the room a capped block tier leaves (cap25 9 of 10 cold, 1.0 MiB; uncapped 8 of 10)" \
+	'[ "$(field sub-cap.out 100000 sub-16k+stage-cap25 3)" = 90.00 ] &&
+	 [ "$(field sub-cap.out 100000 sub-16k+stage-cap25 4)" = 1.0 ] &&
+	 [ "$(field sub-cap.out 100000 sub-16k+stage 3)" = 80.00 ]'
+
 # The model of the chunk tier against the kernel's own policy.
 if has_dmh rand.out "chunk-only: the same as dm-hybrid on a random trace"; then
 	check "chunk-only (the lab's model of the chunk tier) matches dm-hybrid's row on a random trace" \
