@@ -458,25 +458,33 @@ shard_vms() {
 
 # merge_rows FILE...: one bench-setups table from the shards' rows (each
 # FILE as keep_rows wrote it): the first shard's lines, with every
-# shard's per-pass rows in the main table, ordered by VM count.
+# shard's per-pass rows in the main table, ordered by VM count, and every
+# shard's settled bcache hit ratios after it (they came between the rows,
+# which split the table, and the other shards' were lost).
 merge_rows() {
 	awk -F'|' '
 		FNR == 1 { f++; next }	# "# log ..." (the caller says where)
 		/^DMH-BENCH \| *[a-z]/ && NF >= 13 && $3 + 0 > 0 {
 			row[$3 + 0] = row[$3 + 0] $0 "\n"; if (f == 1) last = FNR; next
 		}
+		# after a blank line: a line right after a table row joins the table
+		/^DMH-BENCH bcache hit ratio/ { notes = (notes == "" ? "DMH-BENCH \n" : notes) $0 "\n"; next }
 		f == 1 { pre[FNR] = $0; n1 = FNR }
 		f > 1 && /^DMH-BENCH config:/ { extra = extra $0 "\n" }
 		END {
 			for (i = 2; i <= n1; i++) {
 				if (i > last && !done) {
 					for (v = 1; v <= 64; v++) printf "%s", row[v]
+					printf "%s", notes
 					done = 1
 				}
 				if (i in pre) print pre[i]
 				if (i == 2) printf "%s", extra
 			}
-			if (!done) for (v = 1; v <= 64; v++) printf "%s", row[v]
+			if (!done) {
+				for (v = 1; v <= 64; v++) printf "%s", row[v]
+				printf "%s", notes
+			}
 		}' "$@"
 }
 
