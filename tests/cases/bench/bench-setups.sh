@@ -165,7 +165,7 @@ vm_slices() {
 # dm-cache cannot share one cache among origins: each VM gets its own
 # cache of its SSD share (same SSD in total).  smq, writeback, 64 KiB
 # blocks, migration_threshold left at its default (2048 sectors).
-dmcache_vm() {	# dmcache_vm K: VM K's cache (metadata, SSD half, HDD origin)
+dmcache_vm() {	# dmcache_vm K: VM K's cache (metadata, SSD share, HDD origin)
 	make_linear cmeta$1 "$METADEV" 16384 $((($1 - 1) * 16384)) >/dev/null || return 1
 	wipe /dev/mapper/cmeta$1 1
 	vm_slices "$1" cdata$1 corig$1 || return 1
@@ -221,11 +221,11 @@ setup_bcache() {
 }
 teardown_bcache() {
 	rm_vms "$1"
-	# stop, not detach: a detach first writes every dirty block back, at
-	# writeback_rate_minimum (8 sectors/s) while the dirty data is below
-	# writeback_percent, so after 20,000 OLTP writes bcache held its
-	# backing device past the wait below (quick run 2026-12-06); the
-	# data is not needed, and the next set-up formats both devices anew
+	# stop, not detach: a detach first writes every dirty block back
+	# (bcache's sysfs documentation), paced by its writeback rate, and
+	# after 20,000 OLTP writes bcache still held its backing device at
+	# the end of the wait below (quick run 2026-12-06); the data is not
+	# needed, and the next set-up formats both devices anew
 	for b in /sys/block/bcache*; do
 		[ -d "$b" ] || continue
 		echo 1 > "$b/bcache/stop"
