@@ -248,13 +248,26 @@ static void zero_and_write(struct dmh_pool *pool, struct dmh_cell *c)
 			dm_kcopyd_zero(pool->kc, 1, &r[i], 0, zero_done, c);
 }
 
+/*
+ * @bio found no free chunk: queue it until space comes, or end it.  It is
+ * stamped once: a retry that finds no space again does not restart its
+ * timeout.
+ */
 static void no_space(struct dmh_pool *pool, struct bio *bio)
 {
-	if (pool->features & DMH_F_ERROR_IF_NO_SPACE) {
-		end_bio(bio, BLK_STS_NOSPC);
+	struct dmh_bio *pb = dmh_pb(bio);
+	blk_status_t status = pb->vol->no_space_status;
+
+	if (pool->features & DMH_F_ERROR_IF_NO_SPACE)
+		status = BLK_STS_NOSPC;
+	if (status) {
+		end_bio(bio, status);
 		return;
 	}
-	dmh_pb(bio)->queued = jiffies;
+	if (!(pb->flags & PB_QUEUED)) {
+		pb->queued = jiffies;
+		pb->flags |= PB_QUEUED;
+	}
 	bio_list_add(&pool->no_space, bio);
 	if (!pool->out_of_space) {
 		pool->out_of_space = true;
@@ -515,19 +528,36 @@ void dmh_pool_worker(struct work_struct *ws)
 	mutex_unlock(&pool->md_lock);
 }
 
-/* Bios queued for space longer than the timeout fail (as thin-pool does). */
-static void expire_no_space(struct dmh_pool *pool)
+/*
+ * md_lock held: end with @status the writes queued for space of volume @v
+ * (every volume: NULL) that have waited at least @wait jiffies.
+ */
+static void end_no_space(struct dmh_pool *pool, struct dmh_volume *v,
+			 unsigned long wait, blk_status_t status)
 {
 	struct bio_list keep = BIO_EMPTY_LIST;
 	struct bio *bio;
+	struct dmh_bio *pb;
 
 	while ((bio = bio_list_pop(&pool->no_space))) {
-		if (time_after(jiffies, dmh_pb(bio)->queued + NO_SPACE_TIMEOUT))
-			end_bio(bio, BLK_STS_NOSPC);
+		pb = dmh_pb(bio);
+		if ((!v || pb->vol == v) &&
+		    time_after_eq(jiffies, pb->queued + wait))
+			end_bio(bio, status);
 		else
 			bio_list_add(&keep, bio);
 	}
 	pool->no_space = keep;
+}
+
+void dmh_vol_no_space(struct dmh_pool *pool, struct dmh_volume *v,
+		      blk_status_t status)
+{
+	mutex_lock(&pool->md_lock);
+	v->no_space_status = status;
+	if (status)
+		end_no_space(pool, v, 0, status);
+	mutex_unlock(&pool->md_lock);
 }
 
 void dmh_pool_waker(struct work_struct *ws)
@@ -536,8 +566,9 @@ void dmh_pool_waker(struct work_struct *ws)
 					     struct dmh_pool, waker);
 	unsigned long flags;
 
+	/* Writes queued for space too long fail (as thin-pool's do). */
 	mutex_lock(&pool->md_lock);
-	expire_no_space(pool);
+	end_no_space(pool, NULL, NO_SPACE_TIMEOUT + 1, BLK_STS_NOSPC);
 	mutex_unlock(&pool->md_lock);
 	spin_lock_irqsave(&pool->lock, flags);
 	pool->commit_due = true;

@@ -147,6 +147,7 @@ struct dmh_volume {
 	/* Target room (dm-hybrid.c, dm-hybrid-cell.c). */
 	struct xarray cells;		/* vchunk -> struct dmh_cell, worker */
 	unsigned int open_count;	/* bound hybrid targets */
+	blk_status_t no_space_status;	/* !OK: suspending, end such writes */
 };
 
 /* md_lock held, or under RCU for a racy read: @vchunk's heat byte. */

@@ -1000,6 +1000,29 @@ static int hybrid_preresume(struct dm_target *ti)
 }
 
 /*
+ * A volume suspends only once its bios end, and a write waiting for space
+ * may wait for a minute -- for ever while the pool is suspended, which
+ * stops the out-of-space timer.  So a noflush suspend hands such writes
+ * back to dm core, which issues them again after resume (as dm-thin's
+ * requeue mode does); any other suspend fails them with ENOSPC.
+ */
+static void hybrid_presuspend(struct dm_target *ti)
+{
+	struct hybrid_c *hc = ti->private;
+
+	dmh_vol_no_space(hc->pool, hc->vol, dm_noflush_suspending(ti) ?
+			 BLK_STS_DM_REQUEUE : BLK_STS_NOSPC);
+}
+
+/* The suspend was cancelled, or is over: writes wait for space again. */
+static void hybrid_resume(struct dm_target *ti)
+{
+	struct hybrid_c *hc = ti->private;
+
+	dmh_vol_no_space(hc->pool, hc->vol, BLK_STS_OK);
+}
+
+/*
  * Status (INFO): <mapped chunks> <ssd chunks> <hdd chunks> <read ios>
  *   <write ios> <read sectors> <write sectors> <ssd ios> <hdd ios>
  *   <promotions> <demotions> <sequential ios> <size histogram a-b-c-d-e-f>
@@ -1068,7 +1091,10 @@ static struct target_type hybrid_target = {
 	.dtr = hybrid_dtr,
 	.map = dmh_hybrid_map,
 	.end_io = dmh_hybrid_end_io,
+	.presuspend = hybrid_presuspend,
+	.presuspend_undo = hybrid_resume,
 	.preresume = hybrid_preresume,
+	.resume = hybrid_resume,
 	.status = hybrid_status,
 	.iterate_devices = hybrid_iterate_devices,
 	.io_hints = hybrid_io_hints,

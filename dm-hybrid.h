@@ -44,12 +44,13 @@ enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
 #define PB_ALLOC	BIT(1)
 #define PB_COMMIT	BIT(2)
 #define PB_STREAM	BIT(3)	/* part of a sequential stream */
+#define PB_QUEUED	BIT(4)	/* queued for space since ->queued */
 
 /* Per-bio data of the hybrid target. */
 struct dmh_bio {
 	struct dmh_volume *vol;
 	struct dmh_cell *cell;
-	unsigned long queued;
+	unsigned long queued;		/* jiffies when first out of space */
 	unsigned long start;		/* jiffies when counted */
 	u8 epoch;
 	u8 flags;
@@ -131,6 +132,13 @@ int dmh_pool_commit(struct dmh_pool *pool);
 void dmh_pool_set_mode(struct dmh_pool *pool, enum dmh_mode m);
 /* md_lock held, no I/O: retry the writes queued for space. */
 void dmh_requeue_no_space(struct dmh_pool *pool);
+/*
+ * Takes md_lock, no I/O: from now on end @v's writes that find no space
+ * with @status, those queued already too; BLK_STS_OK queues them again.
+ * A volume's presuspend must not wait for space that may never come.
+ */
+void dmh_vol_no_space(struct dmh_pool *pool, struct dmh_volume *v,
+		      blk_status_t status);
 /* The pool's work items (pool->worker, pool->waker); take md_lock. */
 void dmh_pool_worker(struct work_struct *ws);
 void dmh_pool_waker(struct work_struct *ws);
