@@ -15,6 +15,7 @@
 #include <linux/ctype.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include "dm-hybrid.h"
 
@@ -1119,6 +1120,8 @@ static void __exit dm_hybrid_exit(void)
 {
 	dm_unregister_target(&hybrid_target);
 	dm_unregister_target(&pool_target);
+	/* Heat arrays replaced by a resize are freed by call_rcu() callbacks. */
+	rcu_barrier();
 }
 
 module_init(dm_hybrid_init);
