@@ -136,6 +136,7 @@ static void region_exit(struct dmh_region *r)
 static int tier_init(struct dmh_tier *t, u64 nr_chunks, u64 capacity)
 {
 	t->nr_chunks = nr_chunks;
+	t->committed = nr_chunks;
 	t->capacity = capacity;
 	t->alloc = kvcalloc(BITS_TO_LONGS(capacity), sizeof(long), GFP_KERNEL);
 	return t->alloc ? 0 : -ENOMEM;
@@ -355,6 +356,8 @@ static void commit_done(struct dmh_metadata *md, u64 txid)
 	}
 	xa_for_each(&md->pending, idx, v)
 		xa_erase(&md->pending, idx);
+	for (i = 0; i < DMH_NR_TIERS; i++)
+		md->tiers[i].committed = md->tiers[i].nr_chunks;
 	md->txid = txid;
 	md->dirty = false;
 }
@@ -474,15 +477,20 @@ static void abort_free(struct dmh_metadata *md, dmh_ploc_t p)
  * (a first write, a migration's destination) loses its mapping, since its
  * data -- or the zeroing that hides a previous owner's data -- may never
  * have reached the media; a chunk freed since returns to its committed
- * owner.  Volume records, pins and tunables stay as they are (they expose
- * no data); the transaction stays dirty, so nothing commits it later.
+ * owner; a grow of the data devices is undone.  Volume records, pins and
+ * tunables stay as they are (they expose no data); the transaction stays
+ * dirty, so nothing commits it later.
  */
 void dmh_md_abort(struct dmh_metadata *md)
 {
 	unsigned long key;
 	void *val;
+	int t;
 
 	md->read_only = true;
+	/* Only a grow changes nr_chunks, and nothing was allocated since. */
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		md->tiers[t].nr_chunks = md->tiers[t].committed;
 	xa_for_each(&md->pending, key, val)
 		if (xa_to_value(val))
 			abort_map(md, (__force dmh_ploc_t)(u64)key,
@@ -742,6 +750,49 @@ static int load_block(struct dmh_metadata *md, enum dmh_region_id id, u64 b)
 	return r;
 }
 
+/* Zero @block if it holds anything. */
+static int clobber_if_set(struct dmh_metadata *md, u64 block)
+{
+	struct dm_buffer *buf;
+	void *b = dm_bufio_read(md->bufio, block, &buf);
+
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	if (!block_is_zero(b)) {
+		memset(b, 0, DMH_BLOCK_SIZE);
+		dm_bufio_mark_buffer_dirty(buf);
+	}
+	dm_bufio_release(buf);
+	return 0;
+}
+
+/*
+ * Reverse map blocks beyond a tier's committed chunk count hold no
+ * committed entry: a copy there was left by a commit that never completed
+ * (a grow that failed).  Zero them at a read-write activation, or a later
+ * grow, once its transaction id is reached, would take one as live.
+ */
+static int clobber_beyond(struct dmh_metadata *md, unsigned int tier)
+{
+	struct dmh_region *rg = &md->regions[tier];
+	u64 first = DIV_ROUND_UP_ULL(md->tiers[tier].nr_chunks,
+				     DMH_RMAP_PER_BLOCK);
+	u64 b;
+	int r;
+
+	for (b = first; b < rg->blocks; b++) {
+		load_prefetch(md, dmh_slot_block(rg->start, first, 0),
+			      b - first, rg->blocks - first, 2);
+		r = clobber_if_set(md, dmh_slot_block(rg->start, b, 0));
+		if (!r)
+			r = clobber_if_set(md, dmh_slot_block(rg->start, b, 1));
+		if (r)
+			return r;
+		cond_resched();
+	}
+	return 0;
+}
+
 static int load_region(struct dmh_metadata *md, enum dmh_region_id id,
 		       u64 nr_blocks, char **error)
 {
@@ -865,6 +916,11 @@ static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
 		r = load_region(md, t, DIV_ROUND_UP_ULL(md->tiers[t].nr_chunks,
 							DMH_RMAP_PER_BLOCK),
 				error);
+	for (t = 0; t < DMH_NR_TIERS && !r && !md->read_only; t++) {
+		r = clobber_beyond(md, t);
+		if (r)
+			*error = "Error reading metadata";
+	}
 	if (!r && le32_to_cpu(s->nr_volumes) != md->nr_volumes) {
 		*error = "Metadata volume count is inconsistent; run hybrid_check";
 		r = -EINVAL;

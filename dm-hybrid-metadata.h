@@ -29,6 +29,7 @@ struct dmh_region {
 
 struct dmh_tier {
 	u64 nr_chunks;		/* usable now (data device size) */
+	u64 committed;		/* nr_chunks as of the last commit */
 	u64 capacity;		/* what the reverse map has room for */
 	u64 nr_used;		/* allocated, quarantined frees included */
 	u64 cursor;		/* next-fit hint */
