@@ -437,6 +437,7 @@ int dmh_md_set_controls(struct dmh_metadata *md, struct dmh_volume *v,
 	dmh_md_mark_vt_dirty(md, v->slot);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_set_controls);
 
 /* Pins are kept in the superblock: the next commit writes them. */
 int dmh_md_set_pin(struct dmh_metadata *md, struct dmh_volume *v, u64 start,

@@ -17,6 +17,7 @@
 #include <linux/vmalloc.h>
 
 #include "../../dm-hybrid-monitor.h"
+#include "policy-scenario.h"
 
 static char *mdev = "/dev/ram0";
 module_param(mdev, charp, 0444);
@@ -773,6 +774,126 @@ static void promotes_lukewarm_into_free_space(struct kunit *test)
 				       DMH_TIER_SSD), 6u);
 }
 
+/* ------------------------------------- the placement lab's scenario */
+
+static u64 scn_free_ssd(struct dmh_volume **v)
+{
+	u64 used = 0;
+	int i;
+
+	for (i = 0; i < DMH_SCN_VOLS; i++)
+		used += v[i]->nr_chunks[DMH_TIER_SSD];
+	return DMH_SCN_SSD - used;
+}
+
+/* As the copy engine does it; then commit, and reclaim the sources. */
+static void scn_apply(struct kunit *test, struct dmh_move *m, unsigned int n)
+{
+	struct mdt *t = test->priv;
+	unsigned int i;
+	dmh_ploc_t p;
+	u64 e;
+
+	for (i = 0; i < n; i++) {
+		e = dmh_entry(dmh_entry_ploc(dmh_lookup(m[i].vol, m[i].vchunk)),
+			      DMH_E_MIGRATE);
+		KUNIT_ASSERT_EQ(test, dmh_md_alloc(t->md, m[i].to, &p), 0);
+		KUNIT_ASSERT_EQ(test,
+				dmh_md_set_entry(m[i].vol, m[i].vchunk, e), 0);
+		KUNIT_ASSERT_EQ(test, dmh_md_map(t->md, m[i].vol, m[i].vchunk, p),
+				0);
+	}
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	dmh_md_reclaim(t->md, dmh_md_txid(t->md));
+}
+
+static void scn_print(char *buf, size_t len, struct dmh_move *m,
+		      unsigned int n)
+{
+	size_t at = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && at < len; i++)
+		at += scnprintf(buf + at, len - at, "%s%u:%llu>%c", i ? " " : "",
+				m[i].vol->id, m[i].vchunk,
+				m[i].to == DMH_TIER_SSD ? 'S' : 'H');
+}
+
+static void scn_step(struct kunit *test, struct dmh_volume **vols,
+		     const struct dmh_scn_step *s)
+{
+	struct dmh_volume *v = s->vol ? vols[s->vol - 1] : NULL;
+	unsigned int i, h;
+
+	switch (s->op) {
+	case SCN_MAP:
+		for (i = s->a; i < s->a + s->n; i++) {
+			map_one(test, v, s->tier, i);
+			dmh_heat_set(v, i, s->heat);
+		}
+		break;
+	case SCN_HEAT:
+		dmh_heat_set(v, s->a, s->heat);
+		break;
+	case SCN_HIT:
+		h = dmh_heat_get(v, s->a) + s->n;
+		dmh_heat_set(v, s->a, min(h, 255u));
+		break;
+	case SCN_DECAY:
+		for (i = 0; i < DMH_SCN_VOLS; i++)
+			dmh_mon_decay(vols[i]);
+		break;
+	}
+}
+
+static void scn_volumes(struct kunit *test, struct dmh_volume **vols)
+{
+	struct mdt *t = test->priv;
+	struct dmh_vol_controls c = {};
+	int i;
+
+	for (i = 0; i < DMH_SCN_VOLS; i++) {
+		vols[i] = new_volume(test, i + 1, DMH_SCN_CHUNKS);
+		c.weight = dmh_scn_controls[i][0];
+		c.priority = dmh_scn_controls[i][1];
+		c.ssd_min = dmh_scn_controls[i][2];
+		c.ssd_max = dmh_scn_controls[i][3];
+		KUNIT_ASSERT_EQ(test, dmh_md_set_controls(t->md, vols[i], &c), 0);
+	}
+}
+
+/*
+ * tests/kunit/policy-scenario.h, which bench/sim/decisions runs through the same
+ * policy source in user space: the kernel plans the same moves.
+ */
+static void same_decisions_as_the_lab(struct kunit *test)
+{
+	const struct dmh_knobs k = DMH_SCN_KNOBS;
+	struct dmh_volume *vols[DMH_SCN_VOLS];
+	const struct dmh_scn_step *s;
+	struct dmh_move *m = kunit_kcalloc(test, 16, sizeof(*m), GFP_KERNEL);
+	char *got = kunit_kzalloc(test, 256, GFP_KERNEL);
+	unsigned int i, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, DMH_SCN_SSD, HDD_CHUNKS * 2)));
+	scn_volumes(test, vols);
+	for (i = 0; i < ARRAY_SIZE(dmh_scn_script); i++) {
+		s = &dmh_scn_script[i];
+		if (s->op != SCN_PLAN) {
+			scn_step(test, vols, s);
+			continue;
+		}
+		n = dmh_policy_plan(((struct mdt *)test->priv)->md, &k,
+				    scn_free_ssd(vols), m, s->n);
+		scn_print(got, 256, m, n);
+		KUNIT_EXPECT_STREQ_MSG(test, got, s->expect, "step %u", i);
+		scn_apply(test, m, n);
+	}
+}
+
 static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(heat_decays_by_half),
 	KUNIT_CASE(promotes_hottest_into_free_space),
@@ -782,6 +903,7 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(first_write_classification),
 	KUNIT_CASE(pass_spans_steps),
 	KUNIT_CASE(promotes_lukewarm_into_free_space),
+	KUNIT_CASE(same_decisions_as_the_lab),
 	{}
 };
 

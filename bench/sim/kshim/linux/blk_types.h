@@ -8,6 +8,8 @@
 
 struct block_device;
 
+typedef u8 blk_status_t;
+
 enum req_op { REQ_OP_READ = 0, REQ_OP_WRITE = 1, REQ_OP_DISCARD = 3 };
 #define REQ_OP_MASK	0xffu
 
