@@ -223,10 +223,13 @@ int dmh_md_delete_volume(struct dmh_metadata *md, u32 id)
 	if (md->read_only)
 		return -EROFS;
 	xa_for_each(&v->map, vchunk, e) {
-		r = free_chunk(md, dmh_entry_ploc(xa_to_value(e)));
+		dmh_ploc_t p = dmh_entry_ploc(xa_to_value(e));
+
+		r = free_chunk(md, p);
 		if (r)
 			return r;	/* partly freed: still consistent */
 		xa_erase(&v->map, vchunk);
+		v->nr_chunks[dmh_ploc_tier(p)]--;
 	}
 	xa_erase(&md->volumes, id);
 	md->slots[v->slot] = NULL;
