@@ -104,24 +104,10 @@ static void apply(struct dmh_metadata *md, const struct dmh_move *m)
 	v->nr_chunks[m->to]++;
 }
 
-/* The moves as "<vol>:<chunk>><S|H>", space separated. */
-static void print_moves(char *buf, size_t len, const struct dmh_move *m,
-			unsigned int n)
-{
-	size_t at = 0;
-	unsigned int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && at < len; i++)
-		at += snprintf(buf + at, len - at, "%s%u:%llu>%c", i ? " " : "",
-			       m[i].vol->id, (unsigned long long)m[i].vchunk,
-			       m[i].to == DMH_TIER_SSD ? 'S' : 'H');
-}
-
 static void step(struct dmh_metadata *md, const struct dmh_scn_step *s)
 {
 	struct dmh_volume *v = s->vol ? &md->vol[s->vol - 1] : NULL;
-	unsigned int i, h;
+	unsigned int i;
 
 	switch (s->op) {
 	case SCN_MAP:
@@ -135,8 +121,7 @@ static void step(struct dmh_metadata *md, const struct dmh_scn_step *s)
 		dmh_heat_set(v, s->a, s->heat);
 		break;
 	case SCN_HIT:
-		h = dmh_heat_get(v, s->a) + s->n;
-		dmh_heat_set(v, s->a, h > 255 ? 255 : h);
+		dmh_scn_hit(v, s->a, s->n);
 		break;
 	case SCN_DECAY:
 		for (i = 0; i < DMH_SCN_VOLS; i++)
@@ -165,7 +150,7 @@ int main(int argc, char **argv)
 		}
 		n = dmh_policy_plan(&md, &k, dmh_md_free_chunks(&md, DMH_TIER_SSD),
 				    m, s->n);
-		print_moves(got, sizeof(got), m, n);
+		dmh_scn_print(got, sizeof(got), m, n);
 		pass++;
 		if (show) {
 			printf("pass %u: \"%s\"\n", pass, got);

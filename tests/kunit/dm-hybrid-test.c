@@ -807,24 +807,11 @@ static void scn_apply(struct kunit *test, struct dmh_move *m, unsigned int n)
 	dmh_md_reclaim(t->md, dmh_md_txid(t->md));
 }
 
-static void scn_print(char *buf, size_t len, struct dmh_move *m,
-		      unsigned int n)
-{
-	size_t at = 0;
-	unsigned int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && at < len; i++)
-		at += scnprintf(buf + at, len - at, "%s%u:%llu>%c", i ? " " : "",
-				m[i].vol->id, m[i].vchunk,
-				m[i].to == DMH_TIER_SSD ? 'S' : 'H');
-}
-
 static void scn_step(struct kunit *test, struct dmh_volume **vols,
 		     const struct dmh_scn_step *s)
 {
 	struct dmh_volume *v = s->vol ? vols[s->vol - 1] : NULL;
-	unsigned int i, h;
+	unsigned int i;
 
 	switch (s->op) {
 	case SCN_MAP:
@@ -837,8 +824,7 @@ static void scn_step(struct kunit *test, struct dmh_volume **vols,
 		dmh_heat_set(v, s->a, s->heat);
 		break;
 	case SCN_HIT:
-		h = dmh_heat_get(v, s->a) + s->n;
-		dmh_heat_set(v, s->a, min(h, 255u));
+		dmh_scn_hit(v, s->a, s->n);
 		break;
 	case SCN_DECAY:
 		for (i = 0; i < DMH_SCN_VOLS; i++)
@@ -888,7 +874,7 @@ static void same_decisions_as_the_lab(struct kunit *test)
 		}
 		n = dmh_policy_plan(((struct mdt *)test->priv)->md, &k,
 				    scn_free_ssd(vols), m, s->n);
-		scn_print(got, 256, m, n);
+		dmh_scn_print(got, 256, m, n);
 		KUNIT_EXPECT_STREQ_MSG(test, got, s->expect, "step %u", i);
 		scn_apply(test, m, n);
 	}

@@ -74,4 +74,27 @@ static const struct dmh_scn_step dmh_scn_script[] = {
 	  "" },
 };
 
+/* HIT: @n accesses to @vchunk, each adding one to its heat (saturating). */
+static inline void dmh_scn_hit(struct dmh_volume *v, u64 vchunk,
+			       unsigned int n)
+{
+	unsigned int h = dmh_heat_get(v, vchunk) + n;
+
+	dmh_heat_set(v, vchunk, h > 255 ? 255 : h);
+}
+
+/* A pass's moves as "<vol>:<chunk>><S|H>", space separated, into @buf. */
+static inline void dmh_scn_print(char *buf, size_t len,
+				 const struct dmh_move *m, unsigned int n)
+{
+	size_t at = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && at < len; i++)
+		at += snprintf(buf + at, len - at, "%s%u:%llu>%c", i ? " " : "",
+			       m[i].vol->id, (unsigned long long)m[i].vchunk,
+			       m[i].to == DMH_TIER_SSD ? 'S' : 'H');
+}
+
 #endif /* DMH_POLICY_SCENARIO_H */
