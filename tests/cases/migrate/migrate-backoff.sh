@@ -59,7 +59,13 @@ fio --name=noisy --filename=/dev/mapper/vm2 --direct=1 --ioengine=libaio \
 	--iodepth=128 --numjobs=2 --rw=randread --bs=4k --norandommap \
 	--time_based --runtime=60 --group_reporting >/tmp/noisy.out 2>&1 &
 h2=$!
-sleep 3
+# fio's start-up is slow on a loaded emulator (a CI run once measured
+# from before the neighbour's load reached the pool): measure from the
+# first backoffs on, and give the load 30 s to show.
+b1=$(pool_backoffs pool)
+backing_off() { [ "$(pool_backoffs pool)" -ge $((b1 + 3)) ]; }
+check "the neighbour's load makes migration back off within 30 s" \
+	wait_until 30 backing_off
 b1=$(pool_backoffs pool)
 busy=$(rate 12)
 b2=$(pool_backoffs pool)
