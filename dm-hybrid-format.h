@@ -456,19 +456,75 @@ static inline int dmh_geometry_check(const struct dmh_geometry *g,
 	return *why ? -EINVAL : 0;
 }
 
-/* dmh_geometry_check() of superblock @s; its layout into @out if valid. */
+/*
+ * A commit writes transaction txid + 1, and activation takes the copy of
+ * the highest: a txid near 2^64 would wrap, and the superblock it was to
+ * replace would win again at the next activation, silently dropping every
+ * later commit.  2^62 is a million years at a commit a microsecond.
+ */
+#define DMH_TXID_MAX		0x4000000000000000ull	/* 2^62 */
+
+static inline char *dmh_txid_fault(__u64 txid)
+{
+	return txid > DMH_TXID_MAX ?
+	       "Metadata transaction id is above 2^62: the superblock is forged" :
+	       NULL;
+}
+
+/*
+ * A stored knob is 0 (its default) or its value + 1 within DMH_KNOBS'
+ * bounds: the kernel uses it as it finds it, and tick_ms 0 would requeue
+ * the migration worker without a pause.  Returns why @tun (host order) is
+ * out of range, or NULL.
+ */
+static inline char *dmh_tunables_fault(const __u32 *tun)
+{
+	/* The columns other than index, name and bounds pass through. */
+#define DMH_KNOB_AT(idx, name, min, max, ...)	\
+	{ idx, min, max, "Metadata knob " #name " is out of range; run hybrid_repair" },
+#define DMH_KNOB_BOUND(field, name, idx, min, max, ...)	\
+	DMH_KNOB_AT(idx, name, min, max, field, __VA_ARGS__)
+	static const struct {
+		unsigned int idx;
+		__u32 min, max;
+		char *why;
+	} k[] = { DMH_KNOBS(DMH_KNOB_BOUND) { 0, 0, 0, NULL } };
+#undef DMH_KNOB_BOUND
+#undef DMH_KNOB_AT
+	unsigned int i;
+
+	for (i = 0; k[i].why; i++)
+		if (tun[k[i].idx] &&
+		    (tun[k[i].idx] - 1 < k[i].min || tun[k[i].idx] - 1 > k[i].max))
+			return k[i].why;
+	return NULL;
+}
+
+/*
+ * dmh_geometry_check() of superblock @s, then the other fields the kernel
+ * takes as they are; its layout into @out if valid.  (nr_volumes and
+ * nr_pins are checked against what the kernel loads.)
+ */
 static inline int dmh_layout_check(const struct dmh_disk_super *s,
 				   __u64 dev_blocks, struct dmh_layout *out,
 				   char **why)
 {
+	__u32 tun[DMH_NR_TUNABLES];
 	struct dmh_geometry g;
-	int r;
+	int i;
 
 	dmh_geometry_decode(s, &g);
-	r = dmh_geometry_check(&g, dev_blocks, why);
-	if (!r)
-		*out = g.layout;
-	return r;
+	if (dmh_geometry_check(&g, dev_blocks, why))
+		return -EINVAL;
+	for (i = 0; i < DMH_NR_TUNABLES; i++)
+		tun[i] = dmh_le32_to_cpu(s->tunables[i]);
+	*why = dmh_txid_fault(dmh_le64_to_cpu(s->txid));
+	if (!*why)
+		*why = dmh_tunables_fault(tun);
+	if (*why)
+		return -EINVAL;
+	*out = g.layout;
+	return 0;
 }
 
 #endif /* DM_HYBRID_FORMAT_H */

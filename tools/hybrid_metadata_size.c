@@ -154,13 +154,17 @@ int main(int argc, char **argv)
 	}
 	cap[0] = ssd / chunk;
 	cap[1] = hdd / chunk;
+	/* growth <= 100000 and cap < 2^34 keep cap * growth below 2^51 */
 	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (cap[t] > (1ull << 40)) {
-			fprintf(stderr, "%s: more than 2^40 chunks per device is not supported\n",
-				prog);
+		if (cap[t] <= DMH_TIER_CHUNKS_MAX)
+			cap[t] += dmh_div_up(cap[t] * growth, 100);
+		if (cap[t] > DMH_TIER_CHUNKS_MAX) {
+			fprintf(stderr,
+				"%s: over %llu chunks a device%s; use larger chunks\n",
+				prog, DMH_TIER_CHUNKS_MAX,
+				growth ? " with the growth" : "");
 			return MD_TOOL_EXIT_USAGE;
 		}
-		cap[t] += dmh_div_up(cap[t] * growth, 100);
 	}
 	blocks = dmh_layout_need(cap[0], cap[1]);
 	if (numeric)

@@ -290,7 +290,11 @@ void md_super_encode(const struct md_super *s, void *block)
 	store_csum(block, DMH_BT_SUPER);
 }
 
-/* dmh_geometry_check() of @s: NULL, or why the layout is invalid. */
+/*
+ * dmh_geometry_check() and the txid bound of @s, as the kernel's
+ * dmh_layout_check(): NULL, or why the superblock is unusable.  Knobs out
+ * of range are refused by the kernel too, but md_check() repairs them.
+ */
 static const char *super_fault(const struct md_super *s, u64 dev_blocks)
 {
 	struct dmh_geometry g = {
@@ -302,7 +306,9 @@ static const char *super_fault(const struct md_super *s, u64 dev_blocks)
 	char *why;
 
 	g.layout.md_blocks = s->md_blocks;
-	return dmh_geometry_check(&g, dev_blocks, &why) ? why : NULL;
+	if (dmh_geometry_check(&g, dev_blocks, &why))
+		return why;
+	return dmh_txid_fault(s->txid);
 }
 
 int md_super_check(const struct md_super *s, char *why, size_t len)

@@ -8,12 +8,15 @@
  *    equal to the records in use;
  *  - pins: at most DMH_MAX_PINS, each with a valid tier, start < end,
  *    naming an existing volume and ending inside it;
+ *  - knobs: each default (0) or inside its DMH_KNOBS range, as the kernel
+ *    requires at activation;
  *  - reverse map: every entry is free or well formed, names an existing
  *    volume and a virtual chunk inside it, lies on the device; no virtual
  *    chunk has two physical homes.
  *
  * Fixes (only with fix != 0): bad nr_volumes is recomputed; bad pins and
- * pins past DMH_MAX_PINS are dropped (the others keep their order); malformed,
+ * pins past DMH_MAX_PINS are dropped (the others keep their order); a knob
+ * out of range returns to its default; malformed,
  * leaked and out-of-device entries are freed; of a doubly mapped virtual
  * chunk the copy in the rmap block with the newest transaction id is kept,
  * ties going to the SSD and then to the lower physical chunk.  Volume
@@ -131,6 +134,26 @@ static void check_pins(struct md_image *img, struct md_report *r, int fix)
 		sb->nr_pins = n;
 }
 
+/* A knob out of DMH_KNOBS' range, which the kernel refuses: default it. */
+static void check_tunables(struct md_image *img, struct md_report *r, int fix)
+{
+	u32 one[DMH_NR_TUNABLES] = { 0 }, *tun = img->sb.tunables;
+	int i;
+
+	for (i = 0; i < DMH_NR_TUNABLES; i++) {
+		one[i] = tun[i];	/* alone: 0 is every knob's default */
+		if (dmh_tunables_fault(one)) {
+			md_note(r, MD_REPAIR,
+				"knob %s is %u, out of its range; %s its default",
+				md_tunable_name[i], tun[i] - 1,
+				fix ? "restoring" : "repair would restore");
+			if (fix)
+				tun[i] = 0;
+		}
+		one[i] = 0;
+	}
+}
+
 /* Returns 1 if the entry at (tier, p) is valid and should be indexed. */
 static int check_entry(struct md_image *img, struct md_report *r, int fix,
 		       int tier, u64 p, u64 e)
@@ -236,6 +259,7 @@ void md_check(struct md_image *img, struct md_report *r, int fix,
 	memset(c, 0, sizeof(*c));
 	check_volumes(img, r, fix);
 	check_pins(img, r, fix);
+	check_tunables(img, r, fix);
 	o = malloc((img->cap[0] + img->cap[1] + 1) * sizeof(*o));
 	if (!o) {
 		md_note(r, MD_BROKEN, "out of memory checking the reverse map");

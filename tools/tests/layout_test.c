@@ -98,7 +98,7 @@ struct field {
 #define FCAP(f, t)	{ #f, offsetof(struct md_super, f), 0, t }
 
 enum {
-	BS, CS, MD, SSD, HDD, VTS, VTB, RS0, RB0, RS1, RB1, HS, HB
+	BS, CS, MD, SSD, HDD, VTS, VTB, RS0, RB0, RS1, RB1, HS, HB, TX
 };
 
 static const struct field fields[] = {
@@ -115,6 +115,7 @@ static const struct field fields[] = {
 	[RB1] = F64(layout.rmap_blocks[1]),
 	[HS] = F64(layout.heat_start),
 	[HB] = F64(layout.heat_blocks),
+	[TX] = F64(txid),
 };
 
 struct fcase {
@@ -137,6 +138,7 @@ struct fcase {
 #define R_RBIG	"larger than the kernel supports"
 #define R_HEAT	"heat region does not follow"
 #define R_HEATN	"heat region does not match"
+#define R_TX	"transaction id is above 2^62"
 
 static const struct fcase fcases[] = {
 	{ BS, ABS, 0, 0, R_BS }, { BS, ABS, 1, 0, R_BS },
@@ -187,6 +189,9 @@ static const struct fcase fcases[] = {
 	{ HB, REL, 1, 0, R_HEATN }, { HB, ABS, MAX64, 0, R_HEATN },
 	/* heat_start + heat_blocks wraps to 0 or 1, inside any md_blocks */
 	{ HB, WRAP, 0, 0, R_HEATN }, { HB, WRAP, 1, 0, R_HEATN },
+	/* the next commit, txid + 1, must not wrap */
+	{ TX, ABS, 0, 1, NULL }, { TX, ABS, DMH_TXID_MAX, 1, NULL },
+	{ TX, ABS, DMH_TXID_MAX + 1, 0, R_TX }, { TX, ABS, MAX64, 0, R_TX },
 };
 
 static void set_field(struct md_super *s, const struct field *f, u64 v)

@@ -244,6 +244,13 @@ expect 2 "metadata_size rejects a bad size" \
 expect 2 "metadata_size rejects a chunk size not a power of two" \
 	hybrid_metadata_size --ssd-size 1T --hdd-size 1T --chunk-size 3M
 expect 2 "metadata_size requires both sizes" hybrid_metadata_size -s 1T
+# DMH_TIER_CHUNKS_MAX (2^34 - 64) chunks a tier, the kernel's bound
+expect 0 "metadata_size: 2^34 - 64 chunks of 64K" \
+	hybrid_metadata_size -s 1G -d $(( ((1 << 34) - 64) * 64 ))K -c 64K -n
+expect 2 "metadata_size: 2^34 - 63 chunks of 64K is too many" \
+	hybrid_metadata_size -s 1G -d $(( ((1 << 34) - 63) * 64 ))K -c 64K -n
+expect 2 "metadata_size: too many chunks with the growth" \
+	hybrid_metadata_size -s 1G -d 1000T -c 64K --growth 10 -n
 
 # ---- usage errors exit 2 in every tool, --help 0 ----
 
@@ -349,6 +356,25 @@ expect 0 "repair drops the bad pin" hybrid_repair -i badpin.img
 expect 0 "check after repair is clean" hybrid_check badpin.img
 check "... and the other pins are kept, in order" \
 	'[ "$(hybrid_dump badpin.img | grep "^pin ")" = "$(printf "%s\n" "pin vol=7 tier=hdd start=100 end=200" "pin vol=1 tier=ssd start=0 end=100")" ]'
+
+# A knob out of its DMH_KNOBS range: the kernel refuses the pool, repair
+# restores the default.  Stored 0..2^32-1 for ssd_reserve is all in range.
+write_dump badknob.txt 5
+sed -i 's/tick_ms=1000/tick_ms=5/; s/ssd_reserve=0/ssd_reserve=4294967294/' badknob.txt
+expect 1 "restore refuses tick_ms 5 (range 10..60000)" \
+	hybrid_restore -i badknob.txt -o badknob.img
+hybrid_restore -q -f -i badknob.txt -o badknob.img 2>/dev/null
+expect 1 "check: a knob out of range is repairable (exit 1)" \
+	hybrid_check badknob.img
+check "... and says which" \
+	'grep -q "knob tick_ms is 5, out of its range; repair would restore its default" out.log && [ "$(grep -c "out of its range" out.log)" = 1 ]'
+expect 0 "repair restores the knob's default" hybrid_repair -i badknob.img
+check "... and keeps the others" \
+	'hybrid_dump badknob.img | grep -q "^tunables .* ssd_reserve=4294967294 .*tick_ms=default "'
+write_dump bigtx.txt 4611686018427387905
+expect 1 "restore refuses a txid above 2^62" \
+	hybrid_restore -f -i bigtx.txt -o bigtx.img
+check "... and says why" 'grep -q "transaction id is above 2^62" out.log'
 
 # volume 1 has 100 chunks, volume 7 has 200
 write_dump badpins.txt 5 "pin vol=1 tier=2 start=0 end=1" \
