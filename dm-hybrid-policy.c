@@ -7,9 +7,9 @@
  * volume's weight.  A pass over every mapped chunk (spread over ticks)
  * keeps the hottest HDD chunks as promotion candidates and the coldest SSD
  * chunks as victims, then plans: forced demotions first, promotions into
- * free space, swaps where the candidate beats the victim by the hysteresis,
- * demotions that keep the reserve free; within every volume's ssd_min,
- * ssd_max, priority and pins.
+ * free space, swaps where the candidate is at least twice as hot as the
+ * victim and beats it by the hysteresis, demotions that keep the reserve
+ * free; within every volume's ssd_min, ssd_max, priority and pins.
  *
  * This file includes no block-layer header, and reaches the pool only
  * through dm-hybrid-map.h, so that bench/sim compiles it unchanged in user
@@ -423,6 +423,22 @@ static bool forced_out(struct dmh_move *vm, struct dmh_move *plan,
 			      v->ssd_max + planned(plan, n, v, DMH_TIER_HDD));
 }
 
+/*
+ * A swap costs two copies, so it takes a clear winner: a candidate at least
+ * SWAP_FACTOR times as hot as its victim, and hotter by more than the
+ * hysteresis (which guards the coldest victims, where a factor adds little).
+ * With the hysteresis alone, a hot set larger than the SSD swaps chunks of
+ * nearly equal heat back and forth every pass; the factor lets the
+ * placement settle (Documentation/fast-tier-design.rst, "chunk-x2").
+ * Scores are at most 255 * 1000 / 100: no overflow.
+ */
+#define SWAP_FACTOR	2
+
+static bool beats(u32 cand, u32 victim, const struct dmh_knobs *k)
+{
+	return cand >= victim * SWAP_FACTOR && cand > victim + k->hysteresis;
+}
+
 /* May @vm be demoted to make room for @cand (NULL: for the reserve)? */
 static bool may_evict(struct dmh_move *vm, struct dmh_move *cand,
 		      const struct dmh_knobs *k, struct dmh_move *plan,
@@ -437,8 +453,7 @@ static bool may_evict(struct dmh_move *vm, struct dmh_move *cand,
 	if (cand->vol->priority == DMH_PRIO_LOW ||
 	    v->priority > cand->vol->priority)
 		return false;
-	return cand->score == SCORE_FORCED ||
-	       cand->score > vm->score + k->hysteresis;
+	return cand->score == SCORE_FORCED || beats(cand->score, vm->score, k);
 }
 
 /*
@@ -470,8 +485,8 @@ static bool may_promote(struct dmh_move *cand, struct dmh_move *plan,
  *     promote_free_threshold) also leaves the chunks other volumes still
  *     lack to reach their ssd_min (@owed at the start);
  *  3. swaps: for each remaining candidate at or above promote_threshold,
- *     demote the coldest victim it beats by the hysteresis (the promotion
- *     follows once space is free);
+ *     demote the coldest victim it beats (twice its heat and more than the
+ *     hysteresis, see beats(); the promotion follows once space is free);
  *  4. keep the reserve: demote cold chunks while the SSD is too full.
  * @free_ssd already excludes the chunks of promotions under way: they are
  * allocated when they start.

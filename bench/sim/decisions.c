@@ -118,7 +118,7 @@ static void step(struct dmh_metadata *md, const struct dmh_scn_step *s)
 		}
 		break;
 	case SCN_HEAT:
-		dmh_heat_set(v, s->a, s->heat);
+		dmh_scn_heat(v, s->a, s->n, s->heat);
 		break;
 	case SCN_HIT:
 		dmh_scn_hit(v, s->a, s->n);

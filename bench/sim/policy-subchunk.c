@@ -20,11 +20,14 @@
  *    Without @unified, the chunk tier also has its own share of the SSD and
  *    dm-hybrid's moves: every tick the hottest HDD chunks go into free
  *    space beyond the reserve (heat >= promote_free_threshold) or swap
- *    with the coldest SSD chunk they beat (heat >= promote_threshold and
- *    > swap_x times the victim's heat + the hysteresis), 16 moves a tick
- *    at most.  With @unified, chunks and blocks share the SSD: a chunk
- *    moves up only by folding, taking its space from the block tier, and
- *    moves down once its heat is 0 while the block tier is full; if
+ *    with the coldest SSD chunk they beat (heat >= promote_threshold, at
+ *    least swap_x times the victim's heat and more than it + the
+ *    hysteresis), 16 moves a tick at most.  swap_x 2 is the kernel's rule
+ *    since 2026-12-07; 1, the rule before it, is kept by the variants of
+ *    the design study (stage-only, split-*, blk-*) as they were run.
+ *    With @unified, chunks and blocks share the SSD: a chunk moves up
+ *    only by folding, taking its space from the block tier, and moves
+ *    down once its heat is 0 while the block tier is full; if
  *    blk_share caps the block tier (as a RAM budget would), the hottest
  *    HDD chunks (heat >= promote_free_threshold) also fill the room the
  *    cap leaves, but never displace a chunk by heat;
@@ -78,7 +81,7 @@ struct sub_cfg {
 	bool beat;		/* ... and it must be hotter than its victim */
 	u8 stage_share;		/* % of the SSD for write staging */
 	u8 fold_pct;		/* share of a chunk in blocks that moves it */
-	u8 swap_x;		/* a swap needs heat > swap_x * the victim's */
+	u8 swap_x;		/* a swap needs heat >= swap_x * the victim's */
 	bool unified;		/* chunks and blocks share the SSD, see above */
 };
 
@@ -490,8 +493,8 @@ static u64 chunk_plan(struct sub *s, struct cand *pro, unsigned int np,
 			room--;
 			n++;
 		} else if (pro[p].score >= PROMOTE && v < nv &&
-			   pro[p].score > vic[v].score * s->cfg->swap_x +
-					  HYSTERESIS) {
+			   pro[p].score >= vic[v].score * s->cfg->swap_x &&
+			   pro[p].score > vic[v].score + HYSTERESIS) {
 			if (!afford(s, unit))
 				break;
 			moved += chunk_move(s, vic[v++].u);
@@ -705,14 +708,16 @@ static const struct sim_ops ops_##id = {				\
 }
 
 /*
- * The variants.  sub-*: the unified SSD (chunks only by folding); the
+ * The variants.  chunk-only: the kernel's chunk tier (its swap factor 2);
+ * chunk-x1: the same with the kernel's swap rule before the factor (the
+ * hysteresis alone).  sub-*: the unified SSD (chunks only by folding); the
  * others keep the chunk tier's own heat-driven moves beside a fixed block
  * and staging share (cap25: the block tier capped at a quarter of the SSD,
- * as the RAM budget may demand, with chunk-x2's swap rule).
+ * as the RAM budget may demand, with the factor 2).
  */
 /*	  id	      name		 kib share admit beat  stage fold x unified */
-VARIANT(chunk,	    "chunk-only",	 0,  0,   0, false, 0,  0,  1, false);
-VARIANT(chunk_x2,   "chunk-x2",		 0,  0,   0, false, 0,  0,  2, false);
+VARIANT(chunk,	    "chunk-only",	 0,  0,   0, false, 0,  0,  2, false);
+VARIANT(chunk_x1,   "chunk-x1",		 0,  0,   0, false, 0,  0,  1, false);
 VARIANT(stage,	    "stage-only",	 0,  0,   0, false, 10, 0,  1, false);
 VARIANT(split,	    "split-16k+stage",	 16, 40,  2, true,  10, 90, 1, false);
 VARIANT(blk,	    "blk-16k+stage",	 16, 90,  2, true,  10, 0,  1, false);
@@ -728,7 +733,7 @@ VARIANT(s16_clock,  "sub-16k+stage-clock", 16, 0, 1, false, 10, 90, 1, true);
 VARIANT(cap,	    "sub-16k+stage-cap25", 16, 25, 2, true, 10, 90, 1, true);
 
 const struct sim_ops *const sim_sub_variants[] = {
-	&ops_chunk, &ops_chunk_x2, &ops_stage, &ops_split, &ops_blk,
+	&ops_chunk, &ops_chunk_x1, &ops_stage, &ops_split, &ops_blk,
 	&ops_cap25, &ops_s4, &ops_s16, &ops_s64, &ops_s4_st, &ops_s16_st, &ops_s64_st,
 	&ops_s16_a1, &ops_s16_clock, &ops_cap, NULL,
 };

@@ -552,21 +552,36 @@ static void promotes_hottest_into_free_space(struct kunit *test)
 	KUNIT_EXPECT_GE(test, m[1].vchunk, 8ull);
 }
 
-static void swap_needs_hysteresis(struct kunit *test)
+/*
+ * A full SSD of chunks at @victim, one HDD chunk at @refused: no swap; at
+ * @taken, one (the demotion of a victim; the promotion follows).
+ */
+static void swap_at(struct kunit *test, u8 victim, u8 refused, u8 taken)
 {
-	struct dmh_knobs k = test_knobs;
 	struct dmh_move m[16];
 	struct dmh_volume *v;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
 	v = new_volume(test, 1, 64);
-	fill(test, v, DMH_TIER_SSD, 0, 4, 10);
-	fill(test, v, DMH_TIER_HDD, 10, 1, 14);	/* 14 = 10 + hysteresis */
-	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &k), 0u);
-	dmh_heat_set(v, 10, 15);
-	KUNIT_ASSERT_EQ(test, plan(test, 0, m, &k), 1u);
+	fill(test, v, DMH_TIER_SSD, 0, 4, victim);
+	fill(test, v, DMH_TIER_HDD, 10, 1, refused);
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &test_knobs), 0u);
+	dmh_heat_set(v, 10, taken);
+	KUNIT_ASSERT_EQ(test, plan(test, 0, m, &test_knobs), 1u);
 	KUNIT_EXPECT_EQ(test, m[0].to, (unsigned int)DMH_TIER_HDD);
 	KUNIT_EXPECT_LT(test, m[0].vchunk, 4ull);
+}
+
+/* Cold victims: twice their heat is not enough, the hysteresis rules. */
+static void swap_needs_hysteresis(struct kunit *test)
+{
+	swap_at(test, 2, 6, 7);		/* 6 = 2 + hysteresis */
+}
+
+/* Warmer victims: the candidate needs twice their heat (1.5x stays out). */
+static void swap_needs_twice_the_heat(struct kunit *test)
+{
+	swap_at(test, 10, 15, 20);
 }
 
 static void quotas_and_priority(struct kunit *test)
@@ -821,7 +836,7 @@ static void scn_step(struct kunit *test, struct dmh_volume **vols,
 		}
 		break;
 	case SCN_HEAT:
-		dmh_heat_set(v, s->a, s->heat);
+		dmh_scn_heat(v, s->a, s->n, s->heat);
 		break;
 	case SCN_HIT:
 		dmh_scn_hit(v, s->a, s->n);
@@ -884,6 +899,7 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(heat_decays_by_half),
 	KUNIT_CASE(promotes_hottest_into_free_space),
 	KUNIT_CASE(swap_needs_hysteresis),
+	KUNIT_CASE(swap_needs_twice_the_heat),
 	KUNIT_CASE(quotas_and_priority),
 	KUNIT_CASE(pins_override_heat),
 	KUNIT_CASE(first_write_classification),

@@ -10,7 +10,8 @@
  *
  * A script is a list of steps on volumes 1..DMH_SCN_VOLS:
  *   MAP    map chunks [a, a + n) of volume @vol on @tier with heat @heat
- *   HEAT   set the heat of chunk @a of volume @vol to @heat
+ *   HEAT   set the heat of chunks [a, a + n) of volume @vol (n 0: chunk @a
+ *          alone) to @heat
  *   HIT    heat chunk @a of volume @vol @n times, as n accesses would
  *   DECAY  one half-life: every chunk's heat halves
  *   PLAN   a whole policy pass with @n the maximum number of moves; the
@@ -72,7 +73,38 @@ static const struct dmh_scn_step dmh_scn_script[] = {
 	{ SCN_DECAY },
 	{ SCN_PLAN, 0, 0, 16, 0, 0,
 	  "" },
+	/*
+	 * The swap factor, with every chunk cold again: 1:11 is volume 1's
+	 * coldest SSD chunk (heat 10).  1:12 at 15, 1.5 times that and more
+	 * than the hysteresis above it, stays out; at 20, twice, it swaps,
+	 * then moves into the space its victim left.
+	 */
+	{ SCN_DECAY },
+	{ SCN_DECAY },
+	{ SCN_DECAY },
+	{ SCN_DECAY },
+	{ SCN_HEAT, 1, 1, 7, 0, 12 },
+	{ SCN_HEAT, 1, 10, 0, 0, 12 },
+	{ SCN_HEAT, 1, 11, 0, 0, 10 },
+	{ SCN_HEAT, 1, 12, 0, 0, 15 },
+	{ SCN_PLAN, 0, 0, 16, 0, 0,
+	  "" },
+	{ SCN_HIT, 1, 12, 5 },
+	{ SCN_PLAN, 0, 0, 16, 0, 0,
+	  "1:11>H" },
+	{ SCN_PLAN, 0, 0, 16, 0, 0,
+	  "1:12>S" },
 };
+
+/* HEAT: chunks [@a, @a + @n) of @v, or @a alone for @n 0, get heat @heat. */
+static inline void dmh_scn_heat(struct dmh_volume *v, u64 a, unsigned int n,
+				u8 heat)
+{
+	u64 i;
+
+	for (i = a; i < a + (n ? n : 1); i++)
+		dmh_heat_set(v, i, heat);
+}
 
 /* HIT: @n accesses to @vchunk, each adding one to its heat (saturating). */
 static inline void dmh_scn_hit(struct dmh_volume *v, u64 vchunk,
