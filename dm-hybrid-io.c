@@ -49,10 +49,17 @@ static void wake_worker(struct dmh_pool *pool)
 
 /* -------------------------------------------------------------- bio util */
 
+/*
+ * A write or discard to an HDD chunk first takes the block tier's copies
+ * of what it overwrites out of service (the bio is counted already).
+ */
 static void remap(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
 {
 	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
 
+	if (op_is_write(bio_op(bio)) && dmh_ploc_tier(p) == DMH_TIER_HDD)
+		dmh_blk_write(pool->blk, dmh_pb(bio)->vol,
+			      bio->bi_iter.bi_sector, bio_sectors(bio));
 	bio_set_dev(bio, pool->bdev[dmh_ploc_tier(p)]);
 	bio->bi_iter.bi_sector = (dmh_ploc_index(p) << pool->chunk_shift) + off;
 }
@@ -117,6 +124,8 @@ void dmh_pool_set_mode(struct dmh_pool *pool, enum dmh_mode m)
 	if (m != DMH_MODE_RW) {
 		dmh_md_set_read_only(pool->md);
 		dmh_mig_set_writable(pool->mig, false);
+		/* An abort may put chunks back where copies do not match. */
+		dmh_blk_drop_all(pool->blk);
 	}
 	WRITE_ONCE(pool->mode, m);
 	if (pool->ti)
@@ -381,6 +390,8 @@ static void process_discard(struct dmh_pool *pool, struct bio *bio, u64 e)
 		end_bio(bio, BLK_STS_IOERR);
 		return;
 	}
+	if (whole)
+		dmh_blk_drop_chunk(pool->blk, v, bio_vchunk(pool, bio));
 	if (whole && dmh_md_unmap(pool->md, v, bio_vchunk(pool, bio))) {
 		end_bio(bio, BLK_STS_RESOURCE);
 		return;
@@ -525,6 +536,7 @@ void dmh_pool_worker(struct work_struct *ws)
 	process_commit(pool);
 	process_drain(pool);
 	dmh_mig_process(pool->mig);
+	dmh_blk_process(pool->blk);
 	mutex_unlock(&pool->md_lock);
 }
 
@@ -577,6 +589,25 @@ void dmh_pool_waker(struct work_struct *ws)
 	queue_delayed_work(pool->wq, &pool->waker, DMH_COMMIT_PERIOD);
 }
 
+/*
+ * map(), no sleeping: a read of an HDD chunk that the block tier serves goes
+ * to its slot on the SSD.
+ */
+static bool block_hit(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+	sector_t ssd;
+
+	if (dmh_ploc_tier(p) != DMH_TIER_HDD ||
+	    !dmh_blk_read(pool->blk, pb->vol, bio->bi_iter.bi_sector,
+			  bio_sectors(bio), p, pb->flags & PB_STREAM, &ssd))
+		return false;
+	dmh_mon_tier(pb->vol, DMH_TIER_SSD);
+	bio_set_dev(bio, pool->bdev[DMH_TIER_SSD]);
+	bio->bi_iter.bi_sector = ssd;
+	return true;
+}
+
 static bool needs_worker(struct bio *bio)
 {
 	return bio->bi_opf & (REQ_PREFLUSH | REQ_FUA) ||
@@ -611,6 +642,8 @@ int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
 	count_bio(pool, pb);
 	e = dmh_lookup(hc->vol, bio_vchunk(pool, bio));
 	if (e && !(e & DMH_E_ALLOC) && !(write && (e & DMH_E_MIGRATE))) {
+		if (!write && block_hit(pool, bio, dmh_entry_ploc(e)))
+			return DM_MAPIO_REMAPPED;
 		dmh_mon_tier(hc->vol, dmh_ploc_tier(dmh_entry_ploc(e)));
 		remap(pool, bio, dmh_entry_ploc(e));
 		return DM_MAPIO_REMAPPED;

@@ -80,6 +80,7 @@ struct dmh_vol_stats {
 	u64 tier_ios[DMH_NR_TIERS];
 	u64 seq_ios;
 	u64 size_hist[DMH_NR_SIZE_BUCKETS];
+	u64 block_hits;		/* reads served by the block tier */
 };
 
 /*

@@ -141,6 +141,9 @@ static void mig_finish(struct dmh_mig *mig, struct dmh_cell *c)
 		r = -EROFS;
 	if (!r)
 		r = dmh_md_map(mig->env.md, c->vol, c->vchunk, c->p);
+	/* The block tier's copies of the old home are no use now. */
+	if (!r)
+		dmh_blk_drop_chunk(mig->env.blk, c->vol, c->vchunk);
 	dmh_policy_work_done(c->vol, to, false, !r);
 	if (r) {
 		DMERR_LIMIT("migration of volume %u chunk %llu failed: %d",

@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
 
+#include "dm-hybrid-block.h"
 #include "dm-hybrid-cell.h"
 #include "dm-hybrid-monitor.h"
 
@@ -29,6 +30,7 @@ struct dmh_mig_env {
 	struct dm_kcopyd_client *kc;
 	struct block_device *bdev[DMH_NR_TIERS];
 	u32 chunk_sectors;
+	struct dmh_blk *blk;		/* the block tier, or NULL */
 	struct workqueue_struct *wq;	/* ordered: the tick runs here too */
 	struct work_struct *worker;	/* the pool worker: dmh_mig_process() */
 };

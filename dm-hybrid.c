@@ -56,6 +56,7 @@ static struct dmh_pool *pool_lookup_dev(dev_t dev)
 
 static void pool_free(struct dmh_pool *pool)
 {
+	dmh_blk_destroy(pool->blk);
 	dmh_mig_destroy(pool->mig);
 	dmh_policy_destroy(pool->policy);
 	if (pool->md)
@@ -86,6 +87,27 @@ static int pool_init_engine(struct dmh_pool *pool)
 	return dmh_cells_init(&pool->cells, pool->wq, &pool->worker);
 }
 
+/* The block tier, if the table asked for one and the pool is rw. */
+static struct dmh_blk *pool_init_blocks(struct dmh_pool *pool)
+{
+	struct dmh_blk_env env = {
+		.md = pool->md, .policy = pool->policy, .epochs = &pool->epochs,
+		.kc = pool->kc, .chunk_sectors = pool->chunk_sectors,
+		.wq = pool->wq, .worker = &pool->worker,
+	};
+	struct dmh_blk *blk;
+	int t;
+
+	if (!pool->block_mib || pool->mode != DMH_MODE_RW)
+		return NULL;
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		env.bdev[t] = pool->bdev[t];
+	mutex_lock(&pool->md_lock);
+	blk = dmh_blk_create(&env, pool->block_mib);
+	mutex_unlock(&pool->md_lock);
+	return blk;
+}
+
 /* After the metadata is open: the policy and the migration engine. */
 static int pool_init_policy(struct dmh_pool *pool)
 {
@@ -103,6 +125,10 @@ static int pool_init_policy(struct dmh_pool *pool)
 	env.policy = pool->policy;
 	for (t = 0; t < DMH_NR_TIERS; t++)
 		env.bdev[t] = pool->bdev[t];
+	env.blk = pool_init_blocks(pool);
+	if (IS_ERR(env.blk))
+		return PTR_ERR(env.blk);
+	pool->blk = env.blk;
 	pool->mig = dmh_mig_create(&env);
 	if (!pool->mig)
 		return -ENOMEM;
@@ -147,6 +173,7 @@ static struct dmh_pool *pool_create(struct pool_c *pc, char **error)
 		return ERR_PTR(r);
 	}
 	pool->mode = pc->features & DMH_F_READ_ONLY ? DMH_MODE_RO : DMH_MODE_RW;
+	pool->block_mib = pc->block_mib;
 	if (pool_init_policy(pool)) {
 		*error = "Cannot allocate the pool's policy";
 		pool_free(pool);
@@ -164,6 +191,7 @@ static void pool_put(struct dmh_pool *pool)
 		return;
 	list_del(&pool->list);
 	dmh_mig_suspend(pool->mig);
+	dmh_blk_suspend(pool->blk);
 	cancel_delayed_work_sync(&pool->waker);
 	flush_workqueue(pool->wq);
 	mutex_lock(&pool->md_lock);
@@ -203,6 +231,10 @@ static struct dmh_pool *pool_find(struct pool_c *pc, char **error)
 		*error = "A reload cannot change the chunk size";
 		return ERR_PTR(-EINVAL);
 	}
+	if (pool->block_mib != pc->block_mib) {
+		*error = "A reload cannot change block_tier";
+		return ERR_PTR(-EINVAL);
+	}
 	pool->ref++;
 	return pool;
 }
@@ -213,7 +245,7 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 			  struct dm_target *ti)
 {
 	static const struct dm_arg _args[] = {
-		{0, 3, "Invalid number of pool feature arguments"},
+		{0, 5, "Invalid number of pool feature arguments"},
 	};
 	unsigned int argc;
 	const char *name;
@@ -232,6 +264,13 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 			pc->features |= DMH_F_READ_ONLY;
 		} else if (!strcasecmp(name, "error_if_no_space")) {
 			pc->features |= DMH_F_ERROR_IF_NO_SPACE;
+		} else if (!strcasecmp(name, "block_tier") && argc) {
+			argc--;
+			if (kstrtou32(dm_shift_arg(as), 10, &pc->block_mib) ||
+			    pc->block_mib > DMH_BLOCK_TIER_MAX_MIB) {
+				ti->error = "block_tier takes a size in MiB, 0 to 65536";
+				return -EINVAL;
+			}
 		} else {
 			ti->error = "Unrecognised pool feature requested";
 			return -EINVAL;
@@ -420,6 +459,7 @@ static void pool_resume(struct dm_target *ti)
 
 	mod_delayed_work(pool->wq, &pool->waker, DMH_COMMIT_PERIOD);
 	dmh_mig_resume(pool->mig);
+	dmh_blk_resume(pool->blk);
 }
 
 static void pool_postsuspend(struct dm_target *ti)
@@ -427,6 +467,7 @@ static void pool_postsuspend(struct dm_target *ti)
 	struct dmh_pool *pool = ((struct pool_c *)ti->private)->pool;
 
 	dmh_mig_suspend(pool->mig);
+	dmh_blk_suspend(pool->blk);
 	cancel_delayed_work_sync(&pool->waker);
 	flush_workqueue(pool->wq);
 	mutex_lock(&pool->md_lock);
@@ -471,6 +512,9 @@ static int msg_create_delete(struct dmh_pool *pool, char **argv)
 		      DMH_VOLUME_ID_MAX);
 		return -EINVAL;
 	}
+	/* No slot or noted miss may outlive the volume it points to. */
+	if (!create && dmh_md_volume(pool->md, id))
+		dmh_blk_drop_volume(pool->blk, dmh_md_volume(pool->md, id));
 	r = create ? dmh_md_create_volume(pool->md, id) :
 		     dmh_md_delete_volume(pool->md, id);
 	if (!r && !create)
@@ -753,18 +797,20 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 	return r;
 }
 
-static void emit_features(unsigned int f, char *result, unsigned int maxlen,
-			  unsigned int *szp)
+static void emit_features(unsigned int f, u32 block_mib, char *result,
+			  unsigned int maxlen, unsigned int *szp)
 {
 	unsigned int sz = *szp;
 
-	DMEMIT("%u", hweight32(f));
+	DMEMIT("%u", hweight32(f) + (block_mib ? 2 : 0));
 	if (f & DMH_F_NO_DISCARD_PASSDOWN)
 		DMEMIT(" no_discard_passdown");
 	if (f & DMH_F_READ_ONLY)
 		DMEMIT(" read_only");
 	if (f & DMH_F_ERROR_IF_NO_SPACE)
 		DMEMIT(" error_if_no_space");
+	if (block_mib)
+		DMEMIT(" block_tier %u", block_mib);
 	*szp = sz;
 }
 
@@ -800,6 +846,7 @@ static void emit_migration(struct dmh_pool *pool, struct dmh_mig_stats *st,
  *   <migration_rate> <hysteresis> <heat_half_life> <ssd_reserve>
  *   <seq_cutoff> <promote_threshold> <tick_ms> <heat_save_interval>
  *   <migration backoffs> <promote_free_threshold>
+ *   <valid block slots>/<block slots> <block fills> <block hits>
  */
 static void pool_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
@@ -809,6 +856,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 	struct dmh_pool *pool = pc->pool;
 	struct dmh_md_usage u;
 	struct dmh_mig_stats st;
+	struct dmh_blk_stats bs;
 	unsigned int sz = 0;
 	char buf[3][BDEVNAME_SIZE];
 
@@ -823,10 +871,14 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       u.nr_volumes, dmh_md_moves_to(pool->md, DMH_TIER_SSD),
 		       dmh_md_moves_to(pool->md, DMH_TIER_HDD),
 		       st.inflight, dmh_mode_name(pool->mode));
-		emit_features(pool->features, result, maxlen, &sz);
+		emit_features(pool->features, pool->block_mib, result, maxlen,
+			      &sz);
 		DMEMIT(" %s %s", u.needs_check ? "needs_check" : "-",
 		       pool->out_of_space ? "out_of_space" : "-");
 		emit_migration(pool, &st, result, maxlen, &sz);
+		dmh_blk_get_stats(pool->blk, &bs);
+		DMEMIT(" %llu/%llu %llu %llu", bs.valid, bs.slots, bs.fills,
+		       bs.hits);
 		mutex_unlock(&pool->md_lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -835,7 +887,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       format_dev_t(buf[1], pc->data_dev[0]->bdev->bd_dev),
 		       format_dev_t(buf[2], pc->data_dev[1]->bdev->bd_dev),
 		       pc->chunk_sectors);
-		emit_features(pc->features, result, maxlen, &sz);
+		emit_features(pc->features, pc->block_mib, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_IMA:
 		*result = '\0';
@@ -1027,7 +1079,7 @@ static void hybrid_resume(struct dm_target *ti)
  * Status (INFO): <mapped chunks> <ssd chunks> <hdd chunks> <read ios>
  *   <write ios> <read sectors> <write sectors> <ssd ios> <hdd ios>
  *   <promotions> <demotions> <sequential ios> <size histogram a-b-c-d-e-f>
- *   <weight> <ssd_min> <ssd_max> <priority>
+ *   <weight> <ssd_min> <ssd_max> <priority> <block hits>
  */
 static void hybrid_status(struct dm_target *ti, status_type_t type,
 			  unsigned int status_flags, char *result,
@@ -1051,9 +1103,9 @@ static void hybrid_status(struct dm_target *ti, status_type_t type,
 		       s.tier_ios[0], s.tier_ios[1], READ_ONCE(v->promotions),
 		       READ_ONCE(v->demotions), s.seq_ios,
 		       h[0], h[1], h[2], h[3], h[4], h[5]);
-		DMEMIT(" %u %llu %llu %s", READ_ONCE(v->weight),
+		DMEMIT(" %u %llu %llu %s %llu", READ_ONCE(v->weight),
 		       READ_ONCE(v->ssd_min), READ_ONCE(v->ssd_max),
-		       prio_name(READ_ONCE(v->priority)));
+		       prio_name(READ_ONCE(v->priority)), s.block_hits);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u", format_dev_t(buf, hc->pool_dev->bdev->bd_dev),

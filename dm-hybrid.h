@@ -37,6 +37,7 @@
 #define DMH_F_ERROR_IF_NO_SPACE		BIT(2)
 
 #define DMH_COMMIT_PERIOD		HZ
+#define DMH_BLOCK_TIER_MAX_MIB		65536	/* slot tables: 256 MiB of RAM at most */
 
 enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
 
@@ -64,6 +65,7 @@ struct pool_c {
 	struct dm_dev *data_dev[DMH_NR_TIERS];
 	u32 chunk_sectors;
 	unsigned int features;
+	u32 block_mib;			/* block_tier <MiB>, 0: none */
 };
 
 /* One table of a volume. */
@@ -93,6 +95,8 @@ struct dmh_pool {
 	struct dmh_metadata *md;
 	struct dmh_policy *policy;	/* md_lock */
 	struct dmh_mig *mig;
+	struct dmh_blk *blk;		/* the block tier, or NULL */
+	u32 block_mib;			/* its size asked at creation */
 	struct dmh_cells cells;
 	struct dmh_epochs epochs;
 

@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-hybrid block tier: clean copies of hot 16 KiB blocks of HDD-resident
+ * chunks in SSD slots (dm-hybrid-block.h says what it is for).
+ *
+ * The life of a slot; every change of @state is made under blk->lock:
+ *
+ *   FREE -> FILLING   the worker admitted a missed block: the slot is in
+ *                     the index and waits for an epoch barrier, so that no
+ *                     write that looked the block up before is in flight;
+ *   FILLING -> COPYING  kcopyd copies the HDD block to the slot;
+ *   COPYING -> VALID  reads of the block now go to the slot.
+ *
+ * A write or discard of the block, or a drop (the chunk's home changes,
+ * the volume goes, the pool leaves rw mode), takes the slot out of the
+ * index: a FILLING or COPYING slot turns STALE and its fill's end throws
+ * the copy away; a VALID one turns DYING.  The worker gives every DYING or
+ * thrown-away slot an epoch barrier (DRAIN) and makes it FREE once that
+ * epoch drained: a slot is never refilled, perhaps for another volume,
+ * while a read that found its old block may still be in flight.
+ *
+ * Reads look the index up under RCU after the bio was counted in the
+ * current epoch, as chunk lookups do (dm-hybrid-cell.h); the fields of an
+ * indexed slot other than @state and @ref change only while it is FREE.
+ */
+#include <linux/dm-io.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/hash.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "dm-hybrid-block.h"
+#include "dm-hybrid-monitor.h"
+
+enum { S_FREE, S_FILLING, S_COPYING, S_VALID, S_STALE, S_DYING, S_DRAIN };
+
+#define NR_CANDS	256	/* misses noted between two worker passes */
+#define CLOCK_LOOK	16	/* slots the hand looks at for one victim */
+#define MAX_FILLS	64	/* fills begun per worker pass */
+#define KEY_SHIFT	40	/* key: volume id above, block number below */
+
+/* Keys are xarray indexes: volume ids (24 bits) need a 64-bit long. */
+static_assert(BITS_PER_LONG == 64, "the block tier needs 64-bit longs");
+
+struct slot {
+	struct list_head list;		/* free, dying, drain, wait or copied */
+	struct dmh_blk *blk;		/* for kcopyd's callback */
+	struct dmh_volume *vol;
+	u64 key;
+	dmh_ploc_t from;		/* the HDD chunk it was filled from */
+	u64 gen;			/* FILLING, DRAIN: epoch to drain */
+	u8 state;
+	u8 ref;				/* read since the hand passed */
+	u8 error;
+};
+
+struct cand {
+	struct dmh_volume *vol;
+	u64 key;
+	dmh_ploc_t from;
+};
+
+struct dmh_blk {
+	struct dmh_blk_env env;
+	struct xarray index;		/* key -> slot number, value entries */
+	struct slot *slots;
+	u64 nr_slots;
+	dmh_ploc_t *chunks;
+	unsigned int slot_shift;	/* slots per chunk, log2 */
+	unsigned int chunk_shift;
+
+	spinlock_t lock;		/* slot states and the lists below */
+	struct list_head free;
+	struct list_head dying;
+	struct list_head copied;
+	struct cand cands[NR_CANDS];
+	unsigned int nr_cands;
+	bool stop;			/* suspended: admit nothing */
+	bool off;			/* the pool left rw mode: for good */
+
+	/* Pool worker, md_lock held. */
+	struct list_head drain;
+	struct list_head wait;
+	u32 *ghost;			/* recently missed blocks, hashed */
+	u32 ghost_bits;
+	u64 hand;
+	s64 tokens;			/* sectors the fill rate allows now */
+	unsigned long stamp;
+
+	atomic_t inflight;		/* fills between FILLING and their end */
+	wait_queue_head_t idle;
+	u64 valid;
+	u64 fills;
+	atomic64_t hits;
+};
+
+static u64 blk_key(struct dmh_volume *v, sector_t sector)
+{
+	return ((u64)v->id << KEY_SHIFT) | (sector >> DMH_BLK_SHIFT);
+}
+
+static sector_t key_sector(u64 key)
+{
+	return (key & ((1ull << KEY_SHIFT) - 1)) << DMH_BLK_SHIFT;
+}
+
+static sector_t slot_sector(struct dmh_blk *blk, u64 i)
+{
+	dmh_ploc_t p = blk->chunks[i >> blk->slot_shift];
+	u64 in = i & ((1ull << blk->slot_shift) - 1);
+
+	return (dmh_ploc_index(p) * blk->env.chunk_sectors) +
+	       (in << DMH_BLK_SHIFT);
+}
+
+static void wake_worker(struct dmh_blk *blk)
+{
+	queue_work(blk->env.wq, blk->env.worker);
+}
+
+/* ------------------------------------------------------------ the index */
+
+/*
+ * blk->lock held: take @s out of the index; it was indexed under @key.
+ * The fill's end, or the worker, makes it reusable after an epoch.
+ */
+static void unindex(struct dmh_blk *blk, struct slot *s)
+{
+	xa_erase(&blk->index, s->key);
+	switch (s->state) {
+	case S_FILLING:
+	case S_COPYING:
+		s->state = S_STALE;
+		break;
+	case S_VALID:
+		s->state = S_DYING;
+		blk->valid--;
+		list_add_tail(&s->list, &blk->dying);
+		break;
+	}
+}
+
+/* Any context: drop the slot indexed under @key, if any. */
+static void drop_key(struct dmh_blk *blk, u64 key)
+{
+	unsigned long flags;
+	void *e;
+
+	if (!xa_load(&blk->index, key))
+		return;
+	spin_lock_irqsave(&blk->lock, flags);
+	e = xa_load(&blk->index, key);
+	if (e)
+		unindex(blk, &blk->slots[xa_to_value(e)]);
+	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
+/* Any context: drop every slot indexed in [@first, @last]. */
+static void drop_range(struct dmh_blk *blk, u64 first, u64 last)
+{
+	unsigned long flags, index;
+	void *e;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	xa_for_each_range(&blk->index, index, e, first, last)
+		unindex(blk, &blk->slots[xa_to_value(e)]);
+	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
+/* ----------------------------------------------------------- the bio path */
+
+static void note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
+		      dmh_ploc_t home)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	if (!blk->stop && !blk->off && blk->nr_cands < NR_CANDS)
+		blk->cands[blk->nr_cands++] = (struct cand) {
+			.vol = v, .key = key, .from = home,
+		};
+	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
+bool dmh_blk_read(struct dmh_blk *blk, struct dmh_volume *v,
+		  sector_t sector, unsigned int sectors, dmh_ploc_t home,
+		  bool stream, sector_t *ssd_sector)
+{
+	sector_t off = sector & (DMH_BLK_SECTORS - 1);
+	u64 key;
+	struct slot *s;
+	void *e;
+
+	if (!blk || off + sectors > DMH_BLK_SECTORS)
+		return false;
+	key = blk_key(v, sector);
+	e = xa_load(&blk->index, key);
+	if (!e) {
+		if (!stream)
+			note_miss(blk, v, key, home);
+		return false;
+	}
+	s = &blk->slots[xa_to_value(e)];
+	if (READ_ONCE(s->state) != S_VALID || s->vol != v || s->from != home)
+		return false;
+	if (!READ_ONCE(s->ref))
+		WRITE_ONCE(s->ref, 1);
+	atomic64_inc(&blk->hits);
+	this_cpu_inc(v->stats->block_hits);
+	*ssd_sector = slot_sector(blk, xa_to_value(e)) + off;
+	return true;
+}
+
+void dmh_blk_write(struct dmh_blk *blk, struct dmh_volume *v,
+		   sector_t sector, unsigned int len)
+{
+	u64 first, last;
+
+	if (!blk || !len)
+		return;
+	first = blk_key(v, sector);
+	last = blk_key(v, sector + len - 1);
+	if (first == last)
+		drop_key(blk, first);
+	else
+		drop_range(blk, first, last);
+}
+
+void dmh_blk_drop_chunk(struct dmh_blk *blk, struct dmh_volume *v,
+			u64 vchunk)
+{
+	sector_t start;
+
+	if (!blk)
+		return;
+	start = vchunk << blk->chunk_shift;
+	drop_range(blk, blk_key(v, start),
+		   blk_key(v, start + blk->env.chunk_sectors - 1));
+}
+
+/* blk->lock held: forget the misses noted for @v. */
+static void forget_misses(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < blk->nr_cands; i++)
+		if (blk->cands[i].vol != v)
+			blk->cands[n++] = blk->cands[i];
+	blk->nr_cands = n;
+}
+
+void dmh_blk_drop_volume(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	u64 base = (u64)v->id << KEY_SHIFT;
+
+	if (!blk)
+		return;
+	spin_lock_irq(&blk->lock);
+	forget_misses(blk, v);
+	spin_unlock_irq(&blk->lock);
+	drop_range(blk, base, base + (1ull << KEY_SHIFT) - 1);
+}
+
+void dmh_blk_drop_all(struct dmh_blk *blk)
+{
+	unsigned long flags;
+
+	if (!blk)
+		return;
+	spin_lock_irqsave(&blk->lock, flags);
+	blk->off = true;
+	blk->nr_cands = 0;
+	spin_unlock_irqrestore(&blk->lock, flags);
+	drop_range(blk, 0, ULONG_MAX);
+}
+
+/* ------------------------------------------------------------ admission */
+
+/*
+ * Worker: may @c's block take a slot?  Free slots are taken at the first
+ * miss; once none is left a block needs a second miss while its hash is
+ * still in the ghost table (about two tiers' worth of recent misses), and
+ * then frees a slot whose copy was not read since the hand last passed.
+ */
+static bool admit(struct dmh_blk *blk, u64 key)
+{
+	u32 h = hash_64(key, 32) | 1;
+	u32 *g = &blk->ghost[hash_64(key, blk->ghost_bits)];
+
+	if (!list_empty(&blk->free))
+		return true;
+	if (*g != h) {
+		*g = h;
+		return false;
+	}
+	*g = 0;
+	return true;
+}
+
+/* Worker, blk->lock held: turn one unreferenced VALID slot DYING. */
+static void evict_one(struct dmh_blk *blk)
+{
+	unsigned int look;
+	struct slot *s;
+
+	for (look = 0; look < CLOCK_LOOK; look++) {
+		s = &blk->slots[blk->hand];
+		blk->hand = (blk->hand + 1) % blk->nr_slots;
+		if (s->state != S_VALID)
+			continue;
+		if (s->ref) {
+			s->ref = 0;
+			continue;
+		}
+		unindex(blk, s);
+		return;
+	}
+}
+
+/* Worker: is @c still a read miss of an HDD chunk that may take a slot? */
+static bool cand_ok(struct dmh_blk *blk, struct cand *c)
+{
+	u64 vchunk = key_sector(c->key) >> blk->chunk_shift;
+	u64 e = dmh_lookup(c->vol, vchunk);
+
+	return e && !(e & DMH_E_BUSY) && dmh_entry_ploc(e) == c->from &&
+	       dmh_pin_of(c->vol, vchunk) != DMH_PIN_HDD &&
+	       !xa_load(&blk->index, c->key);
+}
+
+/*
+ * Worker: index a free slot for @c as FILLING.  The epoch barrier taken
+ * after the slot is visible covers every write that missed it.
+ */
+static void begin_fill(struct dmh_blk *blk, struct cand *c)
+{
+	struct slot *s;
+	u64 i;
+
+	spin_lock_irq(&blk->lock);
+	if (list_empty(&blk->free)) {
+		evict_one(blk);
+		spin_unlock_irq(&blk->lock);
+		return;
+	}
+	s = list_first_entry(&blk->free, struct slot, list);
+	i = s - blk->slots;
+	s->vol = c->vol;
+	s->key = c->key;
+	s->from = c->from;
+	s->ref = 0;
+	s->error = 0;
+	s->state = S_FILLING;
+	if (xa_err(xa_store(&blk->index, c->key, xa_mk_value(i),
+			    GFP_NOWAIT))) {
+		s->state = S_FREE;
+		spin_unlock_irq(&blk->lock);
+		return;
+	}
+	list_move_tail(&s->list, &blk->wait);
+	spin_unlock_irq(&blk->lock);
+	s->gen = dmh_epoch_barrier(blk->env.epochs);
+	atomic_inc(&blk->inflight);
+	blk->tokens -= DMH_BLK_SECTORS;
+}
+
+/* Worker: sectors of fills the migration rate allows this pass. */
+static void refill_tokens(struct dmh_blk *blk)
+{
+	u32 rate = dmh_policy_knobs(blk->env.policy)->rate;
+	unsigned long now = jiffies;
+	s64 per_s = (s64)rate * 2048;
+
+	if (!rate) {
+		blk->tokens = MAX_FILLS * DMH_BLK_SECTORS;
+	} else {
+		blk->tokens += div_s64(per_s * jiffies_to_msecs(now - blk->stamp),
+				       1000);
+		blk->tokens = min_t(s64, blk->tokens, max_t(s64, per_s / 4,
+							    DMH_BLK_SECTORS));
+	}
+	blk->stamp = now;
+}
+
+static void admit_misses(struct dmh_blk *blk)
+{
+	struct cand cands[32];
+	unsigned int n, i;
+
+	spin_lock_irq(&blk->lock);
+	n = min_t(unsigned int, blk->nr_cands, ARRAY_SIZE(cands));
+	blk->nr_cands -= n;
+	memcpy(cands, blk->cands + blk->nr_cands, n * sizeof(*cands));
+	spin_unlock_irq(&blk->lock);
+	refill_tokens(blk);
+	for (i = 0; i < n && blk->tokens > 0; i++)
+		if (cand_ok(blk, &cands[i]) && admit(blk, cands[i].key))
+			begin_fill(blk, &cands[i]);
+}
+
+/* -------------------------------------------------------------- fills */
+
+/* kcopyd context. */
+static void fill_done(int read_err, unsigned long write_err, void *context)
+{
+	struct slot *s = context;
+	struct dmh_blk *blk = s->blk;
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	s->error = read_err || write_err;
+	list_add_tail(&s->list, &blk->copied);
+	spin_unlock_irqrestore(&blk->lock, flags);
+	wake_worker(blk);
+}
+
+/*
+ * Worker, md_lock held: @s's epoch drained, so no write that missed the
+ * slot is in flight; copy the block unless it went stale meanwhile.  The
+ * chunk's entry cannot change under md_lock: check it once more.
+ */
+static void start_copy(struct dmh_blk *blk, struct slot *s)
+{
+	u64 cs = blk->env.chunk_sectors;
+	sector_t sector = key_sector(s->key);
+	struct dm_io_region from, to;
+	bool stale;
+
+	spin_lock_irq(&blk->lock);
+	if (s->state == S_FILLING &&
+	    dmh_lookup(s->vol, sector >> blk->chunk_shift) !=
+	    dmh_entry(s->from, 0))
+		unindex(blk, s);
+	stale = s->state == S_STALE;
+	if (!stale)
+		s->state = S_COPYING;
+	spin_unlock_irq(&blk->lock);
+	if (stale) {
+		fill_done(0, 0, s);
+		return;
+	}
+	from = (struct dm_io_region) {
+		.bdev = blk->env.bdev[DMH_TIER_HDD],
+		.sector = dmh_ploc_index(s->from) * cs + (sector & (cs - 1)),
+		.count = DMH_BLK_SECTORS,
+	};
+	to = (struct dm_io_region) {
+		.bdev = blk->env.bdev[DMH_TIER_SSD],
+		.sector = slot_sector(blk, s - blk->slots),
+		.count = DMH_BLK_SECTORS,
+	};
+	dm_kcopyd_copy(blk->env.kc, &from, 1, &to, 0, fill_done, s);
+}
+
+/*
+ * Worker, blk->lock held: @s's fill ended without making it VALID.  No
+ * read ever went to it, so the epoch it already drained will do.
+ */
+static void to_drain(struct dmh_blk *blk, struct slot *s)
+{
+	s->state = S_DRAIN;
+	list_move_tail(&s->list, &blk->drain);
+}
+
+/* Worker: fills that ended become VALID, or are thrown away. */
+static void end_fills(struct dmh_blk *blk)
+{
+	struct slot *s, *tmp;
+	LIST_HEAD(done);
+	unsigned int n = 0;
+
+	spin_lock_irq(&blk->lock);
+	list_splice_init(&blk->copied, &done);
+	list_for_each_entry_safe(s, tmp, &done, list) {
+		n++;
+		if (s->state == S_COPYING && s->error)
+			unindex(blk, s);
+		if (s->state == S_COPYING) {
+			s->state = S_VALID;
+			list_del_init(&s->list);
+			blk->valid++;
+			blk->fills++;
+		} else {
+			to_drain(blk, s);
+		}
+	}
+	list_splice_tail_init(&blk->dying, &blk->drain);
+	spin_unlock_irq(&blk->lock);
+	if (n && atomic_sub_and_test(n, &blk->inflight))
+		wake_up(&blk->idle);
+}
+
+/*
+ * Worker: slots that left the index get an epoch barrier, and are free
+ * once it drained.  One barrier serves every slot that joined the drain
+ * list before it was taken.
+ */
+static void reuse_slots(struct dmh_blk *blk)
+{
+	struct slot *s, *tmp;
+	u64 gen = 0;
+
+	list_for_each_entry(s, &blk->drain, list) {
+		if (s->state == S_DYING || !s->gen) {
+			if (!gen)
+				gen = dmh_epoch_barrier(blk->env.epochs);
+			s->state = S_DRAIN;
+			s->gen = gen;
+		}
+	}
+	spin_lock_irq(&blk->lock);
+	list_for_each_entry_safe(s, tmp, &blk->drain, list) {
+		if (!dmh_epoch_drained(blk->env.epochs, s->gen))
+			continue;
+		s->state = S_FREE;
+		s->gen = 0;
+		list_move_tail(&s->list, &blk->free);
+	}
+	spin_unlock_irq(&blk->lock);
+}
+
+void dmh_blk_process(struct dmh_blk *blk)
+{
+	struct slot *s, *tmp;
+
+	if (!blk)
+		return;
+	list_for_each_entry_safe(s, tmp, &blk->wait, list) {
+		if (!dmh_epoch_drained(blk->env.epochs, s->gen))
+			continue;
+		list_del_init(&s->list);
+		start_copy(blk, s);
+	}
+	end_fills(blk);
+	reuse_slots(blk);
+	if (!READ_ONCE(blk->stop) && !blk->off)
+		admit_misses(blk);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int alloc_tables(struct dmh_blk *blk, u64 nr_chunks)
+{
+	u64 nr = nr_chunks << blk->slot_shift;
+
+	blk->chunks = kvcalloc(nr_chunks, sizeof(*blk->chunks), GFP_KERNEL);
+	blk->slots = kvcalloc(nr, sizeof(*blk->slots), GFP_KERNEL);
+	blk->ghost_bits = max_t(u32, ilog2(nr) + 2, 4);
+	blk->ghost = kvcalloc(1ul << blk->ghost_bits, sizeof(u32), GFP_KERNEL);
+	return blk->chunks && blk->slots && blk->ghost ? 0 : -ENOMEM;
+}
+
+/* md_lock held: take up to @nr SSD chunks for slots; all FREE. */
+static void take_chunks(struct dmh_blk *blk, u64 nr)
+{
+	u64 c, i;
+
+	for (c = 0; c < nr; c++)
+		if (dmh_md_alloc(blk->env.md, DMH_TIER_SSD, &blk->chunks[c]))
+			break;
+	blk->nr_slots = c << blk->slot_shift;
+	for (i = 0; i < blk->nr_slots; i++) {
+		blk->slots[i].blk = blk;
+		list_add_tail(&blk->slots[i].list, &blk->free);
+	}
+}
+
+static void free_tables(struct dmh_blk *blk)
+{
+	kvfree(blk->ghost);
+	kvfree(blk->slots);
+	kvfree(blk->chunks);
+}
+
+struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
+{
+	u64 nr_chunks = ((u64)mib << 11) / env->chunk_sectors;
+	struct dmh_blk *blk;
+
+	if (!nr_chunks)
+		return NULL;
+	blk = kzalloc(sizeof(*blk), GFP_KERNEL);
+	if (!blk)
+		return ERR_PTR(-ENOMEM);
+	blk->env = *env;
+	blk->slot_shift = __ffs(env->chunk_sectors) - DMH_BLK_SHIFT;
+	blk->chunk_shift = __ffs(env->chunk_sectors);
+	xa_init(&blk->index);
+	spin_lock_init(&blk->lock);
+	INIT_LIST_HEAD(&blk->free);
+	INIT_LIST_HEAD(&blk->dying);
+	INIT_LIST_HEAD(&blk->copied);
+	INIT_LIST_HEAD(&blk->drain);
+	INIT_LIST_HEAD(&blk->wait);
+	init_waitqueue_head(&blk->idle);
+	atomic_set(&blk->inflight, 0);
+	atomic64_set(&blk->hits, 0);
+	blk->stop = true;
+	blk->stamp = jiffies;
+	if (alloc_tables(blk, nr_chunks)) {
+		free_tables(blk);
+		kfree(blk);
+		return ERR_PTR(-ENOMEM);
+	}
+	take_chunks(blk, nr_chunks);
+	if (!blk->nr_slots) {
+		dmh_blk_destroy(blk);
+		return NULL;
+	}
+	return blk;
+}
+
+void dmh_blk_destroy(struct dmh_blk *blk)
+{
+	u64 c;
+
+	if (!blk)
+		return;
+	for (c = 0; c < blk->nr_slots >> blk->slot_shift; c++)
+		dmh_md_put_chunk(blk->env.md, blk->chunks[c]);
+	xa_destroy(&blk->index);
+	free_tables(blk);
+	kfree(blk);
+}
+
+#define POLL_DRAIN	(HZ / 10)
+
+void dmh_blk_suspend(struct dmh_blk *blk)
+{
+	if (!blk)
+		return;
+	spin_lock_irq(&blk->lock);
+	blk->stop = true;
+	blk->nr_cands = 0;
+	spin_unlock_irq(&blk->lock);
+	/* Fills waiting for an epoch need the worker to see it drain. */
+	while (!wait_event_timeout(blk->idle, !atomic_read(&blk->inflight),
+				   POLL_DRAIN))
+		wake_worker(blk);
+}
+
+void dmh_blk_resume(struct dmh_blk *blk)
+{
+	if (!blk)
+		return;
+	spin_lock_irq(&blk->lock);
+	blk->stop = false;
+	spin_unlock_irq(&blk->lock);
+}
+
+void dmh_blk_get_stats(struct dmh_blk *blk, struct dmh_blk_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!blk)
+		return;
+	st->slots = blk->nr_slots;
+	st->valid = READ_ONCE(blk->valid);
+	st->fills = READ_ONCE(blk->fills);
+	st->hits = atomic64_read(&blk->hits);
+}
