@@ -383,20 +383,28 @@ static void refill_tokens(struct dmh_blk *blk)
 	blk->stamp = now;
 }
 
-static void admit_misses(struct dmh_blk *blk)
+static bool pop_miss(struct dmh_blk *blk, struct cand *c)
 {
-	struct cand cands[32];
-	unsigned int n, i;
+	bool got;
 
 	spin_lock_irq(&blk->lock);
-	n = min_t(unsigned int, blk->nr_cands, ARRAY_SIZE(cands));
-	blk->nr_cands -= n;
-	memcpy(cands, blk->cands + blk->nr_cands, n * sizeof(*cands));
+	got = blk->nr_cands;
+	if (got)
+		*c = blk->cands[--blk->nr_cands];
 	spin_unlock_irq(&blk->lock);
+	return got;
+}
+
+/* Worker: the misses noted since the last pass, newest first. */
+static void admit_misses(struct dmh_blk *blk)
+{
+	unsigned int n;
+	struct cand c;
+
 	refill_tokens(blk);
-	for (i = 0; i < n && blk->tokens > 0; i++)
-		if (cand_ok(blk, &cands[i]) && admit(blk, cands[i].key))
-			begin_fill(blk, &cands[i]);
+	for (n = 0; n < MAX_FILLS && blk->tokens > 0 && pop_miss(blk, &c); n++)
+		if (cand_ok(blk, &c) && admit(blk, c.key))
+			begin_fill(blk, &c);
 }
 
 /* -------------------------------------------------------------- fills */

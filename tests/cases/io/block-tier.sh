@@ -11,7 +11,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=128M hdd=512M
 # tier: quick
-# timeout: 420
+# timeout: 480
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
@@ -55,25 +55,25 @@ expect_refused "block_tier with a bad size" make_pool bad 2048 block_tier x
 expect_refused "block_tier beyond 64 GiB" make_pool bad 2048 block_tier 65537
 dmsetup remove bad 2>/dev/null || true
 
-make_pool pool 2048 block_tier 16 || fail "pool with a 16 MiB block tier"
-check "1024 slots of 16 KiB in 16 MiB" test "$(blk_slots)" -eq 1024
+make_pool pool 2048 block_tier 4 || fail "pool with a 4 MiB block tier"
+check "256 slots of 16 KiB in 4 MiB" test "$(blk_slots)" -eq 256
 check "the table line keeps the feature" \
-	sh -c 'dmsetup table pool | grep -q "2 block_tier 16$"'
+	sh -c 'dmsetup table pool | grep -q "2 block_tier 4$"'
 len=$(dmsetup table pool | awk '{ print $2 }')
 expect_refused "a reload cannot change block_tier" \
 	sh -c "dmsetup reload pool --table '0 $len hybrid-pool $(disk meta) $(disk ssd) $(disk hdd) 2048 2 block_tier 8'"
 dmsetup clear pool
 check "migration off: chunks stay where first writes put them" \
 	migration pool off
-make_volume pool 1 vm1 262144 >/dev/null || fail vm1
-make_volume pool 2 vm2 131072 >/dev/null || fail vm2
-check "pin vm1 to the HDD for its first writes" pin pool 1 0 262144 hdd
-check "pin vm2 to the HDD for its first writes" pin pool 2 0 131072 hdd
-check "write vm1 (128 MiB)" write_all /dev/mapper/vm1 11
-check "write vm2 (64 MiB)" write_all /dev/mapper/vm2 22
-check "unpin vm1" pin pool 1 0 262144 auto
-check "unpin vm2" pin pool 2 0 131072 auto
-check "vm1's 128 chunks are on the HDD" test "$(vol_hdd_n vm1)" -eq 128
+make_volume pool 1 vm1 131072 >/dev/null || fail vm1
+make_volume pool 2 vm2 65536 >/dev/null || fail vm2
+check "pin vm1 to the HDD for its first writes" pin pool 1 0 131072 hdd
+check "pin vm2 to the HDD for its first writes" pin pool 2 0 65536 hdd
+check "write vm1 (64 MiB)" write_all /dev/mapper/vm1 11
+check "write vm2 (32 MiB)" write_all /dev/mapper/vm2 22
+check "unpin vm1" pin pool 1 0 131072 auto
+check "unpin vm2" pin pool 2 0 65536 auto
+check "vm1's 64 chunks are on the HDD" test "$(vol_hdd_n vm1)" -eq 64
 
 # Warm up, then measure the hits of a second run.
 check "hot reads on vm1 (warm-up)" hot /dev/mapper/vm1 15 1
@@ -83,24 +83,24 @@ check "hot reads on vm1 (measured)" hot /dev/mapper/vm1 15 1
 f1=$(blk_fills) h1=$(blk_hits) b1=$(vol_block_hits vm1)
 r1=$(vol_reads vm1)
 log "fills $f0 -> $f1, pool hits $h0 -> $h1, vm1 hits $b0 -> $b1 of $((r1 - r0)) reads; slots $(pool_xfield pool 17)"
-check "the warm-up filled slots ($f0)" test "$f0" -ge 256
+check "the warm-up filled slots ($f0)" test "$f0" -ge 64
 check "a third or more of the measured reads hit a slot: $((b1 - b0)) of $((r1 - r0))" \
 	test $(( (b1 - b0) * 3 )) -ge $((r1 - r0))
 check "the pool counts what the volume counts" \
 	test $((h1 - h0)) -ge $((b1 - b0))
-check "vm1's chunks are still all on the HDD" test "$(vol_hdd_n vm1)" -eq 128
+check "vm1's chunks are still all on the HDD" test "$(vol_hdd_n vm1)" -eq 64
 check "vm1 reads back whole" verify_all /dev/mapper/vm1 11
 
 # Reads and writes racing with fills over the same hot blocks.
 check "random reads and writes with verify while slots fill and empty" \
 	fio --name=race --filename=/dev/mapper/vm2 --direct=1 \
 	--ioengine=libaio --iodepth=8 --rw=randrw --rwmixread=70 \
-	--bsrange=4k-32k --random_distribution=zipf:1.1 --size=64M \
-	--io_size=96M --verify=crc32c --verify_backlog=32 --verify_fatal=1 \
+	--bsrange=4k-32k --random_distribution=zipf:1.1 --size=32M \
+	--io_size=24M --verify=crc32c --verify_backlog=32 --verify_fatal=1 \
 	--randseed=33 --output=/tmp/race.out
 grep -q "err= 0" /tmp/race.out || cat /tmp/race.out
 
-# Two volumes take slots from each other (16 MiB of slots, 192 MiB).
+# Two volumes take slots from each other (4 MiB of slots, 96 MiB).
 check "rewrite vm2 with its own pattern" write_all /dev/mapper/vm2 22
 hot /dev/mapper/vm1 10 2 &
 p1=$!
@@ -118,7 +118,7 @@ check "it reads as zeros" is_zero /dev/mapper/vm2 0 2048
 v0=$(blk_valid)
 check "set promote_threshold 1" pool_set pool promote_threshold 1
 check "migration on" migration pool on
-hot /dev/mapper/vm1 20 5 || true
+hot /dev/mapper/vm1 15 5 || true
 check "migration off again" migration pool off
 log "vm1 ssd chunks $(vol_ssd vm1), valid slots $v0 -> $(blk_valid)"
 check "chunks of vm1 moved to the SSD" test "$(vol_ssd vm1)" -gt 0
