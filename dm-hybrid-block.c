@@ -280,7 +280,7 @@ void dmh_blk_drop_all(struct dmh_blk *blk)
 /*
  * Worker: may @c's block take a slot?  Free slots are taken at the first
  * miss; once none is left a block needs a second miss while its hash is
- * still in the ghost table (about two tiers' worth of recent misses), and
+ * still in the ghost table (four entries a slot: recent misses, hashed), and
  * then frees a slot whose copy was not read since the hand last passed.
  */
 static bool admit(struct dmh_blk *blk, u64 key)

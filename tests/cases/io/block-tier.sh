@@ -11,7 +11,8 @@
 # kernels: debian debug
 # disks: meta=16M ssd=128M hdd=512M
 # tier: quick
-# timeout: 480
+# debug-tier: long
+# timeout: 900
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
