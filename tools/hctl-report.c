@@ -122,6 +122,12 @@ static void print_pool(const struct pool *p)
 		 (unsigned long long)p->st.demotions,
 		 (unsigned long long)p->st.inflight,
 		 hc_format_size(p->st.moved * 512, c, sizeof(c)));
+	if (p->st.blk_slots)
+		printf("  block tier:  %llu of %llu 16 KiB slots valid, %llu fills, %llu hits since activation\n",
+		       (unsigned long long)p->st.blk_valid,
+		       (unsigned long long)p->st.blk_slots,
+		       (unsigned long long)p->st.blk_fills,
+		       (unsigned long long)p->st.blk_hits);
 	printf("  knobs:      ");
 	/* fields after the named knobs (newer kernels) are not shown */
 	for (i = 0; i < p->st.nr_knobs && i < hc_nr_knob_names; i++)
@@ -171,6 +177,12 @@ static void json_pool(struct hc_json *j, const struct pool *p)
 			hc_json_u64(j, hc_knob_names[i], p->st.knobs[i]);
 	hc_json_close(j);
 	hc_json_u64(j, "nr_volumes", p->st.volumes);
+	hc_json_open(j, "block_tier", '{');
+	hc_json_u64(j, "slots", p->st.blk_slots);
+	hc_json_u64(j, "valid_slots", p->st.blk_valid);
+	hc_json_u64(j, "fills", p->st.blk_fills);
+	hc_json_u64(j, "hits", p->st.blk_hits);
+	hc_json_close(j);
 }
 
 /* ---- vol list ------------------------------------------------------------------ */
@@ -421,6 +433,7 @@ static void json_stats(struct hc_json *j, const struct sample_vol *a,
 	hc_json_num(j, "ssd_hit_pct", st.hit_pct, 1, 1);
 	hc_json_u64(j, "promotions", st.prom);
 	hc_json_u64(j, "demotions", st.dem);
+	hc_json_u64(j, "block_hits", b->st.block_hits - a->st.block_hits);
 	hc_json_u64(j, "weight", b->st.weight);
 	hc_json_str(j, "priority", b->st.prio);
 	hctl_xen_json(j, &b->xen);

@@ -162,6 +162,24 @@ static int ratio(const char *s, u64 *a, u64 *b)
 
 #define HC_MAX_FIELDS	64
 
+/*
+ * "<valid>/<slots> <fills> <hits>" after the knobs (the block tier).
+ * Fields a newer kernel adds, or a line without these, parse as no tier.
+ */
+static int parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
+{
+	u64 v[4];
+
+	if (n < 3 || ratio(f[0], &v[0], &v[1]) || hc_parse_u64(f[1], &v[2]) ||
+	    hc_parse_u64(f[2], &v[3]))
+		return 0;
+	s->blk_valid = v[0];
+	s->blk_slots = v[1];
+	s->blk_fills = v[2];
+	s->blk_hits = v[3];
+	return 0;
+}
+
 int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
 {
 	char buf[1024], *f[HC_MAX_FIELDS];
@@ -218,13 +236,15 @@ int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
 	    hc_parse_u64(f[k + 5], &s->moved))
 		return -1;
 	/* the knobs: seven documented, later kernels may add more */
-	for (i = k + 6; i < n; i++) {
+	for (i = k + 6; i < n && s->nr_knobs < hc_nr_knob_names; i++) {
 		if (s->nr_knobs >= HC_MAX_KNOBS ||
 		    hc_parse_u64(f[i], &s->knobs[s->nr_knobs]))
 			return -1;
 		s->nr_knobs++;
 	}
-	return s->nr_knobs >= 7 ? 0 : -1;
+	if (s->nr_knobs < 7)
+		return -1;
+	return i < n ? parse_block_fields(f + i, n - i, s) : 0;
 }
 
 int hc_parse_vol_status(const char *params, struct hc_vol_status *s)
@@ -240,7 +260,10 @@ int hc_parse_vol_status(const char *params, struct hc_vol_status *s)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", params);
 	n = split(buf, f, HC_MAX_FIELDS);
-	if (n != 17)
+	/* 18 since the block tier: <block hits> at the end */
+	if (n != 17 && n != 18)
+		return -1;
+	if (n == 18 && hc_parse_u64(f[17], &s->block_hits))
 		return -1;
 	for (i = 0; i < 12; i++)
 		if (hc_parse_u64(f[i], num[i]))

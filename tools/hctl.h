@@ -46,6 +46,8 @@ struct hc_pool_status {
 	u64 queued, done, moved;
 	u32 nr_knobs;
 	u64 knobs[HC_MAX_KNOBS];	/* in hc_knob_names order */
+	u64 blk_valid, blk_slots;	/* the block tier; 0 before it */
+	u64 blk_fills, blk_hits;
 };
 
 /*
@@ -64,6 +66,7 @@ struct hc_vol_status {
 	u64 prom, dem, seq, hist[6];
 	u64 weight, ssd_min, ssd_max;
 	char prio[8];
+	u64 block_hits;			/* reads served by the block tier */
 };
 
 int hc_parse_vol_status(const char *params, struct hc_vol_status *s);

@@ -200,6 +200,14 @@ int main(void)
 	  a.hist[0] == 27350 && a.hist[2] == 256 && a.weight == 100 &&
 	  !strcmp(a.prio, "normal"), "volume status (doc example)");
 	t(bad_vol_refused(), "bad volume status refused");
+	t(!hc_parse_vol_status(VOL_DOC " 17", &a) && a.block_hits == 17 &&
+	  !strcmp(a.prio, "normal"), "volume status with block hits");
+	t(!hc_parse_pool_status(POOL_DOC " 30 0 1 200/256 900 4000", &ps) &&
+	  ps.nr_knobs == 10 && ps.blk_valid == 200 && ps.blk_slots == 256 &&
+	  ps.blk_fills == 900 && ps.blk_hits == 4000,
+	  "pool status with the block tier's fields");
+	t(!hc_parse_pool_status(POOL_DOC " 30 0 1", &ps) && !ps.blk_slots,
+	  "pool status without them: no block tier");
 
 	/* tables */
 	t(!hc_parse_pool_table("254:1 254:2 254:3 2048 1 error_if_no_space", &pt) &&
