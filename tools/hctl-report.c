@@ -123,7 +123,7 @@ static void print_pool(const struct pool *p)
 		 (unsigned long long)p->st.inflight,
 		 hc_format_size(p->st.moved * 512, c, sizeof(c)));
 	if (p->st.blk_slots)
-		printf("  block tier:  %llu of %llu 16 KiB slots valid, %llu fills, %llu hits since activation\n",
+		printf("  block tier:  %llu of %llu 16 KiB slots valid; %llu fills, %llu hits\n",
 		       (unsigned long long)p->st.blk_valid,
 		       (unsigned long long)p->st.blk_slots,
 		       (unsigned long long)p->st.blk_fills,
