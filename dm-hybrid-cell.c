@@ -8,6 +8,7 @@
  * one has drained once an RCU grace period passed (map() looks chunks up
  * under RCU) and its counters sum to zero.
  */
+#include <linux/err.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 
@@ -36,27 +37,34 @@ void dmh_cells_exit(struct dmh_cells *cs)
 struct dmh_cell *dmh_cell_get(struct dmh_cells *cs, struct dmh_volume *vol,
 			      u64 vchunk, unsigned int kind, void *owner)
 {
-	struct dmh_cell *c = mempool_alloc(&cs->pool, GFP_NOIO);
+	struct dmh_cell *c = mempool_alloc(&cs->pool, GFP_NOWAIT);
 
+	if (!c)
+		return ERR_PTR(-EAGAIN);
 	*c = (struct dmh_cell) { .owner = owner, .vol = vol,
 				 .vchunk = vchunk, .kind = kind };
 	bio_list_init(&c->held);
 	if (xa_err(xa_store(&vol->cells, vchunk, c, GFP_NOIO))) {
 		mempool_free(c, &cs->pool);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	}
 	return c;
+}
+
+void dmh_cell_cancel(struct dmh_cells *cs, struct dmh_cell *c)
+{
+	xa_erase(&c->vol->cells, c->vchunk);
+	mempool_free(c, &cs->pool);
 }
 
 void dmh_cell_put(struct dmh_cells *cs, struct dmh_cell *c)
 {
 	unsigned long flags;
 
-	xa_erase(&c->vol->cells, c->vchunk);
 	spin_lock_irqsave(&cs->lock, flags);
 	bio_list_merge(&cs->released, &c->held);
 	spin_unlock_irqrestore(&cs->lock, flags);
-	mempool_free(c, &cs->pool);
+	dmh_cell_cancel(cs, c);
 	queue_work(cs->wq, cs->worker);
 }
 

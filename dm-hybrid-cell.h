@@ -69,12 +69,23 @@ int dmh_cells_init(struct dmh_cells *cs, struct workqueue_struct *wq,
 void dmh_cells_exit(struct dmh_cells *cs);
 
 /*
- * Pool worker, md_lock held: a cell for @vol's @vchunk, inserted into the
- * volume's cell index so that bios to the chunk find it.  Returns NULL if
- * memory for the index is short (the mempool itself always delivers).
+ * Pool worker, md_lock held, never waits for a cell: a cell for @vol's
+ * @vchunk, inserted into the volume's cell index so that bios to the chunk
+ * find it.  Only the pool worker returns cells, so it must not sleep for
+ * one (dm-thin's ensure_next_mapping() is the model): ERR_PTR(-EAGAIN)
+ * when every reserved cell is in use, and then the next dmh_cell_put()
+ * queues the worker; ERR_PTR(-ENOMEM) when the index has no memory (it may
+ * sleep in reclaim, GFP_NOIO).  Either way the caller keeps its bio for a
+ * later pass.
  */
 struct dmh_cell *dmh_cell_get(struct dmh_cells *cs, struct dmh_volume *vol,
 			      u64 vchunk, unsigned int kind, void *owner);
+
+/*
+ * Pool worker, md_lock held: undo a dmh_cell_get() whose cell never held
+ * a bio.  No wake-up: the caller is the worker, going to wait for memory.
+ */
+void dmh_cell_cancel(struct dmh_cells *cs, struct dmh_cell *c);
 
 /*
  * Pool worker, md_lock held: unlock the chunk, hand the held bios back to

@@ -197,6 +197,7 @@ static void fail_alloc(struct dmh_pool *pool, struct dmh_cell *c,
 
 	dmh_policy_work_done(c->vol, dmh_ploc_tier(c->p), true, false);
 	dmh_md_set_entry(c->vol, c->vchunk, 0);
+	dmh_md_unreserve_map(pool->md, c->vol, c->vchunk, c->p, 0);
 	dmh_md_put_chunk(pool->md, c->p);
 	dmh_cell_put(&pool->cells, c);
 	end_bio(bio, status);
@@ -287,8 +288,12 @@ static void no_space(struct dmh_pool *pool, struct bio *bio)
 	}
 }
 
-static int alloc_chunk(struct dmh_pool *pool, struct bio *bio, u64 vchunk,
-		       dmh_ploc_t *p)
+/*
+ * A free chunk for @bio, preferably on the tier the policy places it, with
+ * the index memory its mapping will need reserved.
+ */
+static int take_chunk(struct dmh_pool *pool, struct bio *bio, u64 vchunk,
+		      dmh_ploc_t *p)
 {
 	struct dmh_bio *pb = dmh_pb(bio);
 	unsigned int tier;
@@ -299,11 +304,23 @@ static int alloc_chunk(struct dmh_pool *pool, struct bio *bio, u64 vchunk,
 	r = dmh_md_alloc(pool->md, tier, p);
 	if (r == -ENOSPC)
 		r = dmh_md_alloc(pool->md, !tier, p);
+	if (r)
+		return r;
+	r = dmh_md_reserve_map(pool->md, pb->vol, vchunk, *p, 0);
+	if (r)
+		dmh_md_put_chunk(pool->md, *p);
 	return r;
 }
 
-/* Worker: @bio is the first write to an unmapped chunk. */
-static void start_alloc(struct dmh_pool *pool, struct bio *bio)
+/*
+ * Worker, md_lock held: @bio is the first write to an unmapped chunk.
+ * What may run short (a cell, index memory) is taken before the chunk is
+ * marked busy, the point of no return.  A shortage hands @bio back
+ * (-EAGAIN, -ENOMEM) instead of failing it, as dm-thin's
+ * ensure_next_mapping() does; the worker never sleeps for a cell, since
+ * only it returns them.
+ */
+static int start_alloc(struct dmh_pool *pool, struct bio *bio)
 {
 	struct dmh_volume *v = dmh_pb(bio)->vol;
 	u64 vchunk = bio_vchunk(pool, bio);
@@ -311,30 +328,28 @@ static void start_alloc(struct dmh_pool *pool, struct bio *bio)
 	dmh_ploc_t p;
 	int r;
 
-	r = alloc_chunk(pool, bio, vchunk, &p);
-	if (r == -ENOSPC) {
-		no_space(pool, bio);
-		return;
-	}
+	c = dmh_cell_get(&pool->cells, v, vchunk, DMH_CELL_ALLOC, pool);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	r = take_chunk(pool, bio, vchunk, &p);
 	if (r) {
-		end_bio(bio, BLK_STS_IOERR);
-		return;
+		dmh_cell_cancel(&pool->cells, c);
+		if (r == -ENOMEM)
+			return r;
+		if (r == -ENOSPC)
+			no_space(pool, bio);
+		else
+			end_bio(bio, BLK_STS_IOERR);
+		return 0;
 	}
 	pool->out_of_space = false;
-	c = dmh_cell_get(&pool->cells, v, vchunk, DMH_CELL_ALLOC, pool);
-	if (c && dmh_md_set_entry(v, vchunk, dmh_entry(p, DMH_E_ALLOC))) {
-		dmh_cell_put(&pool->cells, c);
-		c = NULL;
-	}
-	if (!c) {
-		dmh_md_put_chunk(pool->md, p);
-		end_bio(bio, BLK_STS_RESOURCE);
-		return;
-	}
+	/* Reserved by take_chunk(): this store cannot fail. */
+	dmh_md_set_entry(v, vchunk, dmh_entry(p, DMH_E_ALLOC));
 	c->p = p;
 	c->bio = bio;
 	dmh_policy_work_started(v, dmh_ploc_tier(p), true);
 	zero_and_write(pool, c);
+	return 0;
 }
 
 /* Worker: the first write of a chunk completed. */
@@ -374,35 +389,43 @@ static void hold_bio(struct dmh_pool *pool, struct bio *bio)
 	bio_list_add(&c->held, bio);
 }
 
-static void process_discard(struct dmh_pool *pool, struct bio *bio, u64 e)
+/* Worker, md_lock held: -ENOMEM hands @bio back for a later pass. */
+static int process_discard(struct dmh_pool *pool, struct bio *bio, u64 e)
 {
 	struct dmh_volume *v = dmh_pb(bio)->vol;
 	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
 	bool whole = !off && (bio_sectors(bio) == pool->chunk_sectors ||
 			      bio_end_sector(bio) >= v->size);
 	dmh_ploc_t p = dmh_entry_ploc(e);
+	int r;
 
 	if (!e) {
 		bio_endio(bio);
-		return;
+		return 0;
 	}
 	if (pool->mode != DMH_MODE_RW) {
 		end_bio(bio, BLK_STS_IOERR);
-		return;
+		return 0;
 	}
 	if (whole)
 		dmh_blk_drop_chunk(pool->blk, v, bio_vchunk(pool, bio));
-	if (whole && dmh_md_unmap(pool->md, v, bio_vchunk(pool, bio))) {
-		end_bio(bio, BLK_STS_RESOURCE);
-		return;
-	}
-	if (pool->passdown[dmh_ploc_tier(p)])
+	r = whole ? dmh_md_unmap(pool->md, v, bio_vchunk(pool, bio)) : 0;
+	if (r == -ENOMEM)
+		return r;
+	if (r)
+		end_bio(bio, errno_to_blk_status(r));
+	else if (pool->passdown[dmh_ploc_tier(p)])
 		remap_and_issue(pool, bio, p);
 	else
 		bio_endio(bio);
+	return 0;
 }
 
-static void process_bio(struct dmh_pool *pool, struct bio *bio)
+/*
+ * Worker, md_lock held: route one deferred bio.  Non-zero when a shortage
+ * of cells or memory hands it back; the pass stops there.
+ */
+static int process_bio(struct dmh_pool *pool, struct bio *bio)
 {
 	struct dmh_bio *pb = dmh_pb(bio);
 	u64 e = dmh_lookup(pb->vol, bio_vchunk(pool, bio));
@@ -411,7 +434,7 @@ static void process_bio(struct dmh_pool *pool, struct bio *bio)
 	if ((e & DMH_E_ALLOC) || ((e & DMH_E_MIGRATE) && write)) {
 		hold_bio(pool, bio);
 	} else if (bio_op(bio) == REQ_OP_DISCARD) {
-		process_discard(pool, bio, e);
+		return process_discard(pool, bio, e);
 	} else if (e) {
 		if ((bio->bi_opf & REQ_FUA) && dmh_md_dirty(pool->md))
 			pb->flags |= PB_COMMIT;
@@ -422,10 +445,32 @@ static void process_bio(struct dmh_pool *pool, struct bio *bio)
 	} else if (pool->mode != DMH_MODE_RW) {
 		end_bio(bio, BLK_STS_IOERR);
 	} else {
-		start_alloc(pool, bio);
+		return start_alloc(pool, bio);
 	}
+	return 0;
 }
 
+/*
+ * Worker: put @bio and the rest of this pass's @bios back at the head of
+ * the deferred list, in order, without waking the worker (that would spin
+ * while memory is short).  A pass stopped for want of cells resumes when
+ * the next cell is released (dmh_cell_put() queues the worker: when no
+ * cell is left, every one is in flight); one stopped for want of index
+ * memory when the waker runs (every DMH_COMMIT_PERIOD), the migration
+ * tick, or the next bio, whichever comes first.
+ */
+static void requeue_deferred(struct dmh_pool *pool, struct bio *bio,
+			     struct bio_list *bios)
+{
+	unsigned long flags;
+
+	bio_list_add_head(bios, bio);
+	spin_lock_irqsave(&pool->lock, flags);
+	bio_list_merge_head(&pool->deferred, bios);
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+/* Worker, md_lock held. */
 static void process_deferred(struct dmh_pool *pool)
 {
 	struct bio_list bios;
@@ -433,8 +478,12 @@ static void process_deferred(struct dmh_pool *pool)
 
 	take_list(pool, &pool->deferred, &bios);
 	dmh_cells_take_released(&pool->cells, &bios);
-	while ((bio = bio_list_pop(&bios)))
-		process_bio(pool, bio);
+	while ((bio = bio_list_pop(&bios))) {
+		if (process_bio(pool, bio)) {
+			requeue_deferred(pool, bio, &bios);
+			break;
+		}
+	}
 }
 
 static void process_zeroed(struct dmh_pool *pool)

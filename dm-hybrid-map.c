@@ -29,6 +29,7 @@
 #include <linux/device-mapper.h>
 #include <linux/dm-bufio.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <kunit/visibility.h>
@@ -49,15 +50,22 @@ static void heat_free_rcu(struct rcu_head *rcu)
 	kvfree(container_of(rcu, struct dmh_heat, rcu));
 }
 
-/* md_lock held: the bio path may still read the old array under RCU. */
+/*
+ * md_lock held: the bio path may still read the old array under RCU.  No
+ * I/O from reclaim: a volume of this pool may be suspended (preresume) or
+ * need the worker, which waits for md_lock.
+ */
 int dmh_vol_resize_heat(struct dmh_volume *v, u64 chunks)
 {
 	struct dmh_heat *old = rcu_dereference_protected(v->heat, true);
 	struct dmh_heat *h;
+	unsigned int noio;
 
 	if (old->nr == chunks)
 		return 0;
+	noio = memalloc_noio_save();
 	h = heat_alloc(chunks);
+	memalloc_noio_restore(noio);
 	if (!h)
 		return -ENOMEM;
 	memcpy(h->h, old->h, min(old->nr, chunks));
@@ -157,7 +165,7 @@ EXPORT_SYMBOL_IF_KUNIT(dmh_md_volume);
 int dmh_md_create_volume(struct dmh_metadata *md, u32 id)
 {
 	struct dmh_volume *v;
-	unsigned int slot;
+	unsigned int slot, noio;
 	int r;
 
 	if (md->read_only)
@@ -170,12 +178,17 @@ int dmh_md_create_volume(struct dmh_metadata *md, u32 id)
 		;
 	if (slot == DMH_MAX_VOLUMES)
 		return -ENOSPC;
+	/*
+	 * md_lock held: reclaim that wrote to a volume of this pool would
+	 * wait for the pool worker, which waits for md_lock.
+	 */
+	noio = memalloc_noio_save();
 	v = dmh_vol_alloc(id, slot);
-	if (!v)
-		return -ENOMEM;
-	r = dmh_vol_insert(md, v);
+	r = v ? dmh_vol_insert(md, v) : -ENOMEM;
+	memalloc_noio_restore(noio);
 	if (r) {
-		dmh_vol_free(v);
+		if (v)
+			dmh_vol_free(v);
 		return r;
 	}
 	dmh_md_mark_vt_dirty(md, slot);
@@ -317,6 +330,50 @@ int dmh_md_set_entry(struct dmh_volume *v, u64 vchunk, u64 e)
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_set_entry);
 
+static bool is_home(u64 e)
+{
+	return e && !(e & DMH_E_ALLOC);
+}
+
+/*
+ * Every index slot that making @p the home of @vchunk stores into, so
+ * that the stores cannot fail for memory later.  xa_reserve() leaves a
+ * slot that holds an entry as it is, and a reserved slot reads as empty
+ * (xa_load(), xa_for_each()), so a commit or an abort in between sees
+ * nothing.
+ */
+int dmh_md_reserve_map(struct dmh_metadata *md, struct dmh_volume *v,
+		       u64 vchunk, dmh_ploc_t p, u64 old)
+{
+	int r;
+
+	r = xa_reserve(&v->map, vchunk, GFP_NOIO);
+	if (!r)
+		r = xa_reserve(&md->pending, dmh_pkey(p), GFP_NOIO);
+	if (!r && is_home(old)) {
+		r = xa_reserve(&md->pending,
+			       dmh_pkey(dmh_entry_ploc(old)), GFP_NOIO);
+		if (!r)
+			r = xa_reserve(&md->frees,
+				       dmh_pkey(dmh_entry_ploc(old)), GFP_NOIO);
+	}
+	if (r)
+		dmh_md_unreserve_map(md, v, vchunk, p, old);
+	return r;
+}
+
+/* xa_release() frees a slot only while it is still reserved. */
+void dmh_md_unreserve_map(struct dmh_metadata *md, struct dmh_volume *v,
+			  u64 vchunk, dmh_ploc_t p, u64 old)
+{
+	xa_release(&v->map, vchunk);
+	xa_release(&md->pending, dmh_pkey(p));
+	if (is_home(old)) {
+		xa_release(&md->pending, dmh_pkey(dmh_entry_ploc(old)));
+		xa_release(&md->frees, dmh_pkey(dmh_entry_ploc(old)));
+	}
+}
+
 /*
  * Make @p the home of @vchunk.  A previous home (a migration's source) is
  * freed in the same transaction, so the chunk is in exactly one place in
@@ -334,7 +391,7 @@ int dmh_md_map(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk,
 			    GFP_NOIO));
 	if (r)
 		return r;
-	if (old && !(old & DMH_E_ALLOC)) {
+	if (is_home(old)) {
 		r = free_chunk(md, dmh_entry_ploc(old));
 		if (r) {
 			xa_erase(&md->pending, dmh_pkey(p));

@@ -269,6 +269,22 @@ u64 dmh_md_free_chunks(struct dmh_metadata *md, unsigned int tier);
  */
 int dmh_md_set_entry(struct dmh_volume *v, u64 vchunk, u64 e);
 /*
+ * md_lock held, may sleep in reclaim (GFP_NOIO), no I/O: reserve the index
+ * memory that making @p the home of @v's @vchunk needs -- the map slot,
+ * @p's reverse-map change and, when @old (the entry @vchunk has now, 0 for
+ * none) is a home, its free -- so that neither dmh_md_set_entry() for
+ * @vchunk nor dmh_md_map() fails for memory after a first write or a copy
+ * started.  -ENOMEM: nothing stays reserved; the caller retries later.
+ */
+int dmh_md_reserve_map(struct dmh_metadata *md, struct dmh_volume *v,
+		       u64 vchunk, dmh_ploc_t p, u64 old);
+/*
+ * md_lock held, no I/O: give back what dmh_md_reserve_map() with the same
+ * arguments reserved and no store used (a change that never happened).
+ */
+void dmh_md_unreserve_map(struct dmh_metadata *md, struct dmh_volume *v,
+			  u64 vchunk, dmh_ploc_t p, u64 old);
+/*
  * md_lock held, no I/O: make @p the home of @vchunk; a previous home (a
  * migration's source) is freed in the same transaction.  -EROFS once the
  * metadata is read-only: an aborted transaction takes no new mapping.

@@ -14,6 +14,7 @@
 #include <linux/device-mapper.h>
 #include <linux/dm-bufio.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <kunit/visibility.h>
@@ -515,13 +516,23 @@ static u64 heat_capacity(struct dmh_metadata *md)
 	return md->tiers[0].capacity + md->tiers[1].capacity;
 }
 
+/*
+ * Up to 16 MiB, built with md_lock held on the pool's WQ_MEM_RECLAIM queue,
+ * which also runs every first write and flush: reclaim must not write to a
+ * volume of this pool (its I/O would wait for that queue), so no I/O.
+ */
 static u8 *heat_image(struct dmh_metadata *md)
 {
 	u64 cap = heat_capacity(md);
+	unsigned int noio;
+	u8 *img;
 
 	if (cap > DMH_HEAT_MAX_CHUNKS)
 		return NULL;
-	return kvzalloc(md->layout.heat_blocks * DMH_HEAT_PER_BLOCK, GFP_KERNEL);
+	noio = memalloc_noio_save();
+	img = kvzalloc(md->layout.heat_blocks * DMH_HEAT_PER_BLOCK, GFP_KERNEL);
+	memalloc_noio_restore(noio);
+	return img;
 }
 
 static u64 heat_slot(struct dmh_metadata *md, u64 e)

@@ -26,6 +26,7 @@
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
+#include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -75,7 +76,11 @@ static struct dm_io_region chunk_region(struct dmh_mig *mig, dmh_ploc_t p)
 	};
 }
 
-/* Step 1. */
+/*
+ * Step 1.  The cell and the index memory that step 4 needs are taken
+ * first (never waiting for a cell: the pool worker alone returns them), so
+ * that a copy, once started, cannot fail for memory.
+ */
 static int mig_begin(struct dmh_mig *mig, struct dmh_move *mv)
 {
 	u64 e = dmh_lookup(mv->vol, mv->vchunk);
@@ -91,9 +96,15 @@ static int mig_begin(struct dmh_mig *mig, struct dmh_move *mv)
 		return r;
 	c = dmh_cell_get(mig->env.cells, mv->vol, mv->vchunk,
 			 DMH_CELL_MIGRATE, mig);
-	if (!c) {
+	r = PTR_ERR_OR_ZERO(c);
+	if (!r) {
+		r = dmh_md_reserve_map(mig->env.md, mv->vol, mv->vchunk, p, e);
+		if (r)
+			dmh_cell_cancel(mig->env.cells, c);
+	}
+	if (r) {
 		dmh_md_put_chunk(mig->env.md, p);
-		return -ENOMEM;
+		return r;
 	}
 	c->p = p;
 	c->from = dmh_entry_ploc(e);
@@ -153,6 +164,8 @@ static void mig_finish(struct dmh_mig *mig, struct dmh_cell *c)
 		    dmh_entry(c->from, DMH_E_MIGRATE))
 			dmh_md_set_entry(c->vol, c->vchunk,
 					 dmh_entry(c->from, 0));
+		dmh_md_unreserve_map(mig->env.md, c->vol, c->vchunk, c->p,
+				     dmh_entry(c->from, 0));
 		dmh_md_put_chunk(mig->env.md, c->p);
 	} else {
 		dmh_md_count_move(mig->env.md, to);

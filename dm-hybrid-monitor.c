@@ -21,6 +21,7 @@
 #include <linux/device-mapper.h>
 #include <linux/log2.h>
 #include <linux/percpu.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "dm-hybrid-monitor.h"
@@ -121,10 +122,14 @@ int dmh_mon_placement_map(struct dmh_volume *v, u32 chunk_sectors,
 	unsigned int sz = 0, b, nb = min_t(u64, buckets, chunks);
 	char *tiers, *heat;
 	u64 i, lo, hi, ssd, hdd;
+	unsigned int noio;
 	u8 hmax;
 
+	/* md_lock held: reclaim must not wait for this pool's I/O. */
+	noio = memalloc_noio_save();
 	tiers = kzalloc(nb + 1, GFP_KERNEL);
 	heat = kzalloc(nb + 1, GFP_KERNEL);
+	memalloc_noio_restore(noio);
 	if (!tiers || !heat) {
 		kfree(tiers);
 		kfree(heat);

@@ -49,6 +49,7 @@ rows() {
 }
 
 report() {
+	results_tsv > "$OUT/results.tsv"
 	{
 		echo "# dm-hybrid benchmark, $MODE run, $(date -u '+%Y-%m-%d %H:%M UTC')"
 		echo
@@ -58,6 +59,8 @@ report() {
 		cat "$OUT/commit" 2>/dev/null ||
 			echo "Commit $(git -C "$TOP" rev-parse --short HEAD) (when the report was written)."
 		[ -s "$OUT/times.txt" ] && { echo; echo "Wall time on the host:"; echo; cat "$OUT/times.txt"; }
+		echo
+		headline
 		echo
 		echo "## Traces (compacted, see bench/trace2iolog.py)"
 		echo
@@ -113,7 +116,73 @@ report() {
 		echo
 		rows bench-scale
 	} > "$OUT/report.md"
-	results_tsv > "$OUT/results.tsv"
+}
+
+# headline: the report's first table (issue 18 item 9), from results.tsv:
+# per workload, VM count and SSD %, each set-up's time / SSD only, cold and
+# warm; the best peer (warm); dm-hybrid's warm SSD hit % beside the
+# placement lab's for the same trace and SSD % (dm-hybrid's own policy and
+# the chunk optimum, from the run's sim.tsv when it has one); the paper's
+# figure (its 50/50 hybrid / SSD only: web search 2.2, OLTP 1.3).
+headline() {
+	local tsv=$OUT/results.tsv sim=$OUT/sim.tsv tr=$OUT/traces.txt
+	[ "$(wc -l < "$tsv" 2>/dev/null || echo 0)" -gt 1 ] || { echo "(no results.tsv rows)"; return; }
+	[ -s "$sim" ] || sim=/dev/null
+	[ -s "$tr" ] || tr=/dev/null
+	echo "## Headline: set-up / SSD only, cold / warm pass"
+	echo
+	echo "Exec time over SSD only's in the same boot (lower is better; 1.00 = SSD speed), pass 1"
+	echo "(cold: data on the HDD) / last pass (warm).  SSD % = each VM's SSD share as % of its"
+	echo "workload's 4 KiB footprint.  Best peer: the fastest other tiering set-up, warm."
+	echo "Hit %: dm-hybrid's warm SSD hit % in the VM / the placement lab's for the same trace and"
+	echo "SSD % (one volume, 1 MiB chunks: dm-hybrid's own policy / the chunk optimum, sim.tsv)."
+	echo "Paper: its 50/50 hybrid / SSD only (figures 5-8)."
+	echo
+	awk -F'\t' -v trf="$tr" -v simf="$sim" '
+		BEGIN {
+			while ((getline l < trf) > 0) { split(l, a, " "); TR[a[1]] = a[2] }
+			while ((getline l < simf) > 0) { split(l, a, "\t"); LAB[a[1], a[2], a[3]] = a[4] }
+			n = split("hdd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost", L, " ")
+			for (i = 1; i <= n; i++) O[L[i]] = i
+			PAPER["websearch"] = "2.2"; PAPER["oltp"] = "1.3"
+		}
+		FNR == 1 { next }
+		{
+			k = $1 SUBSEP $2 SUBSEP $3
+			if (!(k in K)) { K[k] = 1; KL[++nk] = k; if (!($1 in W)) W[$1] = ++nw }
+			R[k, $5, $4] = $6; H[k, $5, $4] = $7
+			if ($5 != "ssd" && !($5 in O)) { O[$5] = ++n; L[n] = $5 }
+			if ($5 != "ssd") U[$5] = 1
+		}
+		function f(x) { return (x == "" || x == "-") ? "-" : sprintf("%.2f", x) }
+		function lab(w, p, pol,   x) {
+			x = LAB[TR[w], p, pol]
+			return x == "" ? "-" : sprintf("%.0f", x)
+		}
+		END {
+			printf "0|| workload | VMs | SSD %% |"
+			for (i = 1; i <= n; i++) if (L[i] in U) printf " %s |", L[i]
+			printf " best peer | hit %%: dm-hybrid / lab / optimum | paper |\n0||---|---|---|"
+			for (i = 1; i <= n; i++) if (L[i] in U) printf "---|"
+			printf "---|---|---|\n"
+			for (j = 1; j <= nk; j++) {
+				k = KL[j]; split(k, a, SUBSEP)
+				printf "%d %d %s|| %s | %s | %s |", W[a[1]], a[2], a[3], a[1], a[2], a[3]
+				best = ""
+				for (i = 1; i <= n; i++) {
+					s = L[i]
+					if (!(s in U)) continue
+					printf " %s / %s |", f(R[k, s, "cold"]), f(R[k, s, "warm"])
+					x = R[k, s, "warm"]
+					if (s ~ /^(hdd|hybrid.*)$/ || x == "" || x == "-") continue
+					if (best == "" || x + 0 < bx + 0) { best = s; bx = x }
+				}
+				h = H[k, "hybrid", "warm"]
+				printf " %s | %s / %s / %s | %s |\n", best == "" ? "-" : best " " f(bx),
+					(h == "" ? "-" : h), lab(a[1], a[3], "dm-hybrid"), lab(a[1], a[3], "optimum"),
+					(a[1] in PAPER) ? PAPER[a[1]] : "-"
+			}
+		}' "$tsv" | sort -t'|' -k1,1V | sed 's/^[^|]*||/|/'
 }
 
 # norm_rows: bench-setups' rows normalised to SSD only in the same boot,
@@ -141,6 +210,15 @@ norm_rows() {
 			if (pc != "-" && !((b, pc) in P)) { P[b, pc] = 1; PL[b] = PL[b] " " pc }
 		}
 		END {
+			# SSD only may have run one pass (SSD_PASSES=1: it keeps
+			# no state between passes): that pass is the baseline of
+			# every pass, and its row stands for the later passes too
+			for (k = 1; k <= nb; k++) {
+				b = BL[k]; b1 = b; sub(/ [0-9]+$/, " 1", b1)
+				if ((b, "ssd", "-") in T || !((b1, "ssd", "-") in T)) continue
+				T[b, "ssd", "-"] = T[b1, "ssd", "-"]; L[b, "ssd", "-"] = L[b1, "ssd", "-"]
+				H[b, "ssd", "-"] = "-"; SL[b] = " ssd" SL[b]
+			}
 			for (k = 1; k <= nb; k++) {
 				b = BL[k]; base = T[b, "ssd", "-"]
 				np = split(PL[b] == "" ? "-" : PL[b], pcs, " ")
@@ -281,6 +359,7 @@ quick)	# issue 18's quick run: 1 VM, the whole web search trace and the OLTP
 		WORKLOADS="websearch oltp"
 		SSD_PCT="50"
 		PASSES=2
+		SSD_PASSES=1
 		OLTP_IOS=20000
 		ZIPF_IOS=20000
 		VOL_MB=128
@@ -367,12 +446,17 @@ trace_name() {
 }
 # Every trace of TRACES whole (smoke: its first MAX requests), cut in
 # tenths too; the workloads default to them with BENCH_TRACES.
+# Only the traces among the run's workloads (quick: web search alone),
+# all of them where BENCH_TRACES names the workloads.
+want=" $(sed -n 's/^WORKLOADS="\(.*\)"$/\1/p' "$DATA/config" | tail -1) "
+[ -n "${BENCH_TRACES:-}" ] && [ -z "${BENCH_WORKLOADS:-}" ] && want=""
 files=() names=""
 {
 	echo "iolog trace requests compacted-bytes read% footprint-bytes footprint-256k-bytes footprint-1m-bytes"
 	for f in "$TRACES"/*; do
 		name=$(trace_name "$f")
 		[ -f "$f" ] && [ -n "$name" ] || continue
+		[ -z "$want" ] || case $want in *" $name "*) ;; *) continue ;; esac
 		python3 "$TOP/bench/trace2iolog.py" --max "$MAX" --parts 10 "$f" "$DATA/$name.iolog"
 		echo "$name ${f##*/} $(cat "$DATA/$name.meta")"
 		files+=("$f")
@@ -385,7 +469,9 @@ if [ -n "${BENCH_TRACES:-}" ] && [ -z "${BENCH_WORKLOADS:-}" ]; then
 fi
 # their reuse profiles, whole, from the placement lab (bench/sim prints
 # them before its table; one SSD size is the least it replays)
+simok=""
 if [ ${#files[@]} -gt 0 ] && make -s -C "$TOP/bench/sim" >/dev/null; then
+	simok=1
 	"$TOP/bench/sim/sim" -p 100 "${files[@]}" | grep -E '^(== |reuse)' > "$OUT/reuse.txt" ||
 		echo "bench: bench/sim failed: no reuse profile" >&2
 fi
@@ -396,7 +482,34 @@ need=$(awk -v w="$wls" 'NR > 1 && index(w, " " $1 " ") { if ($4 > m) m = $4 }
 	END { print int(m / 1048576) + 1 }' "$OUT/traces.txt")
 nmax=$(sed -n 's/^VMS="\(.*\)"$/\1/p' "$DATA/config" | tail -1 | tr ' ' '\n' | sort -n | tail -1)
 [ $((2 * ${nmax:-1} * need + 1536)) -le "$MEM" ] || MEM=$((2 * ${nmax:-1} * need + 1536))
+# The boot's cpio carries the run's own workloads' iologs only, in tenths
+# (the guest replays the whole trace only where there are no parts).
+keep=" "
+for w in $wls; do
+	if [ -f "$DATA/$w-1.iolog" ]; then
+		for f in "$DATA/$w"-[0-9]*.iolog; do keep="$keep${f##*/} "; done
+	else
+		keep="$keep$w.iolog "
+	fi
+done
+for f in "$DATA"/*.iolog; do
+	case $keep in *" ${f##*/} "*) ;; *) rm -f "$f" ;; esac
+done
 cp "$DATA/config" "$OUT/config"
+# The placement lab (make sim) on the run's own traces, at make sim's SSD
+# sizes and the run's, beside the VMs (it takes one core for seconds):
+# OUT/sim.txt and sim.tsv, for the report's headline.
+labfiles=() labpid=""
+for f in "${files[@]}"; do
+	case $wls in *" $(trace_name "$f") "*) labfiles+=("$f") ;; esac
+done
+if [ -n "$simok" ] && [ ${#labfiles[@]} -gt 0 ]; then
+	# shellcheck disable=SC2046 # SSD_PCT is a list
+	pcts=$(printf '%s\n' 10 25 50 100 $(sed -n 's/^SSD_PCT="\(.*\)"$/\1/p' "$DATA/config" | tail -1) |
+		sort -un | paste -sd,)
+	"$TOP/bench/sim/sim" -p "$pcts" -o "$OUT" "${labfiles[@]}" > "$OUT/sim.txt" 2>&1 &
+	labpid=$!
+fi
 echo "Commit $(git -C "$TOP" rev-parse --short HEAD), $(git -C "$TOP" status --porcelain \
 	--untracked-files=no | wc -l) files modified in the working tree (the run built it as it was)." > "$OUT/commit"
 
@@ -436,6 +549,19 @@ keep_rows() {
 	[ -f "$log" ] && [ "$(stat -c %Y "$log")" -ge $(($(date +%s) - SECONDS + $3)) ] || return 0
 	echo "# log ${log#"$TOP"/}, $(date -u -r "$log" '+%H:%M UTC')"
 	tr -d '\r' < "$log" | grep -a '^DMH-BENCH '
+}
+
+# stamps LOG TAG PID: the host's time of each case line (dmh:, DMH-) of the
+# console LOG as it is written, in OUT/stamps.txt, until PID ends: with
+# the guest's "cost" lines it says where a run's wall time went.  Never
+# fails (tail -F ends with status 1 when LOG did not exist at first).
+stamps() {
+	local l
+	{ tail --pid="$3" -n +1 -F "$1" 2>/dev/null || :; } | while IFS= read -r l; do
+		l=${l%$'\r'}
+		case $l in dmh:* | DMH-*) printf '%(%H:%M:%S)T %s %s\n' -1 "$2" "$l" ;; esac
+	done >> "$OUT/stamps.txt"
+	return 0
 }
 
 case_time() {	# case_time CASE: its boot-to-power-off time from tap.txt
@@ -495,7 +621,7 @@ merge_rows() {
 # boot.  The tests/runs share the module build (tests/run locks it), and
 # the next shard starts once the previous one has booted.
 setups_sharded() {
-	local t0=$SECONDS k=0 pids=() files=() vms d log
+	local t0=$SECONDS k=0 pids=() spids=() files=() vms d log
 	# shellcheck disable=SC2046 # the VM counts are a list
 	while read -r vms; do
 		k=$((k + 1))
@@ -507,10 +633,13 @@ setups_sharded() {
 		pids+=($!)
 		files+=("$OUT/rows-s$k.txt")
 		log=$RUNLOGS/s$k/debian/bench-setups/boot1.log
+		stamps "$log" "s$k" $! &
+		spids+=($!)
 		for _ in $(seq 600); do [ -s "$log" ] || ! kill -0 $! 2>/dev/null && break; sleep 1; done
 		sleep 5	# QEMU has read this shard's initramfs
 	done < <(shard_vms "$SHARDS" $(sed -n 's/^VMS="\(.*\)"$/\1/p' "$DATA/config" | tail -1))
 	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	wait "${spids[@]}"
 	for ((i = 1; i <= k; i++)); do
 		cat "$OUT/tap-s$i.txt" >> "$OUT/tap.txt"
 		grep -q "ok [0-9]* - debian/bench-setups" "$OUT/tap-s$i.txt" || rc=1
@@ -554,7 +683,14 @@ while [ $# -gt 0 ]; do
 	done
 	t0=$SECONDS
 	# shellcheck disable=SC2086 # group is a list
-	bench_run "$DATA" "$RUNLOGS" $group | tee -a "$OUT/tap.txt" || rc=$?
+	bench_run "$DATA" "$RUNLOGS" $group | tee -a "$OUT/tap.txt" &
+	bp=$! sp=()
+	for c in $group; do
+		stamps "$RUNLOGS/debian/$c/boot1.log" "$c" $bp &
+		sp+=($!)
+	done
+	wait $bp || rc=$?
+	wait "${sp[@]}"
 	echo "- build + ${group# }: $((SECONDS - t0)) s of wall time" >> "$OUT/times.txt"
 	for c in $group; do
 		keep_rows "$c" "$RUNLOGS" "$t0" > "$OUT/$c.txt"
@@ -572,6 +708,7 @@ cpu=$(tail -1 "$OUT/.times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /[m
 rm -f "$OUT/.times"
 echo "- whole run: $((SECONDS - T0)) s of wall time, $cpu s of CPU time (user + sys of every process it ran); load average $L0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" >> "$OUT/times.txt"
 
+[ -z "$labpid" ] || wait "$labpid" || echo "bench: the placement lab failed (see sim.txt)" >&2
 report
 echo "report: ${OUT#"$TOP"/}/report.md"
 exit $rc

@@ -12,9 +12,9 @@
 # Workloads: trace replays (fio iologs made on the host by
 # bench/trace2iolog.py, in $BENCH_DATA, each on a volume of its compacted
 # size, measured per tenth), an OLTP-like job, a zipfian random read, the
-# same whose hot set moves halfway (shift) and a sequential scan.  Every
-# volume is written once before pass 1, its data left on the HDD (caches
-# cold).  A second table follows
+# same whose hot set moves halfway (shift) and a sequential scan.  Pass 1
+# starts cold, the data on the HDD (dm-hybrid's volumes written once
+# before it; see prepare).  A second table follows
 # dm-hybrid and the caches from a cold start (zipf reads in phases):
 # time to reach 90 % of their steady state.  Prints DMH-BENCH table rows;
 # asserts nothing but that the runs worked.  bench/run.sh sets the size
@@ -91,6 +91,18 @@ ssd_cols() {
 	awk -v s=$((SSDV * 512)) -v f="$FP4K" -v c="$_c" -v p="$1" 'BEGIN {
 		printf "%s | %.1f | %.1f | %.1f", p, s / 1048576, 100 * s / f, 100 * s / c }'
 }
+# busy_cs: the guest's busy CPU time (user, nice, system, irq, softirq) in
+# centiseconds.  Under -icount busy guest time is instructions executed,
+# which is what a step costs the host (an idle guest's time is skipped with
+# sleep=off): the "cost" log lines say where a run's wall time goes.
+busy_cs() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+# cost WHAT: logs WHAT's busy and elapsed guest time since the last call.
+cost() {
+	_b=$(busy_cs) _u=$(uptime_cs)
+	log "cost: $1: busy $((_b - ${COST_B:-0})) cs, guest time $((_u - ${COST_U:-0})) cs"
+	COST_B=$_b COST_U=$_u
+}
+
 # The disks hold the largest volume once per VM (bcache: 8 KiB more each).
 MAXMB=$VOL_MB
 for wl in $WORKLOADS; do
@@ -98,6 +110,7 @@ for wl in $WORKLOADS; do
 	[ $((WVOL / 2048)) -gt "$MAXMB" ] && MAXMB=$((WVOL / 2048))
 done
 bench_models $((NMAX * (MAXMB + 1) + 16))
+cost "boot and models"
 
 # --- set-ups: setup_<name> N makes /dev/mapper/vm1..vmN; teardown_<name> N
 setup_hdd() {
@@ -514,23 +527,24 @@ prefill() {
 	wait
 }
 
-# prepare SETUP N: the set-up, every VM's volume written once, its data on
-# the HDD as an existing VM image's would be.  The caches' HDD slices
-# (VM K's from (K - 1) x (VOL + 16 sectors) at most) are written before
-# the cache exists, so pass 1 starts cold (a prefill through a writeback
-# cache left it caching the prefill's last writes); dm-hybrid's sequential
+# prepare SETUP N: the set-up, pass 1 to start cold with the data on the
+# HDD, as an existing VM image's would be.  dm-hybrid maps a chunk at its
+# first write, so its volumes are written once end to end: the sequential
 # prefill leaves every chunk on the HDD (seq_cutoff); hybrid-nomig's random
-# one places a random share on the SSD (see setup_hybrid).
+# one places a random share on the SSD (see setup_hybrid).  The others
+# (dm-linear, and the caches over their HDD slices) are not prefilled:
+# their disks are dm-hddsim over RAM disks, which take the same time for
+# space never written (dm-hddsim models no data; brd fills zeros where it
+# would copy, the same guest instructions), while a prefill is what costs
+# the host most (web search's 958 MiB: ~45 s of wall time at load 8).  A
+# prefill through a writeback cache left it caching its last writes (runs
+# before 2026-12-06); the caches' HDD slices were then written beside
+# them, until 2026-12-07.
 prepare() {
 	_fn=$(echo "$1" | tr - _)
+	setup_"$_fn" "$2" || return 1
 	case $1 in
-	dmcache|bcache|writeboost)
-		fio_terse --filename="$HDDDEV" --rw=write --bs=1M --iodepth=4 \
-			--size=$(($2 * (VOL + 16) / 2048))M >/dev/null
-		setup_"$_fn" "$2"
-		;;
-	*)
-		setup_"$_fn" "$2" || return 1
+	hybrid*)
 		if [ "$1" = hybrid-nomig ]; then prefill "$2" randwrite; else prefill "$2"; fi
 		prefilled "$1" "$2"
 		;;
@@ -550,12 +564,20 @@ for n in $VMS; do
 			for pc in $pcts; do
 				# SSD and HDD only use no SSD share
 				if [ "$pc" = - ]; then ssd_geom 50; else ssd_geom "$pc"; fi
+				cost "$wl $su $n VMs SSD $pc %: before"
 				prepare "$su" "$n" || fail "set-up $su with $n VMs"
 				[ "$su" = bcache ] && sleep 2
 				[ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ] && bh0=$(bcache_hits)
+				cost "$wl $su $n VMs SSD $pc %: set-up and prefill"
+				# SSD only keeps no state between passes (its passes
+				# gave the same times to the ms): SSD_PASSES=1 runs
+				# one, the baseline of every pass (bench/run.sh)
+				np=$PASSES
+				[ "$su" = ssd ] && np=${SSD_PASSES:-$PASSES}
 				p=1
-				while [ $p -le "$PASSES" ]; do
+				while [ $p -le "$np" ]; do
 					one_pass "$wl" "$su" "$n" $p "$pc" || fail "pass $wl $su $n $p"
+					cost "$wl $su $n VMs SSD $pc %: pass $p"
 					p=$((p + 1))
 				done
 				if [ "$su" = bcache ] && [ "${BCACHE_SETTLE:-0}" -gt 0 ]; then
@@ -563,6 +585,7 @@ for n in $VMS; do
 					bench "bcache hit ratio, $wl, $n VMs, SSD $pc % of the footprint, all passes: $(ratio $((100 * ($3 - $1))) $(($4 - $2)))%"
 				fi
 				teardown_"$fn" "$n" || fail "teardown $su"
+				cost "$wl $su $n VMs SSD $pc %: teardown"
 			done
 		done
 	done
