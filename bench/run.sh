@@ -372,14 +372,17 @@ quick)	# issue 18's quick run: 1 VM, the whole web search trace and the OLTP
 	;;
 full)
 	# every shared trace whole, the synthetic jobs 20,000 I/Os per VM and
-	# pass on 256 MiB volumes, SSD 25 and 50 % of each footprint
+	# pass on 256 MiB volumes, SSD 25 and 50 % of each footprint; the
+	# flush-bound oltp-fsync (an fsync every 4 writes) on 1 and 4 VMs
 	MAX=0
 	MEM=3072
 	CASES=${BENCH_CASES:-bench-calib bench-setups bench-datapath bench-scale}
 	cat > "$DATA/config" <<-EOF
 		VMS="1 2 3 4"
 		SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost"
-		WORKLOADS="websearch msr msrrand tencent cloudphysics oltp zipf shift scan"
+		WORKLOADS="websearch msr msrrand tencent cloudphysics oltp oltp-fsync zipf shift scan"
+		FSYNC_VMS="1 4"
+		FSYNC_N=4
 		SSD_PCT="25 50"
 		PASSES=2
 		OLTP_IOS=20000

@@ -339,10 +339,15 @@ counters() {
 
 # --- workloads: job_<name> DEV SEED prints fio_terse output -----------------
 job_oltp() {	# the paper's OLTP: 25 % reads, 512 B to 2 KiB, write heavy
-	fio_terse --filename="$1" --rw=randrw --rwmixread=25 --bsrange=512-2k \
+	_d=$1 _s=$2
+	shift 2
+	fio_terse --filename="$_d" --rw=randrw --rwmixread=25 --bsrange=512-2k \
 		--random_distribution=zipf:1.1 --iodepth=$QD --number_ios="${OLTP_IOS:-3000}" \
-		--size=${VOL_MB}M --randseed="$2"
+		--size=${VOL_MB}M --randseed="$_s" "$@"
 }
+# oltp-fsync: the same with an fsync after every FSYNC_N (4) writes, as a
+# database's commits: flush-bound (issue 18 item 5)
+job_oltp_fsync() { job_oltp "$1" "$2" --fsync="${FSYNC_N:-4}"; }
 job_zipf() {
 	fio_terse --filename="$1" --rw=randread --bs=8k --random_distribution=zipf:1.1 \
 		--iodepth=$QD --number_ios="${ZIPF_IOS:-3000}" --size=${VOL_MB}M --randseed="$2"
@@ -395,7 +400,7 @@ run_wl() {	# run_wl WORKLOAD DEV SEED VM: fio_terse lines, one per part
 	rm -f /tmp/lat."$4"_* /tmp/v"$4"t*.postrun.txt
 	dmsetup status "vm$4" > "/tmp/v$4t0.postrun.txt"
 	case $1 in
-	oltp|zipf|scan) job_"$1" "$2" "$3" ;;
+	oltp|zipf|scan|oltp-fsync) job_"$(echo "$1" | tr - _)" "$2" "$3" ;;
 	shift) parts_shift "$2" "$4" "$3" ;;
 	*)
 		if [ -f "$B/$1-1.iolog" ]; then
@@ -559,6 +564,10 @@ for n in $VMS; do
 		pcts=$SSD_PCT
 		case $su in hdd|ssd) pcts=- ;; esac
 		for wl in $WORKLOADS; do
+			# FSYNC_VMS: the VM counts of oltp-fsync (default all)
+			if [ "$wl" = oltp-fsync ]; then
+				case " ${FSYNC_VMS:-$n} " in *" $n "*) ;; *) continue ;; esac
+			fi
 			wl_geom "$wl"
 			VOL=$WVOL
 			for pc in $pcts; do
