@@ -6,7 +6,8 @@
 # disk, and the metadata on a third; see bench-calib), with 1 to 4 VM
 # volumes at once.  Set-ups: HDD only and SSD only (dm-linear), dm-hybrid
 # with migration on and off, the same with 256 KiB chunks instead of 1 MiB
-# (hybrid-256k), dm-cache smq writeback, bcache writeback and dm-writeboost
+# (hybrid-256k), dm-hybrid with half its SSD as a block tier (hybrid-blk),
+# dm-cache smq writeback, bcache writeback and dm-writeboost
 # (built by bench/writeboost-build.sh), every one with the same SSD bytes:
 # SSD_PCT per cent of each workload's own 4 KiB footprint per VM.
 # Workloads: trace replays (fio iologs made on the host by
@@ -30,7 +31,7 @@
 B=$BENCH_DATA
 # defaults: the quick run
 VMS="1 2"
-SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig dmcache bcache writeboost"
+SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig hybrid-blk dmcache bcache writeboost"
 WORKLOADS="websearch oltp"
 PASSES=2
 VOL_MB=256
@@ -138,7 +139,8 @@ setup_hybrid() {
 	wipe "$METADEV" 16
 	make_linear hssd "$SSDDEV" $(($1 * SSDV)) 0 >/dev/null || return 1
 	make_linear hhdd "$HDDDEV" $(($1 * VOL)) 0 >/dev/null || return 1
-	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" >/dev/null || return 1
+	# shellcheck disable=SC2086 # no feature, or "block_tier <MiB>"
+	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" ${BLK:+block_tier $BLK} >/dev/null || return 1
 	# Placement only: no migration, and no stream detection while the
 	# volumes are first written; their prefill writes 1 MiB blocks in
 	# random order (prefill), so the SSD takes a random half of the
@@ -162,6 +164,10 @@ setup_hybrid_256k() { CHUNK=512 setup_hybrid "$1"; }
 teardown_hybrid_256k() { teardown_hybrid "$1"; }
 setup_hybrid_nomig() { NOMIG=1 setup_hybrid "$1"; }
 teardown_hybrid_nomig() { teardown_hybrid "$1"; }
+# hybrid-blk: half the same SSD as a block tier (16 KiB slots), the rest
+# for chunks (Documentation/dm-hybrid.rst, "Block tier").
+setup_hybrid_blk() { BLK=$(($1 * SSDV / 4096)) setup_hybrid "$1"; }
+teardown_hybrid_blk() { teardown_hybrid "$1"; }
 
 # for_vms N FN: FN 1, ..., FN N; stops at the first that fails (status 1).
 for_vms() {
