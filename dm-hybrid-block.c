@@ -156,16 +156,29 @@ static void drop_key(struct dmh_blk *blk, u64 key)
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
-/* Any context: drop every slot indexed in [@first, @last]. */
+#define DROP_BATCH	256	/* slots dropped per hold of blk->lock */
+
+/*
+ * Any context: drop every slot indexed in [@first, @last], a batch at a
+ * time, so that a whole volume's or pool's slots never keep interrupts
+ * off for long.
+ */
 static void drop_range(struct dmh_blk *blk, u64 first, u64 last)
 {
-	unsigned long flags, index;
+	unsigned long flags, index = first;
+	unsigned int n;
 	void *e;
 
-	spin_lock_irqsave(&blk->lock, flags);
-	xa_for_each_range(&blk->index, index, e, first, last)
-		unindex(blk, &blk->slots[xa_to_value(e)]);
-	spin_unlock_irqrestore(&blk->lock, flags);
+	do {
+		n = 0;
+		spin_lock_irqsave(&blk->lock, flags);
+		xa_for_each_range(&blk->index, index, e, index, last) {
+			unindex(blk, &blk->slots[xa_to_value(e)]);
+			if (++n == DROP_BATCH)
+				break;
+		}
+		spin_unlock_irqrestore(&blk->lock, flags);
+	} while (n == DROP_BATCH && index++ < last);
 }
 
 /* ----------------------------------------------------------- the bio path */
