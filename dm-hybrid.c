@@ -264,13 +264,14 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 			pc->features |= DMH_F_READ_ONLY;
 		} else if (!strcasecmp(name, "error_if_no_space")) {
 			pc->features |= DMH_F_ERROR_IF_NO_SPACE;
-		} else if (!strcasecmp(name, "block_tier") && argc) {
-			argc--;
-			if (kstrtou32(dm_shift_arg(as), 10, &pc->block_mib) ||
+		} else if (!strcasecmp(name, "block_tier")) {
+			if (!argc ||
+			    kstrtou32(dm_shift_arg(as), 10, &pc->block_mib) ||
 			    pc->block_mib > DMH_BLOCK_TIER_MAX_MIB) {
 				ti->error = "block_tier takes a size in MiB, 0 to 65536";
 				return -EINVAL;
 			}
+			argc--;
 		} else {
 			ti->error = "Unrecognised pool feature requested";
 			return -EINVAL;
