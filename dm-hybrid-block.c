@@ -105,6 +105,11 @@ static sector_t key_sector(u64 key)
 	return (key & ((1ull << KEY_SHIFT) - 1)) << DMH_BLK_SHIFT;
 }
 
+static u64 key_vchunk(struct dmh_blk *blk, u64 key)
+{
+	return key_sector(key) >> blk->chunk_shift;
+}
+
 static sector_t slot_sector(struct dmh_blk *blk, u64 i)
 {
 	dmh_ploc_t p = blk->chunks[i >> blk->slot_shift];
@@ -334,7 +339,7 @@ static void evict_one(struct dmh_blk *blk)
 /* Worker: is @c still a read miss of an HDD chunk that may take a slot? */
 static bool cand_ok(struct dmh_blk *blk, struct cand *c)
 {
-	u64 vchunk = key_sector(c->key) >> blk->chunk_shift;
+	u64 vchunk = key_vchunk(blk, c->key);
 	u64 e = dmh_lookup(c->vol, vchunk);
 
 	return e && !(e & DMH_E_BUSY) && dmh_entry_ploc(e) == c->from &&
@@ -450,7 +455,7 @@ static void start_copy(struct dmh_blk *blk, struct slot *s)
 
 	spin_lock_irq(&blk->lock);
 	if (s->state == S_FILLING &&
-	    dmh_lookup(s->vol, sector >> blk->chunk_shift) !=
+	    dmh_lookup(s->vol, key_vchunk(blk, s->key)) !=
 	    dmh_entry(s->from, 0))
 		unindex(blk, s);
 	stale = s->state == S_STALE;
@@ -523,7 +528,7 @@ static void reuse_slots(struct dmh_blk *blk)
 	u64 gen = 0;
 
 	list_for_each_entry(s, &blk->drain, list) {
-		if (s->state == S_DYING || !s->gen) {
+		if (s->state == S_DYING) {
 			if (!gen)
 				gen = dmh_epoch_barrier(blk->env.epochs);
 			s->state = S_DRAIN;

@@ -505,6 +505,7 @@ static struct dmh_volume *msg_volume(struct dmh_pool *pool, const char *msg,
 static int msg_create_delete(struct dmh_pool *pool, char **argv)
 {
 	bool create = !strcasecmp(argv[0], "create_volume");
+	struct dmh_volume *v;
 	u32 id;
 	int r;
 
@@ -514,8 +515,9 @@ static int msg_create_delete(struct dmh_pool *pool, char **argv)
 		return -EINVAL;
 	}
 	/* No slot or noted miss may outlive the volume it points to. */
-	if (!create && dmh_md_volume(pool->md, id))
-		dmh_blk_drop_volume(pool->blk, dmh_md_volume(pool->md, id));
+	v = create ? NULL : dmh_md_volume(pool->md, id);
+	if (v)
+		dmh_blk_drop_volume(pool->blk, v);
 	r = create ? dmh_md_create_volume(pool->md, id) :
 		     dmh_md_delete_volume(pool->md, id);
 	if (!r && !create)

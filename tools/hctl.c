@@ -166,18 +166,17 @@ static int ratio(const char *s, u64 *a, u64 *b)
  * "<valid>/<slots> <fills> <hits>" after the knobs (the block tier).
  * Fields a newer kernel adds, or a line without these, parse as no tier.
  */
-static int parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
+static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 {
 	u64 v[4];
 
 	if (n < 3 || ratio(f[0], &v[0], &v[1]) || hc_parse_u64(f[1], &v[2]) ||
 	    hc_parse_u64(f[2], &v[3]))
-		return 0;
+		return;
 	s->blk_valid = v[0];
 	s->blk_slots = v[1];
 	s->blk_fills = v[2];
 	s->blk_hits = v[3];
-	return 0;
 }
 
 int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
@@ -244,7 +243,8 @@ int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
 	}
 	if (s->nr_knobs < 7)
 		return -1;
-	return i < n ? parse_block_fields(f + i, n - i, s) : 0;
+	parse_block_fields(f + i, n - i, s);
+	return 0;
 }
 
 int hc_parse_vol_status(const char *params, struct hc_vol_status *s)
