@@ -45,6 +45,8 @@ struct hp_family {
 	u64 scale;			/* bytes per unit, or HP_CHUNK */
 	/* instead of @off: 0 and the value in @v, or -1 for no sample */
 	int (*get)(const struct hp_obj *o, u32 k, u64 *v);
+	/* with @off: whether the status line has the field; NULL if always */
+	int (*has)(const struct hp_obj *o);
 };
 
 static const char *const tiers[] = { "ssd", "hdd", NULL };
@@ -97,6 +99,20 @@ static int pool_backoffs(const struct hp_obj *o, u32 k, u64 *v)
 		}
 	}
 	return -1;	/* an older kernel's status line */
+}
+
+/* A block tier: its fields are 0/0 0 0 without one, absent before it. */
+static int pool_has_blk(const struct hp_obj *o)
+{
+	return !!((const struct hc_pool_status *)o->st)->blk_slots;
+}
+
+/* Write staging's fields, from kernels that print them, with a tier. */
+static int pool_has_staging(const struct hp_obj *o)
+{
+	const struct hc_pool_status *st = o->st;
+
+	return st->blk_slots && st->blk_staging;
 }
 
 static const struct hp_family pool_families[] = {
@@ -159,6 +175,24 @@ static const struct hp_family pool_families[] = {
 	{ .name = "dm_hybrid_pool_migration_backoffs_total", .type = "counter",
 	  .help = "Ticks since activation at which foreground load cut the migration rate.",
 	  .get = pool_backoffs },
+	{ .name = "dm_hybrid_pool_block_slots", .type = "gauge",
+	  .help = "Slots of 16 KiB in the block tier (pools with block_tier).",
+	  .off = PST(blk_slots), .scale = 1, .has = pool_has_blk },
+	{ .name = "dm_hybrid_pool_block_valid_slots", .type = "gauge",
+	  .help = "Block tier slots holding a current copy of a block.",
+	  .off = PST(blk_valid), .scale = 1, .has = pool_has_blk },
+	{ .name = "dm_hybrid_pool_block_fills_total", .type = "counter",
+	  .help = "Copies made into block tier slots since activation.",
+	  .off = PST(blk_fills), .scale = 1, .has = pool_has_blk },
+	{ .name = "dm_hybrid_pool_block_hits_total", .type = "counter",
+	  .help = "Reads served from block tier slots since activation.",
+	  .off = PST(blk_hits), .scale = 1, .has = pool_has_blk },
+	{ .name = "dm_hybrid_pool_block_dirty_bytes", .type = "gauge",
+	  .help = "Staged bytes not yet on the HDD: dirty 16 KiB slots (the write-back backlog).",
+	  .off = PST(blk_dirty), .scale = HC_BLOCK_BYTES, .has = pool_has_staging },
+	{ .name = "dm_hybrid_pool_block_writebacks_total", .type = "counter",
+	  .help = "Dirty block tier slots written back to the HDD since activation.",
+	  .off = PST(blk_writebacks), .scale = 1, .has = pool_has_staging },
 };
 
 /* The volume's size is in its table, not in its status line. */
@@ -167,6 +201,12 @@ static int vol_size(const struct hp_obj *o, u32 k, u64 *v)
 	(void)k;
 	*v = ((const struct hp_vol *)o->obj)->size_sectors * 512;
 	return 0;
+}
+
+/* Write staging's fields, from kernels that print them. */
+static int vol_has_staging(const struct hp_obj *o)
+{
+	return ((const struct hc_vol_status *)o->st)->staging;
 }
 
 static const struct hp_family vol_families[] = {
@@ -205,6 +245,15 @@ static const struct hp_family vol_families[] = {
 	{ .name = "dm_hybrid_volume_weight", .type = "gauge",
 	  .help = "The volume's weight (message set_volume).",
 	  .off = VST(weight), .scale = 1 },
+	{ .name = "dm_hybrid_volume_block_hits_total", .type = "counter",
+	  .help = "Reads of the volume served by the block tier (counted in the ssd tier ios too).",
+	  .off = VST(block_hits), .scale = 1 },
+	{ .name = "dm_hybrid_volume_block_staged_writes_total", .type = "counter",
+	  .help = "Writes of the volume absorbed in the block tier since activation.",
+	  .off = VST(staged_writes), .scale = 1, .has = vol_has_staging },
+	{ .name = "dm_hybrid_volume_block_dirty_bytes", .type = "gauge",
+	  .help = "The volume's staged bytes not yet on the HDD: its dirty 16 KiB slots.",
+	  .off = VST(dirty_blocks), .scale = HC_BLOCK_BYTES, .has = vol_has_staging },
 };
 
 /* The upper bounds of the status line's six size buckets; the last is +Inf. */
@@ -256,6 +305,8 @@ static int family_value(const struct hp_family *m, const struct hp_obj *o,
 
 	if (m->get)
 		return m->get(o, k, v);
+	if (m->has && !m->has(o))
+		return -1;
 	field = (const u64 *)((const char *)o->st + m->off) + k;
 	*v = *field * (m->scale == HP_CHUNK ? o->chunk_bytes : m->scale);
 	return 0;
@@ -264,16 +315,16 @@ static int family_value(const struct hp_family *m, const struct hp_obj *o,
 static void put_family(FILE *f, const struct hp_family *m,
 		       const struct hp_obj *o, u32 n)
 {
-	u32 i, k;
+	u32 i, k, samples = 0;
 	u64 v;
 
-	if (!n)
-		return;
-	put_header(f, m->name, m->type, m->help);
 	for (i = 0; i < n; i++) {
 		for (k = 0; !k || (m->lv && m->lv[k]); k++) {
 			if (family_value(m, &o[i], k, &v))
 				continue;
+			/* a family no status line has (older kernels) is left out */
+			if (!samples++)
+				put_header(f, m->name, m->type, m->help);
 			fputs(m->name, f);
 			put_labels(f, &o[i], m->lname, m->lv ? m->lv[k] : NULL);
 			fprintf(f, " %llu\n", (unsigned long long)v);

@@ -89,6 +89,25 @@ static struct voldev **vol_devices(const struct pool *p, struct voldev **all)
 
 /* ---- pool status ------------------------------------------------------------- */
 
+/* The block tier's lines; the staging one from kernels that report it. */
+static void print_block_tier(const struct hc_pool_status *st)
+{
+	char a[32];
+
+	printf("  block tier:  %llu of %llu 16 KiB slots valid; %llu fills, %llu hits\n",
+	       (unsigned long long)st->blk_valid,
+	       (unsigned long long)st->blk_slots,
+	       (unsigned long long)st->blk_fills,
+	       (unsigned long long)st->blk_hits);
+	if (!st->blk_staging)
+		return;
+	printf("  staging:     %s, %llu dirty blocks (%s), %llu written back since activation\n",
+	       hc_pool_has_feature(st, "write_staging") ? "on" : "off",
+	       (unsigned long long)st->blk_dirty,
+	       hc_format_size(st->blk_dirty * HC_BLOCK_BYTES, a, sizeof(a)),
+	       (unsigned long long)st->blk_writebacks);
+}
+
 static void print_pool(const struct pool *p)
 {
 	char a[32], b[32], c[32];
@@ -123,11 +142,7 @@ static void print_pool(const struct pool *p)
 		 (unsigned long long)p->st.inflight,
 		 hc_format_size(p->st.moved * 512, c, sizeof(c)));
 	if (p->st.blk_slots)
-		printf("  block tier:  %llu of %llu 16 KiB slots valid; %llu fills, %llu hits\n",
-		       (unsigned long long)p->st.blk_valid,
-		       (unsigned long long)p->st.blk_slots,
-		       (unsigned long long)p->st.blk_fills,
-		       (unsigned long long)p->st.blk_hits);
+		print_block_tier(&p->st);
 	printf("  knobs:      ");
 	/* fields after the named knobs (newer kernels) are not shown */
 	for (i = 0; i < p->st.nr_knobs && i < hc_nr_knob_names; i++)
@@ -135,6 +150,16 @@ static void print_pool(const struct pool *p)
 			printf(" %s=%llu", hc_knob_names[i],
 			       (unsigned long long)p->st.knobs[i]);
 	printf("\n  volumes:     %llu\n", (unsigned long long)p->st.volumes);
+}
+
+/* @v, or null when the kernel's status line has no such field. */
+static void json_u64_known(struct hc_json *j, const char *key, u64 v,
+			   int known)
+{
+	if (known)
+		hc_json_u64(j, key, v);
+	else
+		hc_json_str(j, key, NULL);
 }
 
 static void json_tier(struct hc_json *j, const struct pool *p, int t)
@@ -182,6 +207,13 @@ static void json_pool(struct hc_json *j, const struct pool *p)
 	hc_json_u64(j, "valid_slots", p->st.blk_valid);
 	hc_json_u64(j, "fills", p->st.blk_fills);
 	hc_json_u64(j, "hits", p->st.blk_hits);
+	hc_json_bool(j, "write_staging",
+		     hc_pool_has_feature(&p->st, "write_staging"));
+	json_u64_known(j, "dirty_blocks", p->st.blk_dirty, p->st.blk_staging);
+	json_u64_known(j, "dirty_bytes", p->st.blk_dirty * HC_BLOCK_BYTES,
+		       p->st.blk_staging);
+	json_u64_known(j, "writebacks", p->st.blk_writebacks,
+		       p->st.blk_staging);
 	hc_json_close(j);
 }
 
@@ -433,7 +465,10 @@ static void json_stats(struct hc_json *j, const struct sample_vol *a,
 	hc_json_num(j, "ssd_hit_pct", st.hit_pct, 1, 1);
 	hc_json_u64(j, "promotions", st.prom);
 	hc_json_u64(j, "demotions", st.dem);
-	hc_json_u64(j, "block_hits", b->st.block_hits - a->st.block_hits);
+	hc_json_u64(j, "block_hits", st.block_hits);
+	json_u64_known(j, "block_staged_writes", st.staged, st.staging);
+	json_u64_known(j, "block_dirty_blocks", b->st.dirty_blocks, st.staging);
+	json_u64_known(j, "block_dirty_bytes", st.dirty_bytes, st.staging);
 	hc_json_u64(j, "weight", b->st.weight);
 	hc_json_str(j, "priority", b->st.prio);
 	hctl_xen_json(j, &b->xen);
@@ -459,45 +494,66 @@ static void stats_json(struct sample_vol *a, struct sample_vol *b, u32 n,
 	fflush(stdout);
 }
 
+/* Which optional columns the table has: set if any volume needs them. */
+struct stats_cols {
+	int xen;			/* XEN GUEST, in a Dom0 */
+	int staging;			/* STAGE/s and DIRTY, write staging */
+};
+
+/* One volume's row of the stats table. */
+static void stats_row(const struct sample_vol *a, const struct sample_vol *b,
+		      double secs, const struct stats_cols *c)
+{
+	struct hc_stats st;
+	char sz[32], ssd[32], hit[16], xen[96], dirty[32];
+
+	hc_stats_compute(&a->st, &b->st, secs, b->chunk_sectors, &st);
+	if (st.hit_pct < 0)
+		snprintf(hit, sizeof(hit), "-");
+	else
+		snprintf(hit, sizeof(hit), "%.0f", st.hit_pct);
+	printf("%-16s %-8s %8s %8.0f %8.1f %6.0f %7.1f %5.0f %8s %6.0f %6s %6llu %6llu",
+	       b->name[0] ? b->name : b->dev, b->pool,
+	       hc_format_size(b->size * 512, sz, sizeof(sz)), st.iops,
+	       st.mibs, st.read_pct, st.req_kib, st.seq_pct,
+	       hc_format_size(st.ssd_bytes, ssd, sizeof(ssd)),
+	       st.residency_pct, hit, (unsigned long long)st.prom,
+	       (unsigned long long)st.dem);
+	if (c->staging && st.staging)
+		printf(" %7.0f %8s", (double)st.staged / (secs > 0 ? secs : 1),
+		       hc_format_size(st.dirty_bytes, dirty, sizeof(dirty)));
+	else if (c->staging)
+		printf(" %7s %8s", "-", "-");
+	if (c->xen)
+		printf(" %s", hctl_xen_label(&b->xen, xen, sizeof(xen)));
+	putchar('\n');
+}
+
 static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 			double secs, int json)
 {
-	struct hc_stats st;
-	char sz[32], ssd[32], hit[16], xen[96];
-	u32 i, shown;
+	struct stats_cols c = { 0 };
+	u32 i;
 
 	if (json) {
 		stats_json(a, b, n, secs);
 		return;
 	}
-	for (i = 0, shown = 0; i < n; i++)	/* a Xen column in a Dom0 */
-		shown |= b[i].xen.found;
-	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s\n",
+	for (i = 0; i < n; i++) {
+		c.xen |= b[i].xen.found;
+		c.staging |= b[i].ok && b[i].st.staging;
+	}
+	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s%s\n",
 	       "VOLUME", "POOL", "SIZE", "IOPS", "MiB/s", "READ%", "REQ KiB",
 	       "SEQ%", "ON SSD", "SSD%", "HIT%", "PROM", "DEM",
-	       shown ? " XEN GUEST" : "");
+	       c.staging ? " STAGE/s    DIRTY" : "",
+	       c.xen ? " XEN GUEST" : "");
 	for (i = 0; i < n; i++) {
-		if (!a[i].ok || !b[i].ok) {
+		if (!a[i].ok || !b[i].ok)
 			printf("%-16s %-8s (status unavailable)\n", b[i].dev,
 			       b[i].pool);
-			continue;
-		}
-		hc_stats_compute(&a[i].st, &b[i].st, secs, b[i].chunk_sectors,
-				 &st);
-		if (st.hit_pct < 0)
-			snprintf(hit, sizeof(hit), "-");
 		else
-			snprintf(hit, sizeof(hit), "%.0f", st.hit_pct);
-		printf("%-16s %-8s %8s %8.0f %8.1f %6.0f %7.1f %5.0f %8s %6.0f %6s %6llu %6llu",
-		       b[i].name[0] ? b[i].name : b[i].dev, b[i].pool,
-		       hc_format_size(b[i].size * 512, sz, sizeof(sz)), st.iops,
-		       st.mibs, st.read_pct, st.req_kib, st.seq_pct,
-		       hc_format_size(st.ssd_bytes, ssd, sizeof(ssd)),
-		       st.residency_pct, hit, (unsigned long long)st.prom,
-		       (unsigned long long)st.dem);
-		if (shown)
-			printf(" %s", hctl_xen_label(&b[i].xen, xen, sizeof(xen)));
-		putchar('\n');
+			stats_row(&a[i], &b[i], secs, &c);
 	}
 	fflush(stdout);
 }

@@ -163,12 +163,14 @@ static int ratio(const char *s, u64 *a, u64 *b)
 #define HC_MAX_FIELDS	64
 
 /*
- * "<valid>/<slots> <fills> <hits>" after the knobs (the block tier).
- * Fields a newer kernel adds, or a line without these, parse as no tier.
+ * "<valid>/<slots> <fills> <hits>" after the knobs (the block tier), then
+ * "<dirty blocks> <block writebacks>" since write staging.  Fields a newer
+ * kernel adds, or a line without these, parse as no tier (or no staging
+ * fields); an older kernel's line ends after <hits>.
  */
 static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 {
-	u64 v[4];
+	u64 v[6];
 
 	if (n < 3 || ratio(f[0], &v[0], &v[1]) || hc_parse_u64(f[1], &v[2]) ||
 	    hc_parse_u64(f[2], &v[3]))
@@ -177,6 +179,11 @@ static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 	s->blk_slots = v[1];
 	s->blk_fills = v[2];
 	s->blk_hits = v[3];
+	if (n < 5 || hc_parse_u64(f[3], &v[4]) || hc_parse_u64(f[4], &v[5]))
+		return;
+	s->blk_staging = 1;
+	s->blk_dirty = v[4];
+	s->blk_writebacks = v[5];
 }
 
 int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
@@ -247,6 +254,38 @@ int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
 	return 0;
 }
 
+int hc_pool_has_feature(const struct hc_pool_status *s, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	/* a whole word: "block_tier 64 write_staging" */
+	for (p = strstr(s->features, name); p; p = strstr(p + 1, name))
+		if ((p == s->features || p[-1] == ' ') &&
+		    (!p[n] || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+/*
+ * What follows <priority>: nothing before the block tier, then <block
+ * hits>, then "<staged writes> <dirty blocks>" since write staging.  A
+ * newer kernel's fields after those are ignored; a pair cut in half is
+ * refused.
+ */
+static int parse_vol_block_fields(char **f, u32 n, struct hc_vol_status *s)
+{
+	if (n == 2 || (n && hc_parse_u64(f[0], &s->block_hits)))
+		return -1;
+	if (n < 3)
+		return 0;
+	if (hc_parse_u64(f[1], &s->staged_writes) ||
+	    hc_parse_u64(f[2], &s->dirty_blocks))
+		return -1;
+	s->staging = 1;
+	return 0;
+}
+
 int hc_parse_vol_status(const char *params, struct hc_vol_status *s)
 {
 	char buf[1024], *f[HC_MAX_FIELDS], *h, *save = NULL;
@@ -260,10 +299,8 @@ int hc_parse_vol_status(const char *params, struct hc_vol_status *s)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", params);
 	n = split(buf, f, HC_MAX_FIELDS);
-	/* 18 since the block tier: <block hits> at the end */
-	if (n != 17 && n != 18)
-		return -1;
-	if (n == 18 && hc_parse_u64(f[17], &s->block_hits))
+	if (n < 17 || n > HC_MAX_FIELDS ||
+	    parse_vol_block_fields(f + 17, n - 17, s))
 		return -1;
 	for (i = 0; i < 12; i++)
 		if (hc_parse_u64(f[i], num[i]))
@@ -553,6 +590,10 @@ void hc_stats_compute(const struct hc_vol_status *a,
 	st->ssd_bytes = b->ssd * chunk_sectors * 512;
 	st->prom = b->prom;
 	st->dem = b->dem;
+	st->block_hits = delta(a->block_hits, b->block_hits);
+	st->staging = b->staging;
+	st->staged = delta(a->staged_writes, b->staged_writes);
+	st->dirty_bytes = b->dirty_blocks * HC_BLOCK_BYTES;
 }
 
 void hc_json_init(struct hc_json *j, FILE *f)

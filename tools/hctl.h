@@ -48,6 +48,8 @@ struct hc_pool_status {
 	u64 knobs[HC_MAX_KNOBS];	/* in hc_knob_names order */
 	u64 blk_valid, blk_slots;	/* the block tier; 0 before it */
 	u64 blk_fills, blk_hits;
+	int blk_staging;		/* the next two fields are known */
+	u64 blk_dirty, blk_writebacks;	/* write staging (16 KiB blocks) */
 };
 
 /*
@@ -59,6 +61,8 @@ extern const char *const hc_knob_names[];
 extern const u32 hc_nr_knob_names;
 
 int hc_parse_pool_status(const char *params, struct hc_pool_status *s);
+/* Whether feature @name (e.g. "write_staging") is among the pool's. */
+int hc_pool_has_feature(const struct hc_pool_status *s, const char *name);
 
 /* Volume status INFO (the params after "hybrid"). */
 struct hc_vol_status {
@@ -67,7 +71,13 @@ struct hc_vol_status {
 	u64 weight, ssd_min, ssd_max;
 	char prio[8];
 	u64 block_hits;			/* reads served by the block tier */
+	int staging;			/* the next two fields are known */
+	u64 staged_writes;		/* writes absorbed in the block tier */
+	u64 dirty_blocks;		/* its slots the HDD lags behind */
 };
+
+/* The block tier's block: what dirty blocks count in bytes. */
+#define HC_BLOCK_BYTES	16384
 
 int hc_parse_vol_status(const char *params, struct hc_vol_status *s);
 
@@ -133,6 +143,10 @@ struct hc_stats {
 	double hit_pct;			/* SSD ios / data ios; < 0: no I/O */
 	u64 ssd_bytes;
 	u64 prom, dem;			/* since the pool loaded the volume */
+	u64 block_hits;			/* in the interval */
+	int staging;			/* the two below are known */
+	u64 staged;			/* writes staged in the interval */
+	u64 dirty_bytes;		/* at its end, in whole blocks */
 };
 
 void hc_stats_compute(const struct hc_vol_status *a,

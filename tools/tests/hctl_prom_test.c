@@ -26,22 +26,31 @@
 #define POOL_RO "5 9272/13872 2048 0/102400 0/2097152 2 0 0 0 ro 2 error_if_no_space no_discard_passdown needs_check out_of_space off 1 2 3 64 4 60 1024 1024 4 1000 30 7 5"
 /* A newer kernel's line: every known field and one more. */
 #define POOL_NEW "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200 30 9 5 77"
+/* A block tier: before write staging (three fields) and with it (five). */
+#define POOL_BLK POOL_DOC " 30 0 1 200/256 900 4000"
+#define POOL_STAGE "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345"
 #define VOL_DOC "256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal"
+/* With block hits (17), staged writes (700) and dirty blocks (10). */
+#define VOL_STAGE VOL_DOC " 17 700 10"
 #define VOL_T1 "10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal"
 
 /* The labels of the two volumes, the second with a guest to escape. */
 #define VM1 "{pool=\"p0\",volume=\"vm1\""
 #define WEB "{pool=\"p1\",volume=\"p1-2\",guest=\"we\\\"b\\\\1\""
 
-static struct hc_pool_status ps[3];
-static struct hc_vol_status vs[2];
-static struct hp_pool pools[3];
-static struct hp_vol vols[2];
+#define VM3 "{pool=\"stage\",volume=\"vm3\""
+
+static struct hc_pool_status ps[5];
+static struct hc_vol_status vs[3];
+static struct hp_pool pools[5];
+static struct hp_vol vols[3];
 
 static int setup(void)
 {
-	static const char *const pl[] = { POOL_DOC, POOL_RO, POOL_NEW };
-	static const char *const names[] = { "p0", "p1", "new" };
+	static const char *const pl[] = {
+		POOL_DOC, POOL_RO, POOL_NEW, POOL_BLK, POOL_STAGE
+	};
+	static const char *const names[] = { "p0", "p1", "new", "blk", "stage" };
 	u32 i;
 
 	for (i = 0; i < ARRAY_SIZE(pl); i++) {
@@ -50,10 +59,12 @@ static int setup(void)
 		pools[i] = (struct hp_pool){ names[i], &ps[i] };
 	}
 	if (hc_parse_vol_status(VOL_DOC, &vs[0]) ||
-	    hc_parse_vol_status(VOL_T1, &vs[1]))
+	    hc_parse_vol_status(VOL_T1, &vs[1]) ||
+	    hc_parse_vol_status(VOL_STAGE, &vs[2]))
 		return -1;
 	vols[0] = (struct hp_vol){ "p0", "vm1", NULL, 41943040, 128, &vs[0] };
 	vols[1] = (struct hp_vol){ "p1", "p1-2", "we\"b\\1", 2048, 2048, &vs[1] };
+	vols[2] = (struct hp_vol){ "stage", "vm3", NULL, 41943040, 128, &vs[2] };
 	return 0;
 }
 
@@ -163,6 +174,30 @@ static void test_pool(const char *m)
 	  "no backoffs sample from a status line without the field");
 }
 
+/* The block tier's families: only where the status line has the fields. */
+static void test_block(const char *m)
+{
+	t(has_line(m, "dm_hybrid_pool_block_slots{pool=\"blk\"} 256") &&
+	  has_line(m, "dm_hybrid_pool_block_valid_slots{pool=\"stage\"} 200") &&
+	  has_line(m, "dm_hybrid_pool_block_fills_total{pool=\"stage\"} 900") &&
+	  has_line(m, "dm_hybrid_pool_block_hits_total{pool=\"blk\"} 4000") &&
+	  !strstr(m, "dm_hybrid_pool_block_slots{pool=\"p0\"}") &&
+	  !strstr(m, "dm_hybrid_pool_block_slots{pool=\"new\"}"),
+	  "block tier: slots, fills and hits of the pools that have one");
+	t(has_line(m, "dm_hybrid_pool_block_dirty_bytes{pool=\"stage\"} 196608") &&
+	  has_line(m, "dm_hybrid_pool_block_writebacks_total{pool=\"stage\"} 345") &&
+	  count(m, "dm_hybrid_pool_block_dirty_bytes{") == 1 &&
+	  count(m, "dm_hybrid_pool_block_writebacks_total{") == 1,
+	  "write staging: 12 dirty blocks as bytes, write-backs; none from a kernel without the fields");
+	t(has_line(m, "dm_hybrid_volume_block_hits_total" VM3 "} 17") &&
+	  has_line(m, "dm_hybrid_volume_block_hits_total" VM1 "} 0") &&
+	  has_line(m, "dm_hybrid_volume_block_staged_writes_total" VM3 "} 700") &&
+	  has_line(m, "dm_hybrid_volume_block_dirty_bytes" VM3 "} 163840") &&
+	  count(m, "dm_hybrid_volume_block_staged_writes_total{") == 1 &&
+	  count(m, "dm_hybrid_volume_block_dirty_bytes{") == 1,
+	  "volume: block hits, staged writes, 10 dirty blocks as bytes; 17-field lines have no staging series");
+}
+
 static void test_vol(const char *m)
 {
 	t(has_line(m, "dm_hybrid_volume_ios_total" VM1 ",direction=\"read\"} 27350") &&
@@ -189,8 +224,8 @@ static void test_vol(const char *m)
 
 static void test_format(const char *m)
 {
-	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 30,
-	  "30 families, each with HELP and TYPE");
+	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 39,
+	  "39 families, each with HELP and TYPE");
 	t(grouped(m), "one TYPE a family, its samples one group, _total on counters only");
 }
 
@@ -306,6 +341,7 @@ int main(int argc, char **argv)
 		return 1;
 	test_pool(m);
 	test_vol(m);
+	test_block(m);
 	test_format(m);
 	test_textfile(m);
 	test_libvirt();

@@ -20,6 +20,9 @@
 #define POOL_DOC "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200"
 #define POOL_FEATURES "5 9272/13872 2048 0/102400 0/2097152 2 0 0 0 ro 2 error_if_no_space no_discard_passdown needs_check out_of_space off 1 2 3 64 4 60 1024 1024 4 1000 30"
 #define VOL_DOC "256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal"
+/* Since write staging: a pool with it (32 fields + 3 features), a volume. */
+#define POOL_STAGE "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345"
+#define VOL_STAGE VOL_DOC " 17 700 10"
 #define VOL_LIST "1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0"
 #define TAB_LINE "pool0 /dev/vg/meta /dev/nvme0n1 /dev/sdb chunk=256K,error_if_no_space,noauto # x\n"
 #define VOL_T0 "10 4 6 100 100 800 800 150 50 1 2 50 0-0-0-0-0-0 100 0 0 normal"
@@ -86,6 +89,71 @@ static int bad_vol_refused(void)
 		if (!hc_parse_vol_status(bad[i], &vs))
 			return 0;
 	return 1;
+}
+
+/*
+ * Write staging's fields at the ends of both status lines: parsed when
+ * present, absent (flag clear) on an older kernel's shorter lines.
+ */
+static void test_staging(void)
+{
+	struct hc_pool_status ps;
+	struct hc_vol_status vs;
+
+	t(!hc_parse_pool_status(POOL_STAGE, &ps) && ps.nr_features == 3 &&
+	  !strcmp(ps.features, "block_tier 64 write_staging") &&
+	  ps.nr_knobs == 10 && ps.blk_slots == 4096 && ps.blk_hits == 4000 &&
+	  ps.blk_staging && ps.blk_dirty == 12 && ps.blk_writebacks == 345,
+	  "pool status with write staging: 3 features, dirty blocks, write-backs");
+	t(!hc_parse_pool_status(POOL_DOC " 30 0 1 0/0 0 0 0 0", &ps) &&
+	  !ps.blk_slots && ps.blk_staging && !ps.blk_dirty,
+	  "pool status of a new kernel without block_tier: 32 fields, all 0");
+	t(!hc_parse_pool_status(POOL_DOC " 30 0 1 200/256 900 4000", &ps) &&
+	  ps.blk_slots == 256 && !ps.blk_staging,
+	  "pool status of an older kernel: 30 fields, no staging fields");
+	t(!hc_parse_pool_status(POOL_STAGE " 9", &ps) && ps.blk_dirty == 12,
+	  "pool status with a field after them (a newer kernel)");
+	t(hc_pool_has_feature(&ps, "write_staging") &&
+	  hc_pool_has_feature(&ps, "block_tier") &&
+	  !hc_pool_has_feature(&ps, "write") &&
+	  !hc_pool_has_feature(&ps, "staging") &&
+	  !hc_pool_has_feature(&ps, "64 write"),
+	  "features are whole words");
+	t(!hc_parse_vol_status(VOL_DOC, &vs) && !vs.staging && !vs.block_hits,
+	  "volume status of 17 fields: no block hits, no staging");
+	t(!hc_parse_vol_status(VOL_DOC " 17", &vs) && vs.block_hits == 17 &&
+	  !vs.staging, "volume status of 18 fields: block hits, no staging");
+	t(!hc_parse_vol_status(VOL_STAGE, &vs) && vs.block_hits == 17 &&
+	  vs.staging && vs.staged_writes == 700 && vs.dirty_blocks == 10 &&
+	  !strcmp(vs.prio, "normal"),
+	  "volume status of 20 fields: staged writes, dirty blocks");
+	t(!hc_parse_vol_status(VOL_STAGE " 5", &vs) && vs.dirty_blocks == 10,
+	  "volume status with a field after them (a newer kernel)");
+	t(hc_parse_vol_status(VOL_DOC " 17 700", &vs) &&
+	  hc_parse_vol_status(VOL_DOC " 17 x 10", &vs) &&
+	  hc_parse_vol_status(VOL_DOC " 17 700 -1", &vs) &&
+	  hc_parse_vol_status(VOL_DOC " x", &vs),
+	  "volume status with half a pair or a bad number refused");
+}
+
+/* What stats makes of the staging fields of two samples. */
+static void test_staging_stats(void)
+{
+	struct hc_vol_status a, b;
+	struct hc_stats st;
+
+	hc_parse_vol_status(VOL_T0 " 5 100 3", &a);
+	hc_parse_vol_status(VOL_T1 " 9 160 7", &b);
+	hc_stats_compute(&a, &b, 2.0, 2048, &st);
+	t(st.staging && st.staged == 60 && st.block_hits == 4 &&
+	  st.dirty_bytes == 7 * 16384,
+	  "stats: staged writes and block hits in the interval, dirty bytes now");
+	hc_stats_compute(&b, &a, 2.0, 2048, &st);
+	t(st.staged == 0 && st.block_hits == 0 && st.dirty_bytes == 3 * 16384,
+	  "... counters that went back count as 0, dirty bytes do not");
+	hc_parse_vol_status(VOL_T1, &b);
+	hc_stats_compute(&b, &b, 2.0, 2048, &st);
+	t(!st.staging && !st.dirty_bytes, "... an older kernel's line: unknown");
 }
 
 /* The knob names from DMH_KNOBS, in the order of the status fields. */
@@ -208,6 +276,7 @@ int main(void)
 	  "pool status with the block tier's fields");
 	t(!hc_parse_pool_status(POOL_DOC " 30 0 1", &ps) && !ps.blk_slots,
 	  "pool status without them: no block tier");
+	test_staging();
 
 	/* tables */
 	t(!hc_parse_pool_table("254:1 254:2 254:3 2048 1 error_if_no_space", &pt) &&
@@ -277,6 +346,7 @@ int main(void)
 	t(st.iops == 0 && st.hit_pct < 0 && st.read_pct == 0, "stats of an idle interval");
 	hc_stats_compute(&b, &a, 1.0, 2048, &st);
 	t(st.iops == 0, "counters that went back (reload) count as 0");
+	test_staging_stats();
 
 	test_knobs();
 	test_json();
