@@ -30,6 +30,39 @@ static int parse_chunk(const char *arg, u64 *cs)
 	return 0;
 }
 
+/* --block-tier SIZE into @e: 0, or -1 with the reason said. */
+static int parse_block_tier(const char *arg, struct hc_tab *e)
+{
+	if (!hc_parse_block_tier(arg, &e->block_tier))
+		return 0;
+	ctl_err("block tier size \"%s\" must be a whole number of MiB from 1M to 64G (e.g. 256M).",
+		arg);
+	return -1;
+}
+
+/* One option of pool create into @e and @wipe: 0, or the exit status. */
+static int create_opt(int ch, struct hc_tab *e, int *wipe)
+{
+	if (ch == 'm')
+		snprintf(e->meta, sizeof(e->meta), "%s", optarg);
+	else if (ch == 's')
+		snprintf(e->ssd, sizeof(e->ssd), "%s", optarg);
+	else if (ch == 'd')
+		snprintf(e->hdd, sizeof(e->hdd), "%s", optarg);
+	else if (ch == 'c' && parse_chunk(optarg, &e->chunk_sectors))
+		return CTL_EXIT_USAGE;
+	else if (ch == 'B' && parse_block_tier(optarg, e))
+		return CTL_EXIT_USAGE;
+	else if (!strchr("cBEDNWS", ch))
+		return CTL_EXIT_USAGE;
+	e->error_if_no_space |= ch == 'E';
+	e->no_discard_passdown |= ch == 'D';
+	e->noauto |= ch == 'N';
+	e->write_staging |= ch == 'S';
+	*wipe |= ch == 'W';
+	return 0;
+}
+
 /* pool create's arguments into @e and @wipe: 0, or the exit status. */
 static int create_args(int argc, char **argv, struct hc_tab *e, int *wipe)
 {
@@ -40,34 +73,29 @@ static int create_args(int argc, char **argv, struct hc_tab *e, int *wipe)
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "error-if-no-space", no_argument, NULL, 'E' },
 		{ "no-discard-passdown", no_argument, NULL, 'D' },
+		{ "block-tier", required_argument, NULL, 'B' },
+		{ "write-staging", no_argument, NULL, 'S' },
 		{ "noauto", no_argument, NULL, 'N' },
 		{ "wipe", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	int ch, r;
 
 	memset(e, 0, sizeof(*e));
 	e->chunk_sectors = DMH_CHUNK_SECTORS_DEF;
 	*wipe = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "m:s:d:c:", opts, NULL)) != -1) {
-		if (ch == 'm')
-			snprintf(e->meta, sizeof(e->meta), "%s", optarg);
-		else if (ch == 's')
-			snprintf(e->ssd, sizeof(e->ssd), "%s", optarg);
-		else if (ch == 'd')
-			snprintf(e->hdd, sizeof(e->hdd), "%s", optarg);
-		else if (ch == 'c' && parse_chunk(optarg, &e->chunk_sectors))
-			return CTL_EXIT_USAGE;
-		else if (ch != 'c' && !strchr("EDNW", ch))
-			return CTL_EXIT_USAGE;
-		e->error_if_no_space |= ch == 'E';
-		e->no_discard_passdown |= ch == 'D';
-		e->noauto |= ch == 'N';
-		*wipe |= ch == 'W';
+		r = create_opt(ch, e, wipe);
+		if (r)
+			return r;
 	}
 	if (optind + 1 != argc || !e->meta[0] || !e->ssd[0] || !e->hdd[0])
 		return ctl_usage();
+	if (e->write_staging && !e->block_tier) {
+		ctl_err("--write-staging stages writes in the block tier: give its size with --block-tier (e.g. 256M).");
+		return CTL_EXIT_USAGE;
+	}
 	if (name_arg("pool", argv[optind]))
 		return CTL_EXIT_USAGE;
 	snprintf(e->name, sizeof(e->name), "%s", argv[optind]);

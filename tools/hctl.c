@@ -527,38 +527,71 @@ int hc_tab_parse(const char *line, struct hc_tab *t, char *why, size_t len)
 			t->read_only = 1;
 		} else if (!strcmp(opt, "noauto")) {
 			t->noauto = 1;
+		} else if (!strncmp(opt, "block_tier=", 11)) {
+			if (hc_parse_block_tier(opt + 11, &t->block_tier)) {
+				snprintf(why, len,
+					 "block tier size \"%s\" is not a whole number of MiB from 1M to 64G",
+					 opt + 11);
+				return -1;
+			}
+		} else if (!strcmp(opt, "write_staging")) {
+			t->write_staging = 1;
 		} else {
 			snprintf(why, len, "unknown option \"%s\"", opt);
 			return -1;
 		}
 	}
+	if (t->write_staging && !t->block_tier) {
+		snprintf(why, len, "write_staging needs block_tier=<size>");
+		return -1;
+	}
 	return 1;
+}
+
+int hc_parse_block_tier(const char *s, u32 *mib)
+{
+	u64 b;
+
+	if (hc_parse_size(s, &b) || !b || b % (1 << 20) ||
+	    b >> 20 > HC_BLOCK_TIER_MAX_MIB)
+		return -1;
+	*mib = (u32)(b >> 20);
+	return 0;
 }
 
 int hc_tab_format(const struct hc_tab *t, char *buf, size_t len)
 {
-	char cs[32];
+	char cs[32], bt[32] = "";
 	int n;
 
 	hc_format_size(t->chunk_sectors * 512, cs, sizeof(cs));
-	n = snprintf(buf, len, "%s\t%s\t%s\t%s\tchunk=%s%s%s%s%s\n", t->name,
-		     t->meta, t->ssd, t->hdd, cs,
+	/* in MiB: hc_format_size() would round 1537M to 1.5G */
+	if (t->block_tier)
+		snprintf(bt, sizeof(bt), ",block_tier=%uM", t->block_tier);
+	n = snprintf(buf, len, "%s\t%s\t%s\t%s\tchunk=%s%s%s%s%s%s%s\n",
+		     t->name, t->meta, t->ssd, t->hdd, cs,
 		     t->error_if_no_space ? ",error_if_no_space" : "",
 		     t->no_discard_passdown ? ",no_discard_passdown" : "",
-		     t->read_only ? ",read_only" : "",
+		     t->read_only ? ",read_only" : "", bt,
+		     t->write_staging ? ",write_staging" : "",
 		     t->noauto ? ",noauto" : "");
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* In the order the kernel prints them, so the table reads back the same. */
 void hc_tab_features(const struct hc_tab *t, char *buf, size_t len)
 {
 	int n = !!t->error_if_no_space + !!t->no_discard_passdown +
-		!!t->read_only;
+		!!t->read_only + 2 * !!t->block_tier + !!t->write_staging;
+	char bt[32] = "";
 
-	snprintf(buf, len, "%d%s%s%s", n,
+	if (t->block_tier)
+		snprintf(bt, sizeof(bt), " block_tier %u", t->block_tier);
+	snprintf(buf, len, "%d%s%s%s%s%s", n,
 		 t->no_discard_passdown ? " no_discard_passdown" : "",
 		 t->read_only ? " read_only" : "",
-		 t->error_if_no_space ? " error_if_no_space" : "");
+		 t->error_if_no_space ? " error_if_no_space" : "", bt,
+		 t->write_staging ? " write_staging" : "");
 }
 
 static u64 delta(u64 a, u64 b)

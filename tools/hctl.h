@@ -124,7 +124,15 @@ struct hc_tab {
 	char meta[256], ssd[256], hdd[256];
 	u64 chunk_sectors;
 	int error_if_no_space, no_discard_passdown, read_only, noauto;
+	u32 block_tier;			/* MiB of SSD in 16 KiB slots; 0 none */
+	int write_staging;		/* needs a block tier */
 };
+
+/* The largest block tier the kernel takes (block_tier <MiB>): 64 GiB. */
+#define HC_BLOCK_TIER_MAX_MIB	65536
+
+/* A block tier size ("256M", "1G"): whole MiB, 1M to 64G. */
+int hc_parse_block_tier(const char *s, u32 *mib);
 
 /*
  * Parse one hybridtab line: 1 for an entry, 0 for a blank line or a

@@ -23,6 +23,7 @@
 /* Since write staging: a pool with it (32 fields + 3 features), a volume. */
 #define POOL_STAGE "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345"
 #define VOL_STAGE VOL_DOC " 17 700 10"
+#define TAB_STAGE "p /a /b /c chunk=256K,write_staging,no_discard_passdown,block_tier=1537M,error_if_no_space\n"
 #define VOL_LIST "1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0"
 #define TAB_LINE "pool0 /dev/vg/meta /dev/nvme0n1 /dev/sdb chunk=256K,error_if_no_space,noauto # x\n"
 #define VOL_T0 "10 4 6 100 100 800 800 150 50 1 2 50 0-0-0-0-0-0 100 0 0 normal"
@@ -134,6 +135,41 @@ static void test_staging(void)
 	  hc_parse_vol_status(VOL_DOC " 17 700 -1", &vs) &&
 	  hc_parse_vol_status(VOL_DOC " x", &vs),
 	  "volume status with half a pair or a bad number refused");
+}
+
+/*
+ * hybridtab's block_tier=<size> and write_staging: parsed, written back,
+ * and turned into the kernel's feature args in the order it prints them.
+ */
+static void test_tab_block_tier(void)
+{
+	struct hc_tab tab, back;
+	char why[128], buf[512];
+
+	t(hc_tab_parse(TAB_STAGE, &tab, why, sizeof(why)) == 1 &&
+	  tab.block_tier == 1537 && tab.write_staging,
+	  "tab: block_tier=1537M and write_staging");
+	hc_tab_format(&tab, buf, sizeof(buf));
+	t(hc_tab_parse(buf, &back, why, sizeof(why)) == 1 &&
+	  !memcmp(&tab, &back, sizeof(tab)) && strstr(buf, "block_tier=1537M"),
+	  "... round trip in whole MiB");
+	hc_tab_features(&tab, buf, sizeof(buf));
+	t(!strcmp(buf, "5 no_discard_passdown error_if_no_space block_tier 1537 write_staging"),
+	  "... feature args in the kernel's order, block_tier counting two");
+	buf[0] = 0;
+	if (hc_tab_parse("p /a /b /c block_tier=64M\n", &tab, why, sizeof(why)) == 1)
+		hc_tab_features(&tab, buf, sizeof(buf));
+	t(!strcmp(buf, "2 block_tier 64") && !tab.write_staging,
+	  "tab: block_tier alone");
+	t(hc_tab_parse("p /a /b /c write_staging\n", &tab, why, sizeof(why)) < 0 &&
+	  strstr(why, "needs block_tier"),
+	  "tab: write_staging without block_tier refused");
+	t(hc_tab_parse("p /a /b /c block_tier=0\n", &tab, why, sizeof(why)) < 0 &&
+	  hc_tab_parse("p /a /b /c block_tier=1536K\n", &tab, why, sizeof(why)) < 0 &&
+	  hc_tab_parse("p /a /b /c block_tier=65G\n", &tab, why, sizeof(why)) < 0 &&
+	  hc_tab_parse("p /a /b /c block_tier=64G\n", &tab, why, sizeof(why)) == 1 &&
+	  tab.block_tier == 65536,
+	  "tab: block tier sizes are whole MiB from 1M to 64G");
 }
 
 /* What stats makes of the staging fields of two samples. */
@@ -331,6 +367,8 @@ int main(void)
 	  hc_tab_parse("p /a /b /c bogus\n", &tab, why, sizeof(why)) < 0 &&
 	  hc_tab_parse("p/q /a /b /c\n", &tab, why, sizeof(why)) < 0,
 	  "bad tab lines refused");
+
+	test_tab_block_tier();
 
 	/* statistics from two samples, 2 seconds apart */
 	hc_parse_vol_status(VOL_T0, &a);
