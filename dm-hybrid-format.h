@@ -440,6 +440,32 @@ static inline char *dmh_capacity_fault(const struct dmh_geometry *g)
 }
 
 /*
+ * A commit records each data device as its whole chunks, and the
+ * constructor refuses a device smaller than one chunk.  A tier of no chunk
+ * would have every reverse-map block of it zeroed at a read-write
+ * activation as left by an interrupted grow (clobber_beyond()): the whole
+ * tier unmapped.
+ */
+static inline char *dmh_chunks_fault(const struct dmh_geometry *g)
+{
+	static char *const why[DMH_NR_TIERS][2] = {
+		{ "Metadata SSD size is below one chunk; run hybrid_check",
+		  "Metadata SSD size is not a whole number of chunks; run hybrid_check" },
+		{ "Metadata HDD size is below one chunk; run hybrid_check",
+		  "Metadata HDD size is not a whole number of chunks; run hybrid_check" },
+	};
+	unsigned int t;
+
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		if (!dmh_geometry_chunks(g, t))
+			return why[t][0];
+		if (g->sectors[t] % g->chunk_sectors)
+			return why[t][1];
+	}
+	return NULL;
+}
+
+/*
  * The one layout validator of the kernel and the tools.  @dev_blocks is
  * the size of the metadata device now, in blocks.  Returns 0, or -EINVAL
  * with *@why set to a sentence for the user (a dm target's ti->error is a
@@ -453,6 +479,8 @@ static inline int dmh_geometry_check(const struct dmh_geometry *g,
 		*why = dmh_regions_fault(&g->layout);
 	if (!*why)
 		*why = dmh_capacity_fault(g);
+	if (!*why)
+		*why = dmh_chunks_fault(g);
 	return *why ? -EINVAL : 0;
 }
 

@@ -108,8 +108,14 @@ static const struct forgery fixed[] = {
 	{ SB(md_blocks, 8), DEV, 1, 'e', 0 },
 	{ SB(md_blocks, 8), ABS, DMH_MD_BLOCKS_MAX + 1, 'e', 0 },
 	{ SB(md_blocks, 8), ABS, M64, 'e', 0 },
-	/* fewer chunks than the devices: devices grown since the commit */
-	{ SB(ssd_sectors, 8), ABS, 0, 'a', 1 }, { SB(hdd_sectors, 8), ABS, 0, 'a', 0 },
+	/*
+	 * No chunk would unmap a whole tier; not a whole number of chunks;
+	 * a chunk fewer than the device: a device grown since the commit,
+	 * refused if a chunk past the count is mapped.
+	 */
+	{ SB(ssd_sectors, 8), ABS, 0, 'e', 0 }, { SB(hdd_sectors, 8), ABS, 0, 'e', 0 },
+	{ SB(ssd_sectors, 8), REL, 1, 'e', 0 },
+	{ SB(hdd_sectors, 8), REL, -(__u64)DMH_CHUNK_SECTORS_MIN, 'a', 0 },
 	{ SB(ssd_sectors, 8), REL, 8 * (__u64)DMH_CHUNK_SECTORS_MAX, 'e', 0 },
 	{ SB(ssd_sectors, 8), CAP_SSD, DMH_CHUNK_SECTORS_MAX, 'e', 0 },
 	{ SB(ssd_sectors, 8), ABS, M64, 'e', 0 },

@@ -139,6 +139,11 @@ struct fcase {
 #define R_HEAT	"heat region does not follow"
 #define R_HEATN	"heat region does not match"
 #define R_TX	"transaction id is above 2^62"
+#define R_SSD0	"SSD size is below one chunk"
+#define R_HDD0	"HDD size is below one chunk"
+#define R_SSDW	"SSD size is not a whole number of chunks"
+#define R_HDDW	"HDD size is not a whole number of chunks"
+#define R_INC	"unknown incompatible features"
 
 static const struct fcase fcases[] = {
 	{ BS, ABS, 0, 0, R_BS }, { BS, ABS, 1, 0, R_BS },
@@ -151,7 +156,9 @@ static const struct fcase fcases[] = {
 	{ CS, ABS, 262144, 0, R_CS }, { CS, ABS, 1u << 31, 0, R_CS },
 	{ CS, ABS, MAX32, 0, R_CS },
 	/* a larger chunk: fewer chunks, still inside the reverse maps */
-	{ CS, ABS, 256, 1, NULL }, { CS, ABS, 131072, 1, NULL },
+	{ CS, ABS, 256, 1, NULL }, { CS, ABS, 32768, 1, NULL },
+	/* larger than the whole SSD: no SSD chunk left */
+	{ CS, ABS, 65536, 0, R_SSD0 }, { CS, ABS, 131072, 0, R_SSD0 },
 	{ MD, ABS, 0, 0, R_PAST }, { MD, ABS, 1, 0, R_PAST },
 	{ MD, REL, -2ull, 0, R_PAST },
 	{ MD, REL, -1ull, 1, NULL },	/* the heat region's last block */
@@ -159,11 +166,19 @@ static const struct fcase fcases[] = {
 	{ MD, ABS, DMH_MD_BLOCKS_MAX, 1, NULL },
 	{ MD, ABS, DMH_MD_BLOCKS_MAX + 1, 0, R_BIG },
 	{ MD, ABS, MAX64, 0, R_BIG },
-	{ SSD, ABS, 0, 1, NULL }, { SSD, ABS, 1, 1, NULL },
-	{ SSD, CAP, 0, 1, NULL }, { SSD, CAP, BASE_CS - 1, 1, NULL },
+	/*
+	 * The kernel writes a whole number of chunks, at least one (its
+	 * constructor refuses a smaller data device): 0 chunks had it unmap
+	 * every chunk of the tier as left by an interrupted grow.
+	 */
+	{ SSD, ABS, 0, 0, R_SSD0 }, { SSD, ABS, 1, 0, R_SSD0 },
+	{ SSD, ABS, BASE_CS - 1, 0, R_SSD0 }, { SSD, ABS, BASE_CS, 1, NULL },
+	{ SSD, REL, 1, 0, R_SSDW }, { SSD, REL, -1ull, 0, R_SSDW },
+	{ SSD, CAP, 0, 1, NULL }, { SSD, CAP, BASE_CS - 1, 0, R_SSDW },
 	{ SSD, CAP, BASE_CS, 0, R_SSD }, { SSD, ABS, 1ull << 63, 0, R_SSD },
 	{ SSD, ABS, MAX64, 0, R_SSD },
-	{ HDD, ABS, 0, 1, NULL }, { HDD, CAP, 0, 1, NULL },
+	{ HDD, ABS, 0, 0, R_HDD0 }, { HDD, ABS, BASE_CS, 1, NULL },
+	{ HDD, REL, BASE_CS / 2, 0, R_HDDW }, { HDD, CAP, 0, 1, NULL },
 	{ HDD, CAP, BASE_CS, 0, R_HDD }, { HDD, ABS, MAX64, 0, R_HDD },
 	{ VTS, ABS, 0, 0, R_VT }, { VTS, ABS, 1, 0, R_VT },
 	{ VTS, ABS, 3, 0, R_VT }, { VTS, ABS, MAX64, 0, R_VT },
@@ -351,7 +366,7 @@ static const struct pool pools[] = {
 	  1ull << 30, 128 },
 	{ "64 MiB chunks, a 1 GiB metadata device", 262144, 16, 1024,
 	  131072 },
-	{ "no HDD chunk yet, spare for both", 4096, 100, 0, 2048 },
+	{ "an HDD of one chunk, the spare mostly the SSD's", 4096, 100, 1, 2048 },
 	{ "16 GiB of metadata for a small pool", 1ull << 22, 1000, 10000,
 	  2048 },
 };
