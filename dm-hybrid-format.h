@@ -76,8 +76,17 @@
 #define DMH_VOLUME_ID_MAX	((1u << 24) - 1)
 #define DMH_NAME_LEN		64
 
-/* Superblock flags */
-#define DMH_SB_NEEDS_CHECK	0x1u
+/*
+ * Superblock flags, split as dm-thin and dm-cache split their feature
+ * words.  The low 16 bits are compatible: state that a kernel or tool not
+ * knowing a bit may ignore and keeps as it found it.  The high 16 are
+ * incompatible features: whoever does not know one cannot read the pool
+ * right, so every one not in DMH_SB_INCOMPAT_KNOWN is refused.  Format 1
+ * has no incompatible feature yet.
+ */
+#define DMH_SB_NEEDS_CHECK	0x1u		/* compatible */
+#define DMH_SB_INCOMPAT		0xffff0000u
+#define DMH_SB_INCOMPAT_KNOWN	0x0u
 
 /*
  * Pinned ranges live in the superblock block, after struct dmh_disk_super
@@ -484,6 +493,14 @@ static inline int dmh_geometry_check(const struct dmh_geometry *g,
 	return *why ? -EINVAL : 0;
 }
 
+/* Incompatible features this code does not know (see DMH_SB_INCOMPAT). */
+static inline char *dmh_flags_fault(__u32 flags)
+{
+	return flags & DMH_SB_INCOMPAT & ~DMH_SB_INCOMPAT_KNOWN ?
+	       "Metadata uses unknown incompatible features: written by a newer dm-hybrid?" :
+	       NULL;
+}
+
 /*
  * A commit writes transaction txid + 1, and activation takes the copy of
  * the highest: a txid near 2^64 would wrap, and the superblock it was to
@@ -547,6 +564,8 @@ static inline int dmh_layout_check(const struct dmh_disk_super *s,
 	for (i = 0; i < DMH_NR_TUNABLES; i++)
 		tun[i] = dmh_le32_to_cpu(s->tunables[i]);
 	*why = dmh_txid_fault(dmh_le64_to_cpu(s->txid));
+	if (!*why)
+		*why = dmh_flags_fault(dmh_le32_to_cpu(s->flags));
 	if (!*why)
 		*why = dmh_tunables_fault(tun);
 	if (*why)

@@ -165,25 +165,40 @@ static int md_init_tables(struct dmh_metadata *md, u64 ssd_chunks,
 
 /* ----------------------------------------------------------- superblock */
 
-/* Pins of all volumes into the superblock block; returns how many. */
+static u64 vol_chunks(struct dmh_metadata *md, const struct dmh_volume *v)
+{
+	return DIV_ROUND_UP_ULL(v->size, md->chunk_sectors);
+}
+
+/*
+ * Pins of all volumes into the superblock block; returns how many.  A
+ * volume shrunk under a pin keeps the pin in core (a later grow finds it
+ * again), but the superblock records only the part inside the volume, as
+ * decode_pins() requires.
+ */
 static unsigned int encode_pins(struct dmh_metadata *md,
 				struct dmh_disk_pin *d)
 {
 	struct dmh_volume *v;
 	unsigned long id;
 	unsigned int n = 0, i;
+	u64 end;
 
 	xa_for_each(&md->volumes, id, v) {
-		for (i = 0; i < v->nr_pins && n < DMH_MAX_PINS; i++, n++) {
+		for (i = 0; i < v->nr_pins && n < DMH_MAX_PINS; i++) {
+			end = min(v->pins[i].end, vol_chunks(md, v));
+			if (v->pins[i].start >= end)
+				continue;
 			d[n].vol = cpu_to_le32(v->id);
 			d[n].tier = cpu_to_le32(v->pins[i].tier);
 			d[n].start = cpu_to_le64(v->pins[i].start);
-			d[n].end = cpu_to_le64(v->pins[i].end);
+			d[n++].end = cpu_to_le64(end);
 		}
 	}
 	return n;
 }
 
+/* Pins as hybrid_check judges them: a known tier, inside a volume. */
 static int decode_pins(struct dmh_metadata *md, const void *block)
 {
 	const struct dmh_disk_super *s = block;
@@ -196,6 +211,7 @@ static int decode_pins(struct dmh_metadata *md, const void *block)
 	for (i = 0; i < n; i++) {
 		v = xa_load(&md->volumes, le32_to_cpu(d[i].vol));
 		if (!v || le32_to_cpu(d[i].tier) > DMH_PIN_HDD ||
+		    le64_to_cpu(d[i].end) > vol_chunks(md, v) ||
 		    dmh_pin_splice(v, le64_to_cpu(d[i].start),
 				   le64_to_cpu(d[i].end),
 				   le32_to_cpu(d[i].tier)))
@@ -462,7 +478,7 @@ static void abort_free(struct dmh_metadata *md, dmh_ploc_t p)
 		return;
 	v = xa_load(&md->volumes, dmh_rmap_vol(rmap));
 	vchunk = dmh_rmap_vchunk(rmap);
-	if (!v || vchunk >= DIV_ROUND_UP_ULL(v->size, md->chunk_sectors) ||
+	if (!v || vchunk >= vol_chunks(md, v) ||
 	    dmh_lookup(v, vchunk) ||
 	    dmh_md_set_entry(v, vchunk, dmh_entry(p, 0)))
 		return;
@@ -650,7 +666,7 @@ static int load_vt_block(struct dmh_metadata *md, u64 b, const void *data)
 			return -ENOMEM;
 		decode_volume(&rec[j], v);
 		r = v->id > DMH_VOLUME_ID_MAX ? -EINVAL :
-		    dmh_vol_resize_heat(v, DIV_ROUND_UP_ULL(v->size, md->chunk_sectors));
+		    dmh_vol_resize_heat(v, vol_chunks(md, v));
 		if (!r)
 			r = dmh_vol_insert(md, v);
 		if (r) {
@@ -680,7 +696,7 @@ static int load_rmap_block(struct dmh_metadata *md, unsigned int tier, u64 b,
 		v = xa_load(&md->volumes, dmh_rmap_vol(e));
 		vchunk = dmh_rmap_vchunk(e);
 		if (!(e & DMH_RMAP_USED) || p >= t->nr_chunks || !v ||
-		    vchunk >= DIV_ROUND_UP_ULL(v->size, md->chunk_sectors))
+		    vchunk >= vol_chunks(md, v))
 			return -EINVAL;
 		r = xa_insert(&v->map, vchunk,
 			      xa_mk_value(dmh_entry(dmh_ploc(tier, p), 0)),

@@ -291,7 +291,7 @@ void md_super_encode(const struct md_super *s, void *block)
 }
 
 /*
- * dmh_geometry_check() and the txid bound of @s, as the kernel's
+ * dmh_geometry_check(), the txid bound and the flags of @s, as the kernel's
  * dmh_layout_check(): NULL, or why the superblock is unusable.  Knobs out
  * of range are refused by the kernel too, but md_check() repairs them.
  */
@@ -308,7 +308,8 @@ static const char *super_fault(const struct md_super *s, u64 dev_blocks)
 	g.layout.md_blocks = s->md_blocks;
 	if (dmh_geometry_check(&g, dev_blocks, &why))
 		return why;
-	return dmh_txid_fault(s->txid);
+	why = dmh_txid_fault(s->txid);
+	return why ? why : dmh_flags_fault(s->flags);
 }
 
 int md_super_check(const struct md_super *s, char *why, size_t len)

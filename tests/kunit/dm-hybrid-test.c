@@ -464,6 +464,29 @@ static void shrink_over_mapped_refused(struct kunit *test)
 			-EINVAL);
 }
 
+/*
+ * Activation refuses a pin past its volume's end; a volume shrunk under
+ * pins keeps them in core, and the superblock gets their part inside it.
+ */
+static void pins_of_a_shrunk_volume_reload(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	struct dmh_volume *v;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 3, 20);
+	KUNIT_ASSERT_EQ(test, dmh_md_set_pin(t->md, v, 4, 20, DMH_PIN_HDD), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_set_pin(t->md, v, 14, 16, DMH_PIN_SSD), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_set_size(t->md, v, 12 * CHUNK), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	md_reopen(test);
+	v = dmh_md_volume(t->md, 3);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_EQ(test, v->nr_pins, 1u);	/* 4..12 on the HDD */
+	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 11), DMH_PIN_HDD);
+	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 3), -1);
+}
+
 static struct kunit_case md_cases[] = {
 	KUNIT_CASE(format_map_reload),
 	KUNIT_CASE(freed_chunk_waits_for_reclaim),
@@ -472,6 +495,7 @@ static struct kunit_case md_cases[] = {
 	KUNIT_CASE(shrunk_device_refused),
 	KUNIT_CASE(delete_frees_and_isolates),
 	KUNIT_CASE(shrink_over_mapped_refused),
+	KUNIT_CASE(pins_of_a_shrunk_volume_reload),
 	{}
 };
 

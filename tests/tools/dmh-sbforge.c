@@ -85,14 +85,15 @@ struct forgery {
  * forgeries of free_forgeries().  One value a rule, as the budget of fuzz-mdimage
  * allows: a refusal at the superblock check costs about 0.3 s on the debug
  * kernel under TCG, a refusal after the metadata is loaded 2 to 3 s and
- * an activation 5 s or more (a pin past its volume's end, which the kernel
- * accepts, is left to hybrid_check); tools/tests/layout_test.c takes the
- * layout fields through every rule and more values on the host.
+ * an activation 5 s or more; tools/tests/layout_test.c takes the layout
+ * fields through every rule and more values on the host.
  */
 static const struct forgery fixed[] = {
 	{ SB(magic, 4), ABS, 0, 'e', 0 },
 	{ SB(version, 4), ABS, 2, 'e', 0 }, { SB(version, 4), ABS, M32, 'e', 0 },
-	{ SB(flags, 4), ABS, M32, 'a', 0 },	/* needs_check and unknown bits */
+	/* needs_check and an unknown compatible bit; incompatible ones */
+	{ SB(flags, 4), ABS, 0x3, 'o', 0 },
+	{ SB(flags, 4), ABS, 0x10000, 'e', 0 }, { SB(flags, 4), ABS, M32, 'e', 0 },
 	/* older than every block: their copies look uncommitted */
 	{ SB(txid, 8), ABS, 0, 'a', 0 },
 	{ SB(txid, 8), ABS, DMH_TXID_MAX, 'o', 0 },
@@ -140,6 +141,8 @@ static const struct forgery fixed[] = {
 	{ SB(nr_pins, 4), ABS, DMH_MAX_PINS + 1, 'e', 0 },
 	{ PIN(tier, 4), ABS, DMH_PIN_HDD + 1, 'e', 0 },
 	{ PIN(end, 8), PEER, POFF(start), 'e', 0 },	/* an empty range */
+	/* past its volume's end (the pin is volume 1's last half) */
+	{ PIN(end, 8), REL, 1, 'e', 0 }, { PIN(end, 8), ABS, M64, 'e', 0 },
 };
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))

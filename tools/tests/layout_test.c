@@ -98,7 +98,7 @@ struct field {
 #define FCAP(f, t)	{ #f, offsetof(struct md_super, f), 0, t }
 
 enum {
-	BS, CS, MD, SSD, HDD, VTS, VTB, RS0, RB0, RS1, RB1, HS, HB, TX
+	BS, CS, MD, SSD, HDD, VTS, VTB, RS0, RB0, RS1, RB1, HS, HB, TX, FL
 };
 
 static const struct field fields[] = {
@@ -116,6 +116,7 @@ static const struct field fields[] = {
 	[HS] = F64(layout.heat_start),
 	[HB] = F64(layout.heat_blocks),
 	[TX] = F64(txid),
+	[FL] = F32(flags),
 };
 
 struct fcase {
@@ -207,6 +208,10 @@ static const struct fcase fcases[] = {
 	/* the next commit, txid + 1, must not wrap */
 	{ TX, ABS, 0, 1, NULL }, { TX, ABS, DMH_TXID_MAX, 1, NULL },
 	{ TX, ABS, DMH_TXID_MAX + 1, 0, R_TX }, { TX, ABS, MAX64, 0, R_TX },
+	/* compatible bits (the low 16) pass, known or not; no other does */
+	{ FL, ABS, DMH_SB_NEEDS_CHECK, 1, NULL }, { FL, ABS, 0x2, 1, NULL },
+	{ FL, ABS, 0xffff, 1, NULL }, { FL, ABS, 0x10000, 0, R_INC },
+	{ FL, ABS, 0x80000000u, 0, R_INC }, { FL, ABS, MAX32, 0, R_INC },
 };
 
 static void set_field(struct md_super *s, const struct field *f, u64 v)
