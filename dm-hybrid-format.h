@@ -243,6 +243,17 @@ static inline __u64 dmh_rmap_vchunk(__u64 e)
  */
 #define DMH_CSUM_SEED		0xffffffffu
 
+/*
+ * Bounds of a layout, whatever a superblock says; they keep every sum and
+ * product in dmh_layout_check() far from overflow.  A tier's reverse map
+ * describes at most DMH_TIER_CHUNKS_MAX chunks: the kernel keeps a bitmap
+ * of a tier's capacity in one kvmalloc(), which refuses (and warns about)
+ * more than INT_MAX bytes.
+ */
+#define DMH_MD_BLOCKS_MAX	0x1000000000ull		/* 2^36: 256 TiB */
+#define DMH_TIER_CHUNKS_MAX	((1ull << 34) - 64)
+#define DMH_RMAP_BLOCKS_MAX	(DMH_TIER_CHUNKS_MAX / DMH_RMAP_PER_BLOCK)
+
 /* Where the regions lie, derived from sizes alone. */
 struct dmh_layout {
 	__u64 md_blocks;
@@ -271,15 +282,26 @@ static inline __u64 dmh_layout_need(__u64 ssd_cap, __u64 hdd_cap)
 /*
  * Lay out a metadata device of md_blocks for ssd_chunks and hdd_chunks.
  * Space beyond what those need is shared between the tiers in proportion to
- * their sizes, so that either data device can later grow into it.  Returns
- * 0, or -1 if the device is too small.
+ * their sizes, so that either data device can later grow into it, up to
+ * the bounds above.  Returns 0, or -1 if the device is too small or a tier
+ * has more chunks than a reverse map may describe.
  */
 static inline int dmh_layout_compute(__u64 md_blocks, __u64 ssd_chunks,
 				     __u64 hdd_chunks, struct dmh_layout *l)
 {
-	__u64 per = DMH_RMAP_PER_BLOCK;
+	__u64 per = DMH_RMAP_PER_BLOCK, cap_max = DMH_RMAP_BLOCKS_MAX * per;
 	__u64 spare, frac, add_ssd, ssd_cap, hdd_cap, total;
 
+	/*
+	 * The bounds of dmh_layout_check(): a device beyond 256 TiB lends
+	 * only that much, and no tier's capacity passes DMH_TIER_CHUNKS_MAX
+	 * (a spare rmap block per 2 blocks of metadata got there from about
+	 * 300 GiB of metadata on).  They keep every product below 2^50.
+	 */
+	if (ssd_chunks > cap_max || hdd_chunks > cap_max)
+		return -1;
+	if (md_blocks > DMH_MD_BLOCKS_MAX)
+		md_blocks = DMH_MD_BLOCKS_MAX;
 	if (dmh_layout_need(ssd_chunks, hdd_chunks) > md_blocks)
 		return -1;
 	total = ssd_chunks + hdd_chunks;
@@ -289,6 +311,8 @@ static inline int dmh_layout_compute(__u64 md_blocks, __u64 ssd_chunks,
 	add_ssd = spare / 1024 * frac + spare % 1024 * frac / 1024;
 	ssd_cap = (dmh_div_up(ssd_chunks, per) + add_ssd) * per;
 	hdd_cap = (dmh_div_up(hdd_chunks, per) + spare - add_ssd) * per;
+	ssd_cap = ssd_cap < cap_max ? ssd_cap : cap_max;
+	hdd_cap = hdd_cap < cap_max ? hdd_cap : cap_max;
 	while (dmh_layout_need(ssd_cap, hdd_cap) > md_blocks) {
 		if (hdd_cap >= hdd_chunks + per &&
 		    (hdd_cap >= ssd_cap || ssd_cap < ssd_chunks + per))
@@ -328,17 +352,6 @@ static inline __u64 dmh_slot_block(__u64 start, __u64 i, unsigned int slot)
 {
 	return start + 2 * i + slot;
 }
-
-/*
- * Bounds of a layout, whatever a superblock says; they keep every sum and
- * product in dmh_layout_check() far from overflow.  A tier's reverse map
- * describes at most DMH_TIER_CHUNKS_MAX chunks: the kernel keeps a bitmap
- * of a tier's capacity in one kvmalloc(), which refuses (and warns about)
- * more than INT_MAX bytes.
- */
-#define DMH_MD_BLOCKS_MAX	0x1000000000ull		/* 2^36: 256 TiB */
-#define DMH_TIER_CHUNKS_MAX	((1ull << 34) - 64)
-#define DMH_RMAP_BLOCKS_MAX	(DMH_TIER_CHUNKS_MAX / DMH_RMAP_PER_BLOCK)
 
 /* The superblock fields the layout depends on, in host byte order. */
 struct dmh_geometry {

@@ -981,6 +981,10 @@ static int md_format(struct dmh_metadata *md, u64 ssd_chunks, u64 hdd_chunks,
 		*error = "Metadata device is blank and the pool is read-only";
 		return -EINVAL;
 	}
+	if (ssd_chunks > DMH_TIER_CHUNKS_MAX || hdd_chunks > DMH_TIER_CHUNKS_MAX) {
+		*error = "A data device has more than 2^34 chunks; use larger chunks";
+		return -EFBIG;
+	}
 	if (dmh_layout_compute(dev_blocks, ssd_chunks, hdd_chunks, l)) {
 		*error = "Metadata device too small; see hybrid_metadata_size";
 		return -ENOSPC;

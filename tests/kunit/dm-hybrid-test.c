@@ -126,11 +126,42 @@ static void layout_fits_and_orders(struct kunit *test)
 						 1000, 9000, &l), -1);
 }
 
+/*
+ * A metadata device of any size gets a layout the validator accepts: the
+ * spare capacity once grew past DMH_TIER_CHUNKS_MAX from about 300 GiB of
+ * metadata on (a bitmap kvmalloc() refuses), and md_blocks past 256 TiB.
+ */
+static void layout_bounded_for_large_md(struct kunit *test)
+{
+	static const u64 cases[][3] = {
+		{ 300ull << 18, 1000, 10000 }, { 1ull << 27, 1000, 10000 },
+		{ 1ull << 28, 1ull << 26, 1ull << 30 }, { 1ull << 36, 1, 1 },
+		{ 1ull << 40, 1000, 10000 }, { U64_MAX, 1, 1 },
+	};
+	struct dmh_geometry g = { DMH_BLOCK_SIZE, 128 };
+	char *why = NULL;
+	int i, t;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		u64 md = cases[i][0];
+
+		KUNIT_ASSERT_EQ(test, dmh_layout_compute(md, cases[i][1],
+							 cases[i][2], &g.layout), 0);
+		for (t = 0; t < DMH_NR_TIERS; t++)
+			g.sectors[t] = dmh_layout_capacity(&g.layout, t) * 128;
+		KUNIT_EXPECT_EQ_MSG(test, dmh_geometry_check(&g, md, &why), 0,
+				    "%llu blocks: %s", md, why);
+	}
+	KUNIT_EXPECT_EQ(test, dmh_layout_compute(U64_MAX, DMH_TIER_CHUNKS_MAX + 1,
+						 1, &g.layout), -1);
+}
+
 static struct kunit_case pure_cases[] = {
 	KUNIT_CASE(csum_is_salted_by_type),
 	KUNIT_CASE(pick_copy_rules),
 	KUNIT_CASE(rmap_and_ploc_encoding),
 	KUNIT_CASE(layout_fits_and_orders),
+	KUNIT_CASE(layout_bounded_for_large_md),
 	{}
 };
 

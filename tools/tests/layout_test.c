@@ -32,10 +32,12 @@ static int formatted(struct md_super *s, u64 md_blocks, u64 ssd, u64 hdd,
 	memset(s, 0, sizeof(*s));
 	s->block_size = DMH_BLOCK_SIZE;
 	s->chunk_sectors = cs;
-	s->md_blocks = md_blocks;
 	s->ssd_sectors = ssd * cs;
 	s->hdd_sectors = hdd * cs;
-	return dmh_layout_compute(md_blocks, ssd, hdd, &s->layout);
+	if (dmh_layout_compute(md_blocks, ssd, hdd, &s->layout))
+		return -1;
+	s->md_blocks = s->layout.md_blocks;	/* as encode_super() writes it */
+	return 0;
 }
 
 /*
@@ -374,7 +376,36 @@ static const struct pool pools[] = {
 	{ "an HDD of one chunk, the spare mostly the SSD's", 4096, 100, 1, 2048 },
 	{ "16 GiB of metadata for a small pool", 1ull << 22, 1000, 10000,
 	  2048 },
+	/* the spare capacity stops at DMH_TIER_CHUNKS_MAX a tier */
+	{ "300 GiB of metadata for a small pool", 300ull << 18, 1000, 10000,
+	  2048 },
+	{ "512 GiB of metadata for a small pool", 1ull << 27, 1000, 10000,
+	  2048 },
+	{ "1 TiB of metadata, 64 KiB chunks, 4 TiB + 64 TiB", 1ull << 28,
+	  1ull << 26, 1ull << 30, 128 },
+	{ "256 TiB of metadata, the most a superblock may say", 1ull << 36,
+	  1, 1, 128 },
+	{ "1 PiB of metadata: the layout uses 256 TiB of it", 1ull << 38,
+	  1000, 10000, 2048 },
+	{ "both tiers at DMH_TIER_CHUNKS_MAX chunks, no spare", 0,
+	  DMH_TIER_CHUNKS_MAX, DMH_TIER_CHUNKS_MAX, 128 },
 };
+
+/*
+ * A tier of more chunks than a reverse map may describe has no layout,
+ * however large the metadata device.
+ */
+static void formatter_refusals(void)
+{
+	struct md_super s;
+
+	t(formatted(&s, 1ull << 30, DMH_TIER_CHUNKS_MAX + 1, 1, 128) != 0,
+	  "formatter: an SSD of DMH_TIER_CHUNKS_MAX + 1 chunks is refused");
+	t(formatted(&s, 1ull << 30, 1, DMH_TIER_CHUNKS_MAX + 1, 128) != 0,
+	  "formatter: an HDD of DMH_TIER_CHUNKS_MAX + 1 chunks is refused");
+	t(formatted(&s, MAX64, MAX64 / 128, MAX64 / 128, 128) != 0,
+	  "formatter: 2^64 blocks of metadata for 2^57-chunk tiers is refused");
+}
 
 static void formatter_cases(void)
 {
@@ -421,6 +452,7 @@ int main(void)
 	device_cases(&base);
 	issue_cases(&base);
 	formatter_cases();
+	formatter_refusals();
 	printf("1..%d\n", n);
 	return failed != 0;
 }
