@@ -224,6 +224,51 @@ for p in json.load(open(sys.argv[1]))["panels"]:
 	expect 0 "promtool parses the dashboard's queries" promtool check rules dash.rules
 fi
 
+# hybridctl's reports of write staging (issue 21), against canned devices:
+# pool s0 prints the two pool fields (35 fields, 3 feature args), volume
+# vm5 the two volume fields (20), vm6 a block-tier kernel's 18; pool p0
+# above is an older kernel's (no staging fields anywhere).
+cat > stage.dm <<'EOF'
+dev s0 254 10 2 hybrid-pool 278528|254:1 254:2 254:3 128 3 block_tier 64 write_staging|14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345
+dev vm5 254 11 1 hybrid 2048|254:10 1|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17 700 10
+dev vm6 254 12 0 hybrid 2048|254:10 2|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17
+msg s0 list_volumes|1 2048 vm5 100 normal 0 0 1 10 5 5\n2 2048 vm6 100 normal 0 0 0 10 5 5
+EOF
+stage() {
+	HCTL_FAKE_DM=$work/stage.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
+}
+expect 0 "pool status with write staging" stage pool status s0
+check "... shows the staging line: on, 12 dirty blocks (192K), 345 written back" \
+	'grep -qx "  staging:     on, 12 dirty blocks (192K), 345 written back since activation" out.log'
+expect 0 "pool status --json with write staging" stage pool status --json s0
+check "... block_tier has write_staging, dirty_blocks, dirty_bytes, writebacks" \
+	'grep -q "\"hits\": 4000, \"write_staging\": true, \"dirty_blocks\": 12, \"dirty_bytes\": 196608, \"writebacks\": 345}" out.log'
+expect 0 "pool status --json of an older kernel's pool" fake pool status --json p0
+check "... has null staging fields" \
+	'grep -q "\"write_staging\": false, \"dirty_blocks\": null, \"dirty_bytes\": null, \"writebacks\": null}" out.log'
+expect 0 "pool status of an older kernel's pool" fake pool status p0
+check "... has no staging line" '! grep -q "staging:" out.log'
+expect 0 "stats with write staging" stage stats --interval 0.1
+# shellcheck disable=SC2016 # awk's fields, not the shell's
+check "... STAGE/s and DIRTY: 160K for vm5, - for vm6 (18 fields)" \
+	'grep -q "DEM STAGE/s    DIRTY$" out.log &&
+	 awk '\''$1 == "vm5" && $NF == "160K" { a = 1 }
+		$1 == "vm6" && $(NF - 1) == "-" && $NF == "-" { b = 1 }
+		END { exit !(a && b) }'\'' out.log'
+expect 0 "stats --json with write staging" stage stats --interval 0.1 --json
+check "... block_dirty_bytes 163840 for vm5, null for vm6" \
+	'grep "\"device\": \"vm5\"" out.log |
+	 grep -q "\"block_staged_writes\": 0, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 163840," &&
+	 grep "\"device\": \"vm6\"" out.log |
+	 grep -q "\"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null,"'
+expect 0 "stats of an older kernel's volumes" fake stats --interval 0.1
+check "... has no staging columns" 'grep -q " DEM *$" out.log && ! grep -q "STAGE/s" out.log'
+expect 2 "hybridctl: pool create --write-staging without --block-tier" \
+	hybridctl pool create p0 --metadata a --ssd b --hdd c --write-staging
+check "... says why" 'grep -q "give its size with --block-tier" out.log'
+expect 2 "hybridctl: pool create with a block tier not in whole MiB" \
+	hybridctl pool create p0 --metadata a --ssd b --hdd c --block-tier 1536K
+
 need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
 	local s=$1 h=$2
 	echo $((2 + 2 * 33 + 2 * ((s + 507) / 508) + 2 * ((h + 507) / 508) +
