@@ -20,6 +20,7 @@
 #include <linux/device-mapper.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
@@ -550,6 +551,10 @@ static u64 pool_owed(struct dmh_metadata *md)
 	return owed;
 }
 
+/*
+ * May sleep and enter reclaim with I/O: call it without md_lock (the
+ * pool's constructor, through dmh_policy_create()), or in a noio scope.
+ */
 int dmh_scan_init(struct dmh_scan *s)
 {
 	*s = (struct dmh_scan) {};
@@ -609,15 +614,26 @@ unsigned int dmh_policy_step(struct dmh_metadata *md, struct dmh_scan *s,
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_policy_step);
 
-/* A whole pass at once, planning up to @max moves (md_lock held). */
+/*
+ * A whole pass at once, planning up to @max moves (md_lock held; the pool
+ * plans through dmh_policy_step() and a scan allocated at its creation,
+ * this is for the KUnit suite and the placement lab).  Reclaim may write
+ * to a volume of this pool, whose bios wait for md_lock's holder: the
+ * scan's buffer is allocated without I/O, and without it nothing is
+ * planned.
+ */
 unsigned int dmh_policy_plan(struct dmh_metadata *md,
 			     const struct dmh_knobs *k, u64 free_ssd,
 			     struct dmh_move *moves, unsigned int max)
 {
+	unsigned int noio, n;
 	struct dmh_scan s;
-	unsigned int n;
+	int r;
 
-	if (dmh_scan_init(&s))
+	noio = memalloc_noio_save();
+	r = dmh_scan_init(&s);
+	memalloc_noio_restore(noio);
+	if (r)
 		return 0;
 	n = dmh_policy_step(md, &s, k, free_ssd, moves, max, U64_MAX);
 	dmh_scan_exit(&s);

@@ -13,7 +13,9 @@
 #include <kunit/test.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/debug_locks.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
 
 #include "../../dm-hybrid-monitor.h"
@@ -950,6 +952,37 @@ static void same_decisions_as_the_lab(struct kunit *test)
 	}
 }
 
+/*
+ * Reclaim may write to a volume of the pool, and the volume's bios wait
+ * for the worker holding md_lock: an allocation that may write pages
+ * back, made under md_lock, can deadlock.  Lockdep is told so the way
+ * dma_resv_lockdep() tells it about dma_resv: a lock standing for md_lock
+ * is taken once inside reclaim.  A pass planned under it then makes
+ * lockdep report, and turn itself off, if it allocates with __GFP_FS.
+ */
+static DEFINE_MUTEX(md_lock_standin);
+
+static void plan_under_md_lock_allocates_no_io(struct kunit *test)
+{
+	struct dmh_move m[16];
+	struct dmh_volume *v;
+
+	if (!IS_ENABLED(CONFIG_PROVE_LOCKING) || !debug_locks)
+		kunit_skip(test, "needs lockdep, on");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 64);
+	fill(test, v, DMH_TIER_HDD, 8, 4, 50);
+	fs_reclaim_acquire(GFP_KERNEL);
+	mutex_lock(&md_lock_standin);
+	mutex_unlock(&md_lock_standin);
+	fs_reclaim_release(GFP_KERNEL);
+	mutex_lock(&md_lock_standin);
+	KUNIT_EXPECT_EQ(test, plan(test, 2, m, &test_knobs), 2u);
+	mutex_unlock(&md_lock_standin);
+	KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
+			      "lockdep reported a reclaim under md_lock");
+}
+
 static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(heat_decays_by_half),
 	KUNIT_CASE(promotes_hottest_into_free_space),
@@ -961,6 +994,7 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(pass_spans_steps),
 	KUNIT_CASE(promotes_lukewarm_into_free_space),
 	KUNIT_CASE(same_decisions_as_the_lab),
+	KUNIT_CASE(plan_under_md_lock_allocates_no_io),
 	{}
 };
 
