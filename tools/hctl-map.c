@@ -189,9 +189,39 @@ static int map_args(int argc, char **argv, struct map_args *ma)
 	return 0;
 }
 
+/*
+ * The block tier counters of volume @id of @p from its device's status:
+ * 0, or -1 when it has no device or its kernel reports no write staging.
+ */
+static int map_block_stats(const struct pool *p, u32 id,
+			   struct hc_vol_status *st)
+{
+	struct dm_target_line t;
+	struct voldev d;
+
+	memset(st, 0, sizeof(*st));
+	if (vol_device(p, id, &d) || dm_target_of(d.name, 1, &t) ||
+	    strcmp(t.type, "hybrid") || hc_parse_vol_status(t.params, st))
+		return -1;
+	return st->staging ? 0 : -1;
+}
+
+static void print_block_stats(const struct hc_vol_status *st)
+{
+	char a[32];
+
+	printf("block tier: %llu hits, %llu writes staged (since activation), %llu dirty (%s)\n",
+	       (unsigned long long)st->block_hits,
+	       (unsigned long long)st->staged_writes,
+	       (unsigned long long)st->dirty_blocks,
+	       hc_format_size(st->dirty_blocks * HC_BLOCK_BYTES, a, sizeof(a)));
+}
+
 static void map_print(const struct pool *p, const struct hc_vol_info *v,
 		      const char *arg, const struct hc_pmap *m)
 {
+	struct hc_vol_status st;
+
 	u64 cb = p->st.chunk_sectors * 512, per;
 	u32 i, width = 64;
 	char a[32], b[32];
@@ -205,6 +235,8 @@ static void map_print(const struct pool *p, const struct hc_vol_info *v,
 	       (unsigned long long)(m->ssd + m->hdd), (unsigned long long)m->ssd,
 	       m->ssd + m->hdd ? 100.0 * (double)m->ssd /
 	       (double)(m->ssd + m->hdd) : 0.0, (unsigned long long)m->hdd);
+	if (!map_block_stats(p, v->id, &st))
+		print_block_stats(&st);
 	printf("%u buckets of about %llu chunks (%s) each\n", m->buckets,
 	       (unsigned long long)per, hc_format_size(per * cb, a, sizeof(a)));
 	printf("tiers: S all on SSD, s mixed, h all on HDD, . unmapped\n");
@@ -223,6 +255,8 @@ static void map_print(const struct pool *p, const struct hc_vol_info *v,
 static void map_json(const struct pool *p, const struct hc_vol_info *v,
 		     const struct hc_pmap *m)
 {
+	struct hc_vol_status st;
+	int known = !map_block_stats(p, v->id, &st);
 	struct hc_json j;
 
 	hc_json_init(&j, stdout);
@@ -238,6 +272,12 @@ static void map_json(const struct pool *p, const struct hc_vol_info *v,
 	hc_json_u64(&j, "buckets", m->buckets);
 	hc_json_str(&j, "tiers", m->tiers);
 	hc_json_str(&j, "heat", m->heat);
+	/* since activation; null without a device or write staging fields */
+	hc_json_u64_known(&j, "block_hits", st.block_hits, known);
+	hc_json_u64_known(&j, "block_staged_writes", st.staged_writes, known);
+	hc_json_u64_known(&j, "block_dirty_blocks", st.dirty_blocks, known);
+	hc_json_u64_known(&j, "block_dirty_bytes",
+			  st.dirty_blocks * HC_BLOCK_BYTES, known);
 	hc_json_close(&j);
 }
 

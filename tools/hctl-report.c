@@ -152,16 +152,6 @@ static void print_pool(const struct pool *p)
 	printf("\n  volumes:     %llu\n", (unsigned long long)p->st.volumes);
 }
 
-/* @v, or null when the kernel's status line has no such field. */
-static void json_u64_known(struct hc_json *j, const char *key, u64 v,
-			   int known)
-{
-	if (known)
-		hc_json_u64(j, key, v);
-	else
-		hc_json_str(j, key, NULL);
-}
-
 static void json_tier(struct hc_json *j, const struct pool *p, int t)
 {
 	hc_json_open(j, t ? "hdd" : "ssd", '{');
@@ -209,11 +199,11 @@ static void json_pool(struct hc_json *j, const struct pool *p)
 	hc_json_u64(j, "hits", p->st.blk_hits);
 	hc_json_bool(j, "write_staging",
 		     hc_pool_has_feature(&p->st, "write_staging"));
-	json_u64_known(j, "dirty_blocks", p->st.blk_dirty, p->st.blk_staging);
-	json_u64_known(j, "dirty_bytes", p->st.blk_dirty * HC_BLOCK_BYTES,
-		       p->st.blk_staging);
-	json_u64_known(j, "writebacks", p->st.blk_writebacks,
-		       p->st.blk_staging);
+	hc_json_u64_known(j, "dirty_blocks", p->st.blk_dirty, p->st.blk_staging);
+	hc_json_u64_known(j, "dirty_bytes", p->st.blk_dirty * HC_BLOCK_BYTES,
+			  p->st.blk_staging);
+	hc_json_u64_known(j, "writebacks", p->st.blk_writebacks,
+			  p->st.blk_staging);
 	hc_json_close(j);
 }
 
@@ -466,9 +456,9 @@ static void json_stats(struct hc_json *j, const struct sample_vol *a,
 	hc_json_u64(j, "promotions", st.prom);
 	hc_json_u64(j, "demotions", st.dem);
 	hc_json_u64(j, "block_hits", st.block_hits);
-	json_u64_known(j, "block_staged_writes", st.staged, st.staging);
-	json_u64_known(j, "block_dirty_blocks", b->st.dirty_blocks, st.staging);
-	json_u64_known(j, "block_dirty_bytes", st.dirty_bytes, st.staging);
+	hc_json_u64_known(j, "block_staged_writes", st.staged, st.staging);
+	hc_json_u64_known(j, "block_dirty_blocks", b->st.dirty_blocks, st.staging);
+	hc_json_u64_known(j, "block_dirty_bytes", st.dirty_bytes, st.staging);
 	hc_json_u64(j, "weight", b->st.weight);
 	hc_json_str(j, "priority", b->st.prio);
 	hctl_xen_json(j, &b->xen);

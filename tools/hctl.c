@@ -697,6 +697,14 @@ void hc_json_u64(struct hc_json *j, const char *key, u64 v)
 	fprintf(j->f, "%llu", (unsigned long long)v);
 }
 
+void hc_json_u64_known(struct hc_json *j, const char *key, u64 v, int known)
+{
+	if (known)
+		hc_json_u64(j, key, v);
+	else
+		hc_json_str(j, key, NULL);
+}
+
 void hc_json_bool(struct hc_json *j, const char *key, int v)
 {
 	json_key(j, key);

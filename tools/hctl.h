@@ -182,6 +182,8 @@ void hc_json_close(struct hc_json *j);
 /* A string, escaped; NULL writes null. */
 void hc_json_str(struct hc_json *j, const char *key, const char *s);
 void hc_json_u64(struct hc_json *j, const char *key, u64 v);
+/* @v, or null when not @known (a field the kernel's status lacks). */
+void hc_json_u64_known(struct hc_json *j, const char *key, u64 v, int known);
 void hc_json_bool(struct hc_json *j, const char *key, int v);
 /* A number with @prec decimals; a negative @v writes null when @null_neg. */
 void hc_json_num(struct hc_json *j, const char *key, double v, int prec,

@@ -233,6 +233,8 @@ dev s0 254 10 2 hybrid-pool 278528|254:1 254:2 254:3 128 3 block_tier 64 write_s
 dev vm5 254 11 1 hybrid 2048|254:10 1|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17 700 10
 dev vm6 254 12 0 hybrid 2048|254:10 2|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17
 msg s0 list_volumes|1 2048 vm5 100 normal 0 0 1 10 5 5\n2 2048 vm6 100 normal 0 0 0 10 5 5
+msg s0 placement_map 1 16|chunks=16 ssd=5 hdd=5 tiers=SSSSShhhhh...... heat=1100000000000000
+msg s0 placement_map 2 16|chunks=16 ssd=5 hdd=5 tiers=SSSSShhhhh...... heat=1100000000000000
 EOF
 stage() {
 	HCTL_FAKE_DM=$work/stage.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
@@ -263,6 +265,15 @@ check "... block_dirty_bytes 163840 for vm5, null for vm6" \
 	 grep -q "\"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null,"'
 expect 0 "stats of an older kernel's volumes" fake stats --interval 0.1
 check "... has no staging columns" 'grep -q " DEM *$" out.log && ! grep -q "STAGE/s" out.log'
+expect 0 "map with write staging" stage map s0 vm5
+check "... shows vm5's block tier line: 17 hits, 700 staged, 10 dirty blocks (160K)" \
+	'grep -qx "block tier: 17 hits, 700 writes staged (since activation), 10 dirty (160K)" out.log'
+expect 0 "map --json with write staging" stage map s0 vm5 --json
+check "... has vm5's block_* keys after the existing ones" \
+	'grep -q "\"heat\": \"1100000000000000\", \"block_hits\": 17, \"block_staged_writes\": 700, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 163840}" out.log'
+expect 0 "map --json of vm6 (18 fields)" stage map s0 vm6 --json
+check "... has null block_* keys" \
+	'grep -q "\"block_hits\": null, \"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null}" out.log'
 expect 2 "hybridctl: pool create --write-staging without --block-tier" \
 	hybridctl pool create p0 --metadata a --ssd b --hdd c --write-staging
 check "... says why" 'grep -q "give its size with --block-tier" out.log'
