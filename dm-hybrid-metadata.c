@@ -777,27 +777,39 @@ static int load_block(struct dmh_metadata *md, enum dmh_region_id id, u64 b)
 	return r;
 }
 
-/* Zero @block if it holds anything. */
-static int clobber_if_set(struct dmh_metadata *md, u64 block)
+/*
+ * Copy @slot of reverse-map block @b of @rg, past the tier's committed
+ * chunk count: zero it if it holds anything (at a read-write activation),
+ * or refuse the metadata if it is committed (see clobber_beyond()).
+ */
+static int clobber_uncommitted(struct dmh_metadata *md,
+			       struct dmh_region *rg, u64 b, unsigned int slot)
 {
 	struct dm_buffer *buf;
-	void *b = dm_bufio_read(md->bufio, block, &buf);
+	void *d = dm_bufio_read(md->bufio, dmh_slot_block(rg->start, b, slot),
+				&buf);
+	int r = 0;
 
-	if (IS_ERR(b))
-		return PTR_ERR(b);
-	if (!block_is_zero(b)) {
-		memset(b, 0, DMH_BLOCK_SIZE);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (copy_state(d, rg->type, b, md->txid) == DMH_COPY_OK) {
+		r = -EINVAL;
+	} else if (!md->read_only && !block_is_zero(d)) {
+		memset(d, 0, DMH_BLOCK_SIZE);
 		dm_bufio_mark_buffer_dirty(buf);
 	}
 	dm_bufio_release(buf);
-	return 0;
+	return r;
 }
 
 /*
  * Reverse map blocks beyond a tier's committed chunk count hold no
  * committed entry: a copy there was left by a commit that never completed
  * (a grow that failed).  Zero them at a read-write activation, or a later
- * grow, once its transaction id is reached, would take one as live.
+ * grow, once its transaction id is reached, would take one as live.  A
+ * committed copy there (valid, not above the superblock's txid) means the
+ * superblock understates the data device, which only damage or forgery
+ * does: refuse it rather than unmap the chunks it names.
  */
 static int clobber_beyond(struct dmh_metadata *md, unsigned int tier)
 {
@@ -810,9 +822,9 @@ static int clobber_beyond(struct dmh_metadata *md, unsigned int tier)
 	for (b = first; b < rg->blocks; b++) {
 		load_prefetch(md, dmh_slot_block(rg->start, first, 0),
 			      b - first, rg->blocks - first, 2);
-		r = clobber_if_set(md, dmh_slot_block(rg->start, b, 0));
+		r = clobber_uncommitted(md, rg, b, 0);
 		if (!r)
-			r = clobber_if_set(md, dmh_slot_block(rg->start, b, 1));
+			r = clobber_uncommitted(md, rg, b, 1);
 		if (r)
 			return r;
 		cond_resched();
@@ -943,9 +955,11 @@ static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
 		r = load_region(md, t, DIV_ROUND_UP_ULL(md->tiers[t].nr_chunks,
 							DMH_RMAP_PER_BLOCK),
 				error);
-	for (t = 0; t < DMH_NR_TIERS && !r && !md->read_only; t++) {
+	for (t = 0; t < DMH_NR_TIERS && !r; t++) {
 		r = clobber_beyond(md, t);
-		if (r)
+		if (r == -EINVAL)
+			*error = "Metadata maps chunks past its device sizes; run hybrid_check";
+		else if (r)
 			*error = "Error reading metadata";
 	}
 	if (!r && le32_to_cpu(s->nr_volumes) != md->nr_volumes) {

@@ -433,6 +433,47 @@ static void double_mapping_refused(struct kunit *test)
 	t->md = NULL;
 }
 
+/*
+ * A superblock understating a data device by a whole reverse-map block
+ * (forged, checksum and all): activation must refuse it, not zero the
+ * committed block past the count as left by a failed grow.
+ */
+static void understated_device_refused(struct kunit *test)
+{
+	const u32 hdd = 2 * DMH_RMAP_PER_BLOCK;
+	struct mdt *t = test->priv;
+	struct dmh_disk_super *s;
+	struct dmh_volume *v;
+	dmh_ploc_t p;
+	void *img;
+	u64 txid;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, hdd)));
+	v = new_volume(test, 6, 10);
+	for (i = 0; i <= DMH_RMAP_PER_BLOCK; i++)	/* into HDD block 1 */
+		KUNIT_ASSERT_EQ(test, dmh_md_alloc(t->md, DMH_TIER_HDD, &p), 0);
+	KUNIT_ASSERT_EQ(test, dmh_ploc_index(p), (u64)DMH_RMAP_PER_BLOCK);
+	KUNIT_ASSERT_EQ(test, dmh_md_set_entry(v, 3, dmh_entry(p, DMH_E_ALLOC)), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_map(t->md, v, 3, p), 0);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	txid = dmh_md_txid(t->md);
+	dmh_md_close(t->md);
+	t->md = NULL;
+	img = snapshot(test);
+	s = sb_of(img, txid);
+	s->hdd_sectors = cpu_to_le64((u64)DMH_RMAP_PER_BLOCK * CHUNK);
+	s->csum = cpu_to_le32(dmh_block_csum(s, DMH_BT_SUPER));
+	KUNIT_ASSERT_EQ(test, raw_io(t->bdev, txid & 1, s, 1, REQ_OP_WRITE), 0);
+	vfree(img);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(md_open(test, SSD_CHUNKS, hdd)));
+	if (!IS_ERR(t->md))
+		return;		/* mdt_exit() closes it */
+	KUNIT_EXPECT_STREQ(test, t->error,
+			   "Metadata maps chunks past its device sizes; run hybrid_check");
+	t->md = NULL;
+}
+
 static void shrunk_device_refused(struct kunit *test)
 {
 	struct mdt *t = test->priv;
@@ -529,6 +570,7 @@ static struct kunit_case md_cases[] = {
 	KUNIT_CASE(delete_frees_and_isolates),
 	KUNIT_CASE(shrink_over_mapped_refused),
 	KUNIT_CASE(pins_of_a_shrunk_volume_reload),
+	KUNIT_CASE(understated_device_refused),
 	{}
 };
 

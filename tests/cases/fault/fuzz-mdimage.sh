@@ -155,10 +155,11 @@ forge() {	# forge WHAT AWK-EXPR: the expr edits $0 of the first map line of volu
 forge "a chunk of a volume that does not exist" 'sub(/^map vol=1 /, "map vol=9 ")'
 forge "a chunk beyond its volume's end" 'sub(/vchunk=[0-9]*/, "vchunk=100000")'
 # Beyond the device but inside a reverse-map block the kernel reads (SSD
-# 256 chunks, HDD 512; a block holds 508 entries).  An entry in a block
-# wholly beyond the device is not read at activation: a known gap, see
-# Documentation/dm-hybrid.rst, "Known issues".
+# 256 chunks, HDD 512; a block holds 508 entries), then in a spare block
+# wholly beyond it, which a superblock understating the device would
+# otherwise have zeroed.
 forge "a chunk beyond the data device" 'sub(/pchunk=[0-9]*/, / tier=ssd / ? "pchunk=300" : "pchunk=600"); sub(/len=[0-9]*/, "len=1")'
+forge "a chunk in a spare reverse-map block" 'sub(/pchunk=[0-9]*/, / tier=ssd / ? "pchunk=1000" : "pchunk=2000"); sub(/len=[0-9]*/, "len=1")'
 forge "a virtual chunk with two homes" 'l = $0; sub(/pchunk=[0-9]*/, "pchunk=200", l); sub(/len=[0-9]*/, "len=1", l); print l'
 # Tolerated damage.
 flip "$VT" 77 2
