@@ -19,10 +19,25 @@
  * epoch drained: a slot is never refilled, perhaps for another volume,
  * while a read that found its old block may still be in flight.
  *
+ * Write staging: a plain write inside the block of a VALID slot goes to
+ * the slot, which turns @dirty (xarray mark DIRTY) and counts the write
+ * in @wseq.  A dirty slot is never evicted, and a bio that cannot use it
+ * (it spans blocks, is a FUA write or a discard) waits until a writeback
+ * made it clean.  A writeback (@wb: WAIT, COPY) notes @wseq, takes an
+ * epoch barrier, and once that drained -- every staged write it noted has
+ * ended -- kcopyd copies the slot to the HDD, the copy counted in an epoch
+ * so that the HDD chunk is not reused under it.  The slot is clean at the
+ * end only if no write was staged since (@wseq unchanged).  A writeback
+ * asked for (@need, mark NEED: a flush, a suspend, a waiting bio) counts
+ * in @pending until a copy begun after the request ended.
+ *
  * Reads look the index up under RCU after the bio was counted in the
  * current epoch, as chunk lookups do (dm-hybrid-cell.h); the fields of an
- * indexed slot other than @state and @ref change only while it is FREE.
+ * indexed slot other than @state, @ref and the staging fields change only
+ * while it is FREE.  Only the worker (md_lock held) makes a dirty slot
+ * clean or drops it.
  */
+#include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/hash.h>
@@ -34,10 +49,15 @@
 #include "dm-hybrid-monitor.h"
 
 enum { S_FREE, S_FILLING, S_COPYING, S_VALID, S_STALE, S_DYING, S_DRAIN };
+enum { WB_NONE, WB_WAIT, WB_COPY };
+
+#define DIRTY		XA_MARK_0	/* the slot holds bytes the HDD lacks */
+#define NEED		XA_MARK_1	/* a writeback is asked for */
 
 #define NR_CANDS	256	/* misses noted between two worker passes */
 #define CLOCK_LOOK	16	/* slots the hand looks at for one victim */
 #define MAX_FILLS	64	/* fills begun per worker pass */
+#define MAX_WB		64	/* writebacks in flight */
 #define KEY_SHIFT	40	/* key: volume id above, block number below */
 
 /* Keys are xarray indexes: volume ids (24 bits) need a 64-bit long. */
@@ -49,10 +69,18 @@ struct slot {
 	struct dmh_volume *vol;
 	u64 key;
 	dmh_ploc_t from;		/* the HDD chunk it was filled from */
-	u64 gen;			/* FILLING, DRAIN: epoch to drain */
+	u64 gen;			/* FILLING, DRAIN, wb: epoch to drain */
+	u32 wseq;			/* writes staged, ever */
+	u32 wb_seq;			/* @wseq when the writeback began */
+	unsigned int wb_epoch;		/* the copy to the HDD counts here */
+	unsigned long wb_start;
 	u8 state;
 	u8 ref;				/* read since the hand passed */
 	u8 error;
+	u8 dirty;
+	u8 need;			/* a writeback is asked for ... */
+	u8 wb_need;			/* ... and the one begun was */
+	u8 wb;
 };
 
 struct cand {
@@ -74,6 +102,12 @@ struct dmh_blk {
 	struct list_head free;
 	struct list_head dying;
 	struct list_head copied;
+	struct list_head wb_wait;	/* writebacks waiting for an epoch */
+	struct list_head wb_done;	/* and those that ended (kcopyd) */
+	u64 dirty;
+	u64 pending;			/* writebacks asked for, not done */
+	u64 settled;			/* writebacks ended, dirty slots dropped */
+	bool wb_error;			/* one asked for failed */
 	struct cand cands[NR_CANDS];
 	unsigned int nr_cands;
 	bool stop;			/* suspended: admit nothing */
@@ -88,10 +122,17 @@ struct dmh_blk {
 	s64 tokens;			/* sectors the fill rate allows now */
 	unsigned long stamp;
 
-	atomic_t inflight;		/* fills between FILLING and their end */
+	u64 wb_cursor;			/* background writebacks: next key */
+	unsigned int wb_inflight;
+	bool wb_background;		/* over the high mark, not yet low */
+	u64 seen_settled;
+
+	atomic_t inflight;		/* fills and writebacks in flight */
 	wait_queue_head_t idle;
 	u64 valid;
 	u64 fills;
+	u64 writebacks;
+	u64 wb_errors;
 	atomic64_t hits;
 };
 
@@ -126,49 +167,100 @@ static void wake_worker(struct dmh_blk *blk)
 
 /* ------------------------------------------------------------ the index */
 
+/* blk->lock held: @s's writeback asked for no longer counts. */
+static void forget_need(struct dmh_blk *blk, struct slot *s)
+{
+	blk->pending -= s->need + s->wb_need;
+	s->need = 0;
+	s->wb_need = 0;
+}
+
+/* blk->lock held: @s no longer holds bytes the HDD lacks. */
+static void forget_dirty(struct dmh_blk *blk, struct slot *s)
+{
+	if (!s->dirty)
+		return;
+	s->dirty = 0;
+	blk->dirty--;
+	blk->settled++;
+	this_cpu_dec(s->vol->stats->block_dirty);
+}
+
 /*
  * blk->lock held: take @s out of the index; it was indexed under @key.
- * The fill's end, or the worker, makes it reusable after an epoch.
+ * The fill's or the writeback's end, or the worker, makes it reusable
+ * after an epoch.  A dirty slot's bytes are lost: only drops whose data
+ * is gone anyway (a discard, an unmap, a deleted volume) pass one.
  */
 static void unindex(struct dmh_blk *blk, struct slot *s)
 {
 	xa_erase(&blk->index, s->key);
+	forget_dirty(blk, s);
+	forget_need(blk, s);
 	switch (s->state) {
 	case S_FILLING:
 	case S_COPYING:
 		s->state = S_STALE;
 		break;
 	case S_VALID:
-		s->state = S_DYING;
 		blk->valid--;
+		if (s->wb == WB_COPY) {
+			s->state = S_STALE;	/* its writeback's end drains it */
+			break;
+		}
+		if (s->wb == WB_WAIT) {
+			list_del(&s->list);
+			s->wb = WB_NONE;
+			atomic_dec(&blk->inflight);
+			blk->wb_inflight--;
+		}
+		s->state = S_DYING;
 		list_add_tail(&s->list, &blk->dying);
 		break;
 	}
 }
 
-/* Any context: drop the slot indexed under @key, if any. */
-static void drop_key(struct dmh_blk *blk, u64 key)
-{
-	unsigned long flags;
-	void *e;
-
-	if (!xa_load(&blk->index, key))
-		return;
-	spin_lock_irqsave(&blk->lock, flags);
-	e = xa_load(&blk->index, key);
-	if (e)
-		unindex(blk, &blk->slots[xa_to_value(e)]);
-	spin_unlock_irqrestore(&blk->lock, flags);
-}
-
 #define DROP_BATCH	256	/* slots dropped per hold of blk->lock */
 
 /*
- * Any context: drop every slot indexed in [@first, @last], a batch at a
- * time, so that a whole volume's or pool's slots never keep interrupts
- * off for long.
+ * Any context: drop every slot indexed in [@first, @last] (the dirty ones
+ * only with @dirty_too), a batch at a time, so that a whole volume's or
+ * pool's slots never keep interrupts off for long.
  */
-static void drop_range(struct dmh_blk *blk, u64 first, u64 last)
+static void drop_range(struct dmh_blk *blk, u64 first, u64 last,
+		       bool dirty_too)
+{
+	unsigned long flags, index = first;
+	unsigned int n;
+	struct slot *s;
+	void *e;
+
+	do {
+		n = 0;
+		spin_lock_irqsave(&blk->lock, flags);
+		xa_for_each_range(&blk->index, index, e, index, last) {
+			s = &blk->slots[xa_to_value(e)];
+			if (dirty_too || !s->dirty)
+				unindex(blk, s);
+			if (++n == DROP_BATCH)
+				break;
+		}
+		spin_unlock_irqrestore(&blk->lock, flags);
+	} while (n == DROP_BATCH && index++ < last);
+}
+
+/* blk->lock held: ask for @s's writeback. */
+static void ask(struct dmh_blk *blk, struct slot *s)
+{
+	if (s->need)
+		return;
+	s->need = 1;
+	blk->pending++;
+	xa_set_mark(&blk->index, s->key, NEED);
+}
+
+/* Any context: ask for the writeback of every dirty slot in [@first, @last]. */
+static void sync_keys(struct dmh_blk *blk, u64 first, u64 last)
 {
 	unsigned long flags, index = first;
 	unsigned int n;
@@ -177,13 +269,15 @@ static void drop_range(struct dmh_blk *blk, u64 first, u64 last)
 	do {
 		n = 0;
 		spin_lock_irqsave(&blk->lock, flags);
-		xa_for_each_range(&blk->index, index, e, index, last) {
-			unindex(blk, &blk->slots[xa_to_value(e)]);
+		for (e = xa_find(&blk->index, &index, last, DIRTY); e;
+		     e = xa_find_after(&blk->index, &index, last, DIRTY)) {
+			ask(blk, &blk->slots[xa_to_value(e)]);
 			if (++n == DROP_BATCH)
 				break;
 		}
 		spin_unlock_irqrestore(&blk->lock, flags);
 	} while (n == DROP_BATCH && index++ < last);
+	wake_worker(blk);
 }
 
 /* ----------------------------------------------------------- the bio path */
@@ -201,48 +295,167 @@ static void note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
-bool dmh_blk_read(struct dmh_blk *blk, struct dmh_volume *v,
-		  sector_t sector, unsigned int sectors, dmh_ploc_t home,
-		  bool stream, sector_t *ssd_sector)
+static bool one_block(sector_t sector, unsigned int len)
 {
-	sector_t off = sector & (DMH_BLK_SECTORS - 1);
-	u64 key;
+	return (sector & (DMH_BLK_SECTORS - 1)) + len <= DMH_BLK_SECTORS;
+}
+
+static bool usable(struct slot *s, struct dmh_volume *v, dmh_ploc_t home)
+{
+	return READ_ONCE(s->state) == S_VALID && s->vol == v && s->from == home;
+}
+
+static sector_t slot_target(struct dmh_blk *blk, void *e, sector_t sector)
+{
+	return slot_sector(blk, xa_to_value(e)) +
+	       (sector & (DMH_BLK_SECTORS - 1));
+}
+
+/*
+ * Under RCU: a read that spans blocks goes home unless a dirty slot lies
+ * in its range; then *@split is the part to take first: up to that slot,
+ * or the first block when it is the dirty one.
+ */
+static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
+				   sector_t sector, unsigned int len,
+				   dmh_ploc_t home, unsigned int flags,
+				   sector_t *target)
+{
+	u64 key = blk_key(v, sector);
+	unsigned long i = key;
 	struct slot *s;
 	void *e;
 
-	if (!blk || off + sectors > DMH_BLK_SECTORS)
-		return false;
-	key = blk_key(v, sector);
+	if (!one_block(sector, len)) {
+		if (!xa_find(&blk->index, &i, blk_key(v, sector + len - 1),
+			     DIRTY))
+			return DMH_BLK_HOME;
+		*target = i == key ? DMH_BLK_SECTORS -
+			  (sector & (DMH_BLK_SECTORS - 1)) :
+			  key_sector(i) - sector;
+		return DMH_BLK_WAIT;
+	}
 	e = xa_load(&blk->index, key);
 	if (!e) {
-		if (!stream)
+		if (flags & DMH_BLK_NOTE)
 			note_miss(blk, v, key, home);
-		return false;
+		return DMH_BLK_HOME;
 	}
 	s = &blk->slots[xa_to_value(e)];
-	if (READ_ONCE(s->state) != S_VALID || s->vol != v || s->from != home)
-		return false;
+	if (!usable(s, v, home))
+		return DMH_BLK_HOME;
 	if (!READ_ONCE(s->ref))
 		WRITE_ONCE(s->ref, 1);
 	atomic64_inc(&blk->hits);
 	this_cpu_inc(v->stats->block_hits);
-	*ssd_sector = slot_sector(blk, xa_to_value(e)) + off;
-	return true;
+	*target = slot_target(blk, e, sector);
+	return DMH_BLK_SLOT;
 }
 
-void dmh_blk_write(struct dmh_blk *blk, struct dmh_volume *v,
-		   sector_t sector, unsigned int len)
+/* blk->lock held: a write to @s's block goes to the slot. */
+static void stage(struct dmh_blk *blk, struct slot *s)
 {
-	u64 first, last;
+	if (!s->dirty) {
+		s->dirty = 1;
+		xa_set_mark(&blk->index, s->key, DIRTY);
+		this_cpu_inc(s->vol->stats->block_dirty);
+		if (++blk->dirty == blk->nr_slots / 2)
+			wake_worker(blk);	/* the high mark: write back */
+	}
+	s->wseq++;
+	s->ref = 1;
+	this_cpu_inc(s->vol->stats->block_staged);
+}
 
-	if (!blk || !len)
-		return;
-	first = blk_key(v, sector);
-	last = blk_key(v, sector + len - 1);
-	if (first == last)
-		drop_key(blk, first);
-	else
-		drop_range(blk, first, last);
+static bool may_stage(struct bio *bio, unsigned int flags)
+{
+	return (flags & DMH_BLK_STAGE) && bio_op(bio) == REQ_OP_WRITE &&
+	       !(bio->bi_opf & (REQ_FUA | REQ_PREFLUSH)) &&
+	       one_block(bio->bi_iter.bi_sector, bio_sectors(bio));
+}
+
+static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
+				    struct bio *bio, dmh_ploc_t home,
+				    unsigned int flags, sector_t *target)
+{
+	sector_t sector = bio->bi_iter.bi_sector;
+	u64 first = blk_key(v, sector);
+	u64 last = blk_key(v, bio_end_sector(bio) - 1);
+	enum dmh_blk_route r = DMH_BLK_HOME;
+	bool staging = may_stage(bio, flags);
+	unsigned long irq, i = first;
+	struct slot *s;
+	void *e;
+
+	if (!xa_find(&blk->index, &i, last, XA_PRESENT)) {
+		if (staging && (flags & DMH_BLK_NOTE))
+			note_miss(blk, v, first, home);
+		return DMH_BLK_HOME;
+	}
+	spin_lock_irqsave(&blk->lock, irq);
+	e = xa_load(&blk->index, first);
+	if (staging && e && usable(&blk->slots[xa_to_value(e)], v, home)) {
+		stage(blk, &blk->slots[xa_to_value(e)]);
+		*target = slot_target(blk, e, sector);
+		r = DMH_BLK_SLOT;
+		goto out;
+	}
+	xa_for_each_range(&blk->index, i, e, first, last) {
+		s = &blk->slots[xa_to_value(e)];
+		if (s->dirty)
+			r = DMH_BLK_WAIT;
+		else
+			unindex(blk, s);
+	}
+out:
+	spin_unlock_irqrestore(&blk->lock, irq);
+	return r;
+}
+
+enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
+			       struct bio *bio, dmh_ploc_t home,
+			       unsigned int flags, sector_t *ssd_sector)
+{
+	if (!blk || !bio_sectors(bio))
+		return DMH_BLK_HOME;
+	if (op_is_write(bio_op(bio)))
+		return map_write(blk, v, bio, home, flags, ssd_sector);
+	return map_read(blk, v, bio->bi_iter.bi_sector, bio_sectors(bio),
+			home, flags, ssd_sector);
+}
+
+void dmh_blk_sync(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	u64 base = v ? (u64)v->id << KEY_SHIFT : 0;
+
+	if (blk && READ_ONCE(blk->dirty))
+		sync_keys(blk, base, v ? base + (1ull << KEY_SHIFT) - 1 :
+			  ULONG_MAX);
+}
+
+void dmh_blk_sync_range(struct dmh_blk *blk, struct dmh_volume *v,
+			sector_t sector, unsigned int len)
+{
+	if (blk && len)
+		sync_keys(blk, blk_key(v, sector), blk_key(v, sector + len - 1));
+}
+
+u64 dmh_blk_pending(struct dmh_blk *blk)
+{
+	return blk ? READ_ONCE(blk->pending) : 0;
+}
+
+bool dmh_blk_take_error(struct dmh_blk *blk)
+{
+	bool err;
+
+	if (!blk)
+		return false;
+	spin_lock_irq(&blk->lock);
+	err = blk->wb_error;
+	blk->wb_error = false;
+	spin_unlock_irq(&blk->lock);
+	return err;
 }
 
 void dmh_blk_drop_chunk(struct dmh_blk *blk, struct dmh_volume *v,
@@ -254,7 +467,17 @@ void dmh_blk_drop_chunk(struct dmh_blk *blk, struct dmh_volume *v,
 		return;
 	start = vchunk << blk->chunk_shift;
 	drop_range(blk, blk_key(v, start),
-		   blk_key(v, start + blk->env.chunk_sectors - 1));
+		   blk_key(v, start + blk->env.chunk_sectors - 1), true);
+}
+
+void dmh_blk_drop_beyond(struct dmh_blk *blk, struct dmh_volume *v,
+			 sector_t sector)
+{
+	u64 base = (u64)v->id << KEY_SHIFT;
+
+	if (blk && sector >> DMH_BLK_SHIFT < (1ull << KEY_SHIFT))
+		drop_range(blk, blk_key(v, sector),
+			   base + (1ull << KEY_SHIFT) - 1, true);
 }
 
 /* blk->lock held: forget the misses noted for @v. */
@@ -277,7 +500,7 @@ void dmh_blk_drop_volume(struct dmh_blk *blk, struct dmh_volume *v)
 	spin_lock_irq(&blk->lock);
 	forget_misses(blk, v);
 	spin_unlock_irq(&blk->lock);
-	drop_range(blk, base, base + (1ull << KEY_SHIFT) - 1);
+	drop_range(blk, base, base + (1ull << KEY_SHIFT) - 1, true);
 }
 
 void dmh_blk_drop_all(struct dmh_blk *blk)
@@ -290,7 +513,7 @@ void dmh_blk_drop_all(struct dmh_blk *blk)
 	blk->off = true;
 	blk->nr_cands = 0;
 	spin_unlock_irqrestore(&blk->lock, flags);
-	drop_range(blk, 0, ULONG_MAX);
+	drop_range(blk, 0, ULONG_MAX, false);
 }
 
 /* ------------------------------------------------------------ admission */
@@ -325,7 +548,7 @@ static void evict_one(struct dmh_blk *blk)
 	for (look = 0; look < CLOCK_LOOK; look++) {
 		s = &blk->slots[blk->hand];
 		blk->hand = (blk->hand + 1) % blk->nr_slots;
-		if (s->state != S_VALID)
+		if (s->state != S_VALID || s->dirty)
 			continue;
 		if (s->ref) {
 			s->ref = 0;
@@ -369,6 +592,7 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 	s->from = c->from;
 	s->ref = 0;
 	s->error = 0;
+	s->wseq = 0;
 	s->state = S_FILLING;
 	if (xa_err(xa_store(&blk->index, c->key, xa_mk_value(i),
 			    GFP_NOWAIT))) {
@@ -419,7 +643,6 @@ static void admit_misses(struct dmh_blk *blk)
 	unsigned int n;
 	struct cand c;
 
-	refill_tokens(blk);
 	for (n = 0; n < MAX_FILLS && blk->tokens > 0 && pop_miss(blk, &c); n++)
 		if (cand_ok(blk, &c) && admit(blk, c.key))
 			begin_fill(blk, &c);
@@ -546,22 +769,252 @@ static void reuse_slots(struct dmh_blk *blk)
 	spin_unlock_irq(&blk->lock);
 }
 
-void dmh_blk_process(struct dmh_blk *blk)
+/* ---------------------------------------------------------- writebacks */
+
+/* blk->lock held: begin @s's writeback; its epoch barrier comes after. */
+static void begin_wb(struct dmh_blk *blk, struct slot *s)
+{
+	s->wb = WB_WAIT;
+	s->wb_seq = s->wseq;
+	s->wb_need = s->need;
+	if (s->need) {
+		s->need = 0;
+		xa_clear_mark(&blk->index, s->key, NEED);
+	}
+	s->gen = 0;
+	list_add_tail(&s->list, &blk->wb_wait);
+	atomic_inc(&blk->inflight);
+	blk->wb_inflight++;
+}
+
+/*
+ * Worker: begin writebacks of slots marked @mark from *@cursor on, while
+ * @budget lasts; returns how many began.
+ */
+static unsigned int begin_marked(struct dmh_blk *blk, xa_mark_t mark,
+				 unsigned long *cursor, unsigned int budget)
+{
+	unsigned int n = 0;
+	struct slot *s;
+	void *e;
+
+	spin_lock_irq(&blk->lock);
+	for (e = xa_find(&blk->index, cursor, ULONG_MAX, mark); e && n < budget;
+	     e = xa_find_after(&blk->index, cursor, ULONG_MAX, mark)) {
+		s = &blk->slots[xa_to_value(e)];
+		if (s->state != S_VALID || !s->dirty || s->wb != WB_NONE)
+			continue;
+		begin_wb(blk, s);
+		n++;
+	}
+	spin_unlock_irq(&blk->lock);
+	return n;
+}
+
+/*
+ * Worker: writebacks asked for first, then, past half the slots dirty and
+ * down to a quarter, the others in key (volume, address) order, paid from
+ * the fill rate.  One barrier, taken after every @wseq was noted, covers
+ * the writes staged before.
+ */
+static void begin_writebacks(struct dmh_blk *blk)
+{
+	unsigned long cursor = 0;
+	unsigned int n, room = MAX_WB - blk->wb_inflight;
+	struct slot *s;
+	u64 gen;
+
+	n = begin_marked(blk, NEED, &cursor, room);
+	if (blk->dirty > blk->nr_slots / 2 && !blk->stop)
+		blk->wb_background = true;
+	if (blk->dirty <= blk->nr_slots / 4)
+		blk->wb_background = false;
+	if (blk->wb_background && blk->tokens > 0 && n < room) {
+		cursor = blk->wb_cursor;
+		n += begin_marked(blk, DIRTY, &cursor,
+				  min_t(s64, room - n,
+					blk->tokens / DMH_BLK_SECTORS + 1));
+		blk->wb_cursor = cursor < ULONG_MAX && n ? cursor + 1 : 0;
+		blk->tokens -= (s64)n * DMH_BLK_SECTORS;
+	}
+	if (!n)
+		return;
+	gen = dmh_epoch_barrier(blk->env.epochs);
+	list_for_each_entry(s, &blk->wb_wait, list)
+		if (!s->gen)
+			s->gen = gen;
+}
+
+/* kcopyd context. */
+static void wb_copied(int read_err, unsigned long write_err, void *context)
+{
+	struct slot *s = context;
+	struct dmh_blk *blk = s->blk;
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	s->error = read_err || write_err;
+	list_add_tail(&s->list, &blk->wb_done);
+	spin_unlock_irqrestore(&blk->lock, flags);
+	wake_worker(blk);
+}
+
+/*
+ * Worker, md_lock held: the staged writes @s's writeback noted ended;
+ * copy the slot to its block on the HDD.  The chunk's entry cannot change
+ * under md_lock: if it no longer is @s->from (a migration holds the
+ * chunk's writes and waits for this copy), the chunk was unmapped or its
+ * transaction aborted, and its bytes are gone with it.
+ */
+static void start_wb_copy(struct dmh_blk *blk, struct slot *s)
+{
+	u64 cs = blk->env.chunk_sectors;
+	u64 e = dmh_lookup(s->vol, key_vchunk(blk, s->key));
+	struct dm_io_region from, to;
+
+	spin_lock_irq(&blk->lock);
+	if ((e & ~DMH_E_MIGRATE) != dmh_entry(s->from, 0)) {
+		unindex(blk, s);
+		spin_unlock_irq(&blk->lock);
+		return;
+	}
+	list_del_init(&s->list);
+	s->wb = WB_COPY;
+	spin_unlock_irq(&blk->lock);
+	s->wb_epoch = dmh_epoch_enter(blk->env.epochs);
+	s->wb_start = jiffies;
+	from = (struct dm_io_region) {
+		.bdev = blk->env.bdev[DMH_TIER_SSD],
+		.sector = slot_sector(blk, s - blk->slots),
+		.count = DMH_BLK_SECTORS,
+	};
+	to = (struct dm_io_region) {
+		.bdev = blk->env.bdev[DMH_TIER_HDD],
+		.sector = dmh_ploc_index(s->from) * cs +
+			  (key_sector(s->key) & (cs - 1)),
+		.count = DMH_BLK_SECTORS,
+	};
+	dm_kcopyd_copy(blk->env.kc, &from, 1, &to, 0, wb_copied, s);
+}
+
+/* blk->lock held: @s's writeback ended without error. */
+static void wb_ok(struct dmh_blk *blk, struct slot *s)
+{
+	blk->writebacks++;
+	if (s->wseq != s->wb_seq)
+		return;			/* staged again meanwhile: still dirty */
+	forget_dirty(blk, s);
+	xa_clear_mark(&blk->index, s->key, DIRTY);
+	if (s->need) {
+		s->need = 0;
+		blk->pending--;
+		xa_clear_mark(&blk->index, s->key, NEED);
+	}
+}
+
+/*
+ * blk->lock held: one ended writeback.  Whatever its outcome, the bios
+ * that wait for the slot look again (and ask again if it is still dirty).
+ */
+static void end_wb(struct dmh_blk *blk, struct slot *s)
+{
+	list_del_init(&s->list);
+	s->wb = WB_NONE;
+	blk->settled++;
+	if (s->state != S_VALID) {
+		/* Dropped while copying: readers may still be in flight. */
+		s->state = S_DYING;
+		list_add_tail(&s->list, &blk->dying);
+		return;
+	}
+	if (s->error) {
+		blk->wb_errors++;
+		blk->wb_error |= s->wb_need;
+	} else {
+		wb_ok(blk, s);
+	}
+	if (s->wb_need) {
+		s->wb_need = 0;
+		blk->pending--;
+	}
+}
+
+/* Worker: start copies whose epoch drained, end those that ended. */
+static void run_writebacks(struct dmh_blk *blk)
 {
 	struct slot *s, *tmp;
+	unsigned int n = 0;
+	LIST_HEAD(done);
+
+	list_for_each_entry_safe(s, tmp, &blk->wb_wait, list) {
+		if (s->gen && dmh_epoch_drained(blk->env.epochs, s->gen))
+			start_wb_copy(blk, s);
+	}
+	spin_lock_irq(&blk->lock);
+	list_splice_init(&blk->wb_done, &done);
+	spin_unlock_irq(&blk->lock);
+	list_for_each_entry_safe(s, tmp, &done, list) {
+		dmh_epoch_exit(blk->env.epochs, s->wb_epoch, s->wb_start);
+		spin_lock_irq(&blk->lock);
+		end_wb(blk, s);
+		spin_unlock_irq(&blk->lock);
+		n++;
+	}
+	if (!n)
+		return;
+	blk->wb_inflight -= n;
+	atomic_sub(n, &blk->inflight);
+	wake_up(&blk->idle);
+}
+
+bool dmh_blk_process(struct dmh_blk *blk)
+{
+	struct slot *s, *tmp;
+	bool progress;
 
 	if (!blk)
-		return;
+		return false;
 	list_for_each_entry_safe(s, tmp, &blk->wait, list) {
 		if (!dmh_epoch_drained(blk->env.epochs, s->gen))
 			continue;
 		list_del_init(&s->list);
 		start_copy(blk, s);
 	}
+	run_writebacks(blk);
 	end_fills(blk);
 	reuse_slots(blk);
+	refill_tokens(blk);
+	begin_writebacks(blk);
 	if (!READ_ONCE(blk->stop) && !blk->off)
 		admit_misses(blk);
+	progress = blk->settled != blk->seen_settled;
+	blk->seen_settled = blk->settled;
+	return progress;
+}
+
+bool dmh_blk_chunk_clean(struct dmh_blk *blk, struct dmh_volume *v,
+			 u64 vchunk)
+{
+	sector_t start = vchunk << (blk ? blk->chunk_shift : 0);
+	unsigned long first, last;
+	bool clean = true;
+	struct slot *s;
+	void *e;
+
+	if (!blk || !READ_ONCE(blk->dirty))
+		return true;
+	first = blk_key(v, start);
+	last = blk_key(v, start + blk->env.chunk_sectors - 1);
+	spin_lock_irq(&blk->lock);
+	xa_for_each_range(&blk->index, first, e, first, last) {
+		s = &blk->slots[xa_to_value(e)];
+		if (s->dirty)
+			ask(blk, s);
+		if (s->dirty || s->wb != WB_NONE)
+			clean = false;
+	}
+	spin_unlock_irq(&blk->lock);
+	return clean;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -619,6 +1072,8 @@ struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 	INIT_LIST_HEAD(&blk->copied);
 	INIT_LIST_HEAD(&blk->drain);
 	INIT_LIST_HEAD(&blk->wait);
+	INIT_LIST_HEAD(&blk->wb_wait);
+	INIT_LIST_HEAD(&blk->wb_done);
 	init_waitqueue_head(&blk->idle);
 	atomic_set(&blk->inflight, 0);
 	atomic64_set(&blk->hits, 0);
@@ -643,6 +1098,9 @@ void dmh_blk_destroy(struct dmh_blk *blk)
 
 	if (!blk)
 		return;
+	if (blk->dirty)
+		DMERR("block tier: %llu dirty blocks were never written back",
+		      blk->dirty);
 	for (c = 0; c < blk->nr_slots >> blk->slot_shift; c++)
 		dmh_md_put_chunk(blk->env.md, blk->chunks[c]);
 	xa_destroy(&blk->index);
@@ -666,6 +1124,33 @@ void dmh_blk_suspend(struct dmh_blk *blk)
 		wake_worker(blk);
 }
 
+int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	unsigned long first, last;
+	u64 errors;
+
+	if (!blk)
+		return 0;
+	first = (u64)v->id << KEY_SHIFT;
+	last = first + (1ull << KEY_SHIFT) - 1;
+	errors = READ_ONCE(blk->wb_errors);
+	dmh_blk_sync(blk, v);
+	/* No write reaches a suspended volume: its dirty slots only go. */
+	while (!wait_event_timeout(blk->idle,
+				   !xa_find(&blk->index, &first, last, DIRTY) ||
+				   READ_ONCE(blk->wb_errors) != errors,
+				   POLL_DRAIN)) {
+		first = (u64)v->id << KEY_SHIFT;
+		wake_worker(blk);
+	}
+	first = (u64)v->id << KEY_SHIFT;
+	if (!xa_find(&blk->index, &first, last, DIRTY))
+		return 0;
+	DMERR("volume %u: writing staged blocks back to the HDD failed",
+	      v->id);
+	return -EIO;
+}
+
 void dmh_blk_resume(struct dmh_blk *blk)
 {
 	if (!blk)
@@ -684,4 +1169,6 @@ void dmh_blk_get_stats(struct dmh_blk *blk, struct dmh_blk_stats *st)
 	st->valid = READ_ONCE(blk->valid);
 	st->fills = READ_ONCE(blk->fills);
 	st->hits = atomic64_read(&blk->hits);
+	st->dirty = READ_ONCE(blk->dirty);
+	st->writebacks = READ_ONCE(blk->writebacks);
 }

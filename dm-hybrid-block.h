@@ -4,10 +4,16 @@
  * chunks kept on the SSD, the first slice of the fine-grained fast tier
  * (Documentation/fast-tier-design.rst, "From the lab to the kernel").
  *
- * A slot holds a clean copy of one block of an HDD-resident chunk: reads
- * that fall inside the block are served from the SSD, and a write (or a
- * discard) to the block invalidates the slot before it is issued, so the
- * HDD always holds the current bytes and nothing here is persisted.  The
+ * A slot holds a copy of one block of an HDD-resident chunk: reads that
+ * fall inside the block are served from the SSD.  A write or discard to
+ * the block takes a clean slot out of service before it is issued, so the
+ * HDD keeps the current bytes; with write staging (pool feature
+ * write_staging) a small write to a valid slot goes to the slot instead,
+ * which then holds the only current copy (dirty) until a writeback copies
+ * it to the HDD: at a flush, before the volume suspends, before its chunk
+ * migrates, when another bio needs the HDD copy, or past a dirty share.
+ * Nothing here is persisted: dirty slots are volatile, as a disk's write
+ * cache is, and a flush returns only once they reached the HDD.  The
  * slots live in SSD chunks taken from the allocator and never recorded in
  * the reverse map, so a crash or a deactivation simply forgets them.
  *
@@ -48,6 +54,8 @@ struct dmh_blk_stats {
 	u64 valid;		/* slots holding a current copy */
 	u64 fills;		/* copies made since activation */
 	u64 hits;		/* reads served from a slot */
+	u64 dirty;		/* slots holding bytes the HDD lacks */
+	u64 writebacks;		/* slot copies to the HDD */
 };
 
 /*
@@ -59,38 +67,83 @@ struct dmh_blk_stats {
 struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib);
 /* Pool teardown, after dmh_blk_suspend(); md_lock held. */
 void dmh_blk_destroy(struct dmh_blk *blk);
-/* Takes no lock, may sleep: stop admitting, wait for the fills in flight. */
+/*
+ * Takes no lock, may sleep: stop admitting and background writebacks,
+ * wait for the fills and writebacks in flight.
+ */
 void dmh_blk_suspend(struct dmh_blk *blk);
 /* Takes no lock: admit again. */
 void dmh_blk_resume(struct dmh_blk *blk);
 
+/* What dmh_blk_map() tells the bio path. */
+enum dmh_blk_route {
+	DMH_BLK_HOME,		/* issue it to its chunk's home, as mapped */
+	DMH_BLK_SLOT,		/* issue it to the slot at *ssd_sector */
+	DMH_BLK_WAIT,		/* a dirty slot overlaps it: see below */
+};
+
+#define DMH_BLK_STAGE	BIT(0)	/* a write may be staged */
+#define DMH_BLK_NOTE	BIT(1)	/* a miss counts for admission */
+
 /*
- * Any context, under RCU, no sleeping (map()): the bio, counted in the
- * current epoch before its chunk was looked up, is a read of @v at
- * @sector whose chunk's home is the HDD chunk @home.  True: it is served
- * by the slot at *@ssd_sector.  False: a miss, noted for admission.
+ * Any context, no sleeping: @bio of @v (its sector still the volume's),
+ * counted in the current epoch before its chunk was looked up, goes to
+ * the HDD chunk @home.  A read inside one block whose slot is valid, and
+ * with DMH_BLK_STAGE a plain write inside one block whose slot is valid,
+ * get DMH_BLK_SLOT.  Any other write or discard takes the clean slots it
+ * overlaps out of service first.  DMH_BLK_WAIT: a dirty slot overlaps a
+ * bio that cannot use it (it spans blocks, is FUA or a discard, or
+ * staging is off); the bio must not reach the HDD before
+ * dmh_blk_sync_range() and the writeback it asks for.  A read that spans
+ * blocks may instead be split at the first block's end.
  */
-bool dmh_blk_read(struct dmh_blk *blk, struct dmh_volume *v,
-		  sector_t sector, unsigned int sectors, dmh_ploc_t home,
-		  bool stream, sector_t *ssd_sector);
+enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
+			       struct bio *bio, dmh_ploc_t home,
+			       unsigned int flags, sector_t *ssd_sector);
 /*
- * Any context, no sleeping: a write or discard of @v's [@sector, +@len)
- * is about to be issued (counted in the current epoch): invalidate every
- * slot it overlaps.
+ * Any context: ask for the writeback of every dirty slot of @v (NULL:
+ * of every volume) / of @v's [@sector, +@len).  dmh_blk_pending() stays
+ * non-zero until each has been copied to the HDD by a copy begun after
+ * this call.
  */
-void dmh_blk_write(struct dmh_blk *blk, struct dmh_volume *v,
-		   sector_t sector, unsigned int len);
+void dmh_blk_sync(struct dmh_blk *blk, struct dmh_volume *v);
+void dmh_blk_sync_range(struct dmh_blk *blk, struct dmh_volume *v,
+			sector_t sector, unsigned int len);
+/* Any context: writebacks asked for and not yet done. */
+u64 dmh_blk_pending(struct dmh_blk *blk);
+/* Pool worker: did a writeback asked for fail since the last call? */
+bool dmh_blk_take_error(struct dmh_blk *blk);
+/*
+ * Process context, takes no lock, may sleep (a volume's postsuspend):
+ * write every dirty slot of @v back to the HDD and wait for it.  -EIO:
+ * some could not be (they stay dirty, and are retried).
+ */
+int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v);
+/*
+ * Pool worker, md_lock held, the chunk's writes held: true once no slot
+ * of @v's @vchunk is dirty or being written back; else asks for the
+ * writeback and is true on a later call.
+ */
+bool dmh_blk_chunk_clean(struct dmh_blk *blk, struct dmh_volume *v,
+			 u64 vchunk);
 /*
  * md_lock held, no I/O: forget every slot of @v's @vchunk (its home is
- * about to change or go) / of @v (about to be deleted) / of every volume
- * (the pool leaves rw mode; nothing is admitted after it).
+ * about to change or go), dirty ones too / of @v (about to be deleted) /
+ * the clean slots of every volume (the pool leaves rw mode; nothing is
+ * admitted after it, and dirty slots stay until written back).
  */
 void dmh_blk_drop_chunk(struct dmh_blk *blk, struct dmh_volume *v,
 			u64 vchunk);
 void dmh_blk_drop_volume(struct dmh_blk *blk, struct dmh_volume *v);
+/* md_lock held, no I/O: forget @v's slots from @sector on (a shrink). */
+void dmh_blk_drop_beyond(struct dmh_blk *blk, struct dmh_volume *v,
+			 sector_t sector);
 void dmh_blk_drop_all(struct dmh_blk *blk);
-/* Pool worker, md_lock held: admit, start and finish fills, reuse slots. */
-void dmh_blk_process(struct dmh_blk *blk);
+/*
+ * Pool worker, md_lock held: admit, start and finish fills and writebacks,
+ * reuse slots.  True when a writeback ended: bios that waited may go.
+ */
+bool dmh_blk_process(struct dmh_blk *blk);
 /* Any context: counters, for status. */
 void dmh_blk_get_stats(struct dmh_blk *blk, struct dmh_blk_stats *st);
 

@@ -49,30 +49,63 @@ static void wake_worker(struct dmh_pool *pool)
 
 /* -------------------------------------------------------------- bio util */
 
-/*
- * A write or discard to an HDD chunk first takes the block tier's copies
- * of what it overwrites out of service (the bio is counted already).
- */
-static void remap(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
+static unsigned int blk_flags(struct dmh_pool *pool, struct dmh_bio *pb)
 {
-	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
-
-	if (op_is_write(bio_op(bio)) && dmh_ploc_tier(p) == DMH_TIER_HDD)
-		dmh_blk_write(pool->blk, dmh_pb(bio)->vol,
-			      bio->bi_iter.bi_sector, bio_sectors(bio));
-	bio_set_dev(bio, pool->bdev[dmh_ploc_tier(p)]);
-	bio->bi_iter.bi_sector = (dmh_ploc_index(p) << pool->chunk_shift) + off;
+	if (pb->flags & PB_STREAM)
+		return 0;	/* scans neither stage nor promote */
+	if (READ_ONCE(pool->features) & DMH_F_WRITE_STAGING)
+		return DMH_BLK_NOTE | DMH_BLK_STAGE;
+	return DMH_BLK_NOTE;
 }
 
-/* Worker: send @bio to its home @p, counted in the epoch. */
+/*
+ * Send @bio, counted in the current epoch, to @p or to a slot of the
+ * block tier (dm-hybrid-block.h).  DMH_BLK_WAIT leaves it untouched:
+ * a dirty slot overlaps it, and *@split is what a read may take first.
+ */
+static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
+				dmh_ploc_t p, sector_t *split)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
+	enum dmh_blk_route r = DMH_BLK_HOME;
+	unsigned int tier = dmh_ploc_tier(p);
+	sector_t ssd = 0;
+
+	if (tier == DMH_TIER_HDD)
+		r = dmh_blk_map(pool->blk, pb->vol, bio, p, blk_flags(pool, pb),
+				&ssd);
+	if (r == DMH_BLK_WAIT) {
+		*split = ssd;
+		return r;
+	}
+	if (r == DMH_BLK_SLOT)
+		tier = DMH_TIER_SSD;
+	dmh_mon_tier(pb->vol, tier);
+	bio_set_dev(bio, pool->bdev[tier]);
+	bio->bi_iter.bi_sector = r == DMH_BLK_SLOT ? ssd :
+		(dmh_ploc_index(p) << pool->chunk_shift) + off;
+	return r;
+}
+
+/*
+ * Worker: send @bio to its home @p, counted in the epoch; one that a
+ * dirty slot holds back waits, uncounted, for a writeback to end.
+ */
 static void remap_and_issue(struct dmh_pool *pool, struct bio *bio,
 			    dmh_ploc_t p)
 {
 	struct dmh_bio *pb = dmh_pb(bio);
+	sector_t split;
 
 	count_bio(pool, pb);
-	dmh_mon_tier(pb->vol, dmh_ploc_tier(p));
-	remap(pool, bio, p);
+	if (remap(pool, bio, p, &split) == DMH_BLK_WAIT) {
+		uncount_bio(pool, pb);
+		dmh_blk_sync_range(pool->blk, pb->vol, bio->bi_iter.bi_sector,
+				   bio_sectors(bio));
+		bio_list_add(&pool->wb_parked, bio);
+		return;
+	}
 	submit_bio_noacct(bio);
 }
 
@@ -209,7 +242,13 @@ static void issue_alloc_write(struct dmh_pool *pool, struct dmh_cell *c)
 
 	pb->flags |= PB_ALLOC;
 	pb->cell = c;
-	remap_and_issue(pool, c->bio, c->p);
+	/* A fresh chunk: no slot holds its blocks (unmaps drop them). */
+	count_bio(pool, pb);
+	dmh_mon_tier(pb->vol, dmh_ploc_tier(c->p));
+	bio_set_dev(c->bio, pool->bdev[dmh_ploc_tier(c->p)]);
+	c->bio->bi_iter.bi_sector = (dmh_ploc_index(c->p) << pool->chunk_shift) +
+		(c->bio->bi_iter.bi_sector & (pool->chunk_sectors - 1));
+	submit_bio_noacct(c->bio);
 }
 
 /* kcopyd context: the rest of a fresh chunk is zeroed. */
@@ -514,20 +553,69 @@ static void process_alloc_done(struct dmh_pool *pool)
 		finish_alloc(pool, bio);
 }
 
+/*
+ * Worker: ask for the writeback of the dirty slots of every volume that
+ * @flushes flush; true when the flushes must wait for it.
+ */
+static bool sync_flushed(struct dmh_pool *pool, struct bio_list *flushes)
+{
+	struct dmh_volume *last = NULL;
+	struct bio *bio;
+
+	bio_list_for_each(bio, flushes) {
+		if (dmh_pb(bio)->vol != last) {
+			last = dmh_pb(bio)->vol;
+			dmh_blk_sync(pool->blk, last);
+		}
+	}
+	return dmh_blk_pending(pool->blk);
+}
+
+/*
+ * Worker: end the flushes that waited for the block tier's writebacks,
+ * once these are done: one batch at a time, so that later flushes, which
+ * wait in pool->flush_bios meanwhile, cannot keep a batch waiting.
+ */
+static bool end_synced_flushes(struct dmh_pool *pool)
+{
+	struct bio_list flushes = pool->flush_synced;
+	int r;
+
+	if (bio_list_empty(&flushes))
+		return false;
+	if (dmh_blk_pending(pool->blk))
+		return true;
+	bio_list_init(&pool->flush_synced);
+	r = dmh_pool_commit(pool);
+	if (!r && dmh_blk_take_error(pool->blk))
+		r = -EIO;
+	end_list(&flushes, errno_to_blk_status(r));
+	wake_worker(pool);	/* flushes that came meanwhile */
+	return false;
+}
+
 /* Flush bios, FUA writes and the periodic commit. */
 static void process_commit(struct dmh_pool *pool)
 {
 	struct bio_list flushes, waiters;
 	unsigned long flags;
-	bool due;
+	bool due, waiting;
 	int r;
 
+	waiting = end_synced_flushes(pool);
 	spin_lock_irqsave(&pool->lock, flags);
 	due = pool->commit_due;
 	pool->commit_due = false;
 	spin_unlock_irqrestore(&pool->lock, flags);
-	take_list(pool, &pool->flush_bios, &flushes);
+	bio_list_init(&flushes);
+	if (!waiting)
+		take_list(pool, &pool->flush_bios, &flushes);
 	take_list(pool, &pool->commit_waiters, &waiters);
+	if (!bio_list_empty(&flushes) && sync_flushed(pool, &flushes)) {
+		/* Their writes may sit in dirty slots: write those back first. */
+		pool->flush_synced = flushes;
+		bio_list_init(&flushes);
+	}
 	/* In ro mode the periodic commit could only fail: skip it. */
 	if (bio_list_empty(&flushes) && bio_list_empty(&waiters) &&
 	    !(due && dmh_md_dirty(pool->md) && pool->mode == DMH_MODE_RW))
@@ -574,6 +662,20 @@ static void process_drain(struct dmh_pool *pool)
 	dmh_epoch_kick(&pool->epochs);
 }
 
+/* Worker: bios that waited for a writeback try again, in order. */
+static void requeue_parked(struct dmh_pool *pool)
+{
+	unsigned long flags;
+
+	if (bio_list_empty(&pool->wb_parked))
+		return;
+	spin_lock_irqsave(&pool->lock, flags);
+	bio_list_merge_head(&pool->deferred, &pool->wb_parked);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	bio_list_init(&pool->wb_parked);
+	wake_worker(pool);
+}
+
 void dmh_pool_worker(struct work_struct *ws)
 {
 	struct dmh_pool *pool = container_of(ws, struct dmh_pool, worker);
@@ -585,7 +687,12 @@ void dmh_pool_worker(struct work_struct *ws)
 	process_commit(pool);
 	process_drain(pool);
 	dmh_mig_process(pool->mig);
-	dmh_blk_process(pool->blk);
+	if (dmh_blk_process(pool->blk))
+		requeue_parked(pool);
+	/* The writebacks a batch of flushes waited for may have ended. */
+	if (!bio_list_empty(&pool->flush_synced) &&
+	    !dmh_blk_pending(pool->blk))
+		wake_worker(pool);
 	mutex_unlock(&pool->md_lock);
 }
 
@@ -639,21 +746,21 @@ void dmh_pool_waker(struct work_struct *ws)
 }
 
 /*
- * map(), no sleeping: a read of an HDD chunk that the block tier serves goes
- * to its slot on the SSD.
+ * map(), no sleeping: remap @bio to @p or a slot.  A read that a dirty
+ * slot splits takes its first part now (dm core sends the rest to map()
+ * again); false: a write a dirty slot holds back goes to the worker.
  */
-static bool block_hit(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
+static bool map_fast(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
 {
-	struct dmh_bio *pb = dmh_pb(bio);
-	sector_t ssd;
+	sector_t split;
 
-	if (dmh_ploc_tier(p) != DMH_TIER_HDD ||
-	    !dmh_blk_read(pool->blk, pb->vol, bio->bi_iter.bi_sector,
-			  bio_sectors(bio), p, pb->flags & PB_STREAM, &ssd))
+	if (remap(pool, bio, p, &split) != DMH_BLK_WAIT)
+		return true;
+	if (op_is_write(bio_op(bio)))
 		return false;
-	dmh_mon_tier(pb->vol, DMH_TIER_SSD);
-	bio_set_dev(bio, pool->bdev[DMH_TIER_SSD]);
-	bio->bi_iter.bi_sector = ssd;
+	do {
+		dm_accept_partial_bio(bio, split);
+	} while (remap(pool, bio, p, &split) == DMH_BLK_WAIT);
 	return true;
 }
 
@@ -690,13 +797,9 @@ int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
 	}
 	count_bio(pool, pb);
 	e = dmh_lookup(hc->vol, bio_vchunk(pool, bio));
-	if (e && !(e & DMH_E_ALLOC) && !(write && (e & DMH_E_MIGRATE))) {
-		if (!write && block_hit(pool, bio, dmh_entry_ploc(e)))
-			return DM_MAPIO_REMAPPED;
-		dmh_mon_tier(hc->vol, dmh_ploc_tier(dmh_entry_ploc(e)));
-		remap(pool, bio, dmh_entry_ploc(e));
+	if (e && !(e & DMH_E_ALLOC) && !(write && (e & DMH_E_MIGRATE)) &&
+	    map_fast(pool, bio, dmh_entry_ploc(e)))
 		return DM_MAPIO_REMAPPED;
-	}
 	uncount_bio(pool, pb);
 	if (!e && !write) {
 		zero_fill_bio(bio);

@@ -81,6 +81,8 @@ struct dmh_vol_stats {
 	u64 seq_ios;
 	u64 size_hist[DMH_NR_SIZE_BUCKETS];
 	u64 block_hits;		/* reads served by the block tier */
+	u64 block_staged;	/* writes staged in the block tier */
+	u64 block_dirty;	/* its dirty slots: a sum, not a count */
 };
 
 /*

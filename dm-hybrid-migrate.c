@@ -186,6 +186,9 @@ void dmh_mig_process(struct dmh_mig *mig)
 	list_for_each_entry_safe(c, tmp, &mig->wait, list) {
 		if (!dmh_epoch_drained(mig->env.epochs, c->gen))
 			continue;
+		/* Staged bytes reach the chunk before it is copied. */
+		if (!dmh_blk_chunk_clean(mig->env.blk, c->vol, c->vchunk))
+			continue;
 		list_del(&c->list);
 		mig_copy(mig, c);
 	}

@@ -245,7 +245,7 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 			  struct dm_target *ti)
 {
 	static const struct dm_arg _args[] = {
-		{0, 5, "Invalid number of pool feature arguments"},
+		{0, 6, "Invalid number of pool feature arguments"},
 	};
 	unsigned int argc;
 	const char *name;
@@ -272,10 +272,16 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 				return -EINVAL;
 			}
 			argc--;
+		} else if (!strcasecmp(name, "write_staging")) {
+			pc->features |= DMH_F_WRITE_STAGING;
 		} else {
 			ti->error = "Unrecognised pool feature requested";
 			return -EINVAL;
 		}
+	}
+	if ((pc->features & DMH_F_WRITE_STAGING) && !pc->block_mib) {
+		ti->error = "write_staging needs block_tier";
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -814,6 +820,8 @@ static void emit_features(unsigned int f, u32 block_mib, char *result,
 		DMEMIT(" error_if_no_space");
 	if (block_mib)
 		DMEMIT(" block_tier %u", block_mib);
+	if (f & DMH_F_WRITE_STAGING)
+		DMEMIT(" write_staging");
 	*szp = sz;
 }
 
@@ -850,6 +858,7 @@ static void emit_migration(struct dmh_pool *pool, struct dmh_mig_stats *st,
  *   <seq_cutoff> <promote_threshold> <tick_ms> <heat_save_interval>
  *   <migration backoffs> <promote_free_threshold>
  *   <valid block slots>/<block slots> <block fills> <block hits>
+ *   <dirty block slots> <block writebacks>
  */
 static void pool_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
@@ -880,8 +889,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       pool->out_of_space ? "out_of_space" : "-");
 		emit_migration(pool, &st, result, maxlen, &sz);
 		dmh_blk_get_stats(pool->blk, &bs);
-		DMEMIT(" %llu/%llu %llu %llu", bs.valid, bs.slots, bs.fills,
-		       bs.hits);
+		DMEMIT(" %llu/%llu %llu %llu %llu %llu", bs.valid, bs.slots,
+		       bs.fills, bs.hits, bs.dirty, bs.writebacks);
 		mutex_unlock(&pool->md_lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -1044,6 +1053,10 @@ static int hybrid_preresume(struct dm_target *ti)
 
 	mutex_lock(&pool->md_lock);
 	if (ti->len != hc->vol->size) {
+		/* The chunks past the new end go, and their blocks with them. */
+		if (ti->len < hc->vol->size)
+			dmh_blk_drop_beyond(pool->blk, hc->vol,
+					    round_up(ti->len, pool->chunk_sectors));
 		r = dmh_md_set_size(pool->md, hc->vol, ti->len);
 		if (!r)
 			r = dmh_pool_commit(pool);
@@ -1070,6 +1083,18 @@ static void hybrid_presuspend(struct dm_target *ti)
 			 BLK_STS_DM_REQUEUE : BLK_STS_NOSPC);
 }
 
+/*
+ * Staged writes live in volatile slots: a suspended volume's bytes must
+ * all be on its chunks, for a table swap, a snapshot of the data devices,
+ * or the volume's removal.
+ */
+static void hybrid_postsuspend(struct dm_target *ti)
+{
+	struct hybrid_c *hc = ti->private;
+
+	dmh_blk_writeback_volume(hc->pool->blk, hc->vol);
+}
+
 /* The suspend was cancelled, or is over: writes wait for space again. */
 static void hybrid_resume(struct dm_target *ti)
 {
@@ -1083,6 +1108,7 @@ static void hybrid_resume(struct dm_target *ti)
  *   <write ios> <read sectors> <write sectors> <ssd ios> <hdd ios>
  *   <promotions> <demotions> <sequential ios> <size histogram a-b-c-d-e-f>
  *   <weight> <ssd_min> <ssd_max> <priority> <block hits>
+ *   <staged writes> <dirty blocks>
  */
 static void hybrid_status(struct dm_target *ti, status_type_t type,
 			  unsigned int status_flags, char *result,
@@ -1106,9 +1132,10 @@ static void hybrid_status(struct dm_target *ti, status_type_t type,
 		       s.tier_ios[0], s.tier_ios[1], READ_ONCE(v->promotions),
 		       READ_ONCE(v->demotions), s.seq_ios,
 		       h[0], h[1], h[2], h[3], h[4], h[5]);
-		DMEMIT(" %u %llu %llu %s %llu", READ_ONCE(v->weight),
+		DMEMIT(" %u %llu %llu %s %llu %llu %llu", READ_ONCE(v->weight),
 		       READ_ONCE(v->ssd_min), READ_ONCE(v->ssd_max),
-		       prio_name(READ_ONCE(v->priority)), s.block_hits);
+		       prio_name(READ_ONCE(v->priority)), s.block_hits,
+		       s.block_staged, s.block_dirty);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u", format_dev_t(buf, hc->pool_dev->bdev->bd_dev),
@@ -1148,6 +1175,7 @@ static struct target_type hybrid_target = {
 	.map = dmh_hybrid_map,
 	.end_io = dmh_hybrid_end_io,
 	.presuspend = hybrid_presuspend,
+	.postsuspend = hybrid_postsuspend,
 	.presuspend_undo = hybrid_resume,
 	.preresume = hybrid_preresume,
 	.resume = hybrid_resume,

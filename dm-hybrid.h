@@ -35,6 +35,7 @@
 #define DMH_F_NO_DISCARD_PASSDOWN	BIT(0)
 #define DMH_F_READ_ONLY			BIT(1)
 #define DMH_F_ERROR_IF_NO_SPACE		BIT(2)
+#define DMH_F_WRITE_STAGING		BIT(3)
 
 #define DMH_COMMIT_PERIOD		HZ
 #define DMH_BLOCK_TIER_MAX_MIB		65536	/* slot tables: 256 MiB of RAM at most */
@@ -115,6 +116,8 @@ struct dmh_pool {
 
 	/* Worker only (md_lock held). */
 	struct bio_list no_space;
+	struct bio_list wb_parked;	/* waiting for a block writeback */
+	struct bio_list flush_synced;	/* waiting for all asked writebacks */
 	bool out_of_space;
 	u64 reclaim_txid;		/* frees up to here ... */
 	u64 reclaim_gen;		/* ... once this generation drained */

@@ -1,0 +1,211 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Write staging in the block tier (issue 21, second slice): small writes
+# to blocks that have a slot go to the SSD and are written back later.
+# Boot 1: with migration off, warm blocks of HDD chunks into slots, then
+# run random reads and writes of 4-32 KiB with verify over them (writes
+# inside a block are staged; writes across blocks wait for writebacks;
+# reads across blocks are split around dirty slots); whole-volume reads
+# agree before and after a suspend, which leaves nothing dirty; a flush
+# (fsync of the device) writes the volume's staged blocks back and leaves
+# another volume's alone; promoted chunks take their staged bytes along;
+# the pool comes back without a block tier and reads the same bytes from
+# the HDD alone.  Then numbered regions of vm2 are staged and fsynced
+# until the host cuts the power.  Boot 2: every acknowledged region is intact.
+# kernels: debian debug
+# disks: meta=16M ssd=64M hdd=256M
+# boots: 2
+# powercut: after-marker 5-15
+# tier: quick
+# debug-tier: long
+# timeout: 900
+. /lib/dmh/guest.sh
+. /lib/dmh/hybrid.sh
+
+blk_valid() { pool_xfield pool 17 | cut -d/ -f1; }
+blk_dirty() { num pool_xfield pool 20; }
+blk_writebacks() { num pool_xfield pool 21; }
+vol_staged() { num vol_field "$1" 19; }
+vol_dirty() { num vol_field "$1" 20; }
+VSIZE=65536	# 32 MiB: 32 chunks of 1 MiB, all on the HDD
+REGION=64	# KiB, four blocks
+
+# warm DEV KIB [FROM_KIB]: read every 16 KiB block of KIB KiB twice, in
+# random order (a sequential scan would be a stream and admit nothing), so
+# that they miss, are admitted and filled.
+warm() {
+	fio --name=warm --filename="$1" --direct=1 --ioengine=libaio \
+		--iodepth=4 --rw=randread --bs=16k --size="$2"k --loops=2 \
+		--offset="${3:-0}"k \
+		--randseed=3 >/tmp/warm.out 2>&1 || { cat /tmp/warm.out; return 1; }
+}
+
+# warm_until DEV KIB FROM_KIB N: warm until N slots are valid, five times
+# at most (admission takes at most 64 misses a worker pass).
+warm_until() {
+	for _w in 1 2 3 4 5; do
+		warm "$1" "$2" "$3" || return 1
+		wait_valid "$4" && return 0
+	done
+	return 1
+}
+
+# wait_valid N: up to 20 s for N valid slots.
+wait_valid() {
+	_i=0
+	while [ "$(blk_valid)" -lt "$1" ] && [ $_i -lt 200 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ "$(blk_valid)" -ge "$1" ]
+}
+
+sum() { dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
+
+# flush DEV: fsync the block device (an empty REQ_PREFLUSH).
+flush() { dd if=/dev/zero of="$1" bs=512 count=0 conv=notrunc,fsync 2>/dev/null; }
+
+# stage_some DEV SEED: 8 KiB random writes over the first 2 MiB.
+stage_some() {
+	fio --name=s --filename="$1" --direct=1 --ioengine=libaio --iodepth=4 \
+		--rw=randwrite --bs=8k --size=2M --io_size=1M \
+		--randseed="$2" >/tmp/s.out 2>&1 || { cat /tmp/s.out; return 1; }
+}
+
+# Regions leave gaps, so that their writes never grow into a stream; they
+# start at 16 MiB, in chunks that no load heated (none was promoted).
+region_job() {
+	printf '[r%d]\nfilename=/dev/mapper/vm2\noffset=%dk\nsize=%dk\n' "$1" \
+		$((16384 + $1 * 2 * REGION)) $REGION
+}
+
+common() {
+	printf '[global]\ndirect=1\nioengine=psync\nrw=write\nbs=8k\n'
+	printf 'verify=crc32c\nverify_fatal=1\nrandseed=%d\n' 555
+}
+
+pool_up() {
+	make_pool pool 2048 "$@" || return 1
+	make_volume pool 1 vm1 $VSIZE >/dev/null &&
+		make_volume pool 2 vm2 $VSIZE >/dev/null
+}
+
+load_dm_hybrid
+case $DMH_BOOT in
+1)
+	expect_refused "write_staging without block_tier" \
+		make_pool bad 2048 write_staging
+	dmsetup remove bad 2>/dev/null || true
+	# The volumes exist before the tier takes its chunks, so that the
+	# first writes find HDD chunks under their pins.
+	make_pool pool 2048 || fail pool
+	make_volume pool 1 vm1 $VSIZE >/dev/null || fail vm1
+	make_volume pool 2 vm2 $VSIZE >/dev/null || fail vm2
+	check "migration off" migration pool off
+	check "pin vm1 to the HDD" pin pool 1 0 $VSIZE hdd
+	check "pin vm2 to the HDD" pin pool 2 0 $VSIZE hdd
+	check "fill vm1" dd if=/dev/urandom of=/dev/mapper/vm1 bs=1M count=32 oflag=direct
+	check "fill vm2" dd if=/dev/urandom of=/dev/mapper/vm2 bs=1M count=32 oflag=direct
+	check "unpin vm1" pin pool 1 0 $VSIZE auto
+	check "unpin vm2" pin pool 2 0 $VSIZE auto
+	dmsetup remove vm1 && dmsetup remove vm2 && dmsetup remove pool
+	pool_up block_tier 8 write_staging || fail "pool with write_staging"
+	check "the table line keeps both features" \
+		sh -c 'dmsetup table pool | grep -q "3 block_tier 8 write_staging$"'
+	check "migration off" migration pool off
+	check "vm1's chunks are on the HDD" test "$(vol_hdd_n vm1)" -eq 32
+
+	check "warm vm1's first 2 MiB into slots" warm /dev/mapper/vm1 2048 0
+	check "128 or more slots valid" wait_valid 128
+	log "valid slots $(blk_valid)"
+	check "random 4-32 KiB reads and writes with verify" \
+		fio --name=rw --filename=/dev/mapper/vm1 --direct=1 \
+		--ioengine=libaio --iodepth=8 --rw=randrw --rwmixread=50 \
+		--bsrange=4k-32k --size=2M --io_size=8M --verify=crc32c \
+		--verify_backlog=16 --verify_fatal=1 --randseed=7 \
+		--output=/tmp/rw.out
+	grep -q "err= 0" /tmp/rw.out || cat /tmp/rw.out
+	check "staged writes the volume counts" stage_some /dev/mapper/vm1 8
+	log "vm1 staged $(vol_staged vm1) dirty $(vol_dirty vm1); pool dirty $(blk_dirty) writebacks $(blk_writebacks)"
+	check "vm1 staged writes" test "$(vol_staged vm1)" -gt 100
+	check "vm1 has dirty blocks" test "$(vol_dirty vm1)" -gt 0
+	check "the pool counts them" test "$(blk_dirty)" -eq "$(vol_dirty vm1)"
+	s1=$(sum /dev/mapper/vm1)
+	check "suspend and resume vm1" sh -c 'dmsetup suspend vm1 && dmsetup resume vm1'
+	check "nothing dirty after the suspend: $(vol_dirty vm1)" test "$(vol_dirty vm1)" -eq 0
+	check "whole reads agree before and after: $s1" test "$(sum /dev/mapper/vm1)" = "$s1"
+
+	# A flush writes back the flushing volume's blocks only.
+	check "warm vm2's first 2 MiB" warm /dev/mapper/vm2 2048 0
+	check "more slots valid" wait_valid 200
+	stage_some /dev/mapper/vm1 9 && stage_some /dev/mapper/vm2 10 ||
+		fail "staging writes on both volumes"
+	d2=$(vol_dirty vm2)
+	log "before the flush: vm1 dirty $(vol_dirty vm1), vm2 dirty $d2"
+	check "both volumes have dirty blocks" \
+		test "$(vol_dirty vm1)" -gt 0 -a "$d2" -gt 0
+	check "fsync of vm1" flush /dev/mapper/vm1
+	check "vm1 has no dirty block after its flush" test "$(vol_dirty vm1)" -eq 0
+	check "vm2 keeps its dirty blocks ($d2)" test "$(vol_dirty vm2)" -eq "$d2"
+
+	# Promotion carries staged bytes: the chunk is written back first.
+	stage_some /dev/mapper/vm1 11 || fail "staging before promotion"
+	s1=$(sum /dev/mapper/vm1) s2=$(sum /dev/mapper/vm2)
+	check "vm1 has dirty blocks before promotion" test "$(vol_dirty vm1)" -gt 0
+	check "promote_threshold 1" pool_set pool promote_threshold 1
+	check "migration on" migration pool on
+	fio --name=h --filename=/dev/mapper/vm1 --direct=1 --ioengine=libaio \
+		--iodepth=4 --rw=randread --bs=16k --size=2M --time_based \
+		--runtime=15 >/dev/null 2>&1
+	check "migration off again" migration pool off
+	log "vm1 ssd chunks $(vol_ssd vm1), dirty $(vol_dirty vm1)"
+	check "vm1 chunks moved to the SSD" test "$(vol_ssd vm1)" -gt 0
+	check "vm1 reads the same bytes after promotion" test "$(sum /dev/mapper/vm1)" = "$s1"
+
+	# Without a tier, the pool reads the HDD and SSD chunks alone.
+	dmsetup remove vm1 && dmsetup remove vm2 && dmsetup remove pool ||
+		fail "remove the pool"
+	pool_up || fail "pool without a block tier"
+	check "vm1 reads the same without a block tier" test "$(sum /dev/mapper/vm1)" = "$s1"
+	check "vm2 reads the same without a block tier" test "$(sum /dev/mapper/vm2)" = "$s2"
+	dmsetup remove vm1 && dmsetup remove vm2 && dmsetup remove pool
+	check "hybrid_check after staging: clean" hybrid_check "$(disk meta)"
+
+	# Acknowledged writes survive a power cut: each region is staged (its
+	# blocks warmed into slots first) and acknowledged after its fsync.
+	pool_up block_tier 8 write_staging || fail "pool again"
+	migration pool off
+	check "vm2's chunks from 16 MiB on are on the HDD" \
+		test "$(vol_hdd_n vm2)" -ge 16
+	check "warm 4 MiB of vm2 into 192 slots or more" \
+		warm_until /dev/mapper/vm2 4096 16384 192
+	log "valid slots $(blk_valid)"
+	arm_powercut
+	n=0
+	while [ $n -lt 400 ]; do
+		{ common; echo end_fsync=1; echo do_verify=0; region_job $n; } > /tmp/w.fio
+		fio /tmp/w.fio >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; fail "write of region $n failed"; }
+		keep staged "$(vol_staged vm2)"
+		keep acked $n
+		n=$((n + 1))
+	done
+	fail "the workload ended before the power cut"
+	;;
+2)
+	acked=${KEEP_acked:-}
+	staged=${KEEP_staged:-0}
+	[ -n "$acked" ] || fail "no region was acknowledged before the cut"
+	check "regions were staged before the cut ($staged writes)" test "$staged" -gt 0
+	check "hybrid_check after the cut: clean" hybrid_check "$(disk meta)"
+	pool_up block_tier 8 write_staging || fail "pool does not reassemble"
+	{ common; echo verify_only=1; i=0
+	  while [ $i -le "$acked" ]; do region_job $i; i=$((i + 1)); done; } > /tmp/v.fio
+	if fio /tmp/v.fio >/tmp/fio.out 2>&1; then
+		ok "regions 0..$acked intact after the power cut"
+	else
+		cat /tmp/fio.out; not_ok "acknowledged staged data lost or corrupt"
+	fi
+	dmsetup remove vm1 && dmsetup remove vm2 && dmsetup remove pool
+	pass
+	;;
+esac
