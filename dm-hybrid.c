@@ -24,32 +24,19 @@ static LIST_HEAD(dmh_pools);
 
 /* ------------------------------------------------------- pool lifecycle */
 
-static struct dmh_pool *pool_lookup_md(struct mapped_device *md)
+/*
+ * Under dmh_pools_lock: the pool whose mapped device is @md, whose metadata
+ * device is @meta, or whose pool device is @dev (one of the three given).
+ */
+static struct dmh_pool *pool_lookup(struct mapped_device *md, dev_t meta,
+				    dev_t dev)
 {
 	struct dmh_pool *pool;
 
 	list_for_each_entry(pool, &dmh_pools, list)
-		if (pool->pool_md == md)
-			return pool;
-	return NULL;
-}
-
-static struct dmh_pool *pool_lookup_meta(dev_t dev)
-{
-	struct dmh_pool *pool;
-
-	list_for_each_entry(pool, &dmh_pools, list)
-		if (pool->md_dev == dev)
-			return pool;
-	return NULL;
-}
-
-static struct dmh_pool *pool_lookup_dev(dev_t dev)
-{
-	struct dmh_pool *pool;
-
-	list_for_each_entry(pool, &dmh_pools, list)
-		if (disk_devt(dm_disk(pool->pool_md)) == dev)
+		if ((md && pool->pool_md == md) ||
+		    (meta && pool->md_dev == meta) ||
+		    (dev && disk_devt(dm_disk(pool->pool_md)) == dev))
 			return pool;
 	return NULL;
 }
@@ -207,11 +194,11 @@ static void pool_put(struct dmh_pool *pool)
  */
 static struct dmh_pool *pool_find(struct pool_c *pc, char **error)
 {
-	struct dmh_pool *pool = pool_lookup_md(dm_table_get_md(pc->ti->table));
+	struct dmh_pool *pool = pool_lookup(dm_table_get_md(pc->ti->table), 0, 0);
 	int t;
 
 	if (!pool) {
-		if (pool_lookup_meta(pc->meta_dev->bdev->bd_dev)) {
+		if (pool_lookup(NULL, pc->meta_dev->bdev->bd_dev, 0)) {
 			*error = "Metadata device is already used by another pool";
 			return ERR_PTR(-EBUSY);
 		}
@@ -964,7 +951,7 @@ static int bind_volume(struct hybrid_c *hc, u32 id, struct dm_target *ti)
 static int find_pool_of(struct hybrid_c *hc, struct dm_target *ti)
 {
 	mutex_lock(&dmh_pools_lock);
-	hc->pool = pool_lookup_dev(hc->pool_dev->bdev->bd_dev);
+	hc->pool = pool_lookup(NULL, 0, hc->pool_dev->bdev->bd_dev);
 	if (hc->pool)
 		hc->pool->ref++;
 	mutex_unlock(&dmh_pools_lock);
@@ -1083,11 +1070,7 @@ static void hybrid_presuspend(struct dm_target *ti)
 			 BLK_STS_DM_REQUEUE : BLK_STS_NOSPC);
 }
 
-/*
- * Staged writes live in volatile slots: a suspended volume's bytes must
- * all be on its chunks, for a table swap, a snapshot of the data devices,
- * or the volume's removal.
- */
+/* Staged writes are volatile: a suspended volume's bytes are all on its chunks. */
 static void hybrid_postsuspend(struct dm_target *ti)
 {
 	struct hybrid_c *hc = ti->private;
