@@ -15,7 +15,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=64M hdd=256M
 # boots: 2
-# powercut: after-marker 5-15
+# powercut: after-marker 10-30
 # tier: quick
 # debug-tier: long
 # timeout: 900
