@@ -336,13 +336,38 @@ static int create_setup(struct pool *p, struct vol_new *n,
 	return 0;
 }
 
+/* Create, name, set up and map volume @n in @p, or nothing: 0 or -1. */
+static int create_in(struct pool *p, struct vol_new *n, struct hc_vol_info *nv)
+{
+	int r, last;
+
+	memset(nv, 0, sizeof(*nv));
+	if (create_check(p, n) ||
+	    settings_check(p, nv, &n->set[0][0], n->nset, &last))
+		return -1;
+	nv->id = (u32)n->id;
+	r = dm_msg(p->name, NULL, "create_volume %llu", (unsigned long long)n->id);
+	if (r) {
+		op_fail(r, r == -EEXIST ? "a volume with that id exists" : NULL,
+			"pool %s cannot create volume %llu", p->name,
+			(unsigned long long)n->id);
+		return -1;
+	}
+	if (create_setup(p, n, nv, last)) {
+		if (!undo_msg(p->name, "delete_volume %u", nv->id))
+			ctl_err("volume %s was not created.", n->name);
+		return -1;
+	}
+	return 0;
+}
+
 int vol_create(int argc, char **argv)
 {
 	struct hc_vol_info nv;
 	struct vol_new n;
 	struct pool p;
 	char a[32];
-	int r, last;
+	int r;
 
 	r = create_args(argc, argv, &n);
 	if (r)
@@ -350,31 +375,28 @@ int vol_create(int argc, char **argv)
 	lock_all();
 	if (pool_open(n.pool, &p, 0))
 		return CTL_EXIT_FAIL;
-	memset(&nv, 0, sizeof(nv));
-	if (create_check(&p, &n) ||
-	    settings_check(&p, &nv, &n.set[0][0], n.nset, &last))
-		goto fail;
-	nv.id = (u32)n.id;
-	r = dm_msg(p.name, NULL, "create_volume %llu", (unsigned long long)n.id);
-	if (r) {
-		op_fail(r, r == -EEXIST ? "a volume with that id exists" : NULL,
-			"pool %s cannot create volume %llu", p.name,
-			(unsigned long long)n.id);
-		goto fail;
-	}
-	if (create_setup(&p, &n, &nv, last)) {
-		if (!undo_msg(p.name, "delete_volume %u", nv.id))
-			ctl_err("volume %s was not created.", n.name);
-		goto fail;
+	if (create_in(&p, &n, &nv)) {
+		free_pool(&p);
+		return CTL_EXIT_FAIL;
 	}
 	printf("Volume %s created in pool %s: id %u, %s, /dev/mapper/%s\n",
 	       n.name, p.name, nv.id, hc_format_size(n.size * 512, a, sizeof(a)),
 	       n.name);
 	free_pool(&p);
 	return 0;
-fail:
-	free_pool(&p);
-	return CTL_EXIT_FAIL;
+}
+
+int vol_add(struct pool *p, const char *name, u64 sectors, u32 *id)
+{
+	struct hc_vol_info nv;
+	struct vol_new n = {
+		.pool = p->name, .name = name, .id = ~0ull, .size = sectors,
+	};
+
+	if (create_in(p, &n, &nv))
+		return -1;
+	*id = nv.id;
+	return 0;
 }
 
 /*
@@ -397,6 +419,22 @@ static int delete_when_settled(const struct pool *p, u32 id, const char *vol)
 		usleep(250000);
 	}
 	return r;
+}
+
+int vol_drop(const struct pool *p, u32 id, const char *dev)
+{
+	int r = dm_simple(DM_DEVICE_REMOVE, dev);
+
+	if (r) {
+		op_fail(r, NULL, "cannot remove device %s", dev);
+		return -1;
+	}
+	r = delete_when_settled(p, id, dev);
+	if (r) {
+		op_fail(r, NULL, "pool %s cannot delete volume %u", p->name, id);
+		return -1;
+	}
+	return 0;
 }
 
 int vol_delete(int argc, char **argv)

@@ -189,4 +189,20 @@ void hc_json_bool(struct hc_json *j, const char *key, int v);
 void hc_json_num(struct hc_json *j, const char *key, double v, int prec,
 		 int null_neg);
 
+/* ---- hctl-copy.c: import and export's pure parts ---- */
+
+/* 1 if the @len bytes at @buf are all zero. */
+int hc_buf_zero(const void *buf, size_t len);
+/* Bytes per second of @done bytes in @secs; 0 before any time passed. */
+double hc_rate(u64 done, double secs);
+/*
+ * A --progress=json line: {"bytes": D, "total": T, "rate": R} and a
+ * newline, R in bytes per second rounded down.  Returns snprintf()'s.
+ */
+int hc_progress_json(char *buf, size_t len, u64 done, u64 total,
+		     double secs);
+/* A terminal line: "512M of 1.0G  50%  120.0M/s  ETA 0:00:04". */
+int hc_progress_line(char *buf, size_t len, u64 done, u64 total,
+		     double secs);
+
 #endif /* DMH_TOOLS_HCTL_H */

@@ -47,6 +47,8 @@ static const struct ctl_cmd commands[] = {
 	  "POOL VOLUME KEY VALUE... (weight, priority, ssd_min, ssd_max, name)" },
 	{ "vol", "pin", vol_pin,
 	  "POOL VOLUME ssd|hdd|auto [--start OFFSET] [--length SIZE]" },
+	{ "vol", "import", vol_import, "POOL NAME SOURCE [--progress=json]" },
+	{ "vol", "export", vol_export, "POOL VOLUME DEST [--progress=json]" },
 	{ "stats", NULL, cmd_stats,
 	  "[POOL | --pool POOL] [--watch [SECS]] [--count N] [--json] [VOLUME...]" },
 	{ "map", NULL, cmd_map,

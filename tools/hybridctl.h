@@ -222,6 +222,15 @@ int vol_delete(int argc, char **argv);
 int vol_resize(int argc, char **argv);
 int vol_set(int argc, char **argv);
 int vol_pin(int argc, char **argv);
+int vol_import(int argc, char **argv);
+int vol_export(int argc, char **argv);
+/*
+ * For import: create and map volume @name (a valid one) of @sectors in @p with the
+ * smallest free id (*@id), or nothing: 0, or -1 with the error printed.
+ */
+int vol_add(struct pool *p, const char *name, u64 sectors, u32 *id);
+/* Remove device @dev and delete volume @id of @p: 0, or -1 told. */
+int vol_drop(const struct pool *p, u32 id, const char *dev);
 
 int pool_status(int argc, char **argv);
 int vol_list(int argc, char **argv);

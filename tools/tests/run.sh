@@ -113,6 +113,10 @@ expect 0 "hybridctl parsers: sizes, names, status lines, replies, hybridtab" \
 	"$here/hctl_test"
 check "... every one of its cases passed" '! grep -q "^not ok" out.log'
 
+expect 0 "hybridctl vol import/export: zero buffers, progress lines" \
+	"$here/hctl_copy_test"
+check "... every one of its cases passed" '! grep -q "^not ok" out.log'
+
 expect 0 "layout validator: forged superblocks, gaps, overlaps, the formatter's layouts" \
 	"$here/layout_test"
 check "... every one of its cases passed" '! grep -q "^not ok" out.log'
@@ -342,7 +346,22 @@ check "pool set's usage lists the knobs of DMH_KNOBS" \
 	'grep -q "KNOB: migration_rate .* promote_free_threshold" out.log'
 hybridctl --help > help.txt
 check "every command of the table is in the usage" \
-	'[ "$(grep -cE "^  (pool|vol|stats|map|metrics)" help.txt)" = 16 ]'
+	'[ "$(grep -cE "^  (pool|vol|stats|map|metrics)" help.txt)" = 18 ]'
+# vol import and export refuse before any device-mapper call
+expect 2 "hybridctl: vol import without a source" hybridctl vol import p0 web
+expect 2 "hybridctl: vol import --progress=bar" \
+	hybridctl vol import --progress=bar p0 web /dev/null
+expect 2 "hybridctl: vol import with a bad name" hybridctl vol import p0 12345 x.img
+expect 2 "hybridctl: vol export with two destinations" \
+	hybridctl vol export p0 web a.img b.img
+expect 1 "hybridctl: vol import of a missing file" \
+	hybridctl vol import p0 web no-such.img
+check "... says it cannot open it" 'grep -q "cannot open no-such.img" out.log'
+: > empty.img
+expect 1 "hybridctl: vol import of an empty file" hybridctl vol import p0 web empty.img
+check "... says a volume cannot be 0 bytes" 'grep -q "cannot be 0 bytes" out.log'
+expect 1 "hybridctl: vol import of a directory" hybridctl vol import p0 web .
+check "... says it is no file" 'grep -q "neither a regular file nor a block device" out.log'
 expect 2 "hybridctl: metrics --interval without --textfile" \
 	hybridctl metrics --interval 10
 expect 2 "hybridctl: metrics --interval 0" \

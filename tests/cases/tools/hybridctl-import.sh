@@ -1,0 +1,116 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# hybridctl vol import and vol export (issue 20 item 3): a 64 MiB image
+# with holes and random data imported from a file reads back with its md5,
+# its holes left unmapped (mapped chunks are exactly the 1 MiB buffers that
+# hold data), exported back to a sparse file with the same md5; an image
+# of an odd size gets a volume rounded up to sectors; --progress=json
+# lines; an import interrupted by SIGINT (its source under dm-delay)
+# removes its volume and says so; an import onto an existing name is
+# refused and changes nothing; export does not overwrite a file.
+# kernels: debian
+# disks: meta=16M ssd=64M hdd=256M
+# tier: quick
+# timeout: 300
+. /lib/dmh/guest.sh
+. /lib/dmh/hybrid.sh
+
+export HYBRIDTAB=/etc/hybridtab
+H=hybridctl
+command -v $H >/dev/null || fail "hybridctl is not in the initramfs"
+load_dm_hybrid
+modprobe dm-delay 2>/dev/null || true
+
+run() { "$@" >/tmp/out 2>&1; }
+sum() { dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
+fsum() { md5sum <"$1" | cut -d' ' -f1; }
+snap() { dmsetup table | sort; dmsetup message p0 0 list_volumes; }
+
+M=$(disk meta)
+# the metadata gets the first 8 MiB of its disk, the interrupted import's
+# source the other 8 MiB
+make_linear pm "$M" 16384 0 >/dev/null
+make_linear src "$M" 16384 16384 >/dev/null
+check "pool create p0 (64K chunks)" run $H pool create p0 --metadata /dev/mapper/pm \
+	--ssd "$(disk ssd)" --hdd "$(disk hdd)" --chunk-size 64K --wipe
+cat /tmp/out
+
+# ---- import a sparse image ------------------------------------------------------
+# random data in MiB 0-3, 10, 30 (4 KiB of it) and 63; zeros elsewhere:
+# 7 buffers of 1 MiB hold data, 7 * 16 = 112 chunks of 64K
+truncate -s 64M /tmp/img
+for r in 0:4 10:1 63:1; do
+	dd if=/dev/urandom of=/tmp/img bs=1M seek=${r%:*} count=${r#*:} conv=notrunc 2>/dev/null
+done
+dd if=/dev/urandom of=/tmp/img bs=4k seek=$((30 * 256 + 128)) count=1 conv=notrunc 2>/dev/null
+check "vol import p0 img /tmp/img --progress=json" \
+	run $H vol import p0 img /tmp/img --progress=json
+cat /tmp/out
+check "... prints JSON progress lines, the last one complete" \
+	eval 'grep "^{" /tmp/out | tail -1 | grep -q "^{\"bytes\": 67108864, \"total\": 67108864, \"rate\": [0-9]*}$"'
+check "... and says it imported the volume" grep -q "Volume img imported into pool p0" /tmp/out
+check "the volume is the image's size" eval '[ "$(sectors /dev/mapper/img)" = 131072 ]'
+check "the volume reads back the image (md5)" eval '[ "$(sum /dev/mapper/img)" = "$(fsum /tmp/img)" ]'
+mapped=$(vol_mapped img)
+log "mapped chunks $mapped of 1024, ssd $(vol_ssd img), hdd $(vol_hdd img)"
+check "only the buffers with data are mapped: 112 of 1024 chunks" eval '[ "$mapped" = 112 ]'
+# each of the 4 data runs is a stream after its first MiB (seq_cutoff 1M)
+check "the streams' writes are on the HDD (at least 3 MiB, 48 chunks)" \
+	eval '[ "$(vol_hdd img)" -ge 48 ]'
+
+# ---- export -----------------------------------------------------------------------
+check "vol export p0 img /tmp/out.img" run $H vol export p0 img /tmp/out.img
+cat /tmp/out
+check "the export has the image's md5" eval '[ "$(fsum /tmp/out.img)" = "$(fsum /tmp/img)" ]'
+kb=$(du -k /tmp/out.img | cut -f1)
+log "export: $kb KiB allocated of 65536"
+check "... and is sparse (under 16 MiB allocated)" eval '[ "$kb" -lt 16384 ]'
+echo keep >/tmp/keep.img
+check "export does not overwrite an existing file" eval \
+	'! run $H vol export p0 img /tmp/keep.img && grep -q exists /tmp/out && [ "$(cat /tmp/keep.img)" = keep ]'
+
+# ---- an image of an odd size ----------------------------------------------------
+head -c 100001 /dev/urandom >/tmp/odd.img
+check "vol import of a 100001-byte image" run $H vol import p0 odd /tmp/odd.img
+check "... makes a volume of 196 sectors" eval '[ "$(sectors /dev/mapper/odd)" = 196 ]'
+check "... holding the image, then zeros" eval \
+	'[ "$(sum /dev/mapper/odd)" = "$( (cat /tmp/odd.img; head -c 351 /dev/zero) | md5sum | cut -d" " -f1)" ]'
+
+# ---- an existing name ----------------------------------------------------------
+check "vol create web 4M" run $H vol create p0 web 4M
+dd if=/dev/urandom of=/dev/mapper/web bs=1M count=1 oflag=direct 2>/dev/null
+before=$(sum /dev/mapper/web)
+snap >/tmp/snap0
+check "import onto the existing volume web is refused" eval \
+	'! run $H vol import p0 web /tmp/img && grep -q "already has a volume named web" /tmp/out'
+cat /tmp/out
+snap >/tmp/snap1
+check "... and nothing changed (tables, volumes, web's data)" eval \
+	'cmp -s /tmp/snap0 /tmp/snap1 && [ "$(sum /dev/mapper/web)" = "$before" ] && [ "$(sectors /dev/mapper/web)" = 8192 ]'
+
+# ---- interrupted ------------------------------------------------------------------
+dd if=/dev/urandom of=/dev/mapper/src bs=1M count=8 oflag=direct 2>/dev/null
+dmsetup create slow --table "0 16384 delay /dev/mapper/src 0 300" && dmsetup mknodes slow ||
+	fail "dm-delay over the source"
+snap >/tmp/snap0
+$H vol import p0 half /dev/mapper/slow --progress=json >/tmp/half 2>&1 &
+pid=$!
+n=0
+while ! grep -q '^{' /tmp/half && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+cat /tmp/half
+check "an import interrupted by SIGINT (after its first progress line) exits 130" \
+	eval '[ $rc = 130 ] && grep -q "^{\"bytes\": [0-9]*, \"total\": 8388608" /tmp/half'
+check "... says the volume was removed" grep -q "volume half was removed" /tmp/half
+snap >/tmp/snap1
+check "... and leaves no volume and no device behind" eval \
+	'cmp -s /tmp/snap0 /tmp/snap1 && ! dmsetup info half >/dev/null 2>&1'
+diff /tmp/snap0 /tmp/snap1
+check "an import of the same device, not interrupted, completes" \
+	run $H vol import p0 half /dev/mapper/slow
+check "... with the device's data" eval '[ "$(sum /dev/mapper/half)" = "$(sum /dev/mapper/src)" ]'
+
+$H vol list p0
+pass
