@@ -58,6 +58,8 @@ enum { WB_NONE, WB_WAIT, WB_COPY };
 #define CLOCK_LOOK	16	/* slots the hand looks at for one victim */
 #define MAX_FILLS	64	/* fills begun per worker pass */
 #define MAX_WB		64	/* writebacks in flight */
+#define FULL		U32_MAX	/* every sector of a block */
+static_assert(DMH_BLK_SECTORS == 32, "a slot's sectors are the bits of a u32");
 #define KEY_SHIFT	40	/* key: volume id above, block number below */
 
 /* Keys are xarray indexes: volume ids (24 bits) need a 64-bit long. */
@@ -70,9 +72,12 @@ struct slot {
 	u64 key;
 	dmh_ploc_t from;		/* the HDD chunk it was filled from */
 	u64 gen;			/* FILLING, DRAIN, wb: epoch to drain */
+	u32 valid;			/* sectors the slot holds, a bit each */
+	u32 pending;			/* valid once their first write ends */
 	u32 wseq;			/* writes staged, ever */
 	u32 wb_seq;			/* @wseq when the writeback began */
 	unsigned int wb_epoch;		/* the copy to the HDD counts here */
+	atomic_t wb_parts;		/* its copies (runs of valid) in flight */
 	unsigned long wb_start;
 	u8 state;
 	u8 ref;				/* read since the hand passed */
@@ -108,6 +113,8 @@ struct dmh_blk {
 	u64 pending;			/* writebacks asked for, not done */
 	u64 settled;			/* writebacks ended, dirty slots dropped */
 	bool wb_error;			/* one asked for failed */
+	u64 nr_free;			/* slots on @free */
+	u64 nr_reclaim;			/* slots on their way to @free */
 	struct cand cands[NR_CANDS];
 	unsigned int nr_cands;
 	bool stop;			/* suspended: admit nothing */
@@ -215,6 +222,7 @@ static void unindex(struct dmh_blk *blk, struct slot *s)
 			blk->wb_inflight--;
 		}
 		s->state = S_DYING;
+		blk->nr_reclaim++;
 		list_add_tail(&s->list, &blk->dying);
 		break;
 	}
@@ -295,6 +303,26 @@ static void note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
+/* The sectors [@sector, +@len) of one block, as slot->valid bits. */
+static u32 sector_mask(sector_t sector, unsigned int len)
+{
+	unsigned int off = sector & (DMH_BLK_SECTORS - 1);
+
+	return (len >= DMH_BLK_SECTORS ? FULL : (1u << len) - 1) << off;
+}
+
+/* Sectors from @sector on, within @len, whose validity in @valid is alike. */
+static unsigned int same_run(u32 valid, sector_t sector, unsigned int len)
+{
+	unsigned int off = sector & (DMH_BLK_SECTORS - 1);
+	bool first = valid & (1u << off);
+	unsigned int n = 1;
+
+	while (n < len && !!(valid & (1u << (off + n))) == first)
+		n++;
+	return n;
+}
+
 static bool one_block(sector_t sector, unsigned int len)
 {
 	return (sector & (DMH_BLK_SECTORS - 1)) + len <= DMH_BLK_SECTORS;
@@ -323,6 +351,7 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 {
 	u64 key = blk_key(v, sector);
 	unsigned long i = key;
+	u32 mask, valid;
 	struct slot *s;
 	void *e;
 
@@ -344,6 +373,19 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 	s = &blk->slots[xa_to_value(e)];
 	if (!usable(s, v, home))
 		return DMH_BLK_HOME;
+	mask = sector_mask(sector, len);
+	valid = READ_ONCE(s->valid) & ~READ_ONCE(s->pending);
+	if ((valid & mask) != mask) {
+		/*
+		 * The HDD holds what the slot does not; a clean slot's bytes
+		 * are the HDD's too.  A read across both of a dirty slot
+		 * takes one part at a time.
+		 */
+		if (!(valid & mask) || !READ_ONCE(s->dirty))
+			return DMH_BLK_HOME;
+		*target = same_run(valid, sector, len);
+		return DMH_BLK_WAIT;
+	}
 	if (!READ_ONCE(s->ref))
 		WRITE_ONCE(s->ref, 1);
 	atomic64_inc(&blk->hits);
@@ -352,9 +394,19 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 	return DMH_BLK_SLOT;
 }
 
-/* blk->lock held: a write to @s's block goes to the slot. */
-static void stage(struct dmh_blk *blk, struct slot *s)
+/*
+ * blk->lock held: a write of the sectors @mask of @s's block goes to it.
+ * Sectors it holds no bytes of yet hold the bytes of the slot's last
+ * block, perhaps another volume's: they stay @pending, neither read nor
+ * written back, until the write ended (dmh_blk_write_done()).  Returns
+ * the write's cookie for that, 0 if none is needed.
+ */
+static u64 stage(struct dmh_blk *blk, struct slot *s, u32 mask)
 {
+	u32 fresh = mask & ~s->valid;
+
+	WRITE_ONCE(s->pending, s->pending | fresh);
+	WRITE_ONCE(s->valid, s->valid | mask);
 	if (!s->dirty) {
 		s->dirty = 1;
 		xa_set_mark(&blk->index, s->key, DIRTY);
@@ -365,6 +417,21 @@ static void stage(struct dmh_blk *blk, struct slot *s)
 	s->wseq++;
 	s->ref = 1;
 	this_cpu_inc(s->vol->stats->block_staged);
+	return fresh ? (u64)(s - blk->slots) << 32 | fresh : 0;
+}
+
+void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error)
+{
+	struct slot *s = &blk->slots[cookie >> 32];
+	u32 fresh = (u32)cookie;
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	WRITE_ONCE(s->pending, s->pending & ~fresh);
+	/* Failed: the sectors hold nothing of this volume's. */
+	if (error)
+		WRITE_ONCE(s->valid, s->valid & ~fresh);
+	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
 static bool may_stage(struct bio *bio, unsigned int flags)
@@ -374,9 +441,54 @@ static bool may_stage(struct bio *bio, unsigned int flags)
 	       one_block(bio->bi_iter.bi_sector, bio_sectors(bio));
 }
 
+/*
+ * Any context: a staged write of a block that has no slot takes a free one
+ * at once, valid only where the write lands: no fill, no HDD access.  A
+ * free slot's last readers drained already (reuse_slots()).
+ */
+static bool allocate(struct dmh_blk *blk, struct dmh_volume *v,
+		     struct bio *bio, dmh_ploc_t home, sector_t *target,
+		     u64 *cookie)
+{
+	sector_t sector = bio->bi_iter.bi_sector;
+	u64 key = blk_key(v, sector);
+	unsigned long irq;
+	struct slot *s = NULL;
+	u64 i;
+
+	spin_lock_irqsave(&blk->lock, irq);
+	if (blk->stop || blk->off || list_empty(&blk->free) ||
+	    xa_load(&blk->index, key))
+		goto out;
+	s = list_first_entry(&blk->free, struct slot, list);
+	i = s - blk->slots;
+	if (xa_err(xa_store(&blk->index, key, xa_mk_value(i), GFP_NOWAIT))) {
+		s = NULL;
+		goto out;
+	}
+	list_del_init(&s->list);
+	blk->nr_free--;
+	s->vol = v;
+	s->key = key;
+	s->from = home;
+	s->ref = 1;
+	s->error = 0;
+	s->wseq = 0;
+	s->valid = 0;
+	s->pending = 0;
+	s->state = S_VALID;
+	blk->valid++;
+	*cookie = stage(blk, s, sector_mask(sector, bio_sectors(bio)));
+	*target = slot_sector(blk, i) + (sector & (DMH_BLK_SECTORS - 1));
+out:
+	spin_unlock_irqrestore(&blk->lock, irq);
+	return s;
+}
+
 static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
 				    struct bio *bio, dmh_ploc_t home,
-				    unsigned int flags, sector_t *target)
+				    unsigned int flags, sector_t *target,
+				    u64 *cookie)
 {
 	sector_t sector = bio->bi_iter.bi_sector;
 	u64 first = blk_key(v, sector);
@@ -388,6 +500,9 @@ static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
 	void *e;
 
 	if (!xa_find(&blk->index, &i, last, XA_PRESENT)) {
+		if (staging && (flags & DMH_BLK_NOTE) &&
+		    allocate(blk, v, bio, home, target, cookie))
+			return DMH_BLK_SLOT;
 		if (staging && (flags & DMH_BLK_NOTE))
 			note_miss(blk, v, first, home);
 		return DMH_BLK_HOME;
@@ -395,7 +510,8 @@ static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
 	spin_lock_irqsave(&blk->lock, irq);
 	e = xa_load(&blk->index, first);
 	if (staging && e && usable(&blk->slots[xa_to_value(e)], v, home)) {
-		stage(blk, &blk->slots[xa_to_value(e)]);
+		*cookie = stage(blk, &blk->slots[xa_to_value(e)],
+				sector_mask(sector, bio_sectors(bio)));
 		*target = slot_target(blk, e, sector);
 		r = DMH_BLK_SLOT;
 		goto out;
@@ -414,12 +530,14 @@ out:
 
 enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
 			       struct bio *bio, dmh_ploc_t home,
-			       unsigned int flags, sector_t *ssd_sector)
+			       unsigned int flags, sector_t *ssd_sector,
+			       u64 *cookie)
 {
+	*cookie = 0;
 	if (!blk || !bio_sectors(bio))
 		return DMH_BLK_HOME;
 	if (op_is_write(bio_op(bio)))
-		return map_write(blk, v, bio, home, flags, ssd_sector);
+		return map_write(blk, v, bio, home, flags, ssd_sector, cookie);
 	return map_read(blk, v, bio->bi_iter.bi_sector, bio_sectors(bio),
 			home, flags, ssd_sector);
 }
@@ -585,6 +703,10 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 		spin_unlock_irq(&blk->lock);
 		return;
 	}
+	if (xa_load(&blk->index, c->key)) {	/* a write took a slot */
+		spin_unlock_irq(&blk->lock);
+		return;
+	}
 	s = list_first_entry(&blk->free, struct slot, list);
 	i = s - blk->slots;
 	s->vol = c->vol;
@@ -593,6 +715,8 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 	s->ref = 0;
 	s->error = 0;
 	s->wseq = 0;
+	s->valid = FULL;
+	s->pending = 0;
 	s->state = S_FILLING;
 	if (xa_err(xa_store(&blk->index, c->key, xa_mk_value(i),
 			    GFP_NOWAIT))) {
@@ -601,10 +725,27 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 		return;
 	}
 	list_move_tail(&s->list, &blk->wait);
+	blk->nr_free--;
 	spin_unlock_irq(&blk->lock);
 	s->gen = dmh_epoch_barrier(blk->env.epochs);
 	atomic_inc(&blk->inflight);
 	blk->tokens -= DMH_BLK_SECTORS;
+}
+
+/*
+ * Worker: with write staging, keep a sixteenth of the slots free or on
+ * their way (clean ones evicted), so that writes to blocks without a slot
+ * can take one at once.
+ */
+static void keep_free(struct dmh_blk *blk)
+{
+	unsigned int n;
+
+	spin_lock_irq(&blk->lock);
+	for (n = 0; n < MAX_FILLS &&
+	     blk->nr_free + blk->nr_reclaim < blk->nr_slots / 16; n++)
+		evict_one(blk);
+	spin_unlock_irq(&blk->lock);
 }
 
 /* Worker: sectors of fills the migration rate allows this pass. */
@@ -708,6 +849,7 @@ static void start_copy(struct dmh_blk *blk, struct slot *s)
  */
 static void to_drain(struct dmh_blk *blk, struct slot *s)
 {
+	blk->nr_reclaim++;
 	s->state = S_DRAIN;
 	list_move_tail(&s->list, &blk->drain);
 }
@@ -765,6 +907,8 @@ static void reuse_slots(struct dmh_blk *blk)
 		s->state = S_FREE;
 		s->gen = 0;
 		list_move_tail(&s->list, &blk->free);
+		blk->nr_free++;
+		blk->nr_reclaim--;
 	}
 	spin_unlock_irq(&blk->lock);
 }
@@ -845,7 +989,7 @@ static void begin_writebacks(struct dmh_blk *blk)
 			s->gen = gen;
 }
 
-/* kcopyd context. */
+/* kcopyd context: one run of the slot was copied. */
 static void wb_copied(int read_err, unsigned long write_err, void *context)
 {
 	struct slot *s = context;
@@ -853,10 +997,50 @@ static void wb_copied(int read_err, unsigned long write_err, void *context)
 	unsigned long flags;
 
 	spin_lock_irqsave(&blk->lock, flags);
-	s->error = read_err || write_err;
-	list_add_tail(&s->list, &blk->wb_done);
+	s->error |= read_err || write_err;
+	if (atomic_dec_and_test(&s->wb_parts)) {
+		list_add_tail(&s->list, &blk->wb_done);
+		wake_worker(blk);
+	}
 	spin_unlock_irqrestore(&blk->lock, flags);
-	wake_worker(blk);
+}
+
+/* Runs of set bits in @valid: the parts of a slot a writeback copies. */
+static unsigned int nr_runs(u32 valid)
+{
+	return hweight32(valid & ~(valid << 1));
+}
+
+/*
+ * Worker: copy each run of @valid of @s to its block on the HDD; the
+ * sectors outside them are current on the HDD already.
+ */
+static void copy_runs(struct dmh_blk *blk, struct slot *s, u32 valid)
+{
+	u64 cs = blk->env.chunk_sectors;
+	sector_t ssd = slot_sector(blk, s - blk->slots);
+	sector_t hdd = dmh_ploc_index(s->from) * cs +
+		       (key_sector(s->key) & (cs - 1));
+	struct dm_io_region from, to;
+	unsigned int off = 0, n;
+
+	atomic_set(&s->wb_parts, nr_runs(valid));
+	while (valid >> off) {
+		off += __ffs(valid >> off);
+		n = same_run(valid, off, DMH_BLK_SECTORS - off);
+		from = (struct dm_io_region) {
+			.bdev = blk->env.bdev[DMH_TIER_SSD],
+			.sector = ssd + off, .count = n,
+		};
+		to = (struct dm_io_region) {
+			.bdev = blk->env.bdev[DMH_TIER_HDD],
+			.sector = hdd + off, .count = n,
+		};
+		dm_kcopyd_copy(blk->env.kc, &from, 1, &to, 0, wb_copied, s);
+		off += n;
+		if (off == DMH_BLK_SECTORS)
+			break;
+	}
 }
 
 /*
@@ -868,9 +1052,8 @@ static void wb_copied(int read_err, unsigned long write_err, void *context)
  */
 static void start_wb_copy(struct dmh_blk *blk, struct slot *s)
 {
-	u64 cs = blk->env.chunk_sectors;
 	u64 e = dmh_lookup(s->vol, key_vchunk(blk, s->key));
-	struct dm_io_region from, to;
+	u32 valid;
 
 	spin_lock_irq(&blk->lock);
 	if ((e & ~DMH_E_MIGRATE) != dmh_entry(s->from, 0)) {
@@ -880,21 +1063,12 @@ static void start_wb_copy(struct dmh_blk *blk, struct slot *s)
 	}
 	list_del_init(&s->list);
 	s->wb = WB_COPY;
+	s->error = 0;
+	valid = s->valid & ~s->pending;	/* a pending write keeps it dirty */
 	spin_unlock_irq(&blk->lock);
 	s->wb_epoch = dmh_epoch_enter(blk->env.epochs);
 	s->wb_start = jiffies;
-	from = (struct dm_io_region) {
-		.bdev = blk->env.bdev[DMH_TIER_SSD],
-		.sector = slot_sector(blk, s - blk->slots),
-		.count = DMH_BLK_SECTORS,
-	};
-	to = (struct dm_io_region) {
-		.bdev = blk->env.bdev[DMH_TIER_HDD],
-		.sector = dmh_ploc_index(s->from) * cs +
-			  (key_sector(s->key) & (cs - 1)),
-		.count = DMH_BLK_SECTORS,
-	};
-	dm_kcopyd_copy(blk->env.kc, &from, 1, &to, 0, wb_copied, s);
+	copy_runs(blk, s, valid);
 }
 
 /* blk->lock held: @s's writeback ended without error. */
@@ -924,6 +1098,7 @@ static void end_wb(struct dmh_blk *blk, struct slot *s)
 	if (s->state != S_VALID) {
 		/* Dropped while copying: readers may still be in flight. */
 		s->state = S_DYING;
+		blk->nr_reclaim++;
 		list_add_tail(&s->list, &blk->dying);
 		return;
 	}
@@ -967,7 +1142,7 @@ static void run_writebacks(struct dmh_blk *blk)
 	wake_up(&blk->idle);
 }
 
-bool dmh_blk_process(struct dmh_blk *blk)
+bool dmh_blk_process(struct dmh_blk *blk, bool staging)
 {
 	struct slot *s, *tmp;
 	bool progress;
@@ -985,6 +1160,8 @@ bool dmh_blk_process(struct dmh_blk *blk)
 	reuse_slots(blk);
 	refill_tokens(blk);
 	begin_writebacks(blk);
+	if (staging && !READ_ONCE(blk->stop) && !blk->off)
+		keep_free(blk);
 	if (!READ_ONCE(blk->stop) && !blk->off)
 		admit_misses(blk);
 	progress = blk->settled != blk->seen_settled;
@@ -1043,6 +1220,7 @@ static void take_chunks(struct dmh_blk *blk, u64 nr)
 		blk->slots[i].blk = blk;
 		list_add_tail(&blk->slots[i].list, &blk->free);
 	}
+	blk->nr_free = blk->nr_slots;
 }
 
 static void free_tables(struct dmh_blk *blk)

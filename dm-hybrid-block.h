@@ -90,16 +90,24 @@ enum dmh_blk_route {
  * counted in the current epoch before its chunk was looked up, goes to
  * the HDD chunk @home.  A read inside one block whose slot is valid, and
  * with DMH_BLK_STAGE a plain write inside one block whose slot is valid,
- * get DMH_BLK_SLOT.  Any other write or discard takes the clean slots it
- * overlaps out of service first.  DMH_BLK_WAIT: a dirty slot overlaps a
- * bio that cannot use it (it spans blocks, is FUA or a discard, or
- * staging is off); the bio must not reach the HDD before
+ * get DMH_BLK_SLOT (a staged write of a block without a slot takes a free
+ * one, valid only where it writes).  Any other write or discard takes the
+ * clean slots it overlaps out of service first.  DMH_BLK_WAIT: a dirty
+ * slot overlaps a bio that cannot use it (it spans blocks, is FUA or a
+ * discard, or staging is off); the bio must not reach the HDD before
  * dmh_blk_sync_range() and the writeback it asks for.  A read that spans
- * blocks may instead be split at the first block's end.
+ * blocks, or the valid and the missing sectors of a dirty slot, may
+ * instead be split: *@ssd_sector is then the part to take first.
  */
 enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
 			       struct bio *bio, dmh_ploc_t home,
-			       unsigned int flags, sector_t *ssd_sector);
+			       unsigned int flags, sector_t *ssd_sector,
+			       u64 *cookie);
+/*
+ * Any context (the end of a write that dmh_blk_map() gave a non-zero
+ * *@cookie): the sectors it wrote first in its slot now hold its bytes.
+ */
+void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error);
 /*
  * Any context: ask for the writeback of every dirty slot of @v (NULL:
  * of every volume) / of @v's [@sector, +@len).  dmh_blk_pending() stays
@@ -141,9 +149,10 @@ void dmh_blk_drop_beyond(struct dmh_blk *blk, struct dmh_volume *v,
 void dmh_blk_drop_all(struct dmh_blk *blk);
 /*
  * Pool worker, md_lock held: admit, start and finish fills and writebacks,
- * reuse slots.  True when a writeback ended: bios that waited may go.
+ * reuse slots; with @staging, keep free slots for writes.  True when a
+ * writeback ended or a dirty slot went: bios that waited may go.
  */
-bool dmh_blk_process(struct dmh_blk *blk);
+bool dmh_blk_process(struct dmh_blk *blk, bool staging);
 /* Any context: counters, for status. */
 void dmh_blk_get_stats(struct dmh_blk *blk, struct dmh_blk_stats *st);
 

@@ -74,7 +74,7 @@ static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
 
 	if (tier == DMH_TIER_HDD)
 		r = dmh_blk_map(pool->blk, pb->vol, bio, p, blk_flags(pool, pb),
-				&ssd);
+				&ssd, &pb->blk_cookie);
 	if (r == DMH_BLK_WAIT) {
 		*split = ssd;
 		return r;
@@ -687,7 +687,8 @@ void dmh_pool_worker(struct work_struct *ws)
 	process_commit(pool);
 	process_drain(pool);
 	dmh_mig_process(pool->mig);
-	if (dmh_blk_process(pool->blk))
+	if (dmh_blk_process(pool->blk,
+			    READ_ONCE(pool->features) & DMH_F_WRITE_STAGING))
 		requeue_parked(pool);
 	/* The writebacks a batch of flushes waited for may have ended. */
 	if (!bio_list_empty(&pool->flush_synced) &&
@@ -781,6 +782,7 @@ int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
 	pb->vol = hc->vol;
 	pb->cell = NULL;
 	pb->flags = 0;
+	pb->blk_cookie = 0;
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	if (unlikely(READ_ONCE(pool->mode) == DMH_MODE_FAIL))
 		return DM_MAPIO_KILL;
@@ -820,6 +822,10 @@ int dmh_hybrid_end_io(struct dm_target *ti, struct bio *bio,
 	struct dmh_pool *pool = ((struct hybrid_c *)ti->private)->pool;
 	struct dmh_bio *pb = dmh_pb(bio);
 
+	if (pb->blk_cookie) {
+		dmh_blk_write_done(pool->blk, pb->blk_cookie, *error);
+		pb->blk_cookie = 0;
+	}
 	if (pb->flags & PB_COUNTED)
 		uncount_bio(pool, pb);
 	if (pb->flags & PB_ALLOC) {

@@ -54,6 +54,7 @@ struct dmh_bio {
 	struct dmh_cell *cell;
 	unsigned long queued;		/* jiffies when first out of space */
 	unsigned long start;		/* jiffies when counted */
+	u64 blk_cookie;			/* a staged write's, for its end */
 	u8 epoch;
 	u8 flags;
 };
