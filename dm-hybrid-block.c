@@ -115,6 +115,7 @@ struct dmh_blk {
 	bool wb_error;			/* one asked for failed */
 	u64 nr_free;			/* slots on @free */
 	u64 nr_reclaim;			/* slots on their way to @free */
+	u64 reserve;			/* free slots fills leave to writes */
 	struct cand cands[NR_CANDS];
 	unsigned int nr_cands;
 	bool stop;			/* suspended: admit nothing */
@@ -434,10 +435,15 @@ void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error)
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
+static bool may_stage_op(struct bio *bio)
+{
+	return bio_op(bio) == REQ_OP_WRITE &&
+	       !(bio->bi_opf & (REQ_FUA | REQ_PREFLUSH));
+}
+
 static bool may_stage(struct bio *bio, unsigned int flags)
 {
-	return (flags & DMH_BLK_STAGE) && bio_op(bio) == REQ_OP_WRITE &&
-	       !(bio->bi_opf & (REQ_FUA | REQ_PREFLUSH)) &&
+	return (flags & DMH_BLK_STAGE) && may_stage_op(bio) &&
 	       one_block(bio->bi_iter.bi_sector, bio_sectors(bio));
 }
 
@@ -499,6 +505,14 @@ static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
 	struct slot *s;
 	void *e;
 
+	*target = 0;
+	/* A small write across two blocks is staged a block at a time. */
+	if ((flags & DMH_BLK_STAGE) && first != last &&
+	    bio_sectors(bio) <= DMH_BLK_SECTORS &&
+	    may_stage_op(bio)) {
+		*target = DMH_BLK_SECTORS - (sector & (DMH_BLK_SECTORS - 1));
+		return DMH_BLK_WAIT;
+	}
 	if (!xa_find(&blk->index, &i, last, XA_PRESENT)) {
 		if (staging && (flags & DMH_BLK_NOTE) &&
 		    allocate(blk, v, bio, home, target, cookie))
@@ -637,17 +651,18 @@ void dmh_blk_drop_all(struct dmh_blk *blk)
 /* ------------------------------------------------------------ admission */
 
 /*
- * Worker: may @c's block take a slot?  Free slots are taken at the first
- * miss; once none is left a block needs a second miss while its hash is
- * still in the ghost table (four entries a slot: recent misses, hashed), and
- * then frees a slot whose copy was not read since the hand last passed.
+ * Worker: may @c's block take a slot?  Free slots beyond the writes'
+ * reserve are taken at the first miss; once none is left a block needs a
+ * second miss while its hash is still in the ghost table (four entries a
+ * slot: recent misses, hashed), and then frees a slot whose copy was not
+ * read since the hand last passed.
  */
 static bool admit(struct dmh_blk *blk, u64 key)
 {
 	u32 h = hash_64(key, 32) | 1;
 	u32 *g = &blk->ghost[hash_64(key, blk->ghost_bits)];
 
-	if (!list_empty(&blk->free))
+	if (READ_ONCE(blk->nr_free) > blk->reserve)
 		return true;
 	if (*g != h) {
 		*g = h;
@@ -698,7 +713,7 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 	u64 i;
 
 	spin_lock_irq(&blk->lock);
-	if (list_empty(&blk->free)) {
+	if (blk->nr_free <= blk->reserve) {	/* the reserve is for writes */
 		evict_one(blk);
 		spin_unlock_irq(&blk->lock);
 		return;
@@ -735,7 +750,7 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 /*
  * Worker: with write staging, keep a sixteenth of the slots free or on
  * their way (clean ones evicted), so that writes to blocks without a slot
- * can take one at once.
+ * can take one at once; fills do not take from that reserve.
  */
 static void keep_free(struct dmh_blk *blk)
 {
@@ -743,7 +758,7 @@ static void keep_free(struct dmh_blk *blk)
 
 	spin_lock_irq(&blk->lock);
 	for (n = 0; n < MAX_FILLS &&
-	     blk->nr_free + blk->nr_reclaim < blk->nr_slots / 16; n++)
+	     blk->nr_free + blk->nr_reclaim < blk->reserve; n++)
 		evict_one(blk);
 	spin_unlock_irq(&blk->lock);
 }
@@ -1160,6 +1175,7 @@ bool dmh_blk_process(struct dmh_blk *blk, bool staging)
 	reuse_slots(blk);
 	refill_tokens(blk);
 	begin_writebacks(blk);
+	blk->reserve = staging ? blk->nr_slots / 16 : 0;
 	if (staging && !READ_ONCE(blk->stop) && !blk->off)
 		keep_free(blk);
 	if (!READ_ONCE(blk->stop) && !blk->off)

@@ -60,11 +60,12 @@ static unsigned int blk_flags(struct dmh_pool *pool, struct dmh_bio *pb)
 
 /*
  * Send @bio, counted in the current epoch, to @p or to a slot of the
- * block tier (dm-hybrid-block.h).  DMH_BLK_WAIT leaves it untouched:
- * a dirty slot overlaps it, and *@split is what a read may take first.
+ * block tier (dm-hybrid-block.h), which may stage it if @stage.
+ * DMH_BLK_WAIT leaves it untouched: a dirty slot overlaps it, or it is to
+ * be split, and *@split is then what it may take first (0: nothing).
  */
 static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
-				dmh_ploc_t p, sector_t *split)
+				dmh_ploc_t p, bool stage, sector_t *split)
 {
 	struct dmh_bio *pb = dmh_pb(bio);
 	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
@@ -73,7 +74,8 @@ static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
 	sector_t ssd = 0;
 
 	if (tier == DMH_TIER_HDD)
-		r = dmh_blk_map(pool->blk, pb->vol, bio, p, blk_flags(pool, pb),
+		r = dmh_blk_map(pool->blk, pb->vol, bio, p,
+				blk_flags(pool, pb) & (stage ? ~0 : ~DMH_BLK_STAGE),
 				&ssd, &pb->blk_cookie);
 	if (r == DMH_BLK_WAIT) {
 		*split = ssd;
@@ -90,7 +92,8 @@ static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
 
 /*
  * Worker: send @bio to its home @p, counted in the epoch; one that a
- * dirty slot holds back waits, uncounted, for a writeback to end.
+ * dirty slot holds back waits, uncounted, for a writeback to end.  The
+ * worker cannot split a bio, so it stages nothing.
  */
 static void remap_and_issue(struct dmh_pool *pool, struct bio *bio,
 			    dmh_ploc_t p)
@@ -99,7 +102,7 @@ static void remap_and_issue(struct dmh_pool *pool, struct bio *bio,
 	sector_t split;
 
 	count_bio(pool, pb);
-	if (remap(pool, bio, p, &split) == DMH_BLK_WAIT) {
+	if (remap(pool, bio, p, false, &split) == DMH_BLK_WAIT) {
 		uncount_bio(pool, pb);
 		dmh_blk_sync_range(pool->blk, pb->vol, bio->bi_iter.bi_sector,
 				   bio_sectors(bio));
@@ -747,21 +750,20 @@ void dmh_pool_waker(struct work_struct *ws)
 }
 
 /*
- * map(), no sleeping: remap @bio to @p or a slot.  A read that a dirty
- * slot splits takes its first part now (dm core sends the rest to map()
- * again); false: a write a dirty slot holds back goes to the worker.
+ * map(), no sleeping: remap @bio to @p or a slot.  A bio the block tier
+ * splits (a read around dirty slots, a small write across two blocks)
+ * takes its first part now, and dm core sends the rest to map() again;
+ * false: a bio a dirty slot holds back goes to the worker.
  */
 static bool map_fast(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
 {
 	sector_t split;
 
-	if (remap(pool, bio, p, &split) != DMH_BLK_WAIT)
-		return true;
-	if (op_is_write(bio_op(bio)))
-		return false;
-	do {
+	while (remap(pool, bio, p, true, &split) == DMH_BLK_WAIT) {
+		if (!split)
+			return false;
 		dm_accept_partial_bio(bio, split);
-	} while (remap(pool, bio, p, &split) == DMH_BLK_WAIT);
+	}
 	return true;
 }
 
