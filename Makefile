@@ -15,9 +15,11 @@ CHECKPATCH := $(KSRC)/scripts/checkpatch.pl
 
 # The module's rooms (dm-hybrid.h draws their map).
 KMODSRC := dm-hybrid.c dm-hybrid-io.c dm-hybrid-cell.c dm-hybrid-migrate.c \
+	   dm-hybrid-block.c dm-hybrid-stage.c \
 	   dm-hybrid-monitor.c dm-hybrid-policy.c dm-hybrid-map.c \
 	   dm-hybrid-metadata.c dm-hybrid.h dm-hybrid-cell.h \
-	   dm-hybrid-migrate.h dm-hybrid-monitor.h dm-hybrid-map.h \
+	   dm-hybrid-migrate.h dm-hybrid-block.h dm-hybrid-block-priv.h \
+	   dm-hybrid-monitor.h dm-hybrid-map.h \
 	   dm-hybrid-metadata.h dm-hybrid-format.h
 KSOURCES := $(filter-out dm-hybrid-format.h,$(KMODSRC)) \
 	    $(wildcard tests/kunit/*.[ch]) tests/hddsim/dm-hddsim.c

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-hybrid block tier, private to its two rooms: dm-hybrid-block.c (the
+ * slots, their index, admission, fills and lifecycle) and
+ * dm-hybrid-stage.c (the bio path through the tier and write staging),
+ * which calls the first and is never called by it.  The life of a slot
+ * is told at the top of dm-hybrid-block.c.
+ */
+#ifndef DM_HYBRID_BLOCK_PRIV_H
+#define DM_HYBRID_BLOCK_PRIV_H
+
+#include <linux/xarray.h>
+
+#include "dm-hybrid-block.h"
+#include "dm-hybrid-monitor.h"
+
+#define DROP_BATCH	256	/* slots dropped per hold of blk->lock */
+#define POLL_DRAIN	(HZ / 10)
+
+enum { S_FREE, S_FILLING, S_COPYING, S_VALID, S_STALE, S_DYING, S_DRAIN };
+enum { WB_NONE, WB_WAIT, WB_COPY };
+
+#define DIRTY		XA_MARK_0	/* the slot holds bytes the HDD lacks */
+#define NEED		XA_MARK_1	/* a writeback is asked for */
+
+#define NR_CANDS	256	/* misses noted between two worker passes */
+#define CLOCK_LOOK	16	/* slots the hand looks at for one victim */
+#define MAX_FILLS	64	/* fills begun per worker pass */
+#define MAX_WB		64	/* writebacks in flight */
+/* Background writebacks in flight: a read miss must not queue behind many. */
+#define BG_WB		4
+#define FULL		U32_MAX	/* every sector of a block */
+static_assert(DMH_BLK_SECTORS == 32, "a slot's sectors are the bits of a u32");
+#define KEY_SHIFT	40	/* key: volume id above, block number below */
+
+/* Keys are xarray indexes: volume ids (24 bits) need a 64-bit long. */
+static_assert(BITS_PER_LONG == 64, "the block tier needs 64-bit longs");
+
+struct slot {
+	struct list_head list;		/* free, dying, drain, wait or copied */
+	struct dmh_blk *blk;		/* for kcopyd's callback */
+	struct dmh_volume *vol;
+	u64 key;
+	dmh_ploc_t from;		/* the HDD chunk it was filled from */
+	u64 gen;			/* FILLING, DRAIN, wb: epoch to drain */
+	u32 valid;			/* sectors the slot holds, a bit each */
+	u32 pending;			/* valid once their first write ends */
+	u32 wseq;			/* writes staged, ever */
+	u32 wb_seq;			/* @wseq when the writeback began */
+	unsigned int wb_epoch;		/* the copy to the HDD counts here */
+	atomic_t wb_parts;		/* its copies (runs of valid) in flight */
+	unsigned long wb_start;
+	u8 state;
+	u8 ref;				/* read since the hand passed */
+	u8 error;
+	u8 dirty;
+	u8 need;			/* a writeback is asked for ... */
+	u8 wb_need;			/* ... and the one begun was */
+	u8 wb;
+};
+
+struct cand {
+	struct dmh_volume *vol;
+	u64 key;
+	dmh_ploc_t from;
+};
+
+struct dmh_blk {
+	struct dmh_blk_env env;
+	struct xarray index;		/* key -> slot number, value entries */
+	struct slot *slots;
+	u64 nr_slots;
+	dmh_ploc_t *chunks;
+	unsigned int slot_shift;	/* slots per chunk, log2 */
+	unsigned int chunk_shift;
+
+	spinlock_t lock;		/* slot states and the lists below */
+	struct list_head free;
+	struct list_head dying;
+	struct list_head copied;
+	struct list_head wb_wait;	/* writebacks waiting for an epoch */
+	struct list_head wb_done;	/* and those that ended (kcopyd) */
+	u64 dirty;
+	u64 pending;			/* writebacks asked for, not done */
+	u64 settled;			/* writebacks ended, dirty slots dropped */
+	bool wb_error;			/* one asked for failed */
+	u64 nr_free;			/* slots on @free */
+	u64 nr_reclaim;			/* slots on their way to @free */
+	u64 reserve;			/* free slots fills leave to writes */
+	unsigned long write_miss;	/* jiffies: a staged write found no slot */
+	struct cand cands[NR_CANDS];
+	unsigned int nr_cands;
+	bool stop;			/* suspended: admit nothing */
+	bool off;			/* the pool left rw mode: for good */
+
+	/* Pool worker, md_lock held. */
+	struct list_head drain;
+	struct list_head wait;
+	u32 *ghost;			/* recently missed blocks, hashed */
+	u32 ghost_bits;
+	u64 hand;
+	s64 tokens;			/* sectors the fill rate allows now */
+	unsigned long stamp;
+
+	u64 wb_cursor;			/* background writebacks: next key */
+	unsigned int wb_inflight;
+	bool wb_background;		/* over the high mark, not yet low */
+	u64 seen_settled;
+
+	atomic_t inflight;		/* fills and writebacks in flight */
+	wait_queue_head_t idle;
+	u64 valid;
+	u64 fills;
+	u64 writebacks;
+	u64 wb_errors;
+	atomic64_t hits;
+};
+
+static inline u64 blk_key(struct dmh_volume *v, sector_t sector)
+{
+	return ((u64)v->id << KEY_SHIFT) | (sector >> DMH_BLK_SHIFT);
+}
+
+static inline sector_t key_sector(u64 key)
+{
+	return (key & ((1ull << KEY_SHIFT) - 1)) << DMH_BLK_SHIFT;
+}
+
+static inline u64 key_vchunk(struct dmh_blk *blk, u64 key)
+{
+	return key_sector(key) >> blk->chunk_shift;
+}
+
+static inline sector_t slot_sector(struct dmh_blk *blk, u64 i)
+{
+	dmh_ploc_t p = blk->chunks[i >> blk->slot_shift];
+	u64 in = i & ((1ull << blk->slot_shift) - 1);
+
+	return (dmh_ploc_index(p) * blk->env.chunk_sectors) +
+	       (in << DMH_BLK_SHIFT);
+}
+
+static inline void wake_worker(struct dmh_blk *blk)
+{
+	queue_work(blk->env.wq, blk->env.worker);
+}
+
+/* blk->lock held: take @s out of the index (the life of a slot). */
+void dmh_blk_unindex(struct dmh_blk *blk, struct slot *s);
+/* blk->lock held: @s no longer holds bytes the HDD lacks. */
+void dmh_blk_forget_dirty(struct dmh_blk *blk, struct slot *s);
+/* Any context: note a miss of @key of @v (home @home) for admission. */
+void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
+		       dmh_ploc_t home);
+/*
+ * Pool worker, md_lock held: start the fills whose epoch drained, end
+ * those that ended, free the slots whose epoch drained, refill the fill
+ * rate's tokens.
+ */
+void dmh_blk_fills(struct dmh_blk *blk);
+/*
+ * Pool worker, md_lock held, after dmh_blk_fills(): unless suspended,
+ * keep the writes' reserve of free slots (with @staging) and admit the
+ * misses noted since the last pass.
+ */
+void dmh_blk_admit(struct dmh_blk *blk, bool staging);
+
+#endif /* DM_HYBRID_BLOCK_PRIV_H */

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-hybrid block tier, the bio path and write staging: routes each bio
+ * of an HDD chunk to its slot or its home, stages small writes in slots,
+ * and writes dirty slots back (dm-hybrid-block-priv.h: the split of the
+ * tier into two rooms; dm-hybrid-block.c: the life of a slot).
+ */
+#include <linux/device-mapper.h>
+#include <linux/dm-io.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/wait.h>
+
+#include "dm-hybrid-block-priv.h"
+
+/* blk->lock held: ask for @s's writeback. */
+static void ask(struct dmh_blk *blk, struct slot *s)
+{
+	if (s->need)
+		return;
+	s->need = 1;
+	blk->pending++;
+	xa_set_mark(&blk->index, s->key, NEED);
+}
+
+/* Any context: ask for the writeback of every dirty slot in [@first, @last]. */
+static void sync_keys(struct dmh_blk *blk, u64 first, u64 last)
+{
+	unsigned long flags, index = first;
+	unsigned int n;
+	void *e;
+
+	do {
+		n = 0;
+		spin_lock_irqsave(&blk->lock, flags);
+		for (e = xa_find(&blk->index, &index, last, DIRTY); e;
+		     e = xa_find_after(&blk->index, &index, last, DIRTY)) {
+			ask(blk, &blk->slots[xa_to_value(e)]);
+			if (++n == DROP_BATCH)
+				break;
+		}
+		spin_unlock_irqrestore(&blk->lock, flags);
+	} while (n == DROP_BATCH && index++ < last);
+	wake_worker(blk);
+}
+
+/* The sectors [@sector, +@len) of one block, as slot->valid bits. */
+static u32 sector_mask(sector_t sector, unsigned int len)
+{
+	unsigned int off = sector & (DMH_BLK_SECTORS - 1);
+
+	return (len >= DMH_BLK_SECTORS ? FULL : (1u << len) - 1) << off;
+}
+
+/* Sectors from @sector on, within @len, whose validity in @valid is alike. */
+static unsigned int same_run(u32 valid, sector_t sector, unsigned int len)
+{
+	unsigned int off = sector & (DMH_BLK_SECTORS - 1);
+	bool first = valid & (1u << off);
+	unsigned int n = 1;
+
+	while (n < len && !!(valid & (1u << (off + n))) == first)
+		n++;
+	return n;
+}
+
+static bool one_block(sector_t sector, unsigned int len)
+{
+	return (sector & (DMH_BLK_SECTORS - 1)) + len <= DMH_BLK_SECTORS;
+}
+
+static bool usable(struct slot *s, struct dmh_volume *v, dmh_ploc_t home)
+{
+	return READ_ONCE(s->state) == S_VALID && s->vol == v && s->from == home;
+}
+
+static sector_t slot_target(struct dmh_blk *blk, void *e, sector_t sector)
+{
+	return slot_sector(blk, xa_to_value(e)) +
+	       (sector & (DMH_BLK_SECTORS - 1));
+}
+
+/*
+ * Under RCU: a read that spans blocks goes home unless a dirty slot lies
+ * in its range; then *@split is the part to take first: up to that slot,
+ * or the first block when it is the dirty one.
+ */
+static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
+				   sector_t sector, unsigned int len,
+				   dmh_ploc_t home, unsigned int flags,
+				   sector_t *target)
+{
+	u64 key = blk_key(v, sector);
+	unsigned long i = key;
+	u32 mask, valid;
+	struct slot *s;
+	void *e;
+
+	if (!one_block(sector, len)) {
+		if (!xa_find(&blk->index, &i, blk_key(v, sector + len - 1),
+			     DIRTY))
+			return DMH_BLK_HOME;
+		*target = i == key ? DMH_BLK_SECTORS -
+			  (sector & (DMH_BLK_SECTORS - 1)) :
+			  key_sector(i) - sector;
+		return DMH_BLK_WAIT;
+	}
+	e = xa_load(&blk->index, key);
+	if (!e) {
+		if (flags & DMH_BLK_NOTE)
+			dmh_blk_note_miss(blk, v, key, home);
+		return DMH_BLK_HOME;
+	}
+	s = &blk->slots[xa_to_value(e)];
+	if (!usable(s, v, home))
+		return DMH_BLK_HOME;
+	mask = sector_mask(sector, len);
+	valid = READ_ONCE(s->valid) & ~READ_ONCE(s->pending);
+	if ((valid & mask) != mask) {
+		/*
+		 * The HDD holds what the slot does not; a clean slot's bytes
+		 * are the HDD's too.  A read across both of a dirty slot
+		 * takes one part at a time.
+		 */
+		if (!(valid & mask) || !READ_ONCE(s->dirty))
+			return DMH_BLK_HOME;
+		*target = same_run(valid, sector, len);
+		return DMH_BLK_WAIT;
+	}
+	if (!READ_ONCE(s->ref))
+		WRITE_ONCE(s->ref, 1);
+	atomic64_inc(&blk->hits);
+	this_cpu_inc(v->stats->block_hits);
+	*target = slot_target(blk, e, sector);
+	return DMH_BLK_SLOT;
+}
+
+/*
+ * blk->lock held: a write of the sectors @mask of @s's block goes to it.
+ * Sectors it holds no bytes of yet hold the bytes of the slot's last
+ * block, perhaps another volume's: they stay @pending, neither read nor
+ * written back, until the write ended (dmh_blk_write_done()).  Returns
+ * the write's cookie for that, 0 if none is needed.
+ */
+static u64 stage(struct dmh_blk *blk, struct slot *s, u32 mask)
+{
+	u32 fresh = mask & ~s->valid;
+
+	WRITE_ONCE(s->pending, s->pending | fresh);
+	WRITE_ONCE(s->valid, s->valid | mask);
+	if (!s->dirty) {
+		s->dirty = 1;
+		xa_set_mark(&blk->index, s->key, DIRTY);
+		this_cpu_inc(s->vol->stats->block_dirty);
+		if (++blk->dirty == blk->nr_slots / 2)
+			wake_worker(blk);	/* the high mark: write back */
+	}
+	s->wseq++;
+	s->ref = 1;
+	this_cpu_inc(s->vol->stats->block_staged);
+	return fresh ? (u64)(s - blk->slots) << 32 | fresh : 0;
+}
+
+void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error)
+{
+	struct slot *s = &blk->slots[cookie >> 32];
+	u32 fresh = (u32)cookie;
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	WRITE_ONCE(s->pending, s->pending & ~fresh);
+	/* Failed: the sectors hold nothing of this volume's. */
+	if (error)
+		WRITE_ONCE(s->valid, s->valid & ~fresh);
+	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
+static bool may_stage_op(struct bio *bio)
+{
+	return bio_op(bio) == REQ_OP_WRITE &&
+	       !(bio->bi_opf & (REQ_FUA | REQ_PREFLUSH));
+}
+
+static bool may_stage(struct bio *bio, unsigned int flags)
+{
+	return (flags & DMH_BLK_STAGE) && may_stage_op(bio) &&
+	       one_block(bio->bi_iter.bi_sector, bio_sectors(bio));
+}
+
+/*
+ * Any context: a staged write of a block that has no slot takes a free one
+ * at once, valid only where the write lands: no fill, no HDD access.  A
+ * free slot's last readers drained already (reuse_slots()).
+ */
+static bool allocate(struct dmh_blk *blk, struct dmh_volume *v,
+		     struct bio *bio, dmh_ploc_t home, sector_t *target,
+		     u64 *cookie)
+{
+	sector_t sector = bio->bi_iter.bi_sector;
+	u64 key = blk_key(v, sector);
+	unsigned long irq;
+	struct slot *s = NULL;
+	u64 i;
+
+	spin_lock_irqsave(&blk->lock, irq);
+	if (blk->stop || blk->off || list_empty(&blk->free) ||
+	    xa_load(&blk->index, key))
+		goto out;
+	s = list_first_entry(&blk->free, struct slot, list);
+	i = s - blk->slots;
+	if (xa_err(xa_store(&blk->index, key, xa_mk_value(i), GFP_NOWAIT))) {
+		s = NULL;
+		goto out;
+	}
+	list_del_init(&s->list);
+	blk->nr_free--;
+	s->vol = v;
+	s->key = key;
+	s->from = home;
+	s->ref = 1;
+	s->error = 0;
+	s->wseq = 0;
+	s->valid = 0;
+	s->pending = 0;
+	s->state = S_VALID;
+	blk->valid++;
+	*cookie = stage(blk, s, sector_mask(sector, bio_sectors(bio)));
+	*target = slot_sector(blk, i) + (sector & (DMH_BLK_SECTORS - 1));
+out:
+	spin_unlock_irqrestore(&blk->lock, irq);
+	return s;
+}
+
+static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
+				    struct bio *bio, dmh_ploc_t home,
+				    unsigned int flags, sector_t *target,
+				    u64 *cookie)
+{
+	sector_t sector = bio->bi_iter.bi_sector;
+	u64 first = blk_key(v, sector);
+	u64 last = blk_key(v, bio_end_sector(bio) - 1);
+	enum dmh_blk_route r = DMH_BLK_HOME;
+	bool staging = may_stage(bio, flags);
+	unsigned long irq, i = first;
+	struct slot *s;
+	void *e;
+
+	*target = 0;
+	/* A small write across two blocks is staged a block at a time. */
+	if ((flags & DMH_BLK_STAGE) && first != last &&
+	    bio_sectors(bio) <= DMH_BLK_SECTORS &&
+	    may_stage_op(bio)) {
+		*target = DMH_BLK_SECTORS - (sector & (DMH_BLK_SECTORS - 1));
+		return DMH_BLK_WAIT;
+	}
+	if (!xa_find(&blk->index, &i, last, XA_PRESENT)) {
+		/* Written once a jiffy at most: the line stays shared. */
+		if (staging && time_after(jiffies, READ_ONCE(blk->write_miss)))
+			WRITE_ONCE(blk->write_miss, jiffies);
+		if (staging && (flags & DMH_BLK_NOTE) &&
+		    allocate(blk, v, bio, home, target, cookie))
+			return DMH_BLK_SLOT;
+		if (staging && (flags & DMH_BLK_NOTE))
+			dmh_blk_note_miss(blk, v, first, home);
+		return DMH_BLK_HOME;
+	}
+	spin_lock_irqsave(&blk->lock, irq);
+	e = xa_load(&blk->index, first);
+	if (staging && e && usable(&blk->slots[xa_to_value(e)], v, home)) {
+		*cookie = stage(blk, &blk->slots[xa_to_value(e)],
+				sector_mask(sector, bio_sectors(bio)));
+		*target = slot_target(blk, e, sector);
+		r = DMH_BLK_SLOT;
+		goto out;
+	}
+	xa_for_each_range(&blk->index, i, e, first, last) {
+		s = &blk->slots[xa_to_value(e)];
+		if (s->dirty)
+			r = DMH_BLK_WAIT;
+		else
+			dmh_blk_unindex(blk, s);
+	}
+out:
+	spin_unlock_irqrestore(&blk->lock, irq);
+	return r;
+}
+
+enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
+			       struct bio *bio, dmh_ploc_t home,
+			       unsigned int flags, sector_t *ssd_sector,
+			       u64 *cookie)
+{
+	*cookie = 0;
+	if (!blk || !bio_sectors(bio))
+		return DMH_BLK_HOME;
+	if (op_is_write(bio_op(bio)))
+		return map_write(blk, v, bio, home, flags, ssd_sector, cookie);
+	return map_read(blk, v, bio->bi_iter.bi_sector, bio_sectors(bio),
+			home, flags, ssd_sector);
+}
+
+void dmh_blk_sync(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	u64 base = v ? (u64)v->id << KEY_SHIFT : 0;
+
+	if (blk && READ_ONCE(blk->dirty))
+		sync_keys(blk, base, v ? base + (1ull << KEY_SHIFT) - 1 :
+			  ULONG_MAX);
+}
+
+void dmh_blk_sync_range(struct dmh_blk *blk, struct dmh_volume *v,
+			sector_t sector, unsigned int len)
+{
+	if (blk && len)
+		sync_keys(blk, blk_key(v, sector), blk_key(v, sector + len - 1));
+}
+
+u64 dmh_blk_pending(struct dmh_blk *blk)
+{
+	return blk ? READ_ONCE(blk->pending) : 0;
+}
+
+bool dmh_blk_take_error(struct dmh_blk *blk)
+{
+	bool err;
+
+	if (!blk)
+		return false;
+	spin_lock_irq(&blk->lock);
+	err = blk->wb_error;
+	blk->wb_error = false;
+	spin_unlock_irq(&blk->lock);
+	return err;
+}
+
+/* blk->lock held: begin @s's writeback; its epoch barrier comes after. */
+static void begin_wb(struct dmh_blk *blk, struct slot *s)
+{
+	s->wb = WB_WAIT;
+	s->wb_seq = s->wseq;
+	s->wb_need = s->need;
+	if (s->need) {
+		s->need = 0;
+		xa_clear_mark(&blk->index, s->key, NEED);
+	}
+	s->gen = 0;
+	list_add_tail(&s->list, &blk->wb_wait);
+	atomic_inc(&blk->inflight);
+	blk->wb_inflight++;
+}
+
+/*
+ * Worker: begin writebacks of slots marked @mark from *@cursor on, while
+ * @budget lasts; returns how many began.
+ */
+static unsigned int begin_marked(struct dmh_blk *blk, xa_mark_t mark,
+				 unsigned long *cursor, unsigned int budget)
+{
+	unsigned int n = 0;
+	struct slot *s;
+	void *e;
+
+	spin_lock_irq(&blk->lock);
+	for (e = xa_find(&blk->index, cursor, ULONG_MAX, mark); e && n < budget;
+	     e = xa_find_after(&blk->index, cursor, ULONG_MAX, mark)) {
+		s = &blk->slots[xa_to_value(e)];
+		if (s->state != S_VALID || !s->dirty || s->wb != WB_NONE)
+			continue;
+		begin_wb(blk, s);
+		n++;
+	}
+	spin_unlock_irq(&blk->lock);
+	return n;
+}
+
+/*
+ * Worker: writebacks asked for first, then, past half the slots dirty and
+ * down to a quarter, the others in key (volume, address) order, paid from
+ * the fill rate, BG_WB at a time.  One barrier, taken after every @wseq
+ * was noted, covers the writes staged before.
+ */
+static void begin_writebacks(struct dmh_blk *blk)
+{
+	unsigned long cursor = 0;
+	unsigned int n, room = MAX_WB - blk->wb_inflight;
+	struct slot *s;
+	u64 gen;
+
+	n = begin_marked(blk, NEED, &cursor, room);
+	if (blk->dirty > blk->nr_slots / 2 && !blk->stop)
+		blk->wb_background = true;
+	if (blk->dirty <= blk->nr_slots / 4)
+		blk->wb_background = false;
+	if (blk->wb_background && blk->tokens > 0 &&
+	    blk->wb_inflight + n < BG_WB) {
+		cursor = blk->wb_cursor;
+		n += begin_marked(blk, DIRTY, &cursor,
+				  min_t(s64, BG_WB - blk->wb_inflight - n,
+					blk->tokens / DMH_BLK_SECTORS + 1));
+		blk->wb_cursor = cursor < ULONG_MAX && n ? cursor + 1 : 0;
+		blk->tokens -= (s64)n * DMH_BLK_SECTORS;
+	}
+	if (!n)
+		return;
+	gen = dmh_epoch_barrier(blk->env.epochs);
+	list_for_each_entry(s, &blk->wb_wait, list)
+		if (!s->gen)
+			s->gen = gen;
+}
+
+/* kcopyd context: one run of the slot was copied. */
+static void wb_copied(int read_err, unsigned long write_err, void *context)
+{
+	struct slot *s = context;
+	struct dmh_blk *blk = s->blk;
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	s->error |= read_err || write_err;
+	if (atomic_dec_and_test(&s->wb_parts)) {
+		list_add_tail(&s->list, &blk->wb_done);
+		wake_worker(blk);
+	}
+	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
+/* Runs of set bits in @valid: the parts of a slot a writeback copies. */
+static unsigned int nr_runs(u32 valid)
+{
+	return hweight32(valid & ~(valid << 1));
+}
+
+/*
+ * Worker: copy each run of @valid of @s to its block on the HDD; the
+ * sectors outside them are current on the HDD already.
+ */
+static void copy_runs(struct dmh_blk *blk, struct slot *s, u32 valid)
+{
+	u64 cs = blk->env.chunk_sectors;
+	sector_t ssd = slot_sector(blk, s - blk->slots);
+	sector_t hdd = dmh_ploc_index(s->from) * cs +
+		       (key_sector(s->key) & (cs - 1));
+	struct dm_io_region from, to;
+	unsigned int off = 0, n;
+
+	atomic_set(&s->wb_parts, nr_runs(valid));
+	while (valid >> off) {
+		off += __ffs(valid >> off);
+		n = same_run(valid, off, DMH_BLK_SECTORS - off);
+		from = (struct dm_io_region) {
+			.bdev = blk->env.bdev[DMH_TIER_SSD],
+			.sector = ssd + off, .count = n,
+		};
+		to = (struct dm_io_region) {
+			.bdev = blk->env.bdev[DMH_TIER_HDD],
+			.sector = hdd + off, .count = n,
+		};
+		dm_kcopyd_copy(blk->env.kc, &from, 1, &to, 0, wb_copied, s);
+		off += n;
+		if (off == DMH_BLK_SECTORS)
+			break;
+	}
+}
+
+/*
+ * Worker, md_lock held: the staged writes @s's writeback noted ended;
+ * copy the slot to its block on the HDD.  The chunk's entry cannot change
+ * under md_lock: if it no longer is @s->from (a migration holds the
+ * chunk's writes and waits for this copy), the chunk was unmapped or its
+ * transaction aborted, and its bytes are gone with it.
+ */
+static void start_wb_copy(struct dmh_blk *blk, struct slot *s)
+{
+	u64 e = dmh_lookup(s->vol, key_vchunk(blk, s->key));
+	u32 valid;
+
+	spin_lock_irq(&blk->lock);
+	if ((e & ~DMH_E_MIGRATE) != dmh_entry(s->from, 0)) {
+		dmh_blk_unindex(blk, s);
+		spin_unlock_irq(&blk->lock);
+		return;
+	}
+	list_del_init(&s->list);
+	s->wb = WB_COPY;
+	s->error = 0;
+	valid = s->valid & ~s->pending;	/* a pending write keeps it dirty */
+	spin_unlock_irq(&blk->lock);
+	s->wb_epoch = dmh_epoch_enter(blk->env.epochs);
+	s->wb_start = jiffies;
+	copy_runs(blk, s, valid);
+}
+
+/* blk->lock held: @s's writeback ended without error. */
+static void wb_ok(struct dmh_blk *blk, struct slot *s)
+{
+	blk->writebacks++;
+	if (s->wseq != s->wb_seq)
+		return;			/* staged again meanwhile: still dirty */
+	dmh_blk_forget_dirty(blk, s);
+	xa_clear_mark(&blk->index, s->key, DIRTY);
+	if (s->need) {
+		s->need = 0;
+		blk->pending--;
+		xa_clear_mark(&blk->index, s->key, NEED);
+	}
+}
+
+/*
+ * blk->lock held: one ended writeback.  Whatever its outcome, the bios
+ * that wait for the slot look again (and ask again if it is still dirty).
+ */
+static void end_wb(struct dmh_blk *blk, struct slot *s)
+{
+	list_del_init(&s->list);
+	s->wb = WB_NONE;
+	blk->settled++;
+	if (s->state != S_VALID) {
+		/* Dropped while copying: readers may still be in flight. */
+		s->state = S_DYING;
+		blk->nr_reclaim++;
+		list_add_tail(&s->list, &blk->dying);
+		return;
+	}
+	if (s->error) {
+		blk->wb_errors++;
+		blk->wb_error |= s->wb_need;
+	} else {
+		wb_ok(blk, s);
+	}
+	if (s->wb_need) {
+		s->wb_need = 0;
+		blk->pending--;
+	}
+}
+
+/* Worker: start copies whose epoch drained, end those that ended. */
+static void run_writebacks(struct dmh_blk *blk)
+{
+	struct slot *s, *tmp;
+	unsigned int n = 0;
+	LIST_HEAD(done);
+
+	list_for_each_entry_safe(s, tmp, &blk->wb_wait, list) {
+		if (s->gen && dmh_epoch_drained(blk->env.epochs, s->gen))
+			start_wb_copy(blk, s);
+	}
+	spin_lock_irq(&blk->lock);
+	list_splice_init(&blk->wb_done, &done);
+	spin_unlock_irq(&blk->lock);
+	list_for_each_entry_safe(s, tmp, &done, list) {
+		dmh_epoch_exit(blk->env.epochs, s->wb_epoch, s->wb_start);
+		spin_lock_irq(&blk->lock);
+		end_wb(blk, s);
+		spin_unlock_irq(&blk->lock);
+		n++;
+	}
+	if (!n)
+		return;
+	blk->wb_inflight -= n;
+	atomic_sub(n, &blk->inflight);
+	wake_up(&blk->idle);
+}
+
+bool dmh_blk_process(struct dmh_blk *blk, bool staging)
+{
+	bool progress;
+
+	if (!blk)
+		return false;
+	dmh_blk_fills(blk);
+	run_writebacks(blk);
+	begin_writebacks(blk);
+	dmh_blk_admit(blk, staging);
+	progress = blk->settled != blk->seen_settled;
+	blk->seen_settled = blk->settled;
+	return progress;
+}
+
+bool dmh_blk_chunk_clean(struct dmh_blk *blk, struct dmh_volume *v,
+			 u64 vchunk)
+{
+	sector_t start = vchunk << (blk ? blk->chunk_shift : 0);
+	unsigned long first, last;
+	bool clean = true;
+	struct slot *s;
+	void *e;
+
+	if (!blk || !READ_ONCE(blk->dirty))
+		return true;
+	first = blk_key(v, start);
+	last = blk_key(v, start + blk->env.chunk_sectors - 1);
+	spin_lock_irq(&blk->lock);
+	xa_for_each_range(&blk->index, first, e, first, last) {
+		s = &blk->slots[xa_to_value(e)];
+		if (s->dirty)
+			ask(blk, s);
+		if (s->dirty || s->wb != WB_NONE)
+			clean = false;
+	}
+	spin_unlock_irq(&blk->lock);
+	return clean;
+}
+
+int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	unsigned long first, last;
+	u64 errors;
+
+	if (!blk)
+		return 0;
+	first = (u64)v->id << KEY_SHIFT;
+	last = first + (1ull << KEY_SHIFT) - 1;
+	errors = READ_ONCE(blk->wb_errors);
+	dmh_blk_sync(blk, v);
+	/* No write reaches a suspended volume: its dirty slots only go. */
+	while (!wait_event_timeout(blk->idle,
+				   !xa_find(&blk->index, &first, last, DIRTY) ||
+				   READ_ONCE(blk->wb_errors) != errors,
+				   POLL_DRAIN)) {
+		first = (u64)v->id << KEY_SHIFT;
+		wake_worker(blk);
+	}
+	first = (u64)v->id << KEY_SHIFT;
+	if (!xa_find(&blk->index, &first, last, DIRTY))
+		return 0;
+	DMERR("volume %u: writing staged blocks back to the HDD failed",
+	      v->id);
+	return -EIO;
+}
