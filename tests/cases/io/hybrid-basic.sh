@@ -13,8 +13,8 @@
 load_dm_hybrid
 check "pool created on a blank metadata device" make_pool pool 128
 check "pool mode is rw" test "$(pool_mode pool)" = rw
-check "pool status has the documented 30 fields" \
-	test "$(dmsetup status pool | wc -w)" -eq 33
+check "pool status has the documented 32 fields" \
+	test "$(dmsetup status pool | wc -w)" -eq 35
 check "ssd total chunks = 128M / 64K" test "$(pool_ssd_total pool)" -eq 2048
 check "hdd total chunks = 512M / 64K" test "$(pool_hdd_total pool)" -eq 8192
 
@@ -22,8 +22,8 @@ for i in 1 2 3; do
 	make_volume pool $i vm$i 409600 >/dev/null || fail "volume $i"
 done
 check "three volumes" test "$(pool_volumes pool)" -eq 3
-check "volume status has the documented 18 fields" \
-	test "$(dmsetup status vm1 | wc -w)" -eq 21
+check "volume status has the documented 20 fields" \
+	test "$(dmsetup status vm1 | wc -w)" -eq 23
 
 pids=""
 for i in 1 2 3; do
