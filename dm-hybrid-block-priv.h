@@ -131,6 +131,30 @@ static inline u64 key_vchunk(struct dmh_blk *blk, u64 key)
 	return key_sector(key) >> blk->chunk_shift;
 }
 
+/* The first and the last key of @v's blocks. */
+static inline u64 vol_first_key(struct dmh_volume *v)
+{
+	return (u64)v->id << KEY_SHIFT;
+}
+
+static inline u64 vol_last_key(struct dmh_volume *v)
+{
+	return vol_first_key(v) + (1ull << KEY_SHIFT) - 1;
+}
+
+/* The first and the last key of the blocks of @v's @vchunk. */
+static inline u64 chunk_first_key(struct dmh_blk *blk, struct dmh_volume *v,
+				  u64 vchunk)
+{
+	return blk_key(v, (sector_t)vchunk << blk->chunk_shift);
+}
+
+static inline u64 chunk_last_key(struct dmh_blk *blk, struct dmh_volume *v,
+				 u64 vchunk)
+{
+	return chunk_first_key(blk, v, vchunk) + (1ull << blk->slot_shift) - 1;
+}
+
 static inline sector_t slot_sector(struct dmh_blk *blk, u64 i)
 {
 	dmh_ploc_t p = blk->chunks[i >> blk->slot_shift];
@@ -152,6 +176,14 @@ void dmh_blk_forget_dirty(struct dmh_blk *blk, struct slot *s);
 /* Any context: note a miss of @key of @v (home @home) for admission. */
 void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 		       dmh_ploc_t home);
+/*
+ * blk->lock held: index the first free slot under @key of @v, whose home
+ * is @home, in @state, holding the sectors @valid; NULL when none is
+ * free beyond @keep or the index has no memory now.  Its fields are set
+ * before the index publishes it to lockless readers.
+ */
+struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
+			   dmh_ploc_t home, u8 state, u32 valid, u64 keep);
 /*
  * Pool worker, md_lock held: start the fills whose epoch drained, end
  * those that ended, free the slots whose epoch drained, refill the fill

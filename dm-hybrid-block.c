@@ -145,26 +145,46 @@ void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
+struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
+			   dmh_ploc_t home, u8 state, u32 valid, u64 keep)
+{
+	struct slot *s;
+
+	if (blk->nr_free <= keep)
+		return NULL;
+	s = list_first_entry(&blk->free, struct slot, list);
+	s->vol = v;
+	s->key = key;
+	s->from = home;
+	s->ref = 0;
+	s->error = 0;
+	s->wseq = 0;
+	s->valid = valid;
+	s->pending = 0;
+	s->state = state;
+	if (xa_err(xa_store(&blk->index, key, xa_mk_value(s - blk->slots),
+			    GFP_NOWAIT))) {
+		s->state = S_FREE;
+		return NULL;
+	}
+	list_del_init(&s->list);
+	blk->nr_free--;
+	return s;
+}
+
 void dmh_blk_drop_chunk(struct dmh_blk *blk, struct dmh_volume *v,
 			u64 vchunk)
 {
-	sector_t start;
-
-	if (!blk)
-		return;
-	start = vchunk << blk->chunk_shift;
-	drop_range(blk, blk_key(v, start),
-		   blk_key(v, start + blk->env.chunk_sectors - 1), true);
+	if (blk)
+		drop_range(blk, chunk_first_key(blk, v, vchunk),
+			   chunk_last_key(blk, v, vchunk), true);
 }
 
 void dmh_blk_drop_beyond(struct dmh_blk *blk, struct dmh_volume *v,
 			 sector_t sector)
 {
-	u64 base = (u64)v->id << KEY_SHIFT;
-
 	if (blk && sector >> DMH_BLK_SHIFT < (1ull << KEY_SHIFT))
-		drop_range(blk, blk_key(v, sector),
-			   base + (1ull << KEY_SHIFT) - 1, true);
+		drop_range(blk, blk_key(v, sector), vol_last_key(v), true);
 }
 
 /* blk->lock held: forget the misses noted for @v. */
@@ -180,14 +200,12 @@ static void forget_misses(struct dmh_blk *blk, struct dmh_volume *v)
 
 void dmh_blk_drop_volume(struct dmh_blk *blk, struct dmh_volume *v)
 {
-	u64 base = (u64)v->id << KEY_SHIFT;
-
 	if (!blk)
 		return;
 	spin_lock_irq(&blk->lock);
 	forget_misses(blk, v);
 	spin_unlock_irq(&blk->lock);
-	drop_range(blk, base, base + (1ull << KEY_SHIFT) - 1, true);
+	drop_range(blk, vol_first_key(v), vol_last_key(v), true);
 }
 
 void dmh_blk_drop_all(struct dmh_blk *blk)
@@ -265,7 +283,6 @@ static bool cand_ok(struct dmh_blk *blk, struct cand *c)
 static void begin_fill(struct dmh_blk *blk, struct cand *c)
 {
 	struct slot *s;
-	u64 i;
 
 	spin_lock_irq(&blk->lock);
 	if (blk->nr_free <= blk->reserve) {	/* the reserve is for writes */
@@ -273,30 +290,15 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 		spin_unlock_irq(&blk->lock);
 		return;
 	}
-	if (xa_load(&blk->index, c->key)) {	/* a write took a slot */
-		spin_unlock_irq(&blk->lock);
-		return;
-	}
-	s = list_first_entry(&blk->free, struct slot, list);
-	i = s - blk->slots;
-	s->vol = c->vol;
-	s->key = c->key;
-	s->from = c->from;
-	s->ref = 0;
-	s->error = 0;
-	s->wseq = 0;
-	s->valid = FULL;
-	s->pending = 0;
-	s->state = S_FILLING;
-	if (xa_err(xa_store(&blk->index, c->key, xa_mk_value(i),
-			    GFP_NOWAIT))) {
-		s->state = S_FREE;
-		spin_unlock_irq(&blk->lock);
-		return;
-	}
-	list_move_tail(&s->list, &blk->wait);
-	blk->nr_free--;
+	/* A write may have taken the block's slot since the miss. */
+	s = xa_load(&blk->index, c->key) ? NULL :
+	    dmh_blk_claim(blk, c->vol, c->key, c->from, S_FILLING, FULL,
+			  blk->reserve);
+	if (s)
+		list_add_tail(&s->list, &blk->wait);
 	spin_unlock_irq(&blk->lock);
+	if (!s)
+		return;
 	s->gen = dmh_epoch_barrier(blk->env.epochs);
 	atomic_inc(&blk->inflight);
 	blk->tokens -= DMH_BLK_SECTORS;

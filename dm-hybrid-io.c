@@ -628,17 +628,29 @@ static void process_commit(struct dmh_pool *pool)
 	end_list(&waiters, errno_to_blk_status(r));
 }
 
-void dmh_requeue_no_space(struct dmh_pool *pool)
+/*
+ * Worker (a list only it touches): move @bios to the deferred list, at
+ * its head with @first, and wake the worker.
+ */
+static void requeue(struct dmh_pool *pool, struct bio_list *bios, bool first)
 {
 	unsigned long flags;
 
-	if (bio_list_empty(&pool->no_space))
+	if (bio_list_empty(bios))
 		return;
 	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_merge(&pool->deferred, &pool->no_space);
+	if (first)
+		bio_list_merge_head(&pool->deferred, bios);
+	else
+		bio_list_merge(&pool->deferred, bios);
 	spin_unlock_irqrestore(&pool->lock, flags);
-	bio_list_init(&pool->no_space);
+	bio_list_init(bios);
 	wake_worker(pool);
+}
+
+void dmh_requeue_no_space(struct dmh_pool *pool)
+{
+	requeue(pool, &pool->no_space, false);
 }
 
 /*
@@ -665,20 +677,6 @@ static void process_drain(struct dmh_pool *pool)
 	dmh_epoch_kick(&pool->epochs);
 }
 
-/* Worker: bios that waited for a writeback try again, in order. */
-static void requeue_parked(struct dmh_pool *pool)
-{
-	unsigned long flags;
-
-	if (bio_list_empty(&pool->wb_parked))
-		return;
-	spin_lock_irqsave(&pool->lock, flags);
-	bio_list_merge_head(&pool->deferred, &pool->wb_parked);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	bio_list_init(&pool->wb_parked);
-	wake_worker(pool);
-}
-
 void dmh_pool_worker(struct work_struct *ws)
 {
 	struct dmh_pool *pool = container_of(ws, struct dmh_pool, worker);
@@ -692,7 +690,7 @@ void dmh_pool_worker(struct work_struct *ws)
 	dmh_mig_process(pool->mig);
 	if (dmh_blk_process(pool->blk,
 			    READ_ONCE(pool->features) & DMH_F_WRITE_STAGING))
-		requeue_parked(pool);
+		requeue(pool, &pool->wb_parked, true);	/* before newer bios */
 	/* The writebacks a batch of flushes waited for may have ended. */
 	if (!bio_list_empty(&pool->flush_synced) &&
 	    !dmh_blk_pending(pool->blk))

@@ -199,33 +199,16 @@ static bool allocate(struct dmh_blk *blk, struct dmh_volume *v,
 	u64 key = blk_key(v, sector);
 	unsigned long irq;
 	struct slot *s = NULL;
-	u64 i;
 
 	spin_lock_irqsave(&blk->lock, irq);
-	if (blk->stop || blk->off || list_empty(&blk->free) ||
-	    xa_load(&blk->index, key))
-		goto out;
-	s = list_first_entry(&blk->free, struct slot, list);
-	i = s - blk->slots;
-	if (xa_err(xa_store(&blk->index, key, xa_mk_value(i), GFP_NOWAIT))) {
-		s = NULL;
-		goto out;
+	if (!blk->stop && !blk->off && !xa_load(&blk->index, key))
+		s = dmh_blk_claim(blk, v, key, home, S_VALID, 0, 0);
+	if (s) {
+		blk->valid++;
+		*cookie = stage(blk, s, sector_mask(sector, bio_sectors(bio)));
+		*target = slot_sector(blk, s - blk->slots) +
+			  (sector & (DMH_BLK_SECTORS - 1));
 	}
-	list_del_init(&s->list);
-	blk->nr_free--;
-	s->vol = v;
-	s->key = key;
-	s->from = home;
-	s->ref = 1;
-	s->error = 0;
-	s->wseq = 0;
-	s->valid = 0;
-	s->pending = 0;
-	s->state = S_VALID;
-	blk->valid++;
-	*cookie = stage(blk, s, sector_mask(sector, bio_sectors(bio)));
-	*target = slot_sector(blk, i) + (sector & (DMH_BLK_SECTORS - 1));
-out:
 	spin_unlock_irqrestore(&blk->lock, irq);
 	return s;
 }
@@ -300,11 +283,9 @@ enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
 
 void dmh_blk_sync(struct dmh_blk *blk, struct dmh_volume *v)
 {
-	u64 base = v ? (u64)v->id << KEY_SHIFT : 0;
-
 	if (blk && READ_ONCE(blk->dirty))
-		sync_keys(blk, base, v ? base + (1ull << KEY_SHIFT) - 1 :
-			  ULONG_MAX);
+		sync_keys(blk, v ? vol_first_key(v) : 0,
+			  v ? vol_last_key(v) : ULONG_MAX);
 }
 
 void dmh_blk_sync_range(struct dmh_blk *blk, struct dmh_volume *v,
@@ -578,7 +559,6 @@ bool dmh_blk_process(struct dmh_blk *blk, bool staging)
 bool dmh_blk_chunk_clean(struct dmh_blk *blk, struct dmh_volume *v,
 			 u64 vchunk)
 {
-	sector_t start = vchunk << (blk ? blk->chunk_shift : 0);
 	unsigned long first, last;
 	bool clean = true;
 	struct slot *s;
@@ -586,8 +566,8 @@ bool dmh_blk_chunk_clean(struct dmh_blk *blk, struct dmh_volume *v,
 
 	if (!blk || !READ_ONCE(blk->dirty))
 		return true;
-	first = blk_key(v, start);
-	last = blk_key(v, start + blk->env.chunk_sectors - 1);
+	first = chunk_first_key(blk, v, vchunk);
+	last = chunk_last_key(blk, v, vchunk);
 	spin_lock_irq(&blk->lock);
 	xa_for_each_range(&blk->index, first, e, first, last) {
 		s = &blk->slots[xa_to_value(e)];
@@ -600,27 +580,28 @@ bool dmh_blk_chunk_clean(struct dmh_blk *blk, struct dmh_volume *v,
 	return clean;
 }
 
+/* Any context: does a slot of @v hold bytes the HDD lacks? */
+static bool vol_dirty(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	unsigned long first = vol_first_key(v);
+
+	return xa_find(&blk->index, &first, vol_last_key(v), DIRTY);
+}
+
 int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v)
 {
-	unsigned long first, last;
 	u64 errors;
 
 	if (!blk)
 		return 0;
-	first = (u64)v->id << KEY_SHIFT;
-	last = first + (1ull << KEY_SHIFT) - 1;
 	errors = READ_ONCE(blk->wb_errors);
 	dmh_blk_sync(blk, v);
 	/* No write reaches a suspended volume: its dirty slots only go. */
-	while (!wait_event_timeout(blk->idle,
-				   !xa_find(&blk->index, &first, last, DIRTY) ||
+	while (!wait_event_timeout(blk->idle, !vol_dirty(blk, v) ||
 				   READ_ONCE(blk->wb_errors) != errors,
-				   POLL_DRAIN)) {
-		first = (u64)v->id << KEY_SHIFT;
+				   POLL_DRAIN))
 		wake_worker(blk);
-	}
-	first = (u64)v->id << KEY_SHIFT;
-	if (!xa_find(&blk->index, &first, last, DIRTY))
+	if (!vol_dirty(blk, v))
 		return 0;
 	DMERR("volume %u: writing staged blocks back to the HDD failed",
 	      v->id);
