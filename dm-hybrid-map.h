@@ -151,6 +151,10 @@ struct dmh_volume {
 	struct xarray cells;		/* vchunk -> struct dmh_cell, worker */
 	unsigned int open_count;	/* bound hybrid targets */
 	blk_status_t no_space_status;	/* !OK: suspending, end such writes */
+
+	/* Block tier room (dm-hybrid-stage.c), jiffies, 0 at creation. */
+	unsigned long blk_flush;	/* the volume's last flush */
+	unsigned long blk_quiet;	/* stage none of its writes before */
 };
 
 /* md_lock held, or under RCU for a racy read: @vchunk's heat byte. */
