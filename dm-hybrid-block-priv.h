@@ -9,6 +9,7 @@
 #ifndef DM_HYBRID_BLOCK_PRIV_H
 #define DM_HYBRID_BLOCK_PRIV_H
 
+#include <linux/dm-kcopyd.h>
 #include <linux/xarray.h>
 
 #include "dm-hybrid-block.h"
@@ -18,7 +19,12 @@
 #define POLL_DRAIN	(HZ / 10)
 
 enum { S_FREE, S_FILLING, S_COPYING, S_VALID, S_STALE, S_DYING, S_DRAIN };
-enum { WB_NONE, WB_WAIT, WB_COPY };
+/*
+ * A slot's copy in flight, one at a time: a writeback to the HDD, or a
+ * top-up of the sectors it lacks from the HDD; each first waits for an
+ * epoch, then copies.
+ */
+enum { WB_NONE, WB_WAIT, WB_COPY, WB_TOPUP_WAIT, WB_TOPUP };
 
 #define DIRTY		XA_MARK_0	/* the slot holds bytes the HDD lacks */
 #define NEED		XA_MARK_1	/* a writeback is asked for */
@@ -45,10 +51,11 @@ struct slot {
 	u64 gen;			/* FILLING, DRAIN, wb: epoch to drain */
 	u32 valid;			/* sectors the slot holds, a bit each */
 	u32 pending;			/* valid once their first write ends */
+	u32 fill;			/* valid once the top-up copied them */
 	u32 wseq;			/* writes staged, ever */
 	u32 wb_seq;			/* @wseq when the writeback began */
 	unsigned int wb_epoch;		/* the copy to the HDD counts here */
-	atomic_t wb_parts;		/* its copies (runs of valid) in flight */
+	atomic_t wb_parts;		/* its copies (runs of sectors) in flight */
 	unsigned long wb_start;
 	u8 state;
 	u8 ref;				/* read since the hand passed */
@@ -80,6 +87,8 @@ struct dmh_blk {
 	struct list_head copied;
 	struct list_head wb_wait;	/* writebacks waiting for an epoch */
 	struct list_head wb_done;	/* and those that ended (kcopyd) */
+	struct list_head tu_wait;	/* top-ups waiting for an epoch */
+	struct list_head tu_done;	/* and those that ended (kcopyd) */
 	u64 dirty;
 	u64 pending;			/* writebacks asked for, not done */
 	u64 settled;			/* writebacks ended, dirty slots dropped */
@@ -164,6 +173,19 @@ static inline sector_t slot_sector(struct dmh_blk *blk, u64 i)
 	       (in << DMH_BLK_SHIFT);
 }
 
+/* Sectors from @sector on, within @len, whose bits in @valid are alike. */
+static inline unsigned int same_run(u32 valid, sector_t sector,
+				    unsigned int len)
+{
+	unsigned int off = sector & (DMH_BLK_SECTORS - 1);
+	bool first = valid & (1u << off);
+	unsigned int n = 1;
+
+	while (n < len && !!(valid & (1u << (off + n))) == first)
+		n++;
+	return n;
+}
+
 static inline void wake_worker(struct dmh_blk *blk)
 {
 	queue_work(blk->env.wq, blk->env.worker);
@@ -184,6 +206,13 @@ void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
  */
 struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 			   dmh_ploc_t home, u8 state, u32 valid, u64 keep);
+/*
+ * Worker: copy each run of set bits of @runs of @s between its slot and
+ * its block on the HDD (to the HDD with @to_hdd); @fn runs once per run,
+ * in kcopyd context, after @s->wb_parts was set to their number.
+ */
+void dmh_blk_copy_runs(struct dmh_blk *blk, struct slot *s, u32 runs,
+		       bool to_hdd, dm_kcopyd_notify_fn fn);
 /*
  * Pool worker, md_lock held: start the fills whose epoch drained, end
  * those that ended, free the slots whose epoch drained, refill the fill

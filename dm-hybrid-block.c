@@ -86,15 +86,17 @@ void dmh_blk_unindex(struct dmh_blk *blk, struct slot *s)
 		break;
 	case S_VALID:
 		blk->valid--;
-		if (s->wb == WB_COPY) {
-			s->state = S_STALE;	/* its writeback's end drains it */
+		if (s->wb == WB_COPY || s->wb == WB_TOPUP) {
+			s->state = S_STALE;	/* its copy's end drains it */
 			break;
 		}
-		if (s->wb == WB_WAIT) {
+		if (s->wb == WB_WAIT)
+			blk->wb_inflight--;
+		if (s->wb != WB_NONE) {
 			list_del(&s->list);
 			s->wb = WB_NONE;
+			s->fill = 0;
 			atomic_dec(&blk->inflight);
-			blk->wb_inflight--;
 		}
 		s->state = S_DYING;
 		blk->nr_reclaim++;
@@ -265,15 +267,14 @@ static void evict_one(struct dmh_blk *blk)
 	}
 }
 
-/* Worker: is @c still a read miss of an HDD chunk that may take a slot? */
+/* Worker: is @c still a read miss of an HDD chunk that may use a slot? */
 static bool cand_ok(struct dmh_blk *blk, struct cand *c)
 {
 	u64 vchunk = key_vchunk(blk, c->key);
 	u64 e = dmh_lookup(c->vol, vchunk);
 
 	return e && !(e & DMH_E_BUSY) && dmh_entry_ploc(e) == c->from &&
-	       dmh_pin_of(c->vol, vchunk) != DMH_PIN_HDD &&
-	       !xa_load(&blk->index, c->key);
+	       dmh_pin_of(c->vol, vchunk) != DMH_PIN_HDD;
 }
 
 /*
@@ -351,15 +352,53 @@ static bool pop_miss(struct dmh_blk *blk, struct cand *c)
 	return got;
 }
 
+/*
+ * Worker: @c missed sectors its block's slot lacks (a staged write took
+ * the slot, valid only where it wrote): top the slot up from the HDD.
+ * The epoch barrier taken after @fill was set covers every write that
+ * went to the HDD before the slot was indexed; writes of @fill's sectors
+ * wait for the copy's end (dm-hybrid-stage.c).
+ */
+static void begin_topup(struct dmh_blk *blk, struct cand *c)
+{
+	struct slot *s = NULL;
+	void *e;
+
+	spin_lock_irq(&blk->lock);
+	e = xa_load(&blk->index, c->key);
+	if (e) {
+		s = &blk->slots[xa_to_value(e)];
+		if (s->state != S_VALID || s->wb != WB_NONE || s->vol != c->vol ||
+		    s->from != c->from || s->valid == FULL || blk->stop)
+			s = NULL;
+	}
+	if (s) {
+		s->wb = WB_TOPUP_WAIT;
+		s->fill = ~s->valid;
+		list_add_tail(&s->list, &blk->tu_wait);
+		atomic_inc(&blk->inflight);
+	}
+	spin_unlock_irq(&blk->lock);
+	if (!s)
+		return;
+	s->gen = dmh_epoch_barrier(blk->env.epochs);
+	blk->tokens -= hweight32(s->fill);
+}
+
 /* Worker: the misses noted since the last pass, newest first. */
 static void admit_misses(struct dmh_blk *blk)
 {
 	unsigned int n;
 	struct cand c;
 
-	for (n = 0; n < MAX_FILLS && blk->tokens > 0 && pop_miss(blk, &c); n++)
-		if (cand_ok(blk, &c) && admit(blk, c.key))
+	for (n = 0; n < MAX_FILLS && blk->tokens > 0 && pop_miss(blk, &c); n++) {
+		if (!cand_ok(blk, &c))
+			continue;
+		if (xa_load(&blk->index, c.key))
+			begin_topup(blk, &c);
+		else if (admit(blk, c.key))
 			begin_fill(blk, &c);
+	}
 }
 
 /* -------------------------------------------------------------- fills */
@@ -414,6 +453,116 @@ static void start_copy(struct dmh_blk *blk, struct slot *s)
 		.count = DMH_BLK_SECTORS,
 	};
 	dm_kcopyd_copy(blk->env.kc, &from, 1, &to, 0, fill_done, s);
+}
+
+/* Runs of set bits in @runs. */
+static unsigned int nr_runs(u32 runs)
+{
+	return hweight32(runs & ~(runs << 1));
+}
+
+void dmh_blk_copy_runs(struct dmh_blk *blk, struct slot *s, u32 runs,
+		       bool to_hdd, dm_kcopyd_notify_fn fn)
+{
+	u64 cs = blk->env.chunk_sectors;
+	sector_t ssd = slot_sector(blk, s - blk->slots);
+	sector_t hdd = dmh_ploc_index(s->from) * cs +
+		       (key_sector(s->key) & (cs - 1));
+	struct dm_io_region r[2];
+	unsigned int off = 0, n;
+
+	atomic_set(&s->wb_parts, nr_runs(runs));
+	while (runs >> off) {
+		off += __ffs(runs >> off);
+		n = same_run(runs, off, DMH_BLK_SECTORS - off);
+		r[!to_hdd] = (struct dm_io_region) {
+			.bdev = blk->env.bdev[DMH_TIER_SSD],
+			.sector = ssd + off, .count = n,
+		};
+		r[to_hdd] = (struct dm_io_region) {
+			.bdev = blk->env.bdev[DMH_TIER_HDD],
+			.sector = hdd + off, .count = n,
+		};
+		dm_kcopyd_copy(blk->env.kc, &r[0], 1, &r[1], 0, fn, s);
+		off += n;
+		if (off == DMH_BLK_SECTORS)
+			break;
+	}
+}
+
+/* kcopyd context: one run of a top-up was copied. */
+static void topup_copied(int read_err, unsigned long write_err,
+			 void *context)
+{
+	struct slot *s = context;
+	struct dmh_blk *blk = s->blk;
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	s->error |= read_err || write_err;
+	if (atomic_dec_and_test(&s->wb_parts)) {
+		list_add_tail(&s->list, &blk->tu_done);
+		wake_worker(blk);
+	}
+	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
+/*
+ * Worker, md_lock held: start the top-ups whose epoch drained; the
+ * chunk's entry cannot change under md_lock, so check it once more.
+ * A write may drop a clean slot from the list at any time: walk it under
+ * blk->lock, and take the slots to copy off it first.
+ */
+static void start_topups(struct dmh_blk *blk)
+{
+	struct slot *s, *tmp;
+	LIST_HEAD(go);
+
+	spin_lock_irq(&blk->lock);
+	list_for_each_entry_safe(s, tmp, &blk->tu_wait, list) {
+		if (!dmh_epoch_drained(blk->env.epochs, s->gen))
+			continue;
+		if (dmh_lookup(s->vol, key_vchunk(blk, s->key)) !=
+		    dmh_entry(s->from, 0)) {
+			dmh_blk_unindex(blk, s);
+			continue;
+		}
+		s->wb = WB_TOPUP;
+		s->error = 0;
+		list_move_tail(&s->list, &go);
+	}
+	spin_unlock_irq(&blk->lock);
+	list_for_each_entry_safe(s, tmp, &go, list) {
+		list_del_init(&s->list);
+		dmh_blk_copy_runs(blk, s, s->fill, false, topup_copied);
+	}
+}
+
+/* Worker: top-ups that ended; the bios that waited for them look again. */
+static void end_topups(struct dmh_blk *blk)
+{
+	struct slot *s, *tmp;
+	unsigned int n = 0;
+
+	spin_lock_irq(&blk->lock);
+	list_for_each_entry_safe(s, tmp, &blk->tu_done, list) {
+		list_del_init(&s->list);
+		s->wb = WB_NONE;
+		if (s->state != S_VALID) {	/* dropped while copying */
+			s->state = S_DYING;
+			blk->nr_reclaim++;
+			list_add_tail(&s->list, &blk->dying);
+		} else if (!s->error) {
+			WRITE_ONCE(s->valid, s->valid | s->fill);
+			blk->fills++;
+		}
+		s->fill = 0;
+		blk->settled++;
+		n++;
+	}
+	spin_unlock_irq(&blk->lock);
+	if (n && atomic_sub_and_test(n, &blk->inflight))
+		wake_up(&blk->idle);
 }
 
 /*
@@ -499,6 +648,8 @@ void dmh_blk_fills(struct dmh_blk *blk)
 		start_copy(blk, s);
 	}
 	end_fills(blk);
+	start_topups(blk);
+	end_topups(blk);
 	reuse_slots(blk);
 	refill_tokens(blk);
 }
@@ -577,6 +728,8 @@ struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 	INIT_LIST_HEAD(&blk->wait);
 	INIT_LIST_HEAD(&blk->wb_wait);
 	INIT_LIST_HEAD(&blk->wb_done);
+	INIT_LIST_HEAD(&blk->tu_wait);
+	INIT_LIST_HEAD(&blk->tu_done);
 	init_waitqueue_head(&blk->idle);
 	atomic_set(&blk->inflight, 0);
 	atomic64_set(&blk->hits, 0);

@@ -109,6 +109,13 @@ enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
  */
 void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error);
 /*
+ * Pool worker, md_lock held: @v flushes now.  A volume whose flushes come
+ * less than a second apart stages none of its writes for 10 s: each
+ * flush would write its staged blocks back at once, an SSD write, a copy
+ * and an epoch barrier more than the write to the HDD it saves.
+ */
+void dmh_blk_flushed(struct dmh_blk *blk, struct dmh_volume *v);
+/*
  * Any context: ask for the writeback of every dirty slot of @v (NULL:
  * of every volume) / of @v's [@sector, +@len).  dmh_blk_pending() stays
  * non-zero until each has been copied to the HDD by a copy begun after

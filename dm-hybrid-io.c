@@ -568,6 +568,7 @@ static bool sync_flushed(struct dmh_pool *pool, struct bio_list *flushes)
 	bio_list_for_each(bio, flushes) {
 		if (dmh_pb(bio)->vol != last) {
 			last = dmh_pb(bio)->vol;
+			dmh_blk_flushed(pool->blk, last);
 			dmh_blk_sync(pool->blk, last);
 		}
 	}

@@ -51,18 +51,6 @@ static u32 sector_mask(sector_t sector, unsigned int len)
 	return (len >= DMH_BLK_SECTORS ? FULL : (1u << len) - 1) << off;
 }
 
-/* Sectors from @sector on, within @len, whose validity in @valid is alike. */
-static unsigned int same_run(u32 valid, sector_t sector, unsigned int len)
-{
-	unsigned int off = sector & (DMH_BLK_SECTORS - 1);
-	bool first = valid & (1u << off);
-	unsigned int n = 1;
-
-	while (n < len && !!(valid & (1u << (off + n))) == first)
-		n++;
-	return n;
-}
-
 static bool one_block(sector_t sector, unsigned int len)
 {
 	return (sector & (DMH_BLK_SECTORS - 1)) + len <= DMH_BLK_SECTORS;
@@ -116,6 +104,10 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 	mask = sector_mask(sector, len);
 	valid = READ_ONCE(s->valid) & ~READ_ONCE(s->pending);
 	if ((valid & mask) != mask) {
+		/* A slot that lacks sectors is topped up from the HDD. */
+		if ((flags & DMH_BLK_NOTE) && (mask & ~READ_ONCE(s->valid)) &&
+		    READ_ONCE(s->wb) == WB_NONE)
+			dmh_blk_note_miss(blk, v, key, home);
 		/*
 		 * The HDD holds what the slot does not; a clean slot's bytes
 		 * are the HDD's too.  A read across both of a dirty slot
@@ -172,6 +164,30 @@ void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error)
 	if (error)
 		WRITE_ONCE(s->valid, s->valid & ~fresh);
 	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
+/* dmh_blk_flushed(): flushes this close stop staging for QUIET. */
+#define FLUSH_GAP	HZ
+#define QUIET		(10 * HZ)
+
+/*
+ * The stamps start at 0: with 64-bit longs jiffies starts far above 0
+ * and never wraps, so a volume that never flushed is not quiet.
+ */
+void dmh_blk_flushed(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	unsigned long now = jiffies;
+
+	if (!blk)
+		return;
+	if (time_before(now, READ_ONCE(v->blk_flush) + FLUSH_GAP))
+		WRITE_ONCE(v->blk_quiet, now + QUIET);
+	WRITE_ONCE(v->blk_flush, now);
+}
+
+static bool quiet(struct dmh_volume *v)
+{
+	return time_before(jiffies, READ_ONCE(v->blk_quiet));
 }
 
 static bool may_stage_op(struct bio *bio)
@@ -248,9 +264,11 @@ static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
 	}
 	spin_lock_irqsave(&blk->lock, irq);
 	e = xa_load(&blk->index, first);
-	if (staging && e && usable(&blk->slots[xa_to_value(e)], v, home)) {
-		*cookie = stage(blk, &blk->slots[xa_to_value(e)],
-				sector_mask(sector, bio_sectors(bio)));
+	s = e ? &blk->slots[xa_to_value(e)] : NULL;
+	/* A top-up's copy would land after the write: it waits. */
+	if (staging && s && usable(s, v, home) &&
+	    !(s->fill & sector_mask(sector, bio_sectors(bio)))) {
+		*cookie = stage(blk, s, sector_mask(sector, bio_sectors(bio)));
 		*target = slot_target(blk, e, sector);
 		r = DMH_BLK_SLOT;
 		goto out;
@@ -275,6 +293,8 @@ enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
 	*cookie = 0;
 	if (!blk || !bio_sectors(bio))
 		return DMH_BLK_HOME;
+	if ((flags & DMH_BLK_STAGE) && quiet(v))
+		flags &= ~DMH_BLK_STAGE;
 	if (op_is_write(bio_op(bio)))
 		return map_write(blk, v, bio, home, flags, ssd_sector, cookie);
 	return map_read(blk, v, bio->bi_iter.bi_sector, bio_sectors(bio),
@@ -404,44 +424,6 @@ static void wb_copied(int read_err, unsigned long write_err, void *context)
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
-/* Runs of set bits in @valid: the parts of a slot a writeback copies. */
-static unsigned int nr_runs(u32 valid)
-{
-	return hweight32(valid & ~(valid << 1));
-}
-
-/*
- * Worker: copy each run of @valid of @s to its block on the HDD; the
- * sectors outside them are current on the HDD already.
- */
-static void copy_runs(struct dmh_blk *blk, struct slot *s, u32 valid)
-{
-	u64 cs = blk->env.chunk_sectors;
-	sector_t ssd = slot_sector(blk, s - blk->slots);
-	sector_t hdd = dmh_ploc_index(s->from) * cs +
-		       (key_sector(s->key) & (cs - 1));
-	struct dm_io_region from, to;
-	unsigned int off = 0, n;
-
-	atomic_set(&s->wb_parts, nr_runs(valid));
-	while (valid >> off) {
-		off += __ffs(valid >> off);
-		n = same_run(valid, off, DMH_BLK_SECTORS - off);
-		from = (struct dm_io_region) {
-			.bdev = blk->env.bdev[DMH_TIER_SSD],
-			.sector = ssd + off, .count = n,
-		};
-		to = (struct dm_io_region) {
-			.bdev = blk->env.bdev[DMH_TIER_HDD],
-			.sector = hdd + off, .count = n,
-		};
-		dm_kcopyd_copy(blk->env.kc, &from, 1, &to, 0, wb_copied, s);
-		off += n;
-		if (off == DMH_BLK_SECTORS)
-			break;
-	}
-}
-
 /*
  * Worker, md_lock held: the staged writes @s's writeback noted ended;
  * copy the slot to its block on the HDD.  The chunk's entry cannot change
@@ -467,7 +449,7 @@ static void start_wb_copy(struct dmh_blk *blk, struct slot *s)
 	spin_unlock_irq(&blk->lock);
 	s->wb_epoch = dmh_epoch_enter(blk->env.epochs);
 	s->wb_start = jiffies;
-	copy_runs(blk, s, valid);
+	dmh_blk_copy_runs(blk, s, valid, true, wb_copied);
 }
 
 /* blk->lock held: @s's writeback ended without error. */

@@ -10,7 +10,9 @@
 # (fsync of the device) writes the volume's staged blocks back and leaves
 # another volume's alone; promoted chunks take their staged bytes along;
 # the pool comes back without a block tier and reads the same bytes from
-# the HDD alone.  Then numbered regions of vm2 are staged and fsynced
+# the HDD alone; a volume that flushes every few writes stops staging;
+# reads of what a written slot lacks top it up from the HDD.
+# Then numbered regions of vm2 are staged and fsynced
 # until the host cuts the power.  Boot 2: every acknowledged region is intact.
 # kernels: debian debug
 # disks: meta=16M ssd=64M hdd=256M
@@ -61,6 +63,50 @@ wait_valid() {
 }
 
 sum() { dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
+
+# perm N: 0 .. N-1 in a fixed random order.
+perm() {
+	awk -v n="$1" 'BEGIN { srand(5); for (i = 0; i < n; i++) a[i] = i
+		for (i = n - 1; i > 0; i--) {
+			j = int(rand() * (i + 1)); t = a[i]; a[i] = a[j]; a[j] = t
+		}
+		for (i = 0; i < n; i++) print a[i] }'
+}
+
+# halves DEV FROM_KIB OFF_KIB write|read: 8 KiB at OFF_KIB into each of
+# the 64 blocks of 16 KiB from FROM_KIB, in random order (not a stream).
+halves() {
+	for _b in $(perm 64); do
+		_o=$((($2 + _b * 16 + $3) / 8))
+		if [ "$4" = write ]; then
+			dd if=/dev/urandom of="$1" bs=8k seek=$_o count=1 \
+				oflag=direct conv=notrunc 2>/dev/null
+		else
+			dd if="$1" of=/dev/null bs=8k skip=$_o count=1 \
+				iflag=direct 2>/dev/null
+		fi || return 1
+	done
+}
+
+# md5 of the MiB at FROM_KIB read whole / a 16 KiB block (one slot) a time.
+by_mib() {
+	dd if="$1" bs=1M skip=$(($2 / 1024)) count=1 iflag=direct 2>/dev/null |
+		md5sum | cut -d' ' -f1
+}
+by_block() {
+	dd if="$1" bs=16k skip=$(($2 / 16)) count=64 iflag=direct 2>/dev/null |
+		md5sum | cut -d' ' -f1
+}
+
+# topped VOL FROM_KIB: read the unwritten halves twice; how many reads of
+# the second pass the block tier served.
+topped() {
+	halves /dev/mapper/"$1" "$2" 8 read || return 1
+	sleep 2
+	_h=$(vol_field "$1" 18)
+	halves /dev/mapper/"$1" "$2" 8 read || return 1
+	echo $(($(vol_field "$1" 18) - _h))
+}
 
 # flush DEV: fsync the block device (an empty REQ_PREFLUSH).
 flush() { dd if=/dev/zero of="$1" bs=512 count=0 conv=notrunc,fsync 2>/dev/null; }
@@ -148,6 +194,42 @@ case $DMH_BOOT in
 	check "vm1 has no dirty block after its flush" test "$(vol_dirty vm1)" -eq 0
 	check "vm2 keeps its dirty blocks ($d2)" test "$(vol_dirty vm2)" -eq "$d2"
 
+	# A volume that flushes every few writes stops staging (its staged
+	# blocks would be written back at once), and stages again 10 s after.
+	st=$(vol_staged vm1)
+	check "8 KiB writes to staged blocks with an fsync every 4" \
+		fio --name=f --filename=/dev/mapper/vm1 --direct=1 \
+		--ioengine=psync --rw=randwrite --bs=8k --size=2M --io_size=1M \
+		--fsync=4 --randseed=12 --output=/tmp/f.out
+	log "vm1 staged $(($(vol_staged vm1) - st)) of 128 fsync'd writes"
+	check "a volume flushing every 4 writes stages few of them" \
+		test $(($(vol_staged vm1) - st)) -lt 32
+	sleep 11
+	st=$(vol_staged vm1)
+	check "staging again 10 s after its last flush" stage_some /dev/mapper/vm1 13
+	check "vm1 staged writes again" test $(($(vol_staged vm1) - st)) -gt 100
+	check "fsync of vm1 again" flush /dev/mapper/vm1
+
+	# Top-ups: a staged write takes a slot valid only where it wrote; a
+	# read of the rest fills the slot in from the HDD, dirty or clean.
+	check "8 KiB into 64 blocks from 12 MiB" halves /dev/mapper/vm1 12288 0 write
+	ref=$(by_mib /dev/mapper/vm1 12288)
+	h=$(topped vm1 12288)
+	log "dirty half slots: $h of 64 second reads served by slots, vm1 dirty $(vol_dirty vm1)"
+	check "reads of dirty slots' unwritten halves top them up ($h of 64)" test "$h" -ge 32
+	check "topped-up dirty slots read right" test "$(by_block /dev/mapper/vm1 12288)" = "$ref"
+	check "8 KiB into 64 blocks from 14 MiB" halves /dev/mapper/vm1 14336 0 write
+	sleep 1
+	check "fsync of vm1: the half slots turn clean" flush /dev/mapper/vm1
+	check "vm1 has no dirty block" test "$(vol_dirty vm1)" -eq 0
+	check "whole MiB reads agree after the writeback" \
+		test "$(by_mib /dev/mapper/vm1 12288)" = "$ref"
+	ref=$(by_mib /dev/mapper/vm1 14336)
+	h=$(topped vm1 14336)
+	log "clean half slots: $h of 64 second reads served by slots"
+	check "reads of clean slots' unwritten halves top them up ($h of 64)" test "$h" -ge 32
+	check "topped-up clean slots read right" test "$(by_block /dev/mapper/vm1 14336)" = "$ref"
+
 	# Promotion carries staged bytes: the chunk is written back first.
 	stage_some /dev/mapper/vm1 11 || fail "staging before promotion"
 	s1=$(sum /dev/mapper/vm1) s2=$(sum /dev/mapper/vm2)
@@ -188,6 +270,7 @@ case $DMH_BOOT in
 		keep staged "$(vol_staged vm2)"
 		keep acked $n
 		n=$((n + 1))
+		sleep 1		# flushes a second apart stop staging
 	done
 	fail "the workload ended before the power cut"
 	;;
