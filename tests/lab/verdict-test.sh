@@ -156,6 +156,23 @@ check "a core leak counts by default" \
 	test "$(kernel_report "$T/coreleak.log")" = \
 	"[   60.00] kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"
 
+# A boot the power cut ends never prints its verdict: checks that failed
+# before the cut must fail it (they passed unseen before 2026-12-07).
+printf '%s\n' '[    6.44] Run /init as init process' 'dmh-subtest: ok - a' \
+	'dmh-subtest: not ok - b # exit 1' 'DMH-KEEP acked=3' > "$T/cutbad.log"
+printf '%s\n' '[    6.44] Run /init as init process' 'dmh-subtest: ok - a' \
+	'DMH-KEEP acked=3' > "$T/cutgood.log"
+printf '%s\n' '[    6.44] Run /init as init process' 'DMH-RESULT: FAIL no region' > "$T/cutfail.log"
+boot_verdict "$T/cutbad.log" 137 1 2
+check "a cut after a failed check fails the boot" test "$BOOT_KIND" = result
+check "and says which" test "$BOOT_WHY" = "power cut after: dmh-subtest: not ok - b # exit 1"
+boot_verdict "$T/cutgood.log" 137 1 2
+check "a cut after passed checks is ok" test "$BOOT_KIND/$BOOT_WHY" = "ok/power cut"
+boot_verdict "$T/cutfail.log" 137 1 2
+check "a cut after a FAIL verdict fails the boot" test "$BOOT_KIND" = result
+boot_verdict "$T/cutbad.log" 137 2 2
+check "the last boot is never cut: 137 there is no cut" test "$BOOT_KIND" = result
+
 echo "1..$n"
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" = 0 ]

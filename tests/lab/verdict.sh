@@ -163,6 +163,11 @@ boot_verdict() {
 	fi
 	if [ "$rc" = 137 ] && [ "$boot" -lt "$boots" ]; then
 		BOOT_WHY="power cut"
+		# A cut boot never reaches its verdict: the checks it failed
+		# before the cut, or a verdict it printed, speak for it.
+		res=$(grep -a -e "dmh-subtest: not ok" -e "DMH-RESULT: FAIL" \
+			"$log" | head -n1 | tr -d "\r" || true)
+		[ -z "$res" ] || BOOT_KIND=result BOOT_WHY="power cut after: $res"
 		return
 	fi
 	res=$(grep -a "^DMH-RESULT: " "$log" | tail -n1 | tr -d "\r" || true)
