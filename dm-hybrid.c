@@ -41,17 +41,18 @@ static struct dmh_pool *pool_lookup(struct mapped_device *md, dev_t meta,
 	return NULL;
 }
 
+/* kcopyd (its callbacks queue the worker), the queue, then what it uses. */
 static void pool_free(struct dmh_pool *pool)
 {
+	if (pool->kc)
+		dm_kcopyd_client_destroy(pool->kc);
+	if (pool->wq)
+		destroy_workqueue(pool->wq);
 	dmh_blk_destroy(pool->blk);
 	dmh_mig_destroy(pool->mig);
 	dmh_policy_destroy(pool->policy);
 	if (pool->md)
 		dmh_md_close(pool->md);
-	if (pool->kc)
-		dm_kcopyd_client_destroy(pool->kc);
-	if (pool->wq)
-		destroy_workqueue(pool->wq);
 	dmh_cells_exit(&pool->cells);
 	dmh_epochs_exit(&pool->epochs);
 	kfree(pool);
