@@ -14,7 +14,7 @@ KSRC	?= $(DMH_CACHE)/src/current
 CHECKPATCH := $(KSRC)/scripts/checkpatch.pl
 
 # The module's rooms (dm-hybrid.h draws their map).
-KMODSRC := dm-hybrid.c dm-hybrid-io.c dm-hybrid-cell.c dm-hybrid-migrate.c \
+KMODSRC := dm-hybrid.c dm-hybrid-pool.c dm-hybrid-io.c dm-hybrid-cell.c dm-hybrid-migrate.c \
 	   dm-hybrid-block.c dm-hybrid-stage.c \
 	   dm-hybrid-monitor.c dm-hybrid-policy.c dm-hybrid-map.c \
 	   dm-hybrid-metadata.c dm-hybrid.h dm-hybrid-cell.h \

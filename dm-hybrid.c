@@ -8,224 +8,16 @@
  * home on one of the two tiers (dm-hybrid-map.c).
  *
  * This file holds the targets' constructors and lifecycle, messages and
- * status; the bio path and the pool worker are in dm-hybrid-io.c, and
- * dm-hybrid.h draws the map of the rooms below.
+ * status; the pool objects (their registry, creation and last put) are in
+ * dm-hybrid-pool.c, the bio path and the pool worker in dm-hybrid-io.c,
+ * and dm-hybrid.h draws the map of the rooms below.
  */
 #include <linux/blkdev.h>
 #include <linux/ctype.h>
-#include <linux/dm-kcopyd.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 
 #include "dm-hybrid.h"
-
-static DEFINE_MUTEX(dmh_pools_lock);
-static LIST_HEAD(dmh_pools);
-
-/* ------------------------------------------------------- pool lifecycle */
-
-/*
- * Under dmh_pools_lock: the pool whose mapped device is @md, whose metadata
- * device is @meta, or whose pool device is @dev (one of the three given).
- */
-static struct dmh_pool *pool_lookup(struct mapped_device *md, dev_t meta,
-				    dev_t dev)
-{
-	struct dmh_pool *pool;
-
-	list_for_each_entry(pool, &dmh_pools, list)
-		if ((md && pool->pool_md == md) ||
-		    (meta && pool->md_dev == meta) ||
-		    (dev && disk_devt(dm_disk(pool->pool_md)) == dev))
-			return pool;
-	return NULL;
-}
-
-/* kcopyd (its callbacks queue the worker), the queue, then what it uses. */
-static void pool_free(struct dmh_pool *pool)
-{
-	if (pool->kc)
-		dm_kcopyd_client_destroy(pool->kc);
-	if (pool->wq)
-		destroy_workqueue(pool->wq);
-	dmh_blk_destroy(pool->blk);
-	dmh_mig_destroy(pool->mig);
-	dmh_policy_destroy(pool->policy);
-	if (pool->md)
-		dmh_md_close(pool->md);
-	dmh_cells_exit(&pool->cells);
-	dmh_epochs_exit(&pool->epochs);
-	kfree(pool);
-}
-
-static int pool_init_engine(struct dmh_pool *pool)
-{
-	pool->wq = alloc_ordered_workqueue("dm-" DM_MSG_PREFIX, WQ_MEM_RECLAIM);
-	if (!pool->wq)
-		return -ENOMEM;
-	pool->kc = dm_kcopyd_client_create(NULL);
-	if (IS_ERR(pool->kc)) {
-		int r = PTR_ERR(pool->kc);
-
-		pool->kc = NULL;
-		return r;
-	}
-	if (dmh_epochs_init(&pool->epochs, pool->wq, &pool->worker))
-		return -ENOMEM;
-	return dmh_cells_init(&pool->cells, pool->wq, &pool->worker);
-}
-
-/* The block tier, if the table asked for one and the pool is rw. */
-static struct dmh_blk *pool_init_blocks(struct dmh_pool *pool)
-{
-	struct dmh_blk_env env = {
-		.md = pool->md, .policy = pool->policy, .epochs = &pool->epochs,
-		.kc = pool->kc, .chunk_sectors = pool->chunk_sectors,
-		.wq = pool->wq, .worker = &pool->worker,
-	};
-	struct dmh_blk *blk;
-	int t;
-
-	if (!pool->block_mib || pool->mode != DMH_MODE_RW)
-		return NULL;
-	for (t = 0; t < DMH_NR_TIERS; t++)
-		env.bdev[t] = pool->bdev[t];
-	mutex_lock(&pool->md_lock);
-	blk = dmh_blk_create(&env, pool->block_mib);
-	mutex_unlock(&pool->md_lock);
-	return blk;
-}
-
-/* After the metadata is open: the policy and the migration engine. */
-static int pool_init_policy(struct dmh_pool *pool)
-{
-	struct dmh_mig_env env = {
-		.md = pool->md, .md_lock = &pool->md_lock,
-		.cells = &pool->cells, .epochs = &pool->epochs, .kc = pool->kc,
-		.chunk_sectors = pool->chunk_sectors, .wq = pool->wq,
-		.worker = &pool->worker,
-	};
-	int t;
-
-	pool->policy = dmh_policy_create(pool->md, jiffies);
-	if (!pool->policy)
-		return -ENOMEM;
-	env.policy = pool->policy;
-	for (t = 0; t < DMH_NR_TIERS; t++)
-		env.bdev[t] = pool->bdev[t];
-	env.blk = pool_init_blocks(pool);
-	if (IS_ERR(env.blk))
-		return PTR_ERR(env.blk);
-	pool->blk = env.blk;
-	pool->mig = dmh_mig_create(&env);
-	if (!pool->mig)
-		return -ENOMEM;
-	dmh_mig_set_writable(pool->mig, pool->mode == DMH_MODE_RW);
-	return 0;
-}
-
-static struct dmh_pool *pool_create(struct pool_c *pc, char **error)
-{
-	struct dmh_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
-	int t;
-
-	if (!pool) {
-		*error = "Cannot allocate pool";
-		return ERR_PTR(-ENOMEM);
-	}
-	mutex_init(&pool->md_lock);
-	spin_lock_init(&pool->lock);
-	INIT_WORK(&pool->worker, dmh_pool_worker);
-	INIT_DELAYED_WORK(&pool->waker, dmh_pool_waker);
-	INIT_LIST_HEAD(&pool->zeroed);
-	pool->pool_md = dm_table_get_md(pc->ti->table);
-	pool->md_dev = pc->meta_dev->bdev->bd_dev;
-	pool->chunk_sectors = pc->chunk_sectors;
-	pool->chunk_shift = __ffs(pc->chunk_sectors);
-	for (t = 0; t < DMH_NR_TIERS; t++)
-		pool->bdev[t] = pc->data_dev[t]->bdev;
-	if (pool_init_engine(pool)) {
-		*error = "Cannot allocate pool workers";
-		pool_free(pool);
-		return ERR_PTR(-ENOMEM);
-	}
-	pool->md = dmh_md_open(pc->meta_dev->bdev, pc->chunk_sectors,
-			       bdev_nr_sectors(pool->bdev[DMH_TIER_SSD]),
-			       bdev_nr_sectors(pool->bdev[DMH_TIER_HDD]),
-			       pc->features & DMH_F_READ_ONLY, error);
-	if (IS_ERR(pool->md)) {
-		int r = PTR_ERR(pool->md);
-
-		pool->md = NULL;
-		pool_free(pool);
-		return ERR_PTR(r);
-	}
-	pool->mode = pc->features & DMH_F_READ_ONLY ? DMH_MODE_RO : DMH_MODE_RW;
-	pool->block_mib = pc->block_mib;
-	if (pool_init_policy(pool)) {
-		*error = "Cannot allocate the pool's policy";
-		pool_free(pool);
-		return ERR_PTR(-ENOMEM);
-	}
-	pool->ref = 1;
-	list_add(&pool->list, &dmh_pools);
-	return pool;
-}
-
-/* Under dmh_pools_lock: the last reference commits and frees the pool. */
-static void pool_put(struct dmh_pool *pool)
-{
-	if (--pool->ref)
-		return;
-	list_del(&pool->list);
-	dmh_mig_suspend(pool->mig);
-	dmh_blk_suspend(pool->blk);
-	cancel_delayed_work_sync(&pool->waker);
-	flush_workqueue(pool->wq);
-	mutex_lock(&pool->md_lock);
-	if (pool->mode == DMH_MODE_RW)
-		dmh_pool_commit(pool);
-	mutex_unlock(&pool->md_lock);
-	pool_free(pool);
-}
-
-/*
- * Find the pool of this table's device, or create it; a reload therefore
- * shares the metadata of the live table (under dmh_pools_lock).
- */
-static struct dmh_pool *pool_find(struct pool_c *pc, char **error)
-{
-	struct dmh_pool *pool = pool_lookup(dm_table_get_md(pc->ti->table), 0, 0);
-	int t;
-
-	if (!pool) {
-		if (pool_lookup(NULL, pc->meta_dev->bdev->bd_dev, 0)) {
-			*error = "Metadata device is already used by another pool";
-			return ERR_PTR(-EBUSY);
-		}
-		return pool_create(pc, error);
-	}
-	if (pool->md_dev != pc->meta_dev->bdev->bd_dev) {
-		*error = "A reload cannot change the metadata device";
-		return ERR_PTR(-EINVAL);
-	}
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (pool->bdev[t] != pc->data_dev[t]->bdev) {
-			*error = "A reload cannot change the data devices";
-			return ERR_PTR(-EINVAL);
-		}
-	}
-	if (pool->chunk_sectors != pc->chunk_sectors) {
-		*error = "A reload cannot change the chunk size";
-		return ERR_PTR(-EINVAL);
-	}
-	if (pool->block_mib != pc->block_mib) {
-		*error = "A reload cannot change block_tier";
-		return ERR_PTR(-EINVAL);
-	}
-	pool->ref++;
-	return pool;
-}
 
 /* ---------------------------------------------------------- pool target */
 
@@ -360,9 +152,7 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = get_pool_devices(ti, pc, argv);
 	if (r)
 		goto bad;
-	mutex_lock(&dmh_pools_lock);
-	pool = pool_find(pc, &ti->error);
-	mutex_unlock(&dmh_pools_lock);
+	pool = dmh_pool_get(pc, &ti->error);
 	if (IS_ERR(pool)) {
 		r = PTR_ERR(pool);
 		goto bad;
@@ -383,15 +173,13 @@ static void pool_dtr(struct dm_target *ti)
 	struct pool_c *pc = ti->private;
 	struct dmh_pool *pool = pc->pool;
 
-	mutex_lock(&dmh_pools_lock);
 	mutex_lock(&pool->md_lock);
 	if (pool->pc == pc) {
 		pool->pc = NULL;
 		pool->ti = NULL;
 	}
 	mutex_unlock(&pool->md_lock);
-	pool_put(pool);
-	mutex_unlock(&dmh_pools_lock);
+	dmh_pool_put(pool);
 	put_pool_devices(ti, pc);
 	kfree(pc);
 }
@@ -951,23 +739,12 @@ static int bind_volume(struct hybrid_c *hc, u32 id, struct dm_target *ti)
 
 static int find_pool_of(struct hybrid_c *hc, struct dm_target *ti)
 {
-	mutex_lock(&dmh_pools_lock);
-	hc->pool = pool_lookup(NULL, 0, hc->pool_dev->bdev->bd_dev);
-	if (hc->pool)
-		hc->pool->ref++;
-	mutex_unlock(&dmh_pools_lock);
+	hc->pool = dmh_pool_get_by_dev(hc->pool_dev->bdev->bd_dev);
 	if (!hc->pool) {
 		ti->error = "Device is not an active hybrid-pool";
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static void drop_pool(struct hybrid_c *hc)
-{
-	mutex_lock(&dmh_pools_lock);
-	pool_put(hc->pool);
-	mutex_unlock(&dmh_pools_lock);
 }
 
 /* hybrid <pool dev> <volume id> */
@@ -1012,7 +789,7 @@ static int hybrid_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->max_discard_granularity = true;
 	return dm_set_target_max_io_len(ti, hc->pool->chunk_sectors);
 bad_vol:
-	drop_pool(hc);
+	dmh_pool_put(hc->pool);
 bad_pool:
 	dm_put_device(ti, hc->pool_dev);
 bad_dev:
@@ -1027,7 +804,7 @@ static void hybrid_dtr(struct dm_target *ti)
 	mutex_lock(&hc->pool->md_lock);
 	hc->vol->open_count--;
 	mutex_unlock(&hc->pool->md_lock);
-	drop_pool(hc);
+	dmh_pool_put(hc->pool);
 	dm_put_device(ti, hc->pool_dev);
 	kfree(hc);
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * dm-hybrid target room, private to dm-hybrid.c (the two targets: their
- * constructors, lifecycle, messages and status) and dm-hybrid-io.c (the
- * bio path, the pool worker, commits).  dm-hybrid.c calls dm-hybrid-io.c,
- * never the reverse.  No other file includes this header: the pool object
- * is theirs alone.
+ * constructors, lifecycle, messages and status), dm-hybrid-pool.c (the
+ * pool objects: registry, creation, last put) and dm-hybrid-io.c (the
+ * bio path, the pool worker, commits).  dm-hybrid.c calls the other two,
+ * dm-hybrid-pool.c calls dm-hybrid-io.c, never the reverse.  No other file
+ * includes this header: the pool object is theirs alone.
  *
  * The rooms and the one direction of their calls:
  *
- *   dm-hybrid.c -> dm-hybrid-io.c       targets      (this header)
+ *   dm-hybrid.c -> dm-hybrid-pool.c
+ *     -> dm-hybrid-io.c                 targets      (this header)
  *     -> dm-hybrid-migrate.c            copy engine  (dm-hybrid-migrate.h)
  *       -> dm-hybrid-monitor.c,         statistics,  (dm-hybrid-monitor.h)
  *          dm-hybrid-policy.c           decisions
@@ -82,6 +84,7 @@ struct hybrid_c {
 struct dmh_pool {
 	struct list_head list;		/* on dmh_pools, under dmh_pools_lock */
 	unsigned int ref;		/* under dmh_pools_lock */
+	bool busy;			/* loading or tearing down: ditto */
 	struct mapped_device *pool_md;
 	dev_t md_dev;
 	struct pool_c *pc;		/* the bound (live) table */
@@ -128,6 +131,19 @@ static inline const char *dmh_mode_name(enum dmh_mode m)
 {
 	return m == DMH_MODE_RW ? "rw" : m == DMH_MODE_RO ? "ro" : "fail";
 }
+
+/* dm-hybrid-pool.c: process context, may block (a load, a last put). */
+
+/*
+ * The pool of pool table @pc: the live one if @pc reloads its device, else
+ * a new one with its metadata loaded; a reference, or ERR_PTR() with
+ * *@error set.
+ */
+struct dmh_pool *dmh_pool_get(struct pool_c *pc, char **error);
+/* A reference to the pool whose pool device is @dev, or NULL. */
+struct dmh_pool *dmh_pool_get_by_dev(dev_t dev);
+/* Drop a reference; the last commits and frees the pool. */
+void dmh_pool_put(struct dmh_pool *pool);
 
 /* dm-hybrid-io.c */
 
