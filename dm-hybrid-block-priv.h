@@ -35,8 +35,9 @@ enum { WB_NONE, WB_WAIT, WB_COPY, WB_TOPUP_WAIT, WB_TOPUP };
 #define MAX_WB		64	/* writebacks in flight */
 /* Background writebacks in flight: a read miss must not queue behind many. */
 #define BG_WB		4
-#define FULL		U32_MAX	/* every sector of a block */
-static_assert(DMH_BLK_SECTORS == 32, "a slot's sectors are the bits of a u32");
+/* Every sector of a block: a slot's sectors are the low bits of a u32. */
+#define FULL		((u32)((1ull << DMH_BLK_SECTORS) - 1))
+static_assert(DMH_BLK_SECTORS <= 32, "a slot's sectors are bits of a u32");
 #define KEY_SHIFT	40	/* key: volume id above, block number below */
 
 /* Keys are xarray indexes: volume ids (24 bits) need a 64-bit long. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dm-hybrid block tier: clean copies of hot 16 KiB blocks of HDD-resident
+ * dm-hybrid block tier: clean copies of hot 4 KiB blocks of HDD-resident
  * chunks in SSD slots (dm-hybrid-block.h says what it is for).
  *
  * The life of a slot; every change of @state is made under blk->lock:
@@ -368,13 +368,15 @@ static void begin_topup(struct dmh_blk *blk, struct cand *c)
 	e = xa_load(&blk->index, c->key);
 	if (e) {
 		s = &blk->slots[xa_to_value(e)];
-		if (s->state != S_VALID || s->wb != WB_NONE || s->vol != c->vol ||
-		    s->from != c->from || s->valid == FULL || blk->stop)
+		/* A writeback asked for (a flush waits) goes first. */
+		if (s->state != S_VALID || s->wb != WB_NONE || s->need ||
+		    s->vol != c->vol || s->from != c->from ||
+		    s->valid == FULL || blk->stop)
 			s = NULL;
 	}
 	if (s) {
 		s->wb = WB_TOPUP_WAIT;
-		s->fill = ~s->valid;
+		s->fill = FULL & ~s->valid;
 		list_add_tail(&s->list, &blk->tu_wait);
 		atomic_inc(&blk->inflight);
 	}

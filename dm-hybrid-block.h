@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-hybrid block tier (dm-hybrid-block.c): 16 KiB blocks of HDD-resident
+ * dm-hybrid block tier (dm-hybrid-block.c): 4 KiB blocks of HDD-resident
  * chunks kept on the SSD, the first slice of the fine-grained fast tier
  * (Documentation/fast-tier-design.rst, "From the lab to the kernel").
  *
@@ -30,8 +30,8 @@
 
 #include "dm-hybrid-cell.h"
 
-#define DMH_BLK_SECTORS		32	/* 16 KiB, chosen in the lab */
-#define DMH_BLK_SHIFT		5
+#define DMH_BLK_SECTORS		8	/* 4 KiB: see dm-hybrid.rst */
+#define DMH_BLK_SHIFT		3
 
 struct dmh_blk;
 struct dm_kcopyd_client;
@@ -84,20 +84,24 @@ enum dmh_blk_route {
 
 #define DMH_BLK_STAGE	BIT(0)	/* a write may be staged */
 #define DMH_BLK_NOTE	BIT(1)	/* a miss counts for admission */
+#define DMH_BLK_SPLIT	BIT(2)	/* the caller may split the bio */
 
 /*
  * Any context, no sleeping: @bio of @v (its sector still the volume's),
  * counted in the current epoch before its chunk was looked up, goes to
  * the HDD chunk @home.  A read inside one block whose slot is valid, and
  * with DMH_BLK_STAGE a plain write inside one block whose slot is valid,
- * get DMH_BLK_SLOT (a staged write of a block without a slot takes a free
- * one, valid only where it writes).  Any other write or discard takes the
+ * get DMH_BLK_SLOT (a staged write of a block without a slot takes a
+ * free one, valid only where it writes; a plain write of up to four
+ * blocks is split a block at a time first).  Any other write or discard takes the
  * clean slots it overlaps out of service first.  DMH_BLK_WAIT: a dirty
  * slot overlaps a bio that cannot use it (it spans blocks, is FUA or a
  * discard, or staging is off); the bio must not reach the HDD before
  * dmh_blk_sync_range() and the writeback it asks for.  A read that spans
  * blocks, or the valid and the missing sectors of a dirty slot, may
- * instead be split: *@ssd_sector is then the part to take first.
+ * instead be split: *@ssd_sector is then the part to take first; with
+ * DMH_BLK_SPLIT, a small read is split around every slot in its range,
+ * so that each block's part goes to its own home.
  */
 enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
 			       struct bio *bio, dmh_ploc_t home,

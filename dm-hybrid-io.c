@@ -54,13 +54,14 @@ static unsigned int blk_flags(struct dmh_pool *pool, struct dmh_bio *pb)
 	if (pb->flags & PB_STREAM)
 		return 0;	/* scans neither stage nor promote */
 	if (READ_ONCE(pool->features) & DMH_F_WRITE_STAGING)
-		return DMH_BLK_NOTE | DMH_BLK_STAGE;
-	return DMH_BLK_NOTE;
+		return DMH_BLK_NOTE | DMH_BLK_SPLIT | DMH_BLK_STAGE;
+	return DMH_BLK_NOTE | DMH_BLK_SPLIT;
 }
 
 /*
  * Send @bio, counted in the current epoch, to @p or to a slot of the
- * block tier (dm-hybrid-block.h), which may stage it if @stage.
+ * block tier (dm-hybrid-block.h), which may stage or split it if @stage
+ * (map context: the worker can do neither).
  * DMH_BLK_WAIT leaves it untouched: a dirty slot overlaps it, or it is to
  * be split, and *@split is then what it may take first (0: nothing).
  */
@@ -74,8 +75,8 @@ static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
 	sector_t ssd = 0;
 
 	if (tier == DMH_TIER_HDD)
-		r = dmh_blk_map(pool->blk, pb->vol, bio, p,
-				blk_flags(pool, pb) & (stage ? ~0 : ~DMH_BLK_STAGE),
+		r = dmh_blk_map(pool->blk, pb->vol, bio, p, blk_flags(pool, pb) &
+				(stage ? ~0 : ~(DMH_BLK_STAGE | DMH_BLK_SPLIT)),
 				&ssd, &pb->blk_cookie);
 	if (r == DMH_BLK_WAIT) {
 		*split = ssd;

@@ -68,9 +68,52 @@ static sector_t slot_target(struct dmh_blk *blk, void *e, sector_t sector)
 }
 
 /*
- * Under RCU: a read that spans blocks goes home unless a dirty slot lies
- * in its range; then *@split is the part to take first: up to that slot,
- * or the first block when it is the dirty one.
+ * Reads of up to SPAN_BLOCKS blocks are split around the slots they span;
+ * writes of up to STAGE_BLOCKS (16 KiB: a database page) are staged a
+ * block at a time, larger ones go to the HDD.
+ */
+#define SPAN_BLOCKS	16
+#define STAGE_BLOCKS	4
+
+/*
+ * Under RCU: a read of [@sector, +@len) that spans blocks.  It goes home
+ * whole unless a slot lies in its range (a dirty one, or with
+ * DMH_BLK_SPLIT any one of a small read); then *@target is the part to
+ * take first: up to that slot, or the first block when it is the one.
+ * Each part comes back through map_read(), which notes a part that goes
+ * home block by block.
+ */
+static enum dmh_blk_route map_span(struct dmh_blk *blk, struct dmh_volume *v,
+				   sector_t sector, unsigned int len,
+				   unsigned int flags, sector_t *target)
+{
+	u64 key = blk_key(v, sector), last = blk_key(v, sector + len - 1);
+	bool small = (flags & DMH_BLK_SPLIT) && last - key < SPAN_BLOCKS;
+	unsigned long i = key;
+
+	if (!xa_find(&blk->index, &i, last, small ? XA_PRESENT : DIRTY))
+		return DMH_BLK_HOME;
+	*target = i == key ? DMH_BLK_SECTORS -
+		  (sector & (DMH_BLK_SECTORS - 1)) :
+		  key_sector(i) - sector;
+	return DMH_BLK_WAIT;
+}
+
+/* Under RCU: a small read going home counts a miss of each of its blocks. */
+static void note_span(struct dmh_blk *blk, struct dmh_volume *v,
+		      sector_t sector, unsigned int len, dmh_ploc_t home)
+{
+	u64 key = blk_key(v, sector), last = blk_key(v, sector + len - 1);
+
+	if (last - key >= SPAN_BLOCKS)
+		return;
+	for (; key <= last; key++)
+		dmh_blk_note_miss(blk, v, key, home);
+}
+
+/*
+ * Under RCU: a read inside one block goes to its slot if the slot holds
+ * it; one that spans blocks is split (map_span()).
  */
 static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 				   sector_t sector, unsigned int len,
@@ -78,19 +121,16 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 				   sector_t *target)
 {
 	u64 key = blk_key(v, sector);
-	unsigned long i = key;
+	enum dmh_blk_route r;
 	u32 mask, valid;
 	struct slot *s;
 	void *e;
 
 	if (!one_block(sector, len)) {
-		if (!xa_find(&blk->index, &i, blk_key(v, sector + len - 1),
-			     DIRTY))
-			return DMH_BLK_HOME;
-		*target = i == key ? DMH_BLK_SECTORS -
-			  (sector & (DMH_BLK_SECTORS - 1)) :
-			  key_sector(i) - sector;
-		return DMH_BLK_WAIT;
+		r = map_span(blk, v, sector, len, flags, target);
+		if (r == DMH_BLK_HOME && (flags & DMH_BLK_NOTE))
+			note_span(blk, v, sector, len, home);
+		return r;
 	}
 	e = xa_load(&blk->index, key);
 	if (!e) {
@@ -244,9 +284,9 @@ static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
 	void *e;
 
 	*target = 0;
-	/* A small write across two blocks is staged a block at a time. */
+	/* A small write across blocks is staged a block at a time. */
 	if ((flags & DMH_BLK_STAGE) && first != last &&
-	    bio_sectors(bio) <= DMH_BLK_SECTORS &&
+	    bio_sectors(bio) <= STAGE_BLOCKS * DMH_BLK_SECTORS &&
 	    may_stage_op(bio)) {
 		*target = DMH_BLK_SECTORS - (sector & (DMH_BLK_SECTORS - 1));
 		return DMH_BLK_WAIT;

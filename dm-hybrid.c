@@ -48,7 +48,7 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 			if (!argc ||
 			    kstrtou32(dm_shift_arg(as), 10, &pc->block_mib) ||
 			    pc->block_mib > DMH_BLOCK_TIER_MAX_MIB) {
-				ti->error = "block_tier takes a size in MiB, 0 to 65536";
+				ti->error = "block_tier takes a size in MiB, 0 to 16384";
 				return -EINVAL;
 			}
 			argc--;

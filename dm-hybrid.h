@@ -40,7 +40,7 @@
 #define DMH_F_WRITE_STAGING		BIT(3)
 
 #define DMH_COMMIT_PERIOD		HZ
-#define DMH_BLOCK_TIER_MAX_MIB		65536	/* slot tables: 448 MiB of RAM at most */
+#define DMH_BLOCK_TIER_MAX_MIB		16384	/* 4 Mi slots: 480 MiB of RAM at most */
 
 enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
 

@@ -35,7 +35,7 @@ static int parse_block_tier(const char *arg, struct hc_tab *e)
 {
 	if (!hc_parse_block_tier(arg, &e->block_tier))
 		return 0;
-	ctl_err("block tier size \"%s\" must be a whole number of MiB from 1M to 64G (e.g. 256M).",
+	ctl_err("block tier size \"%s\" must be a whole number of MiB from 1M to 16G (e.g. 256M).",
 		arg);
 	return -1;
 }

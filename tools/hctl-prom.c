@@ -176,7 +176,7 @@ static const struct hp_family pool_families[] = {
 	  .help = "Ticks since activation at which foreground load cut the migration rate.",
 	  .get = pool_backoffs },
 	{ .name = "dm_hybrid_pool_block_slots", .type = "gauge",
-	  .help = "Slots of 16 KiB in the block tier (pools with block_tier).",
+	  .help = "Slots of 4 KiB in the block tier (pools with block_tier).",
 	  .off = PST(blk_slots), .scale = 1, .has = pool_has_blk },
 	{ .name = "dm_hybrid_pool_block_valid_slots", .type = "gauge",
 	  .help = "Block tier slots holding a current copy of a block.",
@@ -188,7 +188,7 @@ static const struct hp_family pool_families[] = {
 	  .help = "Reads served from block tier slots since activation.",
 	  .off = PST(blk_hits), .scale = 1, .has = pool_has_blk },
 	{ .name = "dm_hybrid_pool_block_dirty_bytes", .type = "gauge",
-	  .help = "Staged bytes not yet on the HDD: dirty 16 KiB slots (the write-back backlog).",
+	  .help = "Staged bytes not yet on the HDD: dirty 4 KiB slots (the write-back backlog).",
 	  .off = PST(blk_dirty), .scale = HC_BLOCK_BYTES, .has = pool_has_staging },
 	{ .name = "dm_hybrid_pool_block_writebacks_total", .type = "counter",
 	  .help = "Dirty block tier slots written back to the HDD since activation.",
@@ -252,7 +252,7 @@ static const struct hp_family vol_families[] = {
 	  .help = "Writes of the volume absorbed in the block tier since activation.",
 	  .off = VST(staged_writes), .scale = 1, .has = vol_has_staging },
 	{ .name = "dm_hybrid_volume_block_dirty_bytes", .type = "gauge",
-	  .help = "The volume's staged bytes not yet on the HDD: its dirty 16 KiB slots.",
+	  .help = "The volume's staged bytes not yet on the HDD: its dirty 4 KiB slots.",
 	  .off = VST(dirty_blocks), .scale = HC_BLOCK_BYTES, .has = vol_has_staging },
 };
 

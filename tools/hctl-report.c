@@ -94,7 +94,7 @@ static void print_block_tier(const struct hc_pool_status *st)
 {
 	char a[32];
 
-	printf("  block tier:  %llu of %llu 16 KiB slots valid; %llu fills, %llu hits\n",
+	printf("  block tier:  %llu of %llu 4 KiB slots valid; %llu fills, %llu hits\n",
 	       (unsigned long long)st->blk_valid,
 	       (unsigned long long)st->blk_slots,
 	       (unsigned long long)st->blk_fills,

@@ -530,7 +530,7 @@ int hc_tab_parse(const char *line, struct hc_tab *t, char *why, size_t len)
 		} else if (!strncmp(opt, "block_tier=", 11)) {
 			if (hc_parse_block_tier(opt + 11, &t->block_tier)) {
 				snprintf(why, len,
-					 "block tier size \"%s\" is not a whole number of MiB from 1M to 64G",
+					 "block tier size \"%s\" is not a whole number of MiB from 1M to 16G",
 					 opt + 11);
 				return -1;
 			}

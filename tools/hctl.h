@@ -49,7 +49,7 @@ struct hc_pool_status {
 	u64 blk_valid, blk_slots;	/* the block tier; 0 before it */
 	u64 blk_fills, blk_hits;
 	int blk_staging;		/* the next two fields are known */
-	u64 blk_dirty, blk_writebacks;	/* write staging (16 KiB blocks) */
+	u64 blk_dirty, blk_writebacks;	/* write staging (4 KiB blocks) */
 };
 
 /*
@@ -77,7 +77,7 @@ struct hc_vol_status {
 };
 
 /* The block tier's block: what dirty blocks count in bytes. */
-#define HC_BLOCK_BYTES	16384
+#define HC_BLOCK_BYTES	4096
 
 int hc_parse_vol_status(const char *params, struct hc_vol_status *s);
 
@@ -124,14 +124,14 @@ struct hc_tab {
 	char meta[256], ssd[256], hdd[256];
 	u64 chunk_sectors;
 	int error_if_no_space, no_discard_passdown, read_only, noauto;
-	u32 block_tier;			/* MiB of SSD in 16 KiB slots; 0 none */
+	u32 block_tier;			/* MiB of SSD in 4 KiB slots; 0 none */
 	int write_staging;		/* needs a block tier */
 };
 
-/* The largest block tier the kernel takes (block_tier <MiB>): 64 GiB. */
-#define HC_BLOCK_TIER_MAX_MIB	65536
+/* The largest block tier the kernel takes (block_tier <MiB>): 16 GiB. */
+#define HC_BLOCK_TIER_MAX_MIB	16384
 
-/* A block tier size ("256M", "1G"): whole MiB, 1M to 64G. */
+/* A block tier size ("256M", "1G"): whole MiB, 1M to 16G. */
 int hc_parse_block_tier(const char *s, u32 *mib);
 
 /*

@@ -184,7 +184,7 @@ static void test_block(const char *m)
 	  !strstr(m, "dm_hybrid_pool_block_slots{pool=\"p0\"}") &&
 	  !strstr(m, "dm_hybrid_pool_block_slots{pool=\"new\"}"),
 	  "block tier: slots, fills and hits of the pools that have one");
-	t(has_line(m, "dm_hybrid_pool_block_dirty_bytes{pool=\"stage\"} 196608") &&
+	t(has_line(m, "dm_hybrid_pool_block_dirty_bytes{pool=\"stage\"} 49152") &&
 	  has_line(m, "dm_hybrid_pool_block_writebacks_total{pool=\"stage\"} 345") &&
 	  count(m, "dm_hybrid_pool_block_dirty_bytes{") == 1 &&
 	  count(m, "dm_hybrid_pool_block_writebacks_total{") == 1,
@@ -192,7 +192,7 @@ static void test_block(const char *m)
 	t(has_line(m, "dm_hybrid_volume_block_hits_total" VM3 "} 17") &&
 	  has_line(m, "dm_hybrid_volume_block_hits_total" VM1 "} 0") &&
 	  has_line(m, "dm_hybrid_volume_block_staged_writes_total" VM3 "} 700") &&
-	  has_line(m, "dm_hybrid_volume_block_dirty_bytes" VM3 "} 163840") &&
+	  has_line(m, "dm_hybrid_volume_block_dirty_bytes" VM3 "} 40960") &&
 	  count(m, "dm_hybrid_volume_block_staged_writes_total{") == 1 &&
 	  count(m, "dm_hybrid_volume_block_dirty_bytes{") == 1,
 	  "volume: block hits, staged writes, 10 dirty blocks as bytes; 17-field lines have no staging series");

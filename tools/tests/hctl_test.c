@@ -166,10 +166,10 @@ static void test_tab_block_tier(void)
 	  "tab: write_staging without block_tier refused");
 	t(hc_tab_parse("p /a /b /c block_tier=0\n", &tab, why, sizeof(why)) < 0 &&
 	  hc_tab_parse("p /a /b /c block_tier=1536K\n", &tab, why, sizeof(why)) < 0 &&
-	  hc_tab_parse("p /a /b /c block_tier=65G\n", &tab, why, sizeof(why)) < 0 &&
-	  hc_tab_parse("p /a /b /c block_tier=64G\n", &tab, why, sizeof(why)) == 1 &&
-	  tab.block_tier == 65536,
-	  "tab: block tier sizes are whole MiB from 1M to 64G");
+	  hc_tab_parse("p /a /b /c block_tier=17G\n", &tab, why, sizeof(why)) < 0 &&
+	  hc_tab_parse("p /a /b /c block_tier=16G\n", &tab, why, sizeof(why)) == 1 &&
+	  tab.block_tier == 16384,
+	  "tab: block tier sizes are whole MiB from 1M to 16G");
 }
 
 /* What stats makes of the staging fields of two samples. */
@@ -182,10 +182,10 @@ static void test_staging_stats(void)
 	hc_parse_vol_status(VOL_T1 " 9 160 7", &b);
 	hc_stats_compute(&a, &b, 2.0, 2048, &st);
 	t(st.staging && st.staged == 60 && st.block_hits == 4 &&
-	  st.dirty_bytes == 7 * 16384,
+	  st.dirty_bytes == 7 * 4096,
 	  "stats: staged writes and block hits in the interval, dirty bytes now");
 	hc_stats_compute(&b, &a, 2.0, 2048, &st);
-	t(st.staged == 0 && st.block_hits == 0 && st.dirty_bytes == 3 * 16384,
+	t(st.staged == 0 && st.block_hits == 0 && st.dirty_bytes == 3 * 4096,
 	  "... counters that went back count as 0, dirty bytes do not");
 	hc_parse_vol_status(VOL_T1, &b);
 	hc_stats_compute(&b, &b, 2.0, 2048, &st);

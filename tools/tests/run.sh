@@ -244,11 +244,11 @@ stage() {
 	HCTL_FAKE_DM=$work/stage.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
 }
 expect 0 "pool status with write staging" stage pool status s0
-check "... shows the staging line: on, 12 dirty blocks (192K), 345 written back" \
-	'grep -qx "  staging:     on, 12 dirty blocks (192K), 345 written back since activation" out.log'
+check "... shows the staging line: on, 12 dirty blocks (48K), 345 written back" \
+	'grep -qx "  staging:     on, 12 dirty blocks (48K), 345 written back since activation" out.log'
 expect 0 "pool status --json with write staging" stage pool status --json s0
 check "... block_tier has write_staging, dirty_blocks, dirty_bytes, writebacks" \
-	'grep -q "\"hits\": 4000, \"write_staging\": true, \"dirty_blocks\": 12, \"dirty_bytes\": 196608, \"writebacks\": 345}" out.log'
+	'grep -q "\"hits\": 4000, \"write_staging\": true, \"dirty_blocks\": 12, \"dirty_bytes\": 49152, \"writebacks\": 345}" out.log'
 expect 0 "pool status --json of an older kernel's pool" fake pool status --json p0
 check "... has null staging fields" \
 	'grep -q "\"write_staging\": false, \"dirty_blocks\": null, \"dirty_bytes\": null, \"writebacks\": null}" out.log'
@@ -256,25 +256,25 @@ expect 0 "pool status of an older kernel's pool" fake pool status p0
 check "... has no staging line" '! grep -q "staging:" out.log'
 expect 0 "stats with write staging" stage stats --interval 0.1
 # shellcheck disable=SC2016 # awk's fields, not the shell's
-check "... STAGE/s and DIRTY: 160K for vm5, - for vm6 (18 fields)" \
+check "... STAGE/s and DIRTY: 40K for vm5, - for vm6 (18 fields)" \
 	'grep -q "DEM STAGE/s    DIRTY$" out.log &&
-	 awk '\''$1 == "vm5" && $NF == "160K" { a = 1 }
+	 awk '\''$1 == "vm5" && $NF == "40K" { a = 1 }
 		$1 == "vm6" && $(NF - 1) == "-" && $NF == "-" { b = 1 }
 		END { exit !(a && b) }'\'' out.log'
 expect 0 "stats --json with write staging" stage stats --interval 0.1 --json
-check "... block_dirty_bytes 163840 for vm5, null for vm6" \
+check "... block_dirty_bytes 40960 for vm5, null for vm6" \
 	'grep "\"device\": \"vm5\"" out.log |
-	 grep -q "\"block_staged_writes\": 0, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 163840," &&
+	 grep -q "\"block_staged_writes\": 0, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 40960," &&
 	 grep "\"device\": \"vm6\"" out.log |
 	 grep -q "\"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null,"'
 expect 0 "stats of an older kernel's volumes" fake stats --interval 0.1
 check "... has no staging columns" 'grep -q " DEM *$" out.log && ! grep -q "STAGE/s" out.log'
 expect 0 "map with write staging" stage map s0 vm5
-check "... shows vm5's block tier line: 17 hits, 700 staged, 10 dirty blocks (160K)" \
-	'grep -qx "block tier: 17 hits, 700 writes staged (since activation), 10 dirty (160K)" out.log'
+check "... shows vm5's block tier line: 17 hits, 700 staged, 10 dirty blocks (40K)" \
+	'grep -qx "block tier: 17 hits, 700 writes staged (since activation), 10 dirty (40K)" out.log'
 expect 0 "map --json with write staging" stage map s0 vm5 --json
 check "... has vm5's block_* keys after the existing ones" \
-	'grep -q "\"heat\": \"1100000000000000\", \"block_hits\": 17, \"block_staged_writes\": 700, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 163840}" out.log'
+	'grep -q "\"heat\": \"1100000000000000\", \"block_hits\": 17, \"block_staged_writes\": 700, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 40960}" out.log'
 expect 0 "map --json of vm6 (18 fields)" stage map s0 vm6 --json
 check "... has null block_* keys" \
 	'grep -q "\"block_hits\": null, \"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null}" out.log'

@@ -30,9 +30,9 @@ blk_writebacks() { num pool_xfield pool 21; }
 vol_staged() { num vol_field "$1" 19; }
 vol_dirty() { num vol_field "$1" 20; }
 VSIZE=65536	# 32 MiB: 32 chunks of 1 MiB, all on the HDD
-REGION=64	# KiB, four blocks
+REGION=64	# KiB, sixteen blocks
 
-# warm DEV KIB [FROM_KIB]: read every 16 KiB block of KIB KiB twice, in
+# warm DEV KIB [FROM_KIB]: read every 16 KiB (four blocks) of KIB KiB twice, in
 # random order (a sequential scan would be a stream and admit nothing), so
 # that they miss, are admitted and filled.
 warm() {
@@ -73,38 +73,42 @@ perm() {
 		for (i = 0; i < n; i++) print a[i] }'
 }
 
-# halves DEV FROM_KIB OFF_KIB write|read: 8 KiB at OFF_KIB into each of
-# the 64 blocks of 16 KiB from FROM_KIB, in random order (not a stream).
+BLK=4		# KiB: the tier's block (DMH_BLK_SECTORS)
+HALF=2		# KiB: half a block
+
+# halves DEV FROM_KIB OFF_KIB write|read: HALF KiB at OFF_KIB into each
+# of the 64 blocks from FROM_KIB, in random order (not a stream).
 halves() {
 	for _b in $(perm 64); do
-		_o=$((($2 + _b * 16 + $3) / 8))
+		_o=$((($2 + _b * BLK + $3) / HALF))
 		if [ "$4" = write ]; then
-			dd if=/dev/urandom of="$1" bs=8k seek=$_o count=1 \
+			dd if=/dev/urandom of="$1" bs=${HALF}k seek=$_o count=1 \
 				oflag=direct conv=notrunc 2>/dev/null
 		else
-			dd if="$1" of=/dev/null bs=8k skip=$_o count=1 \
+			dd if="$1" of=/dev/null bs=${HALF}k skip=$_o count=1 \
 				iflag=direct 2>/dev/null
 		fi || return 1
 	done
 }
 
-# md5 of the MiB at FROM_KIB read whole / a 16 KiB block (one slot) a time.
-by_mib() {
-	dd if="$1" bs=1M skip=$(($2 / 1024)) count=1 iflag=direct 2>/dev/null |
-		md5sum | cut -d' ' -f1
+# md5 of the 64 blocks at FROM_KIB read in one piece / a block (one
+# slot) at a time.
+by_run() {
+	dd if="$1" bs=$((64 * BLK))k skip=$(($2 / 64 / BLK)) count=1 \
+		iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1
 }
 by_block() {
-	dd if="$1" bs=16k skip=$(($2 / 16)) count=64 iflag=direct 2>/dev/null |
-		md5sum | cut -d' ' -f1
+	dd if="$1" bs=${BLK}k skip=$(($2 / BLK)) count=64 iflag=direct \
+		2>/dev/null | md5sum | cut -d' ' -f1
 }
 
 # topped VOL FROM_KIB: read the unwritten halves twice; how many reads of
 # the second pass the block tier served.
 topped() {
-	halves /dev/mapper/"$1" "$2" 8 read || return 1
+	halves /dev/mapper/"$1" "$2" $HALF read || return 1
 	sleep 2
 	_h=$(vol_field "$1" 18)
-	halves /dev/mapper/"$1" "$2" 8 read || return 1
+	halves /dev/mapper/"$1" "$2" $HALF read || return 1
 	echo $(($(vol_field "$1" 18) - _h))
 }
 
@@ -212,19 +216,19 @@ case $DMH_BOOT in
 
 	# Top-ups: a staged write takes a slot valid only where it wrote; a
 	# read of the rest fills the slot in from the HDD, dirty or clean.
-	check "8 KiB into 64 blocks from 12 MiB" halves /dev/mapper/vm1 12288 0 write
-	ref=$(by_mib /dev/mapper/vm1 12288)
+	check "half blocks into 64 blocks from 12 MiB" halves /dev/mapper/vm1 12288 0 write
+	ref=$(by_run /dev/mapper/vm1 12288)
 	h=$(topped vm1 12288)
 	log "dirty half slots: $h of 64 second reads served by slots, vm1 dirty $(vol_dirty vm1)"
 	check "reads of dirty slots' unwritten halves top them up ($h of 64)" test "$h" -ge 32
 	check "topped-up dirty slots read right" test "$(by_block /dev/mapper/vm1 12288)" = "$ref"
-	check "8 KiB into 64 blocks from 14 MiB" halves /dev/mapper/vm1 14336 0 write
+	check "half blocks into 64 blocks from 14 MiB" halves /dev/mapper/vm1 14336 0 write
 	sleep 1
 	check "fsync of vm1: the half slots turn clean" flush /dev/mapper/vm1
 	check "vm1 has no dirty block" test "$(vol_dirty vm1)" -eq 0
-	check "whole MiB reads agree after the writeback" \
-		test "$(by_mib /dev/mapper/vm1 12288)" = "$ref"
-	ref=$(by_mib /dev/mapper/vm1 14336)
+	check "one-piece reads agree after the writeback" \
+		test "$(by_run /dev/mapper/vm1 12288)" = "$ref"
+	ref=$(by_run /dev/mapper/vm1 14336)
 	h=$(topped vm1 14336)
 	log "clean half slots: $h of 64 second reads served by slots"
 	check "reads of clean slots' unwritten halves top them up ($h of 64)" test "$h" -ge 32

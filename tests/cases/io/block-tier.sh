@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# The block tier (issue 21, first slice): clean copies of hot 16 KiB
+# The block tier (issue 21, first slice): clean copies of hot 4 KiB
 # blocks of HDD-resident chunks in SSD slots.  With migration off (the
 # chunks stay on the HDD), hot reads over a volume whose hot set is spread
 # thinly over every chunk fill slots and are then served from the SSD;
@@ -22,20 +22,21 @@ blk_fills() { num pool_xfield pool 18; }
 blk_hits() { num pool_xfield pool 19; }
 vol_block_hits() { num vol_field "$1" 18; }
 
-# hot DEV SECONDS SEED [extra]: 16 KiB zipf reads over the whole volume,
+# hot DEV SECONDS SEED [extra]: 4 KiB zipf reads over the whole volume,
 # so that hot blocks sit in every chunk (no chunk is hot as a whole).
 hot() {
 	_d=$1 _t=$2 _s=$3
 	shift 3
 	fio --name=hot --filename="$_d" --direct=1 --ioengine=libaio \
-		--iodepth=4 --rw=randread --bs=16k --norandommap \
+		--iodepth=4 --rw=randread --bs=4k --norandommap \
 		--random_distribution=zipf:1.1 --time_based --runtime="$_t" \
 		--randseed="$_s" "$@" >/tmp/hot.out 2>&1 ||
 		{ cat /tmp/hot.out; return 1; }
 }
 
-# write_all DEV SEED: 16 KiB writes with verify headers, one per block,
-# so that verify_all's reads are single blocks the tier may serve.
+# write_all DEV SEED: 16 KiB writes with verify headers, so that
+# verify_all's reads span four blocks, which the tier splits around its
+# slots.
 write_all() {
 	fio --name=w --filename="$1" --direct=1 --ioengine=libaio --iodepth=8 \
 		--rw=write --bs=16k --verify=crc32c --do_verify=0 \
@@ -53,11 +54,11 @@ verify_all() {
 load_dm_hybrid
 expect_refused "block_tier without a size" make_pool bad 2048 block_tier
 expect_refused "block_tier with a bad size" make_pool bad 2048 block_tier x
-expect_refused "block_tier beyond 64 GiB" make_pool bad 2048 block_tier 65537
+expect_refused "block_tier beyond 16 GiB" make_pool bad 2048 block_tier 16385
 dmsetup remove bad 2>/dev/null || true
 
 make_pool pool 2048 block_tier 4 || fail "pool with a 4 MiB block tier"
-check "256 slots of 16 KiB in 4 MiB" test "$(blk_slots)" -eq 256
+check "1024 slots of 4 KiB in 4 MiB" test "$(blk_slots)" -eq 1024
 check "the table line keeps the feature" \
 	sh -c 'dmsetup table pool | grep -q "2 block_tier 4$"'
 len=$(dmsetup table pool | awk '{ print $2 }')
