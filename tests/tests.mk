@@ -102,9 +102,11 @@ check-dkms: setup
 	tests/dkms/run
 
 # make check-boot: a Debian 12 image (mmdebstrap, cached) with dm-hybrid
-# from "make install DESTDIR=", booted three times in QEMU with the stock
-# kernel and systemd: pools from /etc/hybridtab come back at boot and
-# shut down clean (tests/boot/run).  Not part of make check.
+# from "make deb" and "apt install ./*.deb", booted four times in QEMU
+# with the stock kernel and systemd: pools from /etc/hybridtab come back
+# at boot and shut down clean, node_exporter serves hybridctl's metrics
+# (promtool checks them), and "apt purge" leaves only /etc/hybridtab
+# (tests/boot/run).  Not part of make check.
 .PHONY: check-boot
 check-boot: setup
 	tests/boot/run
