@@ -67,6 +67,12 @@ struct slot {
 	u8 wb;
 };
 
+/* A volume's hold on the slots, at blk->shares[its volume table slot]. */
+struct share {
+	u64 slots;			/* indexed under its keys */
+	u32 weight;			/* its weight when it last claimed */
+};
+
 struct cand {
 	struct dmh_volume *vol;
 	u64 key;
@@ -97,6 +103,8 @@ struct dmh_blk {
 	u64 nr_free;			/* slots on @free */
 	u64 nr_reclaim;			/* slots on their way to @free */
 	u64 reserve;			/* free slots fills leave to writes */
+	struct share *shares;		/* DMH_MAX_VOLUMES of them */
+	u64 active;			/* weights of the volumes holding slots */
 	unsigned long write_miss;	/* jiffies: a staged write found no slot */
 	struct cand cands[NR_CANDS];
 	unsigned int nr_cands;
@@ -196,6 +204,13 @@ static inline void wake_worker(struct dmh_blk *blk)
 void dmh_blk_unindex(struct dmh_blk *blk, struct slot *s);
 /* blk->lock held: @s no longer holds bytes the HDD lacks. */
 void dmh_blk_forget_dirty(struct dmh_blk *blk, struct slot *s);
+/*
+ * blk->lock held: does @v hold more than its share of the slots (with
+ * @or_equal: at least its share)?  Volumes share the slots in proportion
+ * to weight << priority, among those that hold any.
+ */
+bool dmh_blk_over_share(struct dmh_blk *blk, struct dmh_volume *v,
+			bool or_equal);
 /* Any context: note a miss of @key of @v (home @home) for admission. */
 void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 		       dmh_ploc_t home);

@@ -47,6 +47,49 @@
 
 #include "dm-hybrid-block-priv.h"
 
+/* ---------------------------------------------------------- the shares */
+
+static u32 share_weight(struct dmh_volume *v)
+{
+	return READ_ONCE(v->weight) << READ_ONCE(v->priority);
+}
+
+/* blk->lock held: @v claimed a slot; its weight may have changed since. */
+static void share_add(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	struct share *sh = &blk->shares[v->slot];
+	u32 w = share_weight(v);
+
+	blk->active += (u64)w - (sh->slots ? sh->weight : 0);
+	sh->weight = w;
+	WRITE_ONCE(sh->slots, sh->slots + 1);
+}
+
+/* blk->lock held: a slot of @v left the index. */
+static void share_sub(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	struct share *sh = &blk->shares[v->slot];
+
+	WRITE_ONCE(sh->slots, sh->slots - 1);
+	if (!sh->slots)
+		blk->active -= sh->weight;
+}
+
+bool dmh_blk_over_share(struct dmh_blk *blk, struct dmh_volume *v,
+			bool or_equal)
+{
+	struct share *sh = &blk->shares[v->slot];
+	u64 held = sh->slots * blk->active;
+	u64 due = blk->nr_slots * sh->weight;
+
+	return sh->slots && (held > due || (or_equal && held == due));
+}
+
+u64 dmh_blk_vol_slots(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	return blk ? READ_ONCE(blk->shares[v->slot].slots) : 0;
+}
+
 /* ------------------------------------------------------------ the index */
 
 /* blk->lock held: @s's writeback asked for no longer counts. */
@@ -77,6 +120,7 @@ void dmh_blk_forget_dirty(struct dmh_blk *blk, struct slot *s)
 void dmh_blk_unindex(struct dmh_blk *blk, struct slot *s)
 {
 	xa_erase(&blk->index, s->key);
+	share_sub(blk, s->vol);
 	dmh_blk_forget_dirty(blk, s);
 	forget_need(blk, s);
 	switch (s->state) {
@@ -171,6 +215,7 @@ struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 	}
 	list_del_init(&s->list);
 	blk->nr_free--;
+	share_add(blk, v);
 	return s;
 }
 
@@ -247,9 +292,14 @@ static bool admit(struct dmh_blk *blk, u64 key)
 	return true;
 }
 
-/* Worker, blk->lock held: turn one unreferenced VALID slot DYING. */
-static void evict_one(struct dmh_blk *blk)
+/*
+ * Worker, blk->lock held: turn one unreferenced VALID slot DYING, for @v:
+ * one of @v's own if @v holds its share or more, else one of a volume
+ * over its share.  For the writes' reserve (no @v), anyone's.
+ */
+static void evict_one(struct dmh_blk *blk, struct dmh_volume *v)
 {
+	bool own = v && dmh_blk_over_share(blk, v, true);
 	unsigned int look;
 	struct slot *s;
 
@@ -257,6 +307,9 @@ static void evict_one(struct dmh_blk *blk)
 		s = &blk->slots[blk->hand];
 		blk->hand = (blk->hand + 1) % blk->nr_slots;
 		if (s->state != S_VALID || s->dirty)
+			continue;
+		if (v && (own ? s->vol != v :
+			  !dmh_blk_over_share(blk, s->vol, false)))
 			continue;
 		if (s->ref) {
 			s->ref = 0;
@@ -287,7 +340,7 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 
 	spin_lock_irq(&blk->lock);
 	if (blk->nr_free <= blk->reserve) {	/* the reserve is for writes */
-		evict_one(blk);
+		evict_one(blk, c->vol);
 		spin_unlock_irq(&blk->lock);
 		return;
 	}
@@ -318,7 +371,7 @@ static void keep_free(struct dmh_blk *blk)
 	spin_lock_irq(&blk->lock);
 	for (n = 0; n < MAX_FILLS &&
 	     blk->nr_free + blk->nr_reclaim < blk->reserve; n++)
-		evict_one(blk);
+		evict_one(blk, NULL);
 	spin_unlock_irq(&blk->lock);
 }
 
@@ -682,7 +735,10 @@ static int alloc_tables(struct dmh_blk *blk, u64 nr_chunks)
 	blk->slots = kvcalloc(nr, sizeof(*blk->slots), GFP_KERNEL);
 	blk->ghost_bits = max_t(u32, ilog2(nr) + 2, 4);
 	blk->ghost = kvcalloc(1ul << blk->ghost_bits, sizeof(u32), GFP_KERNEL);
-	return blk->chunks && blk->slots && blk->ghost ? 0 : -ENOMEM;
+	blk->shares = kvcalloc(DMH_MAX_VOLUMES, sizeof(*blk->shares),
+			       GFP_KERNEL);
+	return blk->chunks && blk->slots && blk->ghost && blk->shares ?
+	       0 : -ENOMEM;
 }
 
 /* md_lock held: take up to @nr SSD chunks for slots; all FREE. */
@@ -703,6 +759,7 @@ static void take_chunks(struct dmh_blk *blk, u64 nr)
 
 static void free_tables(struct dmh_blk *blk)
 {
+	kvfree(blk->shares);
 	kvfree(blk->ghost);
 	kvfree(blk->slots);
 	kvfree(blk->chunks);

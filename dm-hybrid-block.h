@@ -74,6 +74,8 @@ void dmh_blk_destroy(struct dmh_blk *blk);
 void dmh_blk_suspend(struct dmh_blk *blk);
 /* Takes no lock: admit again. */
 void dmh_blk_resume(struct dmh_blk *blk);
+/* Any context, a racy read: the slots @v holds (its share: dm-hybrid.rst). */
+u64 dmh_blk_vol_slots(struct dmh_blk *blk, struct dmh_volume *v);
 
 /* What dmh_blk_map() tells the bio path. */
 enum dmh_blk_route {

@@ -76,22 +76,42 @@ static sector_t slot_target(struct dmh_blk *blk, void *e, sector_t sector)
 #define STAGE_BLOCKS	4
 
 /*
+ * Under RCU: must a read spanning @s's block take that block apart: the
+ * slot is dirty, or it would serve the whole block?
+ */
+static bool splits(struct slot *s, struct dmh_volume *v, dmh_ploc_t home)
+{
+	return READ_ONCE(s->dirty) ||
+	       (usable(s, v, home) &&
+		(READ_ONCE(s->valid) & ~READ_ONCE(s->pending)) == FULL);
+}
+
+/*
  * Under RCU: a read of [@sector, +@len) that spans blocks.  It goes home
- * whole unless a slot lies in its range (a dirty one, or with
- * DMH_BLK_SPLIT any one of a small read); then *@target is the part to
- * take first: up to that slot, or the first block when it is the one.
+ * whole unless a dirty slot lies in its range or, with DMH_BLK_SPLIT, a
+ * slot of a small read would serve its block; then *@target is the part
+ * to take first: up to that slot, or the first block when it is the one.
  * Each part comes back through map_read(), which notes a part that goes
  * home block by block.
  */
 static enum dmh_blk_route map_span(struct dmh_blk *blk, struct dmh_volume *v,
 				   sector_t sector, unsigned int len,
-				   unsigned int flags, sector_t *target)
+				   dmh_ploc_t home, unsigned int flags,
+				   sector_t *target)
 {
 	u64 key = blk_key(v, sector), last = blk_key(v, sector + len - 1);
-	bool small = (flags & DMH_BLK_SPLIT) && last - key < SPAN_BLOCKS;
 	unsigned long i = key;
+	void *e;
 
-	if (!xa_find(&blk->index, &i, last, small ? XA_PRESENT : DIRTY))
+	if ((flags & DMH_BLK_SPLIT) && last - key < SPAN_BLOCKS) {
+		for (e = xa_find(&blk->index, &i, last, XA_PRESENT); e;
+		     e = xa_find_after(&blk->index, &i, last, XA_PRESENT))
+			if (splits(&blk->slots[xa_to_value(e)], v, home))
+				break;
+	} else {
+		e = xa_find(&blk->index, &i, last, DIRTY);
+	}
+	if (!e)
 		return DMH_BLK_HOME;
 	*target = i == key ? DMH_BLK_SECTORS -
 		  (sector & (DMH_BLK_SECTORS - 1)) :
@@ -127,7 +147,7 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 	void *e;
 
 	if (!one_block(sector, len)) {
-		r = map_span(blk, v, sector, len, flags, target);
+		r = map_span(blk, v, sector, len, home, flags, target);
 		if (r == DMH_BLK_HOME && (flags & DMH_BLK_NOTE))
 			note_span(blk, v, sector, len, home);
 		return r;
@@ -257,8 +277,11 @@ static bool allocate(struct dmh_blk *blk, struct dmh_volume *v,
 	struct slot *s = NULL;
 
 	spin_lock_irqsave(&blk->lock, irq);
+	/* A volume past its share leaves the reserve to the others. */
 	if (!blk->stop && !blk->off && !xa_load(&blk->index, key))
-		s = dmh_blk_claim(blk, v, key, home, S_VALID, 0, 0);
+		s = dmh_blk_claim(blk, v, key, home, S_VALID, 0,
+				  dmh_blk_over_share(blk, v, false) ?
+				  blk->reserve : 0);
 	if (s) {
 		blk->valid++;
 		*cookie = stage(blk, s, sector_mask(sector, bio_sectors(bio)));

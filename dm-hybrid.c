@@ -869,7 +869,7 @@ static void hybrid_resume(struct dm_target *ti)
  *   <write ios> <read sectors> <write sectors> <ssd ios> <hdd ios>
  *   <promotions> <demotions> <sequential ios> <size histogram a-b-c-d-e-f>
  *   <weight> <ssd_min> <ssd_max> <priority> <block hits>
- *   <staged writes> <dirty blocks>
+ *   <staged writes> <dirty blocks> <block slots>
  */
 static void hybrid_status(struct dm_target *ti, status_type_t type,
 			  unsigned int status_flags, char *result,
@@ -897,6 +897,7 @@ static void hybrid_status(struct dm_target *ti, status_type_t type,
 		       READ_ONCE(v->ssd_min), READ_ONCE(v->ssd_max),
 		       prio_name(READ_ONCE(v->priority)), s.block_hits,
 		       s.block_staged, s.block_dirty);
+		DMEMIT(" %llu", dmh_blk_vol_slots(hc->pool->blk, v));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u", format_dev_t(buf, hc->pool_dev->bdev->bd_dev),

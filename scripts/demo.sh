@@ -9,7 +9,9 @@
 # scripts/demo/demo.sh).  Ends with a summary table and a chart, written
 # to demo-results/<UTC date>/.  Exits non-zero when the VM run failed
 # (the pool or a workload).
-#   DEMO_RUN=SECONDS (default 120) sets how long the workloads run.
+#   DEMO_RUN=SECONDS (default 120) sets how long the workloads run;
+#   DEMO_BLOCK=SIZE (default 0: none) a block tier, with write staging
+#   (e.g. 64M).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -25,9 +27,11 @@ for t in "web websearch1-60s.spc" "msr msr-rw20-80.trace"; do
 done
 # DEMO_RUN: a copy of the case with another RUN (the guest sees no host
 # environment).
-if [ -n "${DEMO_RUN:-}" ]; then
+if [ -n "${DEMO_RUN:-}${DEMO_BLOCK:-}" ]; then
 	mkdir -p "$OUT/case"
-	sed "s/^RUN=\\\${DEMO_RUN:-120}/RUN=$DEMO_RUN/" scripts/demo/demo.sh > "$OUT/case/demo.sh"
+	sed -e "s/^RUN=\\\${DEMO_RUN:-120}/RUN=${DEMO_RUN:-120}/" \
+		-e "s/^BLOCK=\\\${DEMO_BLOCK:-0}/BLOCK=${DEMO_BLOCK:-0}/" \
+		scripts/demo/demo.sh > "$OUT/case/demo.sh"
 	CASEDIR=$OUT/case
 else
 	CASEDIR=$TOP/scripts/demo

@@ -23,6 +23,7 @@
 
 D=/lib/dmh/data
 RUN=${DEMO_RUN:-120}	# seconds of workload
+BLOCK=${DEMO_BLOCK:-0}	# block tier with write staging (e.g. 64M); 0: none
 STEP=${DEMO_STEP:-5}	# seconds between snapshots
 VOL_MB=192
 VOLS="web msr oltp backup"
@@ -37,9 +38,14 @@ echo "SSD: $(disk ssd), $(($(sectors "$(disk ssd)") / 2048)) MiB, plain virtio d
 echo "HDD: $HDD, $(($(sectors "$HDD") / 2048)) MiB, dm-hddsim: $(dmsetup table hddsim | cut -d' ' -f4-)"
 echo "     (7200 rpm, 8.5 ms average seek: see bench/README.md)"
 
-banner "hybridctl pool create demo (1 MiB chunks) and four VM volumes of $VOL_MB MiB"
+banner "hybridctl pool create demo (1 MiB chunks, block tier $BLOCK) and four VM volumes of $VOL_MB MiB"
+if [ "$BLOCK" = 0 ]; then
+	set --
+else
+	set -- --block-tier "$BLOCK" --write-staging
+fi
 hybridctl pool create demo --metadata "$(disk meta)" --ssd "$(disk ssd)" \
-	--hdd "$HDD" --chunk-size 1M || fail "pool create failed"
+	--hdd "$HDD" --chunk-size 1M "$@" || fail "pool create failed"
 for v in $VOLS; do
 	hybridctl vol create demo $v ${VOL_MB}M || fail "vol create $v failed"
 done

@@ -5,7 +5,8 @@
 # chunks stay on the HDD), hot reads over a volume whose hot set is spread
 # thinly over every chunk fill slots and are then served from the SSD;
 # reads and writes racing with fills return current data (fio verify);
-# two volumes taking slots from each other never see each other's bytes;
+# two volumes taking slots from each other never see each other's bytes,
+# and share the slots by weight;
 # a promoted chunk, a discarded chunk and a deleted volume lose their
 # slots; bad table lines are refused and change nothing.
 # kernels: debian debug
@@ -21,6 +22,7 @@ blk_valid() { pool_xfield pool 17 | cut -d/ -f1; }
 blk_fills() { num pool_xfield pool 18; }
 blk_hits() { num pool_xfield pool 19; }
 vol_block_hits() { num vol_field "$1" 18; }
+vol_slots() { num vol_field "$1" 21; }
 
 # hot DEV SECONDS SEED [extra]: 4 KiB zipf reads over the whole volume,
 # so that hot blocks sit in every chunk (no chunk is hot as a whole).
@@ -102,12 +104,21 @@ check "random reads and writes with verify while slots fill and empty" \
 	--randseed=33 --output=/tmp/race.out
 grep -q "err= 0" /tmp/race.out || cat /tmp/race.out
 
-# Two volumes take slots from each other (4 MiB of slots, 96 MiB).
+# Two volumes take slots from each other (4 MiB of slots, 96 MiB), in
+# proportion to their weights: vm2 at 300 gets three quarters.
 check "rewrite vm2 with its own pattern" write_all /dev/mapper/vm2 22
-hot /dev/mapper/vm1 10 2 &
+check "vm2's weight 300" vol_set pool 2 weight 300
+hot /dev/mapper/vm1 20 2 &
 p1=$!
-hot /dev/mapper/vm2 10 3
+hot /dev/mapper/vm2 20 3
 wait $p1
+s1=$(vol_slots vm1) s2=$(vol_slots vm2)
+log "slots: vm1 $s1, vm2 $s2 of $(blk_slots)"
+check "the slots counted per volume are the pool's at most" \
+	test $((s1 + s2)) -le "$(blk_slots)"
+check "vm2 at 3x the weight holds over twice vm1's slots ($s2, $s1)" \
+	test "$s2" -gt $((2 * s1))
+check "vm2's weight 100 again" vol_set pool 2 weight 100
 check "vm1 reads only its own bytes" verify_all /dev/mapper/vm1 11
 check "vm2 reads only its own bytes" verify_all /dev/mapper/vm2 22
 
