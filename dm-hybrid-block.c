@@ -191,6 +191,28 @@ void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
+/*
+ * blk->lock held: the free slot right after the slot of block @key - 1,
+ * or right before that of @key + 1, in the same SSD chunk, if there is
+ * one, else the first free slot: neighbouring blocks in neighbouring
+ * slots serve a read across them in one request (dm-hybrid-stage.c).
+ */
+static struct slot *pick_free(struct dmh_blk *blk, u64 key)
+{
+	u64 per = 1ull << blk->slot_shift, j;
+	void *e;
+
+	e = xa_load(&blk->index, key - 1);
+	j = e ? xa_to_value(e) + 1 : 0;
+	if (j % per && blk->slots[j].state == S_FREE)
+		return &blk->slots[j];
+	e = xa_load(&blk->index, key + 1);
+	j = e ? xa_to_value(e) : 0;
+	if (j % per && blk->slots[j - 1].state == S_FREE)
+		return &blk->slots[j - 1];
+	return list_first_entry(&blk->free, struct slot, list);
+}
+
 struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 			   dmh_ploc_t home, u8 state, u32 valid, u64 keep)
 {
@@ -198,7 +220,7 @@ struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 
 	if (blk->nr_free <= keep)
 		return NULL;
-	s = list_first_entry(&blk->free, struct slot, list);
+	s = pick_free(blk, key);
 	s->vol = v;
 	s->key = key;
 	s->from = home;

@@ -86,6 +86,45 @@ static bool splits(struct slot *s, struct dmh_volume *v, dmh_ploc_t home)
 		(READ_ONCE(s->valid) & ~READ_ONCE(s->pending)) == FULL);
 }
 
+/* A read served by the tier. */
+static void count_hit(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	atomic64_inc(&blk->hits);
+	this_cpu_inc(v->stats->block_hits);
+}
+
+/*
+ * Under RCU: do the slots of the blocks @key to @last, in one SSD chunk
+ * one after the other, hold them all?  Then a read of them is one
+ * request to the first: *@target.
+ */
+static bool in_a_row(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
+		     u64 last, dmh_ploc_t home, sector_t sector,
+		     sector_t *target)
+{
+	u64 per = 1ull << blk->slot_shift, first = 0, k;
+	struct slot *s;
+	void *e;
+
+	for (k = key; k <= last; k++) {
+		e = xa_load(&blk->index, k);
+		if (!e || (k > key && xa_to_value(e) != first + (k - key)))
+			return false;
+		if (k == key)
+			first = xa_to_value(e);
+		s = &blk->slots[xa_to_value(e)];
+		if (!usable(s, v, home) ||
+		    (READ_ONCE(s->valid) & ~READ_ONCE(s->pending)) != FULL)
+			return false;
+		if (!READ_ONCE(s->ref))
+			WRITE_ONCE(s->ref, 1);
+	}
+	if ((first & (per - 1)) + (last - key) >= per)
+		return false;
+	*target = slot_sector(blk, first) + (sector & (DMH_BLK_SECTORS - 1));
+	return true;
+}
+
 /*
  * Under RCU: a read of [@sector, +@len) that spans blocks.  It goes home
  * whole unless a dirty slot lies in its range or, with DMH_BLK_SPLIT, a
@@ -103,6 +142,9 @@ static enum dmh_blk_route map_span(struct dmh_blk *blk, struct dmh_volume *v,
 	unsigned long i = key;
 	void *e;
 
+	if ((flags & DMH_BLK_SPLIT) && last - key < SPAN_BLOCKS &&
+	    in_a_row(blk, v, key, last, home, sector, target))
+		return DMH_BLK_SLOT;
 	if ((flags & DMH_BLK_SPLIT) && last - key < SPAN_BLOCKS) {
 		for (e = xa_find(&blk->index, &i, last, XA_PRESENT); e;
 		     e = xa_find_after(&blk->index, &i, last, XA_PRESENT))
@@ -119,7 +161,11 @@ static enum dmh_blk_route map_span(struct dmh_blk *blk, struct dmh_volume *v,
 	return DMH_BLK_WAIT;
 }
 
-/* Under RCU: a small read going home counts a miss of each of its blocks. */
+/*
+ * Under RCU: a small read going home counts a miss of each of its blocks,
+ * the last first: admission takes the newest first, so the blocks claim
+ * slots in address order, neighbours next to each other (pick_free()).
+ */
 static void note_span(struct dmh_blk *blk, struct dmh_volume *v,
 		      sector_t sector, unsigned int len, dmh_ploc_t home)
 {
@@ -127,8 +173,8 @@ static void note_span(struct dmh_blk *blk, struct dmh_volume *v,
 
 	if (last - key >= SPAN_BLOCKS)
 		return;
-	for (; key <= last; key++)
-		dmh_blk_note_miss(blk, v, key, home);
+	for (; last >= key; last--)
+		dmh_blk_note_miss(blk, v, last, home);
 }
 
 /*
@@ -150,6 +196,8 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 		r = map_span(blk, v, sector, len, home, flags, target);
 		if (r == DMH_BLK_HOME && (flags & DMH_BLK_NOTE))
 			note_span(blk, v, sector, len, home);
+		if (r == DMH_BLK_SLOT)
+			count_hit(blk, v);
 		return r;
 	}
 	e = xa_load(&blk->index, key);
@@ -180,8 +228,7 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 	}
 	if (!READ_ONCE(s->ref))
 		WRITE_ONCE(s->ref, 1);
-	atomic64_inc(&blk->hits);
-	this_cpu_inc(v->stats->block_hits);
+	count_hit(blk, v);
 	*target = slot_target(blk, e, sector);
 	return DMH_BLK_SLOT;
 }
