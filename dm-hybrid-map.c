@@ -553,3 +553,52 @@ unsigned int dmh_md_nr_pins(struct dmh_metadata *md)
 		n += v->nr_pins;
 	return n;
 }
+
+/* Returns 1 when the pool grew (to commit), 0 when unchanged, or -errno. */
+int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
+		  sector_t hdd_sectors, char **error)
+{
+	u64 want[DMH_NR_TIERS] = { ssd_sectors >> md->chunk_shift,
+				   hdd_sectors >> md->chunk_shift };
+	int t;
+
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		if (want[t] < md->tiers[t].nr_chunks) {
+			*error = t ? "HDD device shrank; shrinking a pool is not supported" :
+				     "SSD device shrank; shrinking a pool is not supported";
+			return -EINVAL;
+		}
+		if (want[t] > md->tiers[t].capacity) {
+			*error = "Metadata device too small to grow the pool this far";
+			return -ENOSPC;
+		}
+	}
+	if (want[0] == md->tiers[0].nr_chunks && want[1] == md->tiers[1].nr_chunks)
+		return 0;
+	if (md->read_only) {
+		*error = "Cannot grow a read-only pool";
+		return -EROFS;
+	}
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		md->tiers[t].nr_chunks = want[t];
+	md->dirty = true;
+	return 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_resize);
+
+void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u)
+{
+	int t;
+
+	u->txid = md->txid;
+	u->md_total = md->layout.md_blocks;
+	u->md_used = dmh_layout_need(md->tiers[0].nr_chunks,
+				     md->tiers[1].nr_chunks);
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		u->used[t] = md->tiers[t].nr_used;
+		u->total[t] = md->tiers[t].nr_chunks;
+	}
+	u->nr_volumes = md->nr_volumes;
+	u->needs_check = md->sb_flags & DMH_SB_NEEDS_CHECK;
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_usage);

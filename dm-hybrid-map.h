@@ -195,6 +195,7 @@ struct dmh_md_usage {
 };
 
 struct dmh_metadata;
+struct mutex;
 
 /*
  * Every function below may block unless it says otherwise, and is called
@@ -330,10 +331,16 @@ void dmh_md_count_move(struct dmh_metadata *md, unsigned int to_tier);
 /* md_lock held, no I/O: pins in the pool, all volumes together. */
 unsigned int dmh_md_nr_pins(struct dmh_metadata *md);
 /*
- * md_lock held: write the heat bytes of every volume (a transaction of
- * their own, outside the commit protocol: losing them loses only heat).
+ * Heat bytes are saved in a transaction of their own, outside the commit
+ * protocol (losing them loses only heat), on a queue of their own: the
+ * save allocates its image and writes it without @md_lock, which it takes
+ * only to fill the image.  Before the pool is shared.
  */
-int dmh_md_save_heat(struct dmh_metadata *md);
+int dmh_md_heat_start(struct dmh_metadata *md, struct mutex *md_lock);
+/* md_lock held, no allocation, no I/O: queue a save of the heat. */
+void dmh_md_save_heat(struct dmh_metadata *md);
+/* md_lock not held: save the heat now and wait for it. */
+void dmh_md_flush_heat(struct dmh_metadata *md);
 /* md_lock held, no I/O: read (@set false) or replace the tunables. */
 void dmh_md_tunables(struct dmh_metadata *md, u32 *t, bool set);
 

@@ -4,10 +4,11 @@
  * for the layout and the commit protocol): the volume table, the reverse
  * maps, the superblock with the pins and tunables, and the heat blocks;
  * formatting, loading (which rebuilds the in-core tables of
- * dm-hybrid-map.c), the two-copy commit and growing the data devices.
+ * dm-hybrid-map.c) and the two-copy commit.
  *
  * Locking: every function here is called with the pool's metadata mutex
- * held (md_lock), or before the pool is shared.  All may block.
+ * held (md_lock), or before the pool is shared, but the heat queue's own
+ * work, which takes md_lock itself.  All may block.
  */
 #include <linux/blkdev.h>
 #include <linux/crc32c.h>
@@ -527,19 +528,15 @@ void dmh_md_abort(struct dmh_metadata *md)
  */
 #define DMH_HEAT_MAX_CHUNKS	(16u << 20)
 
-static u64 heat_capacity(struct dmh_metadata *md)
-{
-	return md->tiers[0].capacity + md->tiers[1].capacity;
-}
-
 /*
- * Up to 16 MiB, built with md_lock held on the pool's WQ_MEM_RECLAIM queue,
- * which also runs every first write and flush: reclaim must not write to a
- * volume of this pool (its I/O would wait for that queue), so no I/O.
+ * Up to 16 MiB, allocated without md_lock (by the heat queue, or before
+ * the pool is shared), but without I/O too: the pool's postsuspend waits
+ * for a save while the pool's volumes may be suspended, and reclaim must
+ * not wait for their writes.
  */
 static u8 *heat_image(struct dmh_metadata *md)
 {
-	u64 cap = heat_capacity(md);
+	u64 cap = md->tiers[0].capacity + md->tiers[1].capacity;
 	unsigned int noio;
 	u8 *img;
 
@@ -558,40 +555,100 @@ static u64 heat_slot(struct dmh_metadata *md, u64 e)
 	return dmh_heat_index(&md->layout, dmh_ploc_tier(p), dmh_ploc_index(p));
 }
 
-/* md_lock held. */
-int dmh_md_save_heat(struct dmh_metadata *md)
+/* md_lock held, no allocation, no I/O: the heat of every mapped chunk. */
+static void heat_fill(struct dmh_metadata *md, u8 *img)
 {
-	u8 *img = heat_image(md);
 	struct dmh_volume *v;
-	struct dm_buffer *buf;
 	unsigned long id, vchunk;
-	void *e, *b;
-	u64 i;
+	void *e;
 
-	if (!img || md->read_only) {
-		kvfree(img);
-		return 0;
-	}
 	xa_for_each(&md->volumes, id, v)
 		xa_for_each(&v->map, vchunk, e)
 			if (!(xa_to_value(e) & DMH_E_ALLOC))
 				img[heat_slot(md, xa_to_value(e))] =
 					dmh_heat_get(v, vchunk);
+}
+
+/*
+ * md_lock not held: the heat blocks stand outside the commit protocol, and
+ * have a dm-bufio client of their own.  With the commit's client, this
+ * write would also write the open transaction's blocks, and could take
+ * the error of one of them (dm-bufio keeps one per client) from the
+ * commit, which would then write its superblock over a failed block.
+ */
+static int heat_write(struct dmh_metadata *md, const u8 *img, u64 txid)
+{
+	struct dm_buffer *buf;
+	void *b;
+	u64 i;
+
 	for (i = 0; i < md->layout.heat_blocks; i++) {
-		b = dm_bufio_new(md->bufio, md->layout.heat_start + i, &buf);
-		if (IS_ERR(b)) {
-			kvfree(img);
+		b = dm_bufio_new(md->heat_bufio, md->layout.heat_start + i,
+				 &buf);
+		if (IS_ERR(b))
 			return PTR_ERR(b);
-		}
 		memcpy(b + DMH_HDR_SIZE, img + i * DMH_HEAT_PER_BLOCK,
 		       DMH_HEAT_PER_BLOCK);
-		seal_block(b, DMH_BT_HEAT, md->txid, i);
+		seal_block(b, DMH_BT_HEAT, txid, i);
 		dm_bufio_mark_buffer_dirty(buf);
 		dm_bufio_release(buf);
 	}
-	kvfree(img);
-	return dm_bufio_write_dirty_buffers(md->bufio);
+	return dm_bufio_write_dirty_buffers(md->heat_bufio);
 }
+
+/* The heat queue: md_lock is held only to fill the image. */
+static void heat_save_work(struct work_struct *ws)
+{
+	struct dmh_metadata *md = container_of(ws, struct dmh_metadata,
+					       heat_work);
+	u8 *img = heat_image(md);
+	bool rw;
+	u64 txid;
+
+	if (!img)
+		return;
+	mutex_lock(md->heat_lock);
+	rw = !md->read_only;
+	if (rw)
+		heat_fill(md, img);
+	txid = md->txid;
+	mutex_unlock(md->heat_lock);
+	if (rw && heat_write(md, img, txid))
+		DMERR_LIMIT("cannot save the heat (it is only lost)");
+	kvfree(img);
+}
+
+/* Not a WQ_MEM_RECLAIM queue: nothing that frees memory waits for heat. */
+int dmh_md_heat_start(struct dmh_metadata *md, struct mutex *md_lock)
+{
+	struct dm_bufio_client *c;
+
+	c = dm_bufio_client_create(md->bdev, DMH_BLOCK_SIZE, 1, 0, NULL,
+				   NULL, 0);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	md->heat_bufio = c;
+	md->heat_lock = md_lock;
+	INIT_WORK(&md->heat_work, heat_save_work);
+	md->heat_wq = alloc_ordered_workqueue("dm-hybrid-heat", 0);
+	return md->heat_wq ? 0 : -ENOMEM;
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_heat_start);
+
+void dmh_md_save_heat(struct dmh_metadata *md)
+{
+	if (md->heat_wq)
+		queue_work(md->heat_wq, &md->heat_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_save_heat);
+
+void dmh_md_flush_heat(struct dmh_metadata *md)
+{
+	dmh_md_save_heat(md);
+	if (md->heat_wq)
+		flush_work(&md->heat_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(dmh_md_flush_heat);
 
 /*
  * Metadata blocks read ahead at a time while loading: 256 region blocks
@@ -1031,6 +1088,11 @@ static void md_free(struct dmh_metadata *md)
 	unsigned long id;
 	int i;
 
+	/* A save still queued runs, and takes md_lock, before anything goes. */
+	if (md->heat_wq)
+		destroy_workqueue(md->heat_wq);
+	if (md->heat_bufio)
+		dm_bufio_client_destroy(md->heat_bufio);
 	xa_for_each(&md->volumes, id, v)
 		dmh_vol_free(v);
 	xa_destroy(&md->volumes);
@@ -1106,52 +1168,3 @@ void dmh_md_close(struct dmh_metadata *md)
 	md_free(md);
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_close);
-
-/* Returns 1 when the pool grew (to commit), 0 when unchanged, or -errno. */
-int dmh_md_resize(struct dmh_metadata *md, sector_t ssd_sectors,
-		  sector_t hdd_sectors, char **error)
-{
-	u64 want[DMH_NR_TIERS] = { ssd_sectors >> md->chunk_shift,
-				   hdd_sectors >> md->chunk_shift };
-	int t;
-
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (want[t] < md->tiers[t].nr_chunks) {
-			*error = t ? "HDD device shrank; shrinking a pool is not supported" :
-				     "SSD device shrank; shrinking a pool is not supported";
-			return -EINVAL;
-		}
-		if (want[t] > md->tiers[t].capacity) {
-			*error = "Metadata device too small to grow the pool this far";
-			return -ENOSPC;
-		}
-	}
-	if (want[0] == md->tiers[0].nr_chunks && want[1] == md->tiers[1].nr_chunks)
-		return 0;
-	if (md->read_only) {
-		*error = "Cannot grow a read-only pool";
-		return -EROFS;
-	}
-	for (t = 0; t < DMH_NR_TIERS; t++)
-		md->tiers[t].nr_chunks = want[t];
-	md->dirty = true;
-	return 1;
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_resize);
-
-void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u)
-{
-	int t;
-
-	u->txid = md->txid;
-	u->md_total = md->layout.md_blocks;
-	u->md_used = dmh_layout_need(md->tiers[0].nr_chunks,
-				     md->tiers[1].nr_chunks);
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		u->used[t] = md->tiers[t].nr_used;
-		u->total[t] = md->tiers[t].nr_chunks;
-	}
-	u->nr_volumes = md->nr_volumes;
-	u->needs_check = md->sb_flags & DMH_SB_NEEDS_CHECK;
-}
-EXPORT_SYMBOL_IF_KUNIT(dmh_md_usage);

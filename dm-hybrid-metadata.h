@@ -8,6 +8,7 @@
 #define DM_HYBRID_METADATA_H
 
 #include <linux/dm-bufio.h>
+#include <linux/workqueue.h>
 
 #include "dm-hybrid-map.h"
 
@@ -58,6 +59,10 @@ struct dmh_metadata {
 	u64 promotions;
 	u64 demotions;
 	u32 tunables[DMH_NR_TUNABLES];
+	struct dm_bufio_client *heat_bufio;	/* heat saves, their own */
+	struct workqueue_struct *heat_wq;	/* ditto */
+	struct work_struct heat_work;
+	struct mutex *heat_lock;		/* md_lock, to fill the image */
 };
 
 /* Keys of @pending and @frees: the physical chunk itself. */

@@ -169,6 +169,10 @@ static int pool_load(struct dmh_pool *pool, struct pool_c *pc, char **error)
 		pool->md = NULL;
 		return r;
 	}
+	if (dmh_md_heat_start(pool->md, &pool->md_lock)) {
+		*error = "Cannot allocate pool workers";
+		return -ENOMEM;
+	}
 	pool->mode = pc->features & DMH_F_READ_ONLY ? DMH_MODE_RO : DMH_MODE_RW;
 	pool->block_mib = pc->block_mib;
 	if (pool_init_policy(pool)) {

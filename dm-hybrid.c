@@ -254,11 +254,10 @@ static void pool_postsuspend(struct dm_target *ti)
 	cancel_delayed_work_sync(&pool->waker);
 	flush_workqueue(pool->wq);
 	mutex_lock(&pool->md_lock);
-	if (pool->mode == DMH_MODE_RW) {
+	if (pool->mode == DMH_MODE_RW)
 		dmh_pool_commit(pool);
-		dmh_md_save_heat(pool->md);
-	}
 	mutex_unlock(&pool->md_lock);
+	dmh_md_flush_heat(pool->md);
 }
 
 static int parse_volume_id(const char *arg, u32 *id)

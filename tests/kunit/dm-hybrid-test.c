@@ -14,6 +14,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/debug_locks.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
@@ -561,6 +562,70 @@ static void pins_of_a_shrunk_volume_reload(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 3), -1);
 }
 
+/*
+ * Reclaim may write to a volume of the pool, and the volume's bios wait
+ * for the worker holding md_lock: an allocation that may write pages
+ * back, made under md_lock, can deadlock.  Lockdep is told so the way
+ * dma_resv_lockdep() tells it about dma_resv: a lock standing for md_lock
+ * is taken once inside reclaim.  Work done under it then makes lockdep
+ * report, and turn itself off, if it allocates with __GFP_FS.
+ */
+static DEFINE_MUTEX(md_lock_standin);
+
+static void md_lock_in_reclaim(void)
+{
+	fs_reclaim_acquire(GFP_KERNEL);
+	mutex_lock(&md_lock_standin);
+	mutex_unlock(&md_lock_standin);
+	fs_reclaim_release(GFP_KERNEL);
+}
+
+/*
+ * A heat save is asked for with md_lock held (the migration tick does so)
+ * but allocates and writes its image on a queue of its own: nothing
+ * reaches the device while md_lock is held, the heat is there once it is
+ * dropped, and lockdep sees no reclaim under md_lock.
+ */
+static void heat_saved_outside_md_lock(struct kunit *test)
+{
+	struct mdt *t = test->priv;
+	u64 bytes = dev_blocks(t) * DMH_BLOCK_SIZE;
+	void *before, *during;
+	struct dmh_volume *v;
+	unsigned int noio;
+	int r;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	KUNIT_ASSERT_EQ(test, dmh_md_heat_start(t->md, &md_lock_standin), 0);
+	v = new_volume(test, 2, 8);
+	map_one(test, v, DMH_TIER_HDD, 3);
+	dmh_heat_set(v, 3, 0x42);
+	KUNIT_ASSERT_EQ(test, dmh_md_commit(t->md), 0);
+	md_lock_in_reclaim();
+	before = snapshot(test);
+	during = vmalloc(bytes);
+	KUNIT_ASSERT_NOT_NULL(test, during);
+	mutex_lock(&md_lock_standin);
+	dmh_md_save_heat(t->md);
+	msleep(200);	/* time enough for a save that did not wait */
+	noio = memalloc_noio_save();
+	r = raw_io(t->bdev, 0, during, dev_blocks(t), REQ_OP_READ);
+	memalloc_noio_restore(noio);
+	mutex_unlock(&md_lock_standin);
+	KUNIT_EXPECT_EQ(test, r, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, !memcmp(before, during, bytes),
+			      "the heat save wrote under md_lock");
+	vfree(before);
+	vfree(during);
+	dmh_md_flush_heat(t->md);
+	md_reopen(test);
+	v = dmh_md_volume(t->md, 2);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_EQ(test, dmh_heat_get(v, 3), 0x42);
+	KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
+			      "lockdep reported a reclaim under md_lock");
+}
+
 static struct kunit_case md_cases[] = {
 	KUNIT_CASE(format_map_reload),
 	KUNIT_CASE(freed_chunk_waits_for_reclaim),
@@ -571,6 +636,7 @@ static struct kunit_case md_cases[] = {
 	KUNIT_CASE(shrink_over_mapped_refused),
 	KUNIT_CASE(pins_of_a_shrunk_volume_reload),
 	KUNIT_CASE(understated_device_refused),
+	KUNIT_CASE(heat_saved_outside_md_lock),
 	{}
 };
 
@@ -994,16 +1060,6 @@ static void same_decisions_as_the_lab(struct kunit *test)
 	}
 }
 
-/*
- * Reclaim may write to a volume of the pool, and the volume's bios wait
- * for the worker holding md_lock: an allocation that may write pages
- * back, made under md_lock, can deadlock.  Lockdep is told so the way
- * dma_resv_lockdep() tells it about dma_resv: a lock standing for md_lock
- * is taken once inside reclaim.  A pass planned under it then makes
- * lockdep report, and turn itself off, if it allocates with __GFP_FS.
- */
-static DEFINE_MUTEX(md_lock_standin);
-
 static void plan_under_md_lock_allocates_no_io(struct kunit *test)
 {
 	struct dmh_move m[16];
@@ -1014,10 +1070,7 @@ static void plan_under_md_lock_allocates_no_io(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
 	v = new_volume(test, 1, 64);
 	fill(test, v, DMH_TIER_HDD, 8, 4, 50);
-	fs_reclaim_acquire(GFP_KERNEL);
-	mutex_lock(&md_lock_standin);
-	mutex_unlock(&md_lock_standin);
-	fs_reclaim_release(GFP_KERNEL);
+	md_lock_in_reclaim();
 	mutex_lock(&md_lock_standin);
 	KUNIT_EXPECT_EQ(test, plan(test, 2, m, &test_knobs), 2u);
 	mutex_unlock(&md_lock_standin);
