@@ -210,11 +210,17 @@ static void print_block_stats(const struct hc_vol_status *st)
 {
 	char a[32];
 
-	printf("block tier: %llu hits, %llu writes staged (since activation), %llu dirty (%s)\n",
+	printf("block tier: %llu hits, %llu writes staged (since activation), %llu dirty (%s)",
 	       (unsigned long long)st->block_hits,
 	       (unsigned long long)st->staged_writes,
 	       (unsigned long long)st->dirty_blocks,
 	       hc_format_size(st->dirty_blocks * HC_BLOCK_BYTES, a, sizeof(a)));
+	/* its share of the tier, from a kernel that reports it */
+	if (st->slots_known)
+		printf(", %llu slots (%s)", (unsigned long long)st->block_slots,
+		       hc_format_size(st->block_slots * HC_BLOCK_BYTES, a,
+				      sizeof(a)));
+	putchar('\n');
 }
 
 static void map_print(const struct pool *p, const struct hc_vol_info *v,
@@ -257,6 +263,7 @@ static void map_json(const struct pool *p, const struct hc_vol_info *v,
 {
 	struct hc_vol_status st;
 	int known = !map_block_stats(p, v->id, &st);
+	int slots = known && st.slots_known;
 	struct hc_json j;
 
 	hc_json_init(&j, stdout);
@@ -272,12 +279,18 @@ static void map_json(const struct pool *p, const struct hc_vol_info *v,
 	hc_json_u64(&j, "buckets", m->buckets);
 	hc_json_str(&j, "tiers", m->tiers);
 	hc_json_str(&j, "heat", m->heat);
-	/* since activation; null without a device or write staging fields */
+	/*
+	 * counters since activation; null without a device or write staging
+	 * fields, the slots also from a kernel without <block slots>
+	 */
 	hc_json_u64_known(&j, "block_hits", st.block_hits, known);
 	hc_json_u64_known(&j, "block_staged_writes", st.staged_writes, known);
 	hc_json_u64_known(&j, "block_dirty_blocks", st.dirty_blocks, known);
 	hc_json_u64_known(&j, "block_dirty_bytes",
 			  st.dirty_blocks * HC_BLOCK_BYTES, known);
+	hc_json_u64_known(&j, "block_slots", st.block_slots, slots);
+	hc_json_u64_known(&j, "block_slot_bytes",
+			  st.block_slots * HC_BLOCK_BYTES, slots);
 	hc_json_close(&j);
 }
 

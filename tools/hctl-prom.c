@@ -209,6 +209,12 @@ static int vol_has_staging(const struct hp_obj *o)
 	return ((const struct hc_vol_status *)o->st)->staging;
 }
 
+/* <block slots>, from kernels that print it. */
+static int vol_has_slots(const struct hp_obj *o)
+{
+	return ((const struct hc_vol_status *)o->st)->slots_known;
+}
+
 static const struct hp_family vol_families[] = {
 	{ .name = "dm_hybrid_volume_size_bytes", .type = "gauge",
 	  .help = "The volume's size.",
@@ -254,6 +260,9 @@ static const struct hp_family vol_families[] = {
 	{ .name = "dm_hybrid_volume_block_dirty_bytes", .type = "gauge",
 	  .help = "The volume's staged bytes not yet on the HDD: its dirty 4 KiB slots.",
 	  .off = VST(dirty_blocks), .scale = HC_BLOCK_BYTES, .has = vol_has_staging },
+	{ .name = "dm_hybrid_volume_block_slot_bytes", .type = "gauge",
+	  .help = "The volume's share of the block tier now: the 4 KiB slots it holds, in bytes.",
+	  .off = VST(block_slots), .scale = HC_BLOCK_BYTES, .has = vol_has_slots },
 };
 
 /* The upper bounds of the status line's six size buckets; the last is +Inf. */

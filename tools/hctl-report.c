@@ -459,6 +459,8 @@ static void json_stats(struct hc_json *j, const struct sample_vol *a,
 	hc_json_u64_known(j, "block_staged_writes", st.staged, st.staging);
 	hc_json_u64_known(j, "block_dirty_blocks", b->st.dirty_blocks, st.staging);
 	hc_json_u64_known(j, "block_dirty_bytes", st.dirty_bytes, st.staging);
+	hc_json_u64_known(j, "block_slots", b->st.block_slots, st.slots_known);
+	hc_json_u64_known(j, "block_slot_bytes", st.slot_bytes, st.slots_known);
 	hc_json_u64(j, "weight", b->st.weight);
 	hc_json_str(j, "priority", b->st.prio);
 	hctl_xen_json(j, &b->xen);
@@ -488,6 +490,7 @@ static void stats_json(struct sample_vol *a, struct sample_vol *b, u32 n,
 struct stats_cols {
 	int xen;			/* XEN GUEST, in a Dom0 */
 	int staging;			/* STAGE/s and DIRTY, write staging */
+	int slots;			/* SLOTS, the volumes' block tier slots */
 };
 
 /* One volume's row of the stats table. */
@@ -495,7 +498,7 @@ static void stats_row(const struct sample_vol *a, const struct sample_vol *b,
 		      double secs, const struct stats_cols *c)
 {
 	struct hc_stats st;
-	char sz[32], ssd[32], hit[16], xen[96], dirty[32];
+	char sz[32], ssd[32], hit[16], xen[96], dirty[32], slots[32] = "-";
 
 	hc_stats_compute(&a->st, &b->st, secs, b->chunk_sectors, &st);
 	if (st.hit_pct < 0)
@@ -514,6 +517,10 @@ static void stats_row(const struct sample_vol *a, const struct sample_vol *b,
 		       hc_format_size(st.dirty_bytes, dirty, sizeof(dirty)));
 	else if (c->staging)
 		printf(" %7s %8s", "-", "-");
+	if (st.slots_known)
+		hc_format_size(st.slot_bytes, slots, sizeof(slots));
+	if (c->slots)
+		printf(" %8s", slots);
 	if (c->xen)
 		printf(" %s", hctl_xen_label(&b->xen, xen, sizeof(xen)));
 	putchar('\n');
@@ -532,12 +539,13 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 	for (i = 0; i < n; i++) {
 		c.xen |= b[i].xen.found;
 		c.staging |= b[i].ok && b[i].st.staging;
+		c.slots |= b[i].ok && b[i].st.slots_known;
 	}
-	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s%s\n",
+	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s%s%s\n",
 	       "VOLUME", "POOL", "SIZE", "IOPS", "MiB/s", "READ%", "REQ KiB",
 	       "SEQ%", "ON SSD", "SSD%", "HIT%", "PROM", "DEM",
 	       c.staging ? " STAGE/s    DIRTY" : "",
-	       c.xen ? " XEN GUEST" : "");
+	       c.slots ? "    SLOTS" : "", c.xen ? " XEN GUEST" : "");
 	for (i = 0; i < n; i++) {
 		if (!a[i].ok || !b[i].ok)
 			printf("%-16s %-8s (status unavailable)\n", b[i].dev,

@@ -269,9 +269,9 @@ int hc_pool_has_feature(const struct hc_pool_status *s, const char *name)
 
 /*
  * What follows <priority>: nothing before the block tier, then <block
- * hits>, then "<staged writes> <dirty blocks>" since write staging.  A
- * newer kernel's fields after those are ignored; a pair cut in half is
- * refused.
+ * hits>, then "<staged writes> <dirty blocks>" since write staging, then
+ * <block slots> since the volumes share the tier.  A newer kernel's
+ * fields after those are ignored; a pair cut in half is refused.
  */
 static int parse_vol_block_fields(char **f, u32 n, struct hc_vol_status *s)
 {
@@ -283,6 +283,11 @@ static int parse_vol_block_fields(char **f, u32 n, struct hc_vol_status *s)
 	    hc_parse_u64(f[2], &s->dirty_blocks))
 		return -1;
 	s->staging = 1;
+	if (n < 4)
+		return 0;
+	if (hc_parse_u64(f[3], &s->block_slots))
+		return -1;
+	s->slots_known = 1;
 	return 0;
 }
 
@@ -627,6 +632,8 @@ void hc_stats_compute(const struct hc_vol_status *a,
 	st->staging = b->staging;
 	st->staged = delta(a->staged_writes, b->staged_writes);
 	st->dirty_bytes = b->dirty_blocks * HC_BLOCK_BYTES;
+	st->slots_known = b->slots_known;
+	st->slot_bytes = b->block_slots * HC_BLOCK_BYTES;
 }
 
 void hc_json_init(struct hc_json *j, FILE *f)

@@ -74,9 +74,11 @@ struct hc_vol_status {
 	int staging;			/* the next two fields are known */
 	u64 staged_writes;		/* writes absorbed in the block tier */
 	u64 dirty_blocks;		/* its slots the HDD lags behind */
+	int slots_known;		/* block_slots is known */
+	u64 block_slots;		/* the block tier's slots it holds now */
 };
 
-/* The block tier's block: what dirty blocks count in bytes. */
+/* The block tier's block: what dirty blocks and slots count in bytes. */
 #define HC_BLOCK_BYTES	4096
 
 int hc_parse_vol_status(const char *params, struct hc_vol_status *s);
@@ -155,6 +157,8 @@ struct hc_stats {
 	int staging;			/* the two below are known */
 	u64 staged;			/* writes staged in the interval */
 	u64 dirty_bytes;		/* at its end, in whole blocks */
+	int slots_known;		/* slot_bytes is known */
+	u64 slot_bytes;			/* its block tier slots at its end */
 };
 
 void hc_stats_compute(const struct hc_vol_status *a,

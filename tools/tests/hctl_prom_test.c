@@ -32,6 +32,8 @@
 #define VOL_DOC "256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal"
 /* With block hits (17), staged writes (700) and dirty blocks (10). */
 #define VOL_STAGE VOL_DOC " 17 700 10"
+/* And the 256 block tier slots it holds (21 fields). */
+#define VOL_SLOTS VOL_STAGE " 256"
 #define VOL_T1 "10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal"
 
 /* The labels of the two volumes, the second with a guest to escape. */
@@ -60,7 +62,7 @@ static int setup(void)
 	}
 	if (hc_parse_vol_status(VOL_DOC, &vs[0]) ||
 	    hc_parse_vol_status(VOL_T1, &vs[1]) ||
-	    hc_parse_vol_status(VOL_STAGE, &vs[2]))
+	    hc_parse_vol_status(VOL_SLOTS, &vs[2]))
 		return -1;
 	vols[0] = (struct hp_vol){ "p0", "vm1", NULL, 41943040, 128, &vs[0] };
 	vols[1] = (struct hp_vol){ "p1", "p1-2", "we\"b\\1", 2048, 2048, &vs[1] };
@@ -196,6 +198,10 @@ static void test_block(const char *m)
 	  count(m, "dm_hybrid_volume_block_staged_writes_total{") == 1 &&
 	  count(m, "dm_hybrid_volume_block_dirty_bytes{") == 1,
 	  "volume: block hits, staged writes, 10 dirty blocks as bytes; 17-field lines have no staging series");
+	t(has_line(m, "dm_hybrid_volume_block_slot_bytes" VM3 "} 1048576") &&
+	  count(m, "dm_hybrid_volume_block_slot_bytes{") == 1 &&
+	  strstr(m, "# TYPE dm_hybrid_volume_block_slot_bytes gauge\n"),
+	  "volume: 256 block slots as bytes, a gauge; 17-field lines have no slot series");
 }
 
 static void test_vol(const char *m)
@@ -224,8 +230,8 @@ static void test_vol(const char *m)
 
 static void test_format(const char *m)
 {
-	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 39,
-	  "39 families, each with HELP and TYPE");
+	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 40,
+	  "40 families, each with HELP and TYPE");
 	t(grouped(m), "one TYPE a family, its samples one group, _total on counters only");
 }
 

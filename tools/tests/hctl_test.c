@@ -23,6 +23,8 @@
 /* Since write staging: a pool with it (32 fields + 3 features), a volume. */
 #define POOL_STAGE "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345"
 #define VOL_STAGE VOL_DOC " 17 700 10"
+/* Since the volumes share the block tier: its 300 slots (21 fields). */
+#define VOL_SLOTS VOL_STAGE " 300"
 #define TAB_STAGE "p /a /b /c chunk=256K,write_staging,no_discard_passdown,block_tier=1537M,error_if_no_space\n"
 #define VOL_LIST "1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0"
 #define TAB_LINE "pool0 /dev/vg/meta /dev/nvme0n1 /dev/sdb chunk=256K,error_if_no_space,noauto # x\n"
@@ -126,13 +128,22 @@ static void test_staging(void)
 	  !vs.staging, "volume status of 18 fields: block hits, no staging");
 	t(!hc_parse_vol_status(VOL_STAGE, &vs) && vs.block_hits == 17 &&
 	  vs.staging && vs.staged_writes == 700 && vs.dirty_blocks == 10 &&
-	  !strcmp(vs.prio, "normal"),
-	  "volume status of 20 fields: staged writes, dirty blocks");
-	t(!hc_parse_vol_status(VOL_STAGE " 5", &vs) && vs.dirty_blocks == 10,
+	  !vs.slots_known && !vs.block_slots && !strcmp(vs.prio, "normal"),
+	  "volume status of 20 fields: staged writes, dirty blocks, no block slots");
+	t(!hc_parse_vol_status(VOL_SLOTS, &vs) && vs.staging &&
+	  vs.dirty_blocks == 10 && vs.slots_known && vs.block_slots == 300,
+	  "volume status of 21 fields: block slots");
+	t(!hc_parse_vol_status(VOL_DOC, &vs) && !vs.slots_known &&
+	  !hc_parse_vol_status(VOL_DOC " 17", &vs) && !vs.slots_known,
+	  "volume status of 17 and 18 fields: block slots unknown");
+	t(!hc_parse_vol_status(VOL_SLOTS " 5", &vs) && vs.dirty_blocks == 10 &&
+	  vs.block_slots == 300,
 	  "volume status with a field after them (a newer kernel)");
 	t(hc_parse_vol_status(VOL_DOC " 17 700", &vs) &&
 	  hc_parse_vol_status(VOL_DOC " 17 x 10", &vs) &&
 	  hc_parse_vol_status(VOL_DOC " 17 700 -1", &vs) &&
+	  hc_parse_vol_status(VOL_STAGE " x", &vs) &&
+	  hc_parse_vol_status(VOL_STAGE " -3", &vs) &&
 	  hc_parse_vol_status(VOL_DOC " x", &vs),
 	  "volume status with half a pair or a bad number refused");
 }
@@ -187,9 +198,16 @@ static void test_staging_stats(void)
 	hc_stats_compute(&b, &a, 2.0, 2048, &st);
 	t(st.staged == 0 && st.block_hits == 0 && st.dirty_bytes == 3 * 4096,
 	  "... counters that went back count as 0, dirty bytes do not");
+	t(!st.slots_known && !st.slot_bytes,
+	  "... a kernel without <block slots>: slots unknown");
+	hc_parse_vol_status(VOL_T1 " 9 160 7 12", &b);
+	hc_stats_compute(&a, &b, 2.0, 2048, &st);
+	t(st.slots_known && st.slot_bytes == 12 * 4096 && st.staged == 60,
+	  "... block slots at its end, as bytes");
 	hc_parse_vol_status(VOL_T1, &b);
 	hc_stats_compute(&b, &b, 2.0, 2048, &st);
-	t(!st.staging && !st.dirty_bytes, "... an older kernel's line: unknown");
+	t(!st.staging && !st.dirty_bytes && !st.slots_known,
+	  "... an older kernel's line: unknown");
 }
 
 /* The knob names from DMH_KNOBS, in the order of the status fields. */

@@ -226,19 +226,48 @@ for p in json.load(open(sys.argv[1]))["panels"]:
 ' "$tools/../Documentation/grafana-dm-hybrid.json" > dash.rules
 	sed -i '1i groups:\n  - name: dash\n    rules:' dash.rules
 	expect 0 "promtool parses the dashboard's queries" promtool check rules dash.rules
+	# panel 10's per-VM share: 1M and 3M of pool p's held slots, pool q's
+	# one volume all of its own
+	cat > dash.test <<'EOF'
+rule_files: [dash.rules]
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'dm_hybrid_volume_block_slot_bytes{pool="p",volume="vm1"}'
+        values: '1048576'
+      - series: 'dm_hybrid_volume_block_slot_bytes{pool="p",volume="vm2",guest="g"}'
+        values: '3145728'
+      - series: 'dm_hybrid_volume_block_slot_bytes{pool="q",volume="vm3"}'
+        values: '4096'
+    promql_expr_test:
+      - expr: dash:10:B
+        eval_time: 1m
+        exp_samples:
+          - labels: 'dash:10:B{pool="p",volume="vm1"}'
+            value: 0.25
+          - labels: 'dash:10:B{pool="p",volume="vm2",guest="g"}'
+            value: 0.75
+          - labels: 'dash:10:B{pool="q",volume="vm3"}'
+            value: 1
+EOF
+	expect 0 "promtool: the dashboard's per-VM block tier share divides each pool's held slots" \
+		promtool test rules dash.test
 fi
 
 # hybridctl's reports of write staging (issue 21), against canned devices:
 # pool s0 prints the two pool fields (35 fields, 3 feature args), volume
-# vm5 the two volume fields (20), vm6 a block-tier kernel's 18; pool p0
-# above is an older kernel's (no staging fields anywhere).
+# vm5 the two volume fields (20), vm6 a block-tier kernel's 18, vm7 also
+# <block slots> (21: 300 slots, 1.2M); pool p0 above is an older kernel's
+# (no staging fields anywhere).
 cat > stage.dm <<'EOF'
 dev s0 254 10 2 hybrid-pool 278528|254:1 254:2 254:3 128 3 block_tier 64 write_staging|14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345
 dev vm5 254 11 1 hybrid 2048|254:10 1|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17 700 10
 dev vm6 254 12 0 hybrid 2048|254:10 2|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17
-msg s0 list_volumes|1 2048 vm5 100 normal 0 0 1 10 5 5\n2 2048 vm6 100 normal 0 0 0 10 5 5
+dev vm7 254 13 1 hybrid 2048|254:10 3|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17 700 10 300
+msg s0 list_volumes|1 2048 vm5 100 normal 0 0 1 10 5 5\n2 2048 vm6 100 normal 0 0 0 10 5 5\n3 2048 vm7 100 normal 0 0 1 10 5 5
 msg s0 placement_map 1 16|chunks=16 ssd=5 hdd=5 tiers=SSSSShhhhh...... heat=1100000000000000
 msg s0 placement_map 2 16|chunks=16 ssd=5 hdd=5 tiers=SSSSShhhhh...... heat=1100000000000000
+msg s0 placement_map 3 16|chunks=16 ssd=5 hdd=5 tiers=SSSSShhhhh...... heat=1100000000000000
 EOF
 stage() {
 	HCTL_FAKE_DM=$work/stage.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
@@ -256,28 +285,40 @@ expect 0 "pool status of an older kernel's pool" fake pool status p0
 check "... has no staging line" '! grep -q "staging:" out.log'
 expect 0 "stats with write staging" stage stats --interval 0.1
 # shellcheck disable=SC2016 # awk's fields, not the shell's
-check "... STAGE/s and DIRTY: 40K for vm5, - for vm6 (18 fields)" \
-	'grep -q "DEM STAGE/s    DIRTY$" out.log &&
-	 awk '\''$1 == "vm5" && $NF == "40K" { a = 1 }
-		$1 == "vm6" && $(NF - 1) == "-" && $NF == "-" { b = 1 }
-		END { exit !(a && b) }'\'' out.log'
+check "... STAGE/s, DIRTY and SLOTS: 40K and - for vm5, - for vm6 (18 fields), 40K and 1.2M for vm7" \
+	'grep -q "DEM STAGE/s    DIRTY    SLOTS$" out.log &&
+	 awk '\''$1 == "vm5" && $(NF - 1) == "40K" && $NF == "-" { a = 1 }
+		$1 == "vm6" && $(NF - 2) == "-" && $(NF - 1) == "-" && $NF == "-" { b = 1 }
+		$1 == "vm7" && $(NF - 1) == "40K" && $NF == "1.2M" { c = 1 }
+		END { exit !(a && b && c) }'\'' out.log'
 expect 0 "stats --json with write staging" stage stats --interval 0.1 --json
 check "... block_dirty_bytes 40960 for vm5, null for vm6" \
 	'grep "\"device\": \"vm5\"" out.log |
 	 grep -q "\"block_staged_writes\": 0, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 40960," &&
 	 grep "\"device\": \"vm6\"" out.log |
 	 grep -q "\"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null,"'
+# shellcheck disable=SC2016 # check evaluates the command substitution
+check "... block_slots 300 (1228800 bytes) for vm7, null for vm5 and vm6" \
+	'grep "\"device\": \"vm7\"" out.log |
+	 grep -q "\"block_dirty_bytes\": 40960, \"block_slots\": 300, \"block_slot_bytes\": 1228800, \"weight\"" &&
+	 [ "$(grep -c "\"block_slots\": null, \"block_slot_bytes\": null, \"weight\"" out.log)" = 2 ]'
 expect 0 "stats of an older kernel's volumes" fake stats --interval 0.1
-check "... has no staging columns" 'grep -q " DEM *$" out.log && ! grep -q "STAGE/s" out.log'
+check "... has no staging columns" 'grep -q " DEM *$" out.log && ! grep -q "STAGE/s" out.log && ! grep -q SLOTS out.log'
 expect 0 "map with write staging" stage map s0 vm5
 check "... shows vm5's block tier line: 17 hits, 700 staged, 10 dirty blocks (40K)" \
 	'grep -qx "block tier: 17 hits, 700 writes staged (since activation), 10 dirty (40K)" out.log'
 expect 0 "map --json with write staging" stage map s0 vm5 --json
-check "... has vm5's block_* keys after the existing ones" \
-	'grep -q "\"heat\": \"1100000000000000\", \"block_hits\": 17, \"block_staged_writes\": 700, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 40960}" out.log'
+check "... has vm5's block_* keys after the existing ones, no slots (20 fields)" \
+	'grep -q "\"heat\": \"1100000000000000\", \"block_hits\": 17, \"block_staged_writes\": 700, \"block_dirty_blocks\": 10, \"block_dirty_bytes\": 40960, \"block_slots\": null, \"block_slot_bytes\": null}" out.log'
+expect 0 "map with block slots (21 fields)" stage map s0 vm7
+check "... shows vm7's block tier line with its 300 slots (1.2M)" \
+	'grep -qx "block tier: 17 hits, 700 writes staged (since activation), 10 dirty (40K), 300 slots (1.2M)" out.log'
+expect 0 "map --json with block slots (21 fields)" stage map s0 vm7 --json
+check "... has block_slots and block_slot_bytes last" \
+	'grep -q "\"block_dirty_bytes\": 40960, \"block_slots\": 300, \"block_slot_bytes\": 1228800}" out.log'
 expect 0 "map --json of vm6 (18 fields)" stage map s0 vm6 --json
 check "... has null block_* keys" \
-	'grep -q "\"block_hits\": null, \"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null}" out.log'
+	'grep -q "\"block_hits\": null, \"block_staged_writes\": null, \"block_dirty_blocks\": null, \"block_dirty_bytes\": null, \"block_slots\": null, \"block_slot_bytes\": null}" out.log'
 expect 2 "hybridctl: pool create --write-staging without --block-tier" \
 	hybridctl pool create p0 --metadata a --ssd b --hdd c --write-staging
 check "... says why" 'grep -q "give its size with --block-tier" out.log'
