@@ -156,6 +156,19 @@ check "a core leak counts by default" \
 	test "$(kernel_report "$T/coreleak.log")" = \
 	"[   60.00] kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"
 
+# QEMU killed by a signal of its own before /init: booted again, once.
+printf '%s\n' '[    1.37] pci 0000:00:01.0: [1234:1111] type 00 class 0x030000' > "$T/qsegv.log"
+printf '%s\n' '[    6.44] Run /init as init process' 'dmh: x' > "$T/qsegvlate.log"
+BOOT_KIND=result BOOT_WHY="no DMH-RESULT (qemu exit 139)"
+check "QEMU SIGSEGV before /init is the emulator's" emulator_crash "$T/qsegv.log"
+check "not after /init" not emulator_crash "$T/qsegvlate.log"
+retried_once "QEMU SIGSEGV before /init" qsegv qsegvlate "QEMU crashed before /init (qemu exit 139)"
+BOOT_WHY="no DMH-RESULT (qemu exit 1)"
+check "not a plain QEMU failure" not emulator_crash "$T/qabort.log"
+BOOT_WHY="timeout"
+BOOT_KIND=timeout
+check "not a timeout" not emulator_crash "$T/qabort.log"
+
 # A boot the power cut ends never prints its verdict: checks that failed
 # before the cut must fail it (they passed unseen before 2026-12-07).
 printf '%s\n' '[    6.44] Run /init as init process' 'dmh-subtest: ok - a' \

@@ -88,6 +88,15 @@ emulator_abort() {
 		! grep -a -q 'Run /init as init process' "$1"
 }
 
+# emulator_crash LOG: QEMU died of SIGSEGV, SIGBUS or SIGABRT (BOOT_WHY
+# from boot_verdict() names its exit status) before the kernel started
+# /init.  Seen once in a fresh-clone make check (2026-12-07): exit 139
+# while the stock kernel probed the PCI bus, no case code run.
+emulator_crash() {
+	[[ ${BOOT_WHY:-} =~ \(qemu\ exit\ (134|135|139)\)$ ]] &&
+		! grep -a -q 'Run /init as init process' "$1"
+}
+
 # emulator_flags LOG: the register dump of the first kernel report (the
 # first "EFLAGS:" within 40 lines of it) has a reserved RFLAGS bit set,
 # one of bits 22-31.  x86 CPUs read those bits as 0, and POPF, IRET and
@@ -118,6 +127,8 @@ pre_init_retry() {
 		why="kernel report before /init"
 	elif [ "$BOOT_KIND" = result ] && emulator_abort "$log"; then
 		why="QEMU aborted before /init"
+	elif [ "$BOOT_KIND" = result ] && emulator_crash "$log"; then
+		why="QEMU crashed before /init (${BOOT_WHY##*(}"
 	else
 		return 1
 	fi
