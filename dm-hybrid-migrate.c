@@ -259,7 +259,11 @@ static void mig_tick(struct work_struct *ws)
 
 	mutex_lock(mig->env.md_lock);
 	stop = mig->stop;
-	/* Saved before a halving due at the same tick, as it always was. */
+	/*
+	 * Queued before a halving due at the same tick; the save reads the
+	 * heat when its own worker runs, perhaps after the halving (heat is
+	 * advice: either image reloads right).
+	 */
 	if (!stop && mig->writable &&
 	    dmh_policy_heat_save_due(mig->env.policy, jiffies))
 		dmh_md_save_heat(mig->env.md);
