@@ -223,12 +223,13 @@ void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 			   dmh_ploc_t home, u8 state, u32 valid, u64 keep);
 /*
- * Worker: copy each run of set bits of @runs of @s between its slot and
- * its block on the HDD (to the HDD with @to_hdd); @fn runs once per run,
- * in kcopyd context, after @s->wb_parts was set to their number.
+ * Worker, @s->wb set to WB_COPY or WB_TOPUP: copy each run of set bits of
+ * @runs of @s between its slot and its block on the HDD (to the HDD with
+ * @to_hdd).  When the last run ended, @s goes on blk->wb_done or
+ * blk->tu_done and the worker is woken.
  */
 void dmh_blk_copy_runs(struct dmh_blk *blk, struct slot *s, u32 runs,
-		       bool to_hdd, dm_kcopyd_notify_fn fn);
+		       bool to_hdd);
 /*
  * Pool worker, md_lock held: start the fills whose epoch drained, end
  * those that ended, free the slots whose epoch drained, refill the fill

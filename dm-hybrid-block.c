@@ -538,8 +538,29 @@ static unsigned int nr_runs(u32 runs)
 	return hweight32(runs & ~(runs << 1));
 }
 
+/*
+ * kcopyd context: one run of @s's copy ended; the last one hands the slot
+ * to the worker, on the list of its kind of copy (@s->wb does not change
+ * while it runs).
+ */
+static void run_copied(int read_err, unsigned long write_err, void *context)
+{
+	struct slot *s = context;
+	struct dmh_blk *blk = s->blk;
+	unsigned long flags;
+
+	spin_lock_irqsave(&blk->lock, flags);
+	s->error |= read_err || write_err;
+	if (atomic_dec_and_test(&s->wb_parts)) {
+		list_add_tail(&s->list, s->wb == WB_TOPUP ? &blk->tu_done :
+							   &blk->wb_done);
+		wake_worker(blk);
+	}
+	spin_unlock_irqrestore(&blk->lock, flags);
+}
+
 void dmh_blk_copy_runs(struct dmh_blk *blk, struct slot *s, u32 runs,
-		       bool to_hdd, dm_kcopyd_notify_fn fn)
+		       bool to_hdd)
 {
 	u64 cs = blk->env.chunk_sectors;
 	sector_t ssd = slot_sector(blk, s - blk->slots);
@@ -560,28 +581,11 @@ void dmh_blk_copy_runs(struct dmh_blk *blk, struct slot *s, u32 runs,
 			.bdev = blk->env.bdev[DMH_TIER_HDD],
 			.sector = hdd + off, .count = n,
 		};
-		dm_kcopyd_copy(blk->env.kc, &r[0], 1, &r[1], 0, fn, s);
+		dm_kcopyd_copy(blk->env.kc, &r[0], 1, &r[1], 0, run_copied, s);
 		off += n;
 		if (off == DMH_BLK_SECTORS)
 			break;
 	}
-}
-
-/* kcopyd context: one run of a top-up was copied. */
-static void topup_copied(int read_err, unsigned long write_err,
-			 void *context)
-{
-	struct slot *s = context;
-	struct dmh_blk *blk = s->blk;
-	unsigned long flags;
-
-	spin_lock_irqsave(&blk->lock, flags);
-	s->error |= read_err || write_err;
-	if (atomic_dec_and_test(&s->wb_parts)) {
-		list_add_tail(&s->list, &blk->tu_done);
-		wake_worker(blk);
-	}
-	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
 /*
@@ -611,7 +615,7 @@ static void start_topups(struct dmh_blk *blk)
 	spin_unlock_irq(&blk->lock);
 	list_for_each_entry_safe(s, tmp, &go, list) {
 		list_del_init(&s->list);
-		dmh_blk_copy_runs(blk, s, s->fill, false, topup_copied);
+		dmh_blk_copy_runs(blk, s, s->fill, false);
 	}
 }
 

@@ -518,22 +518,6 @@ static void begin_writebacks(struct dmh_blk *blk)
 			s->gen = gen;
 }
 
-/* kcopyd context: one run of the slot was copied. */
-static void wb_copied(int read_err, unsigned long write_err, void *context)
-{
-	struct slot *s = context;
-	struct dmh_blk *blk = s->blk;
-	unsigned long flags;
-
-	spin_lock_irqsave(&blk->lock, flags);
-	s->error |= read_err || write_err;
-	if (atomic_dec_and_test(&s->wb_parts)) {
-		list_add_tail(&s->list, &blk->wb_done);
-		wake_worker(blk);
-	}
-	spin_unlock_irqrestore(&blk->lock, flags);
-}
-
 /*
  * Worker, md_lock held: the staged writes @s's writeback noted ended;
  * copy the slot to its block on the HDD.  The chunk's entry cannot change
@@ -559,7 +543,7 @@ static void start_wb_copy(struct dmh_blk *blk, struct slot *s)
 	spin_unlock_irq(&blk->lock);
 	s->wb_epoch = dmh_epoch_enter(blk->env.epochs);
 	s->wb_start = jiffies;
-	dmh_blk_copy_runs(blk, s, valid, true, wb_copied);
+	dmh_blk_copy_runs(blk, s, valid, true);
 }
 
 /* blk->lock held: @s's writeback ended without error. */
