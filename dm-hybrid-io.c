@@ -49,6 +49,12 @@ static void wake_worker(struct dmh_pool *pool)
 
 /* -------------------------------------------------------------- bio util */
 
+static void end_bio(struct bio *bio, blk_status_t status)
+{
+	bio->bi_status = status;
+	bio_endio(bio);
+}
+
 static unsigned int blk_flags(struct dmh_pool *pool, struct dmh_bio *pb)
 {
 	if (pb->flags & PB_STREAM)
@@ -58,32 +64,59 @@ static unsigned int blk_flags(struct dmh_pool *pool, struct dmh_bio *pb)
 	return DMH_BLK_NOTE | DMH_BLK_SPLIT;
 }
 
+/* remap()'s answers: dmh_blk_map()'s, and one of its own. */
+enum { ROUTE_LOST = DMH_BLK_WAIT + 1 };	/* needs the dead SSD: fail it */
+
+/*
+ * The SSD is dead (pool->ssd_failed): is route @r of a bio to @tier lost?
+ * A slot is: the clean ones are dropped, and a dirty one holds the only
+ * copy of its block, whose HDD bytes are stale.  So is a bio that waits
+ * for a dirty slot's writeback, which can never come, unless it can be
+ * @split around the slot (map context).
+ */
+static bool lost_route(enum dmh_blk_route r, unsigned int tier,
+		       bool split)
+{
+	return tier == DMH_TIER_SSD || r == DMH_BLK_SLOT ||
+	       (r == DMH_BLK_WAIT && !split);
+}
+
 /*
  * Send @bio, counted in the current epoch, to @p or to a slot of the
  * block tier (dm-hybrid-block.h), which may stage or split it if @stage
  * (map context: the worker can do neither).
  * DMH_BLK_WAIT leaves it untouched: a dirty slot overlaps it, or it is to
  * be split, and *@split is then what it may take first (0: nothing).
+ * ROUTE_LOST leaves it untouched too: it needs the dead SSD.
  */
-static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
-				dmh_ploc_t p, bool stage, sector_t *split)
+static int remap(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p,
+		 bool stage, sector_t *split)
 {
 	struct dmh_bio *pb = dmh_pb(bio);
 	sector_t off = bio->bi_iter.bi_sector & (pool->chunk_sectors - 1);
 	enum dmh_blk_route r = DMH_BLK_HOME;
 	unsigned int tier = dmh_ploc_tier(p);
+	bool dead = READ_ONCE(pool->ssd_failed);
+	unsigned int flags = blk_flags(pool, pb);
 	sector_t ssd = 0;
 
+	if (!stage)
+		flags &= ~(DMH_BLK_STAGE | DMH_BLK_SPLIT);
+	if (dead)	/* nothing new for the SSD, not even a staged write */
+		flags &= ~(DMH_BLK_STAGE | DMH_BLK_NOTE);
 	if (tier == DMH_TIER_HDD)
-		r = dmh_blk_map(pool->blk, pb->vol, bio, p, blk_flags(pool, pb) &
-				(stage ? ~0 : ~(DMH_BLK_STAGE | DMH_BLK_SPLIT)),
-				&ssd, &pb->blk_cookie);
+		r = dmh_blk_map(pool->blk, pb->vol, bio, p, flags, &ssd,
+				&pb->blk_cookie);
+	if (unlikely(dead) && lost_route(r, tier, stage && ssd))
+		return ROUTE_LOST;
 	if (r == DMH_BLK_WAIT) {
 		*split = ssd;
 		return r;
 	}
 	if (r == DMH_BLK_SLOT)
 		tier = DMH_TIER_SSD;
+	if (tier == DMH_TIER_SSD)
+		pb->flags |= PB_SSD;
 	dmh_mon_tier(pb->vol, tier);
 	bio_set_dev(bio, pool->bdev[tier]);
 	bio->bi_iter.bi_sector = r == DMH_BLK_SLOT ? ssd :
@@ -93,17 +126,25 @@ static enum dmh_blk_route remap(struct dmh_pool *pool, struct bio *bio,
 
 /*
  * Worker: send @bio to its home @p, counted in the epoch; one that a
- * dirty slot holds back waits, uncounted, for a writeback to end.  The
- * worker cannot split a bio, so it stages nothing.
+ * dirty slot holds back waits, uncounted, for a writeback to end; one
+ * that needs the dead SSD fails.  The worker cannot split a bio, so it
+ * stages nothing.
  */
 static void remap_and_issue(struct dmh_pool *pool, struct bio *bio,
 			    dmh_ploc_t p)
 {
 	struct dmh_bio *pb = dmh_pb(bio);
 	sector_t split;
+	int r;
 
 	count_bio(pool, pb);
-	if (remap(pool, bio, p, false, &split) == DMH_BLK_WAIT) {
+	r = remap(pool, bio, p, false, &split);
+	if (r == ROUTE_LOST) {
+		uncount_bio(pool, pb);
+		end_bio(bio, BLK_STS_IOERR);
+		return;
+	}
+	if (r == DMH_BLK_WAIT) {
 		uncount_bio(pool, pb);
 		dmh_blk_sync_range(pool->blk, pb->vol, bio->bi_iter.bi_sector,
 				   bio_sectors(bio));
@@ -136,12 +177,6 @@ static void take_list(struct dmh_pool *pool, struct bio_list *from,
 	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
-static void end_bio(struct bio *bio, blk_status_t status)
-{
-	bio->bi_status = status;
-	bio_endio(bio);
-}
-
 static void end_list(struct bio_list *bios, blk_status_t status)
 {
 	struct bio *bio;
@@ -169,11 +204,75 @@ void dmh_pool_set_mode(struct dmh_pool *pool, enum dmh_mode m)
 		dm_table_event(pool->ti->table);
 }
 
+/* ------------------------------------------------------------ dead SSD */
+
+/* Process context: read one page at @sector of the SSD. */
+static int ssd_read(struct dmh_pool *pool, struct page *page, sector_t sector)
+{
+	struct bio_vec bv;
+	struct bio bio;
+
+	bio_init(&bio, pool->bdev[DMH_TIER_SSD], &bv, 1, REQ_OP_READ);
+	bio.bi_iter.bi_sector = sector;
+	__bio_add_page(&bio, page, PAGE_SIZE, 0);
+	return submit_bio_wait(&bio);
+}
+
+/*
+ * md_lock held, may block: does the SSD still read?  Its first and its
+ * last page are read: a bad sector fails one of them, a dead device both.
+ */
+static bool ssd_reads(struct dmh_pool *pool)
+{
+	sector_t last = bdev_nr_sectors(pool->bdev[DMH_TIER_SSD]) -
+			(PAGE_SIZE >> SECTOR_SHIFT);
+	struct page *page = alloc_page(GFP_NOIO);
+	bool ok;
+
+	if (!page)
+		return true;	/* the next error asks again */
+	ok = !ssd_read(pool, page, 0) || !ssd_read(pool, page, last);
+	__free_page(page);
+	return ok;
+}
+
+/*
+ * md_lock held, may block: an SSD flush or bio failed.  An SSD that no
+ * longer reads at all is dead (dm-hybrid.rst, "A dying SSD"): from now on
+ * the pool sends it nothing and fails at once every bio that needs it;
+ * the HDD goes on serving its chunks.  One bad region or a failed flush
+ * alone is no death: those errors stay the bios' own.
+ */
+static bool ssd_dead(struct dmh_pool *pool)
+{
+	if (pool->ssd_failed)
+		return true;
+	if (ssd_reads(pool))
+		return false;
+	DMERR("pool %s: the SSD fails every read: serving HDD chunks only",
+	      dm_device_name(pool->pool_md));
+	WRITE_ONCE(pool->ssd_failed, true);
+	if (pool->ti)
+		dm_table_event(pool->ti->table);
+	return true;
+}
+
+/*
+ * Flush the data devices; a dead SSD is left out.  The flush that finds
+ * it dead still fails in rw mode, so that the open transaction, whose
+ * first writes and copies to the SSD are lost, aborts (ro mode); in ro
+ * mode only the HDD's flush counts.
+ */
 static int flush_data(struct dmh_pool *pool)
 {
-	int r = blkdev_issue_flush(pool->bdev[DMH_TIER_SSD]);
-	int r2 = blkdev_issue_flush(pool->bdev[DMH_TIER_HDD]);
+	int r = 0, r2;
 
+	if (!pool->ssd_failed) {
+		r = blkdev_issue_flush(pool->bdev[DMH_TIER_SSD]);
+		if (r && ssd_dead(pool) && pool->mode != DMH_MODE_RW)
+			r = 0;
+	}
+	r2 = blkdev_issue_flush(pool->bdev[DMH_TIER_HDD]);
 	return r ? r : r2;
 }
 
@@ -244,7 +343,7 @@ static void issue_alloc_write(struct dmh_pool *pool, struct dmh_cell *c)
 {
 	struct dmh_bio *pb = dmh_pb(c->bio);
 
-	pb->flags |= PB_ALLOC;
+	pb->flags |= PB_ALLOC | (dmh_ploc_tier(c->p) == DMH_TIER_SSD ? PB_SSD : 0);
 	pb->cell = c;
 	/* A fresh chunk: no slot holds its blocks (unmaps drop them). */
 	count_bio(pool, pb);
@@ -262,8 +361,11 @@ static void zero_done(int read_err, unsigned long write_err, void *context)
 	struct dmh_pool *pool = c->owner;
 	unsigned long flags;
 
-	if (read_err || write_err)
+	if (read_err || write_err) {
 		WRITE_ONCE(c->error, -EIO);
+		if (dmh_ploc_tier(c->p) == DMH_TIER_SSD)
+			set_bit(0, &pool->ssd_suspect);	/* is it dead? */
+	}
 	if (!atomic_dec_and_test(&c->zeroing))
 		return;
 	spin_lock_irqsave(&pool->lock, flags);
@@ -679,11 +781,25 @@ static void process_drain(struct dmh_pool *pool)
 	dmh_epoch_kick(&pool->epochs);
 }
 
+/*
+ * Worker, md_lock held: an SSD bio failed since the last pass.  A dead
+ * SSD takes an rw pool to ro, aborting the open transaction as a failed
+ * flush does.
+ */
+static void process_ssd_error(struct dmh_pool *pool)
+{
+	if (!test_and_clear_bit(0, &pool->ssd_suspect) || pool->ssd_failed)
+		return;
+	if (ssd_dead(pool) && pool->mode == DMH_MODE_RW)
+		abort_transaction(pool);
+}
+
 void dmh_pool_worker(struct work_struct *ws)
 {
 	struct dmh_pool *pool = container_of(ws, struct dmh_pool, worker);
 
 	mutex_lock(&pool->md_lock);
+	process_ssd_error(pool);
 	process_zeroed(pool);
 	process_alloc_done(pool);
 	process_deferred(pool);
@@ -752,19 +868,19 @@ void dmh_pool_waker(struct work_struct *ws)
 /*
  * map(), no sleeping: remap @bio to @p or a slot.  A bio the block tier
  * splits (a read around dirty slots, a small write across two blocks)
- * takes its first part now, and dm core sends the rest to map() again;
- * false: a bio a dirty slot holds back goes to the worker.
+ * takes its first part now, and dm core sends the rest to map() again.
+ * remap()'s last answer: DMH_BLK_WAIT, a bio a dirty slot holds back
+ * goes to the worker; ROUTE_LOST, it needs the dead SSD.
  */
-static bool map_fast(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
+static int map_fast(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
 {
 	sector_t split;
+	int r;
 
-	while (remap(pool, bio, p, true, &split) == DMH_BLK_WAIT) {
-		if (!split)
-			return false;
+	while ((r = remap(pool, bio, p, true, &split)) == DMH_BLK_WAIT &&
+	       split)
 		dm_accept_partial_bio(bio, split);
-	}
-	return true;
+	return r;
 }
 
 static bool needs_worker(struct bio *bio)
@@ -779,6 +895,7 @@ int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
 	struct dmh_pool *pool = hc->pool;
 	struct dmh_bio *pb = dmh_pb(bio);
 	bool write = op_is_write(bio_op(bio));
+	int r = DMH_BLK_WAIT;
 	u64 e;
 
 	pb->vol = hc->vol;
@@ -801,10 +918,13 @@ int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
 	}
 	count_bio(pool, pb);
 	e = dmh_lookup(hc->vol, bio_vchunk(pool, bio));
-	if (e && !(e & DMH_E_ALLOC) && !(write && (e & DMH_E_MIGRATE)) &&
-	    map_fast(pool, bio, dmh_entry_ploc(e)))
+	if (e && !(e & DMH_E_ALLOC) && !(write && (e & DMH_E_MIGRATE)))
+		r = map_fast(pool, bio, dmh_entry_ploc(e));
+	if (r == DMH_BLK_HOME || r == DMH_BLK_SLOT)
 		return DM_MAPIO_REMAPPED;
 	uncount_bio(pool, pb);
+	if (r == ROUTE_LOST)
+		return DM_MAPIO_KILL;
 	if (!e && !write) {
 		zero_fill_bio(bio);
 		bio_endio(bio);
@@ -830,6 +950,9 @@ int dmh_hybrid_end_io(struct dm_target *ti, struct bio *bio,
 	}
 	if (pb->flags & PB_COUNTED)
 		uncount_bio(pool, pb);
+	if (unlikely(*error) && (pb->flags & PB_SSD) &&
+	    *error != BLK_STS_NOTSUPP && !test_and_set_bit(0, &pool->ssd_suspect))
+		wake_worker(pool);	/* is the SSD dead? */
 	if (pb->flags & PB_ALLOC) {
 		pb->flags &= ~PB_ALLOC;
 		bio->bi_status = *error;

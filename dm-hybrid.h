@@ -49,6 +49,7 @@ enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
 #define PB_COMMIT	BIT(2)
 #define PB_STREAM	BIT(3)	/* part of a sequential stream */
 #define PB_QUEUED	BIT(4)	/* queued for space since ->queued */
+#define PB_SSD		BIT(5)	/* sent to the SSD: its error is a probe's */
 
 /* Per-bio data of the hybrid target. */
 struct dmh_bio {
@@ -95,6 +96,8 @@ struct dmh_pool {
 	unsigned int features;
 	bool passdown[DMH_NR_TIERS];
 	enum dmh_mode mode;
+	bool ssd_failed;		/* the SSD reads no more: md_lock */
+	unsigned long ssd_suspect;	/* bit 0: an SSD bio failed */
 
 	struct mutex md_lock;		/* serialises metadata changes */
 	struct dmh_metadata *md;
