@@ -189,12 +189,8 @@ static int map_args(int argc, char **argv, struct map_args *ma)
 	return 0;
 }
 
-/*
- * The block tier counters of volume @id of @p from its device's status:
- * 0, or -1 when it has no device or its kernel reports no write staging.
- */
-static int map_block_stats(const struct pool *p, u32 id,
-			   struct hc_vol_status *st)
+/* hybridctl.h */
+int vol_block_stats(const struct pool *p, u32 id, struct hc_vol_status *st)
 {
 	struct dm_target_line t;
 	struct voldev d;
@@ -241,7 +237,7 @@ static void map_print(const struct pool *p, const struct hc_vol_info *v,
 	       (unsigned long long)(m->ssd + m->hdd), (unsigned long long)m->ssd,
 	       m->ssd + m->hdd ? 100.0 * (double)m->ssd /
 	       (double)(m->ssd + m->hdd) : 0.0, (unsigned long long)m->hdd);
-	if (!map_block_stats(p, v->id, &st))
+	if (!vol_block_stats(p, v->id, &st))
 		print_block_stats(&st);
 	printf("%u buckets of about %llu chunks (%s) each\n", m->buckets,
 	       (unsigned long long)per, hc_format_size(per * cb, a, sizeof(a)));
@@ -262,7 +258,7 @@ static void map_json(const struct pool *p, const struct hc_vol_info *v,
 		     const struct hc_pmap *m)
 {
 	struct hc_vol_status st;
-	int known = !map_block_stats(p, v->id, &st);
+	int known = !vol_block_stats(p, v->id, &st);
 	int slots = known && st.slots_known;
 	struct hc_json j;
 

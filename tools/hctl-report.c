@@ -87,8 +87,6 @@ static struct voldev **vol_devices(const struct pool *p, struct voldev **all)
 	return devs;
 }
 
-/* ---- pool status ------------------------------------------------------------- */
-
 /* The block tier's lines; the staging one from kernels that report it. */
 static void print_block_tier(const struct hc_pool_status *st)
 {
@@ -107,6 +105,106 @@ static void print_block_tier(const struct hc_pool_status *st)
 	       hc_format_size(st->blk_dirty * HC_BLOCK_BYTES, a, sizeof(a)),
 	       (unsigned long long)st->blk_writebacks);
 }
+
+/* ---- a dead SSD (dm-hybrid.rst, "A dying SSD") ----------------------------------- */
+
+#define LOST_RUNS	8	/* ranges shown per volume */
+
+/*
+ * The ranges of volume @v of @p whose home is the dead SSD, in @r
+ * (LOST_RUNS at most): how many there are.
+ */
+static u32 lost_runs(const struct pool *p, const struct hc_vol_info *v,
+		     struct hc_run *r)
+{
+	u64 chunks = (v->size + p->st.chunk_sectors - 1) / p->st.chunk_sectors;
+	struct hc_pmap m;
+	char *reply;
+	u32 n = 0;
+
+	if (!v->ssd || !chunks ||
+	    dm_msg(p->name, &reply, "placement_map %u %llu", v->id,
+		   (unsigned long long)(chunks < 1024 ? chunks : 1024)))
+		return 0;
+	if (!hc_parse_pmap(reply, &m))
+		n = hc_pmap_ssd_runs(&m, r, LOST_RUNS);
+	free(reply);
+	return n;
+}
+
+/* The staged dirty blocks of volume @v of @p, the only copies (0: none). */
+static u64 lost_blocks(const struct pool *p, const struct hc_vol_info *v)
+{
+	struct hc_vol_status st;
+
+	return vol_block_stats(p, v->id, &st) ? 0 : st.dirty_blocks;
+}
+
+static void print_lost_vol(const struct pool *p, const struct hc_vol_info *v)
+{
+	u64 cb = p->st.chunk_sectors * 512, d = lost_blocks(p, v);
+	struct hc_run r[LOST_RUNS];
+	u32 n = lost_runs(p, v, r), k;
+	char a[32], b[32], who[96];
+
+	snprintf(who, sizeof(who), "volume %u (%s)", v->id,
+		 v->name[0] ? v->name : "-");
+	for (k = 0; k < n && k < LOST_RUNS; k++)
+		printf("    %s: chunks %llu-%llu, %s at %s%s\n", who,
+		       (unsigned long long)r[k].first,
+		       (unsigned long long)r[k].end - 1,
+		       hc_format_size((r[k].end - r[k].first) * cb, a, sizeof(a)),
+		       hc_format_size(r[k].first * cb, b, sizeof(b)),
+		       r[k].partly ? " (some of these chunks)" : "");
+	if (n > LOST_RUNS)
+		printf("    %s: %u ranges more (hybridctl map)\n", who,
+		       n - LOST_RUNS);
+	if (d)
+		printf("    %s: %llu dirty blocks (%s) staged on the SSD\n", who,
+		       (unsigned long long)d,
+		       hc_format_size(d * HC_BLOCK_BYTES, a, sizeof(a)));
+}
+
+static void print_lost(const struct pool *p)
+{
+	u32 i;
+
+	printf("  SSD FAILED:  what lived on the SSD is lost, its reads and writes fail (EIO):\n");
+	for (i = 0; i < p->nr_vols; i++)
+		print_lost_vol(p, &p->vols[i]);
+}
+
+static void json_lost(struct hc_json *j, const struct pool *p)
+{
+	u64 cb = p->st.chunk_sectors * 512;
+	struct hc_run r[LOST_RUNS];
+	u32 i, k, n;
+
+	hc_json_open(j, "ssd_lost", '[');
+	for (i = 0; i < p->nr_vols; i++) {
+		n = lost_runs(p, &p->vols[i], r);
+		hc_json_open(j, NULL, '{');
+		hc_json_u64(j, "id", p->vols[i].id);
+		hc_json_str(j, "name", p->vols[i].name[0] ? p->vols[i].name : NULL);
+		hc_json_u64(j, "dirty_blocks", lost_blocks(p, &p->vols[i]));
+		hc_json_u64(j, "nr_ranges", n);
+		hc_json_open(j, "ranges", '[');
+		for (k = 0; k < n && k < LOST_RUNS; k++) {
+			hc_json_open(j, NULL, '{');
+			hc_json_u64(j, "first_chunk", r[k].first);
+			hc_json_u64(j, "end_chunk", r[k].end);
+			hc_json_u64(j, "offset_bytes", r[k].first * cb);
+			hc_json_u64(j, "bytes", (r[k].end - r[k].first) * cb);
+			hc_json_bool(j, "partly", r[k].partly);
+			hc_json_close(j);
+		}
+		hc_json_close(j);
+		hc_json_close(j);
+	}
+	hc_json_close(j);
+}
+
+/* ---- pool status ---------------------------------------------------------------- */
 
 static void print_pool(const struct pool *p)
 {
@@ -150,6 +248,8 @@ static void print_pool(const struct pool *p)
 			printf(" %s=%llu", hc_knob_names[i],
 			       (unsigned long long)p->st.knobs[i]);
 	printf("\n  volumes:     %llu\n", (unsigned long long)p->st.volumes);
+	if (p->st.ssd_failed)
+		print_lost(p);
 }
 
 static void json_tier(struct hc_json *j, const struct pool *p, int t)
@@ -205,6 +305,9 @@ static void json_pool(struct hc_json *j, const struct pool *p)
 	hc_json_u64_known(j, "writebacks", p->st.blk_writebacks,
 			  p->st.blk_staging);
 	hc_json_close(j);
+	hc_json_bool(j, "ssd_failed", p->st.ssd_failed);
+	if (p->st.ssd_failed)
+		json_lost(j, p);
 }
 
 /* ---- vol list ------------------------------------------------------------------ */
@@ -397,6 +500,7 @@ int stats_targets(const char *pool, char **want, int nwant,
 			sv[cnt].id = devs[j].id;
 			sv[cnt].size = devs[j].len;
 			sv[cnt].chunk_sectors = p.st.chunk_sectors;
+			sv[cnt].ssd_failed = p.st.ssd_failed;
 			hctl_xen_lookup(devs[j].info.major, devs[j].info.minor,
 					&sv[cnt].xen);
 			cnt++;
@@ -427,6 +531,12 @@ void stats_sample(struct sample_vol *sv, u32 n)
 		sv[i].ok = !dm_target_of(sv[i].dev, 1, &t) &&
 			   !strcmp(t.type, "hybrid") &&
 			   !hc_parse_vol_status(t.params, &sv[i].st);
+}
+
+/* Does volume status @st count chunks or dirty blocks on the SSD? */
+static int lost_in(const struct hc_vol_status *st)
+{
+	return st->ssd || st->dirty_blocks;
 }
 
 /* One volume's stats over the interval from @a to @b as a JSON object. */
@@ -464,6 +574,7 @@ static void json_stats(struct hc_json *j, const struct sample_vol *a,
 	hc_json_u64(j, "weight", b->st.weight);
 	hc_json_str(j, "priority", b->st.prio);
 	hctl_xen_json(j, &b->xen);
+	hc_json_bool(j, "ssd_lost", b->ssd_failed && lost_in(&b->st));
 	hc_json_close(j);
 }
 
@@ -526,6 +637,18 @@ static void stats_row(const struct sample_vol *a, const struct sample_vol *b,
 	putchar('\n');
 }
 
+/* A line under the table for volume @b, which lost data on the dead SSD. */
+static void stats_lost(const struct sample_vol *b)
+{
+	char a[32], d[32];
+
+	printf("%s: SSD LOST: %s of chunks, %s of dirty blocks (pool status %s)\n",
+	       b->name[0] ? b->name : b->dev,
+	       hc_format_size(b->st.ssd * b->chunk_sectors * 512, a, sizeof(a)),
+	       hc_format_size(b->st.dirty_blocks * HC_BLOCK_BYTES, d, sizeof(d)),
+	       b->pool);
+}
+
 static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 			double secs, int json)
 {
@@ -553,6 +676,9 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 		else
 			stats_row(&a[i], &b[i], secs, &c);
 	}
+	for (i = 0; i < n; i++)
+		if (b[i].ok && b[i].ssd_failed && lost_in(&b[i].st))
+			stats_lost(&b[i]);
 	fflush(stdout);
 }
 

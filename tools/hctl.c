@@ -184,6 +184,7 @@ static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 	s->blk_staging = 1;
 	s->blk_dirty = v[4];
 	s->blk_writebacks = v[5];
+	s->ssd_failed = n > 5 && !strcmp(f[5], "ssd_failed");
 }
 
 int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
@@ -470,6 +471,35 @@ int hc_parse_pmap(char *buf, struct hc_pmap *m)
 		return -1;
 	m->buckets = (u32)len;
 	return 0;
+}
+
+static int on_ssd(char t)
+{
+	return t == 'S' || t == 's';
+}
+
+u32 hc_pmap_ssd_runs(const struct hc_pmap *m, struct hc_run *out, u32 max)
+{
+	u32 b, n = 0;
+	u64 lo, hi;
+
+	for (b = 0; b < m->buckets; b++) {
+		if (!on_ssd(m->tiers[b]))
+			continue;
+		/* bucket b holds chunks [lo, hi), as the kernel cuts them */
+		lo = m->chunks * b / m->buckets;
+		hi = m->chunks * (b + 1) / m->buckets;
+		if (!b || !on_ssd(m->tiers[b - 1])) {
+			if (n < max)
+				out[n] = (struct hc_run){ lo, hi, 0 };
+			n++;
+		}
+		if (n <= max) {
+			out[n - 1].end = hi;
+			out[n - 1].partly |= m->tiers[b] == 's';
+		}
+	}
+	return n;
 }
 
 int hc_tab_parse(const char *line, struct hc_tab *t, char *why, size_t len)

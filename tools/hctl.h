@@ -50,6 +50,7 @@ struct hc_pool_status {
 	u64 blk_fills, blk_hits;
 	int blk_staging;		/* the next two fields are known */
 	u64 blk_dirty, blk_writebacks;	/* write staging (4 KiB blocks) */
+	int ssd_failed;			/* the SSD is dead: "A dying SSD" */
 };
 
 /*
@@ -119,6 +120,18 @@ struct hc_pmap {
 };
 
 int hc_parse_pmap(char *buf, struct hc_pmap *m);
+
+/* Chunks [first, end) of a volume on the SSD: all, or with @partly some. */
+struct hc_run {
+	u64 first, end;
+	int partly;
+};
+
+/*
+ * The runs of @m's buckets that hold SSD chunks, as chunk ranges, in
+ * @out (@max at most): how many there are, even beyond @max.
+ */
+u32 hc_pmap_ssd_runs(const struct hc_pmap *m, struct hc_run *out, u32 max);
 
 /* One pool of the hybridtab. */
 struct hc_tab {

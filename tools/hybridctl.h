@@ -177,6 +177,11 @@ struct hc_vol_info *pool_open_vol(const char *pool, const char *vol,
 				  struct pool *p);
 /* The device mapping volume @id of @p, if any: 0 found, -1 not. */
 int vol_device(const struct pool *p, u32 id, struct voldev *out);
+/*
+ * The block tier counters of volume @id of @p from its device's status:
+ * 0, or -1 when it has no device or its kernel reports no write staging.
+ */
+int vol_block_stats(const struct pool *p, u32 id, struct hc_vol_status *st);
 /* The dm name a volume's device gets: its name, or <pool>-<id>. */
 void vol_devname(const struct pool *p, const struct hc_vol_info *v,
 		 char *buf, size_t len);
@@ -248,6 +253,7 @@ struct sample_vol {
 	u64 size, chunk_sectors;
 	struct hc_vol_status st;
 	int ok;				/* st is this sample's status line */
+	int ssd_failed;			/* its pool's SSD is dead */
 	struct hctl_xen_vbd xen;	/* the Xen guest using it, in a Dom0 */
 };
 

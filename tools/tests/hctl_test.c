@@ -116,6 +116,12 @@ static void test_staging(void)
 	  "pool status of an older kernel: 30 fields, no staging fields");
 	t(!hc_parse_pool_status(POOL_STAGE " 9", &ps) && ps.blk_dirty == 12,
 	  "pool status with a field after them (a newer kernel)");
+	t(!hc_parse_pool_status(POOL_STAGE " ssd_failed", &ps) &&
+	  ps.ssd_failed && ps.blk_writebacks == 345,
+	  "pool status with ssd_failed (33 fields + 3 features)");
+	t(!hc_parse_pool_status(POOL_STAGE " -", &ps) && !ps.ssd_failed &&
+	  !hc_parse_pool_status(POOL_STAGE, &ps) && !ps.ssd_failed,
+	  "pool status with - or without the ssd_failed field");
 	t(hc_pool_has_feature(&ps, "write_staging") &&
 	  hc_pool_has_feature(&ps, "block_tier") &&
 	  !hc_pool_has_feature(&ps, "write") &&
@@ -271,6 +277,7 @@ int main(void)
 	struct hc_pool_table pt;
 	struct hc_vol_info *vi;
 	struct hc_pmap m;
+	struct hc_run run[4];
 	struct hc_stats st;
 	struct hc_tab tab, back;
 	char buf[512], why[128], dev[32];
@@ -364,6 +371,15 @@ int main(void)
 	t(!hc_parse_pmap(buf, &m) && m.chunks == 1024 && m.ssd == 128 &&
 	  m.buckets == 8 && !strncmp(m.tiers, "..hhsS..", 8) &&
 	  m.heat[7] == '0', "placement map");
+	t(hc_pmap_ssd_runs(&m, run, 4) == 1 && run[0].first == 512 &&
+	  run[0].end == 768 && run[0].partly, "SSD runs of buckets");
+	snprintf(buf, sizeof(buf), "%s",
+		 "chunks=6 ssd=3 hdd=1 tiers=SS.hS. heat=000000");
+	t(!hc_parse_pmap(buf, &m) && hc_pmap_ssd_runs(&m, run, 4) == 2 &&
+	  run[0].first == 0 && run[0].end == 2 && !run[0].partly &&
+	  run[1].first == 4 && run[1].end == 5 &&
+	  hc_pmap_ssd_runs(&m, run, 1) == 2 && run[0].end == 2,
+	  "SSD runs of chunks, and beyond the room given");
 	snprintf(buf, sizeof(buf), "%s",
 		 "chunks=1024 ssd=128 hdd=256 tiers=..hx heat=0000");
 	t(hc_parse_pmap(buf, &m), "bad placement map refused");
