@@ -30,13 +30,14 @@ static void summary(const struct md_image *img, const struct md_report *r,
 	if (!r->verbosity)
 		return;
 	fprintf(stdout,
-		"%s: %s: transaction %llu, %u volumes, ssd %llu mapped %llu free, hdd %llu mapped %llu free, %lu uncommitted leftovers, %lu problems (%lu repairable, %lu with possible data loss, %lu broken)\n",
+		"%s: %s: transaction %llu, %u volumes, ssd %llu mapped %llu free, hdd %llu mapped %llu free, %lu uncommitted leftovers, %lu problems (%lu repairable, %lu with possible data loss, %lu broken), staging log %llu blocks %u records\n",
 		prog, img->path, (unsigned long long)img->sb.txid,
 		img->nr_vols, (unsigned long long)c->mapped[0],
 		(unsigned long long)c->free[0],
 		(unsigned long long)c->mapped[1],
 		(unsigned long long)c->free[1], r->leftovers, md_problems(r),
-		r->count[MD_REPAIR], r->count[MD_LOSS], r->count[MD_BROKEN]);
+		r->count[MD_REPAIR], r->count[MD_LOSS], r->count[MD_BROKEN],
+		(unsigned long long)img->sb.slog_used, img->slog.nrec);
 }
 
 int main(int argc, char **argv)

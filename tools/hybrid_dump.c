@@ -14,11 +14,14 @@
  *            ssd_reserve= seq_cutoff= promote_threshold= tick_ms=
  *   layout vt_start= vt_blocks= ssd_rmap_start= ssd_rmap_blocks=
  *          hdd_rmap_start= hdd_rmap_blocks= heat_start= heat_blocks=
+ *          slog_start= slog_blocks=
+ *   slog half= used= base=
  *   volume slot= id= flags= size_sectors= weight= priority= ssd_min=
  *          ssd_max= name=
  *   pin vol= tier=ssd|hdd start= end=
  *   map vol= vchunk= tier=ssd|hdd pchunk= len=
  *   heat tier=ssd|hdd pchunk= values=V1,V2,...
+ *   slogrec block= txid= vol= vblock= where= sectors= [reserved=]
  *
  * (each record is one line; it is wrapped here for width).  "tunables"
  * gives the named tunables (DMH_TUN_*) as their value, or "default" when
@@ -33,7 +36,12 @@
  * chunks not listed have heat 0.  The volume name is printed with every
  * byte outside [A-Za-z0-9._+:@/-] as %XX (hex), up to its last non-NUL
  * byte; it is the last field of its line.  nr_volumes is not printed: it
- * is the number of volume lines.
+ * is the number of volume lines.  "slog" is the staging log's state in
+ * the superblock (slog_half, slog_used, slog_base); "slogrec" its live
+ * records in log order: block is the record's log block counted from the
+ * start of the live half, txid that block's, vol and vblock the record's
+ * key, reserved only printed when not 0.  A damaged log block is a
+ * comment, and the exit status 2.
  *
  * Exit status: 0 ok, 2 metadata broken (what could be read is printed if
  * the superblock was usable) or bad usage, 3 I/O error.
@@ -109,7 +117,7 @@ static void dump_super(FILE *f, const struct md_super *s)
 			fprintf(f, " %s=%u", md_tunable_name[i], v - 1);
 	}
 	fprintf(f,
-		"\nlayout vt_start=%llu vt_blocks=%llu ssd_rmap_start=%llu ssd_rmap_blocks=%llu hdd_rmap_start=%llu hdd_rmap_blocks=%llu heat_start=%llu heat_blocks=%llu\n",
+		"\nlayout vt_start=%llu vt_blocks=%llu ssd_rmap_start=%llu ssd_rmap_blocks=%llu hdd_rmap_start=%llu hdd_rmap_blocks=%llu heat_start=%llu heat_blocks=%llu slog_start=%llu slog_blocks=%llu\n",
 		(unsigned long long)l->vt_start,
 		(unsigned long long)l->vt_blocks,
 		(unsigned long long)l->rmap_start[0],
@@ -117,7 +125,12 @@ static void dump_super(FILE *f, const struct md_super *s)
 		(unsigned long long)l->rmap_start[1],
 		(unsigned long long)l->rmap_blocks[1],
 		(unsigned long long)l->heat_start,
-		(unsigned long long)l->heat_blocks);
+		(unsigned long long)l->heat_blocks,
+		(unsigned long long)l->slog_start,
+		(unsigned long long)l->slog_blocks);
+	fprintf(f, "slog half=%u used=%llu base=%llu\n", s->slog_half,
+		(unsigned long long)s->slog_used,
+		(unsigned long long)s->slog_base);
 }
 
 static int cmp_slot(const void *a, const void *b)
@@ -220,6 +233,34 @@ static void dump_heat(FILE *f, const struct md_image *img, int t)
 	}
 }
 
+static void dump_slogrec(FILE *f, const struct md_slog_rec *x)
+{
+	fprintf(f, "slogrec block=%u txid=%llu vol=%llu vblock=%llu where=%llu sectors=%u",
+		x->blk, (unsigned long long)x->txid,
+		(unsigned long long)(x->key >> DMH_SLOG_VOL_SHIFT),
+		(unsigned long long)(x->key & DMH_SLOG_BLOCK_MASK),
+		(unsigned long long)x->where, x->sectors);
+	if (x->reserved)
+		fprintf(f, " reserved=%u", x->reserved);
+	fputc('\n', f);
+}
+
+/* The live log, record by record; returns the damaged blocks. */
+static u32 dump_slog(FILE *f, const struct md_slog *sl)
+{
+	u32 j, k = 0, bad = 0;
+
+	for (j = 0; j < sl->nblk; j++) {
+		if (sl->blk[j].why && ++bad)
+			fprintf(f, "# staging log block %llu %s: its records are lost\n",
+				(unsigned long long)(sl->first + j),
+				sl->blk[j].why);
+		for (; k < sl->nrec && sl->rec[k].blk == j; k++)
+			dump_slogrec(f, &sl->rec[k]);
+	}
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -237,6 +278,7 @@ int main(int argc, char **argv)
 	struct md_image img;
 	struct md_args a;
 	int rc, t;
+	u32 bad;
 	FILE *f = stdout;
 
 	rc = md_tool_args(&tool, argc, argv, &a);
@@ -268,6 +310,7 @@ int main(int argc, char **argv)
 		dump_maps(f, &img, t);
 	for (t = 0; t < DMH_NR_TIERS; t++)
 		dump_heat(f, &img, t);
+	bad = dump_slog(f, &img.slog);
 	if (fflush(f) || ferror(f) || (out && fclose(f))) {
 		fprintf(stderr, "%s: error writing %s\n", prog,
 			out ? out : "standard output");
@@ -275,7 +318,7 @@ int main(int argc, char **argv)
 		return MD_EXIT_USAGE;
 	}
 	md_close(&img);
-	if (r.count[MD_BROKEN]) {
+	if (r.count[MD_BROKEN] || bad) {
 		fprintf(stderr, "%s: metadata is broken; the dump is incomplete\n",
 			prog);
 		return MD_EXIT_BROKEN;

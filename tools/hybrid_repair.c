@@ -8,7 +8,11 @@
  * was written by the newer transaction is kept (ties: SSD, then the lower
  * physical chunk); a wrong nr_volumes is recomputed; bad pins (tier not
  * ssd or hdd, empty range, missing volume, range past the volume's end,
- * records past DMH_MAX_PINS) are dropped.  The result is written
+ * records past DMH_MAX_PINS) are dropped; a wrong staging log flag is
+ * set or cleared.  A staging log that cannot be replayed (a damaged live
+ * block, or a record the maps contradict) is broken: it holds the only
+ * copy of staged writes, so it is dropped only with --drop-staged, which
+ * names each staged write lost.  The result is written
  * as transaction txid + 1 with the kernel's commit protocol, so a crash in
  * the middle leaves the old transaction intact.  Broken metadata is never
  * touched.
@@ -30,7 +34,7 @@ static const char *prog = "hybrid_repair";
 static void print_help(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s -i METADATA_DEV [-o OUTPUT] [--rewrite] [-q|-v]\n"
+		"Usage: %s -i METADATA_DEV [-o OUTPUT] [--rewrite] [--drop-staged] [-q|-v]\n"
 		"Repair dm-hybrid metadata in place, or into a copy with -o.\n"
 		"The pool must not be active.\n\n"
 		"  -i, --input DEV    metadata device or image to repair\n"
@@ -38,6 +42,8 @@ static void print_help(FILE *f)
 		"                     (the input is copied first, then repaired)\n"
 		"      --rewrite      commit a new transaction even when clean\n"
 		"                     (also clears uncommitted leftovers)\n"
+		"      --drop-staged  drop a staging log that cannot be replayed,\n"
+		"                     losing the staged writes it records\n"
 		"  -q, --quiet        print nothing but errors\n"
 		"  -v, --verbose      also print harmless findings\n"
 		"  -h, --help         show this help\n\n"
@@ -140,13 +146,23 @@ static int repair(struct md_image *img, struct md_report *r,
 	return MD_EXIT_OK;
 }
 
-/* --rewrite, the one option of its own. */
-static int rewrite_opt(int ch, const char *arg, void *rewrite)
+struct repair_opts {
+	int rewrite;
+	int drop_staged;
+};
+
+/* --rewrite and --drop-staged, the options of its own. */
+static int repair_opt(int ch, const char *arg, void *ctx)
 {
+	struct repair_opts *ro = ctx;
+
 	(void)arg;
-	if (ch != 'R')
+	if (ch == 'R')
+		ro->rewrite = 1;
+	else if (ch == 'D')
+		ro->drop_staged = 1;
+	else
 		return MD_TOOL_EXIT_USAGE;
-	*(int *)rewrite = 1;
 	return 0;
 }
 
@@ -156,15 +172,16 @@ int main(int argc, char **argv)
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "rewrite", no_argument, NULL, 'R' },
+		{ "drop-staged", no_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int rewrite = 0;
+	struct repair_opts ro = { 0, 0 };
 	const struct md_tool tool = {
 		.prog = "hybrid_repair", .shortopts = "i:o:qvh", .longopts = opts,
-		.help = print_help, .opt = rewrite_opt, .ctx = &rewrite,
+		.help = print_help, .opt = repair_opt, .ctx = &ro,
 	};
 	const char *in, *out;
 	struct md_report r;
@@ -184,8 +201,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: metadata is broken; nothing written\n",
 			prog, in);
 	}
+	img.slog.drop = ro.drop_staged;
 	if (!rc)
-		rc = repair(&img, &r, out, rewrite);
+		rc = repair(&img, &r, out, ro.rewrite);
 	md_close(&img);
 	if (!rc)
 		rc = verify(out ? out : in, a.verbosity ? 1 : 0);

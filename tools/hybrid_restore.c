@@ -44,6 +44,7 @@ struct dump {
 	int have_super;
 	int have_layout;
 	int have_tunables;
+	int have_slog;
 };
 
 static void print_help(FILE *f)
@@ -233,7 +234,97 @@ static int parse_layout(struct line *l, struct dmh_layout *lay)
 	    num(l, "heat_start", ~0ull, &lay->heat_start) ||
 	    num(l, "heat_blocks", ~0ull, &lay->heat_blocks))
 		return -1;
+	/* a dump older than the staging log has no log */
+	lay->slog_start = 0;
+	lay->slog_blocks = 0;
+	if ((get(l, "slog_start") &&
+	     num(l, "slog_start", ~0ull, &lay->slog_start)) ||
+	    (get(l, "slog_blocks") &&
+	     num(l, "slog_blocks", ~0ull, &lay->slog_blocks)))
+		return -1;
 	return all_used(l);
+}
+
+/* The staging log's state: "slog half= used= base=". */
+static int parse_slog(struct line *l, struct md_super *sb)
+{
+	if (num32(l, "half", &sb->slog_half) ||
+	    num(l, "used", ~0ull, &sb->slog_used) ||
+	    num(l, "base", ~0ull, &sb->slog_base))
+		return -1;
+	return all_used(l);
+}
+
+/* One record of the live log, in log order. */
+static int parse_slogrec(struct line *l, struct md_image *img)
+{
+	struct md_slog_rec x = { .reserved = 0 };
+	struct md_slog *sl = &img->slog;
+	const struct md_slog_rec *prev;
+	u64 blk, vol, vblock;
+
+	if (num(l, "block", 0xffffffffu, &blk) ||
+	    num(l, "txid", ~0ull, &x.txid) ||
+	    num(l, "vol", DMH_VOLUME_ID_MAX, &vol) ||
+	    num(l, "vblock", DMH_SLOG_BLOCK_MASK, &vblock) ||
+	    num(l, "where", ~0ull, &x.where) ||
+	    num32(l, "sectors", &x.sectors) ||
+	    (get(l, "reserved") && num32(l, "reserved", &x.reserved)) ||
+	    all_used(l))
+		return -1;
+	prev = sl->nrec ? &sl->rec[sl->nrec - 1] : NULL;
+	if (prev && blk < prev->blk)
+		return bad(l, "slogrec block=%llu after block=%u: records go in log order",
+			   (unsigned long long)blk, prev->blk);
+	if (prev && blk == prev->blk && x.txid != prev->txid)
+		return bad(l, "slogrec txid=%llu differs from txid=%llu of its block",
+			   (unsigned long long)x.txid,
+			   (unsigned long long)prev->txid);
+	x.key = vol << DMH_SLOG_VOL_SHIFT | vblock;
+	x.blk = blk;
+	if (md_slog_add(img, &x))
+		return bad(l, "out of memory");
+	return 0;
+}
+
+/*
+ * The log's blocks from its records, once the superblock is final: a block
+ * of the live half without records, or stamped outside (slog_base, txid],
+ * is a damaged block for md_check() to report.
+ */
+static int finish_slog(struct line *l, struct md_image *img)
+{
+	struct md_slog *sl = &img->slog;
+	const char *why = md_slog_state_fault(&img->sb, 0);
+	struct md_slog_blk *bl;
+	u64 prev = 0;
+	u32 j, k;
+
+	if (why)
+		return bad(l, "inconsistent staging log state: %s", why);
+	sl->first = md_slog_first(&img->sb);
+	sl->nblk = img->sb.slog_used;
+	sl->blk = calloc(sl->nblk + 1, sizeof(*sl->blk));
+	if (!sl->blk)
+		return bad(l, "out of memory");
+	for (k = 0; k < sl->nrec; k++) {
+		if (sl->rec[k].blk >= sl->nblk)
+			return bad(l, "slogrec block=%u is past the used=%u blocks of the log",
+				   sl->rec[k].blk, sl->nblk);
+		bl = &sl->blk[sl->rec[k].blk];
+		if (bl->count++ == DMH_SLOG_PER_BLOCK)
+			return bad(l, "log block %u has more than the %u records a block holds",
+				   sl->rec[k].blk, DMH_SLOG_PER_BLOCK);
+		bl->txid = sl->rec[k].txid;
+	}
+	for (j = 0; j < sl->nblk; j++) {
+		bl = &sl->blk[j];
+		bl->why = bl->count ? md_slog_txid_fault(&img->sb, bl->txid, prev) :
+				      "has no records in the dump";
+		prev = bl->count ? bl->txid : prev;
+	}
+	sl->dirty = 1;
+	return 0;
 }
 
 /* The byte that the two hex digits at @s spell, or -1. */
@@ -411,7 +502,7 @@ static int setup_image(struct line *l, struct md_image *img, struct dump *d,
 	struct md_super *s = &d->sb;
 	u64 ssd = s->ssd_sectors / s->chunk_sectors;
 	u64 hdd = s->hdd_sectors / s->chunk_sectors;
-	char why[160];
+	const char *why;
 	u64 i;
 	int t;
 
@@ -423,7 +514,9 @@ static int setup_image(struct line *l, struct md_image *img, struct dump *d,
 	}
 	s->md_blocks = md_blocks;
 	s->layout.md_blocks = md_blocks;
-	if (md_super_check(s, why, sizeof(why)))
+	/* the log's state is finish_slog()'s, its flag md_check()'s */
+	why = md_layout_fault(s, md_blocks);
+	if (why)
 		return bad(l, "inconsistent superblock or layout: %s", why);
 	if (md_alloc(img, s))
 		return bad(l, "out of memory");
@@ -468,6 +561,14 @@ static int parse_line(struct line *l, struct md_image *img, struct dump *d,
 	}
 	if (!strcmp(l->type, "pin"))
 		return parse_pin(l, sb);
+	if (!strcmp(l->type, "slog")) {
+		if (d->have_slog)
+			return bad(l, "second slog line");
+		d->have_slog = 1;
+		return parse_slog(l, sb);
+	}
+	if (!strcmp(l->type, "slogrec"))
+		return parse_slogrec(l, img);
 	if (!img->vt.data && setup_image(l, img, d, md_blocks ? md_blocks :
 					 d->sb.md_blocks))
 		return -1;
@@ -505,6 +606,8 @@ static int parse_dump(FILE *f, const char *name, struct md_image *img,
 			      setup_image(&l, img, &d, md_blocks ? md_blocks :
 					  d.sb.md_blocks)))
 		return d.have_super ? -1 : bad(&l, "no superblock line");
+	if (finish_slog(&l, img))
+		return -1;
 	md_sort_volumes(img);
 	img->sb.nr_volumes = img->nr_vols;
 	return 0;

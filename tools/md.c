@@ -234,6 +234,10 @@ void md_super_decode(const void *block, struct md_super *s)
 	s->demotions = le64toh(d->demotions);
 	for (i = 0; i < DMH_NR_TUNABLES; i++)
 		s->tunables[i] = le32toh(d->tunables[i]);
+	s->slog_used = le64toh(d->slog_used);
+	s->slog_base = le64toh(d->slog_base);
+	s->slog_half = le32toh(d->slog_half);
+	s->slog_reserved = le32toh(d->slog_reserved);
 	for (i = 0; i < s->nr_pins && i < DMH_MAX_PINS; i++) {
 		memcpy(&p, (const u8 *)block + DMH_PINS_OFFSET + i * sizeof(p),
 		       sizeof(p));
@@ -271,6 +275,12 @@ void md_super_encode(const struct md_super *s, void *block)
 	}
 	d.heat_start = htole64(s->layout.heat_start);
 	d.heat_blocks = htole64(s->layout.heat_blocks);
+	d.slog_start = htole64(s->layout.slog_start);
+	d.slog_blocks = htole64(s->layout.slog_blocks);
+	d.slog_used = htole64(s->slog_used);
+	d.slog_base = htole64(s->slog_base);
+	d.slog_half = htole32(s->slog_half);
+	d.slog_reserved = htole32(s->slog_reserved);
 	d.nr_volumes = htole32(s->nr_volumes);
 	n = s->nr_pins < DMH_MAX_PINS ? s->nr_pins : DMH_MAX_PINS;
 	d.nr_pins = htole32(n);
@@ -295,7 +305,7 @@ void md_super_encode(const struct md_super *s, void *block)
  * dmh_layout_check(): NULL, or why the superblock is unusable.  Knobs out
  * of range are refused by the kernel too, but md_check() repairs them.
  */
-static const char *super_fault(const struct md_super *s, u64 dev_blocks)
+const char *md_layout_fault(const struct md_super *s, u64 dev_blocks)
 {
 	struct dmh_geometry g = {
 		.block_size = s->block_size,
@@ -312,13 +322,41 @@ static const char *super_fault(const struct md_super *s, u64 dev_blocks)
 	return why ? why : dmh_flags_fault(s->flags);
 }
 
+/*
+ * The kernel's dmh_slog_state_fault() on the fields it reads; without
+ * @flag_too, as if DMH_SB_INCOMPAT_SLOG agreed with slog_used.
+ */
+const char *md_slog_state_fault(const struct md_super *s, int flag_too)
+{
+	struct dmh_disk_super d;
+	u32 flags = s->flags & ~DMH_SB_INCOMPAT_SLOG;
+
+	if (flag_too ? s->flags & DMH_SB_INCOMPAT_SLOG : s->slog_used)
+		flags |= DMH_SB_INCOMPAT_SLOG;
+	memset(&d, 0, sizeof(d));
+	d.flags = htole32(flags);
+	d.txid = htole64(s->txid);
+	d.slog_used = htole64(s->slog_used);
+	d.slog_base = htole64(s->slog_base);
+	d.slog_half = htole32(s->slog_half);
+	d.slog_reserved = htole32(s->slog_reserved);
+	return dmh_slog_state_fault(&d, &s->layout);
+}
+
 int md_super_check(const struct md_super *s, char *why, size_t len)
 {
-	const char *w = super_fault(s, s->md_blocks);
+	const char *w = md_layout_fault(s, s->md_blocks);
 
+	if (!w)
+		w = md_slog_state_fault(s, 1);
 	if (w)
 		snprintf(why, len, "%s", w);
 	return w ? -1 : 0;
+}
+
+u64 md_slog_first(const struct md_super *s)
+{
+	return s->slog_half * (s->layout.slog_blocks / 2);
 }
 
 enum copy_kind { COPY_MISSING, COPY_ZERO, COPY_VALID, COPY_BAD };
@@ -652,6 +690,132 @@ static int load_volumes(struct md_image *img)
 	return 0;
 }
 
+/* ---- staging log ---- */
+
+static int slog_grow(struct md_slog *sl)
+{
+	struct md_slog_rec *n;
+	u32 cap = sl->cap ? 2 * sl->cap : 256;
+
+	n = realloc(sl->rec, (size_t)cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	sl->rec = n;
+	sl->cap = cap;
+	return 0;
+}
+
+int md_slog_add(struct md_image *img, const struct md_slog_rec *rec)
+{
+	struct md_slog *sl = &img->slog;
+
+	if (sl->nrec == sl->cap && slog_grow(sl))
+		return -ENOMEM;
+	sl->rec[sl->nrec++] = *rec;
+	return 0;
+}
+
+const char *md_slog_txid_fault(const struct md_super *s, u64 txid, u64 prev)
+{
+	if (txid <= s->slog_base || txid > s->txid)
+		return "is stamped outside (slog_base, txid] of the superblock";
+	if (txid < prev)
+		return "is stamped before the block ahead of it";
+	return NULL;
+}
+
+/* Why log block @b (header decoded in @bl) is not part of the log. */
+static const char *slog_block_fault(const struct md_image *img, const u8 *b,
+				    const struct md_slog_blk *bl, u64 prev)
+{
+	size_t end = DMH_HDR_SIZE + (size_t)bl->count * DMH_SLOG_REC_SIZE;
+
+	if (!bl->count || bl->count > DMH_SLOG_PER_BLOCK)
+		return "counts no records, or more than a block holds";
+	for (; end < DMH_BLOCK_SIZE; end++)
+		if (b[end])
+			return "is not zero after its records";
+	return md_slog_txid_fault(&img->sb, bl->txid, prev);
+}
+
+static int slog_decode(struct md_image *img, const u8 *b, u32 j)
+{
+	struct dmh_disk_slog_rec d;
+	struct md_slog_rec rec;
+	u32 k;
+
+	for (k = 0; k < img->slog.blk[j].count; k++) {
+		memcpy(&d, b + DMH_HDR_SIZE + k * DMH_SLOG_REC_SIZE, sizeof(d));
+		rec.key = le64toh(d.key);
+		rec.where = le64toh(d.where);
+		rec.sectors = le32toh(d.sectors);
+		rec.reserved = le32toh(d.reserved);
+		rec.blk = j;
+		rec.txid = img->slog.blk[j].txid;
+		if (md_slog_add(img, &rec))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One block of the live half: 0, or MD_EXIT_USAGE on a read error. */
+static int load_slog_block(struct md_image *img, u32 j, u64 *prev,
+			   struct md_report *r)
+{
+	static const struct md_region reg = { .type = DMH_BT_SLOG };
+	const struct dmh_disk_block_header *h;
+	struct md_slog *sl = &img->slog;
+	struct md_slog_blk *bl = &sl->blk[j];
+	u8 b[DMH_BLOCK_SIZE];
+	struct copy_info ci;
+	u64 i = sl->first + j;
+	int rc;
+
+	rc = md_read_block(img->fd, img->sb.layout.slog_start + i, b);
+	if (rc && rc != -ENODATA) {
+		fprintf(stderr, "%s: %s: read error in staging log block %llu: %s\n",
+			r->prog, img->path, (unsigned long long)i,
+			strerror(-rc));
+		return MD_EXIT_USAGE;
+	}
+	classify_copy(&reg, i, b, rc, &ci);
+	h = (const void *)b;
+	bl->txid = ci.txid;
+	bl->count = le64toh(h->reserved) > DMH_SLOG_PER_BLOCK ? 0 :
+		    le64toh(h->reserved);
+	if (ci.kind == COPY_ZERO)
+		bl->why = "is all zeroes";
+	else if (ci.kind != COPY_VALID)
+		bl->why = ci.why;
+	else
+		bl->why = slog_block_fault(img, b, bl, *prev);
+	if (bl->why)
+		return 0;
+	*prev = bl->txid;
+	return slog_decode(img, b, j);
+}
+
+/* The live half's slog_used blocks (md_slog_state_fault() passed). */
+static int load_slog(struct md_image *img, struct md_report *r)
+{
+	struct md_slog *sl = &img->slog;
+	u64 prev = 0;
+	u32 j;
+	int rc;
+
+	sl->first = md_slog_first(&img->sb);
+	sl->nblk = img->sb.slog_used;
+	sl->blk = calloc(sl->nblk + 1, sizeof(*sl->blk));
+	if (!sl->blk || slog_grow(sl))
+		return -ENOMEM;
+	for (j = 0; j < sl->nblk; j++) {
+		rc = load_slog_block(img, j, &prev, r);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* A superblock the kernel would refuse, with the numbers behind it. */
 static void note_bad_super(struct md_report *r, const struct md_image *img,
 			   const char *why)
@@ -684,7 +848,9 @@ int md_load(struct md_image *img, struct md_report *r)
 	rc = load_super(img, r);
 	if (rc)
 		return rc;
-	why = super_fault(&img->sb, img->dev_blocks);
+	why = md_layout_fault(&img->sb, img->dev_blocks);
+	if (!why)
+		why = md_slog_state_fault(&img->sb, 0);
 	if (why) {
 		note_bad_super(r, img, why);
 		return MD_EXIT_BROKEN;
@@ -698,6 +864,11 @@ int md_load(struct md_image *img, struct md_report *r)
 		rc = load_region(img, &img->rmap[t], r);
 	if (!rc)
 		rc = load_heat(img, r);
+	if (rc)
+		return rc;
+	rc = load_slog(img, r);
+	if (rc == -ENOMEM)
+		goto nomem;
 	if (rc)
 		return rc;
 	if (load_volumes(img))
@@ -748,6 +919,9 @@ void md_close(struct md_image *img)
 		region_free(&img->rmap[t]);
 	free(img->vols);
 	img->vols = NULL;
+	free(img->slog.blk);
+	free(img->slog.rec);
+	memset(&img->slog, 0, sizeof(img->slog));
 }
 
 /* ---- accessors ---- */
@@ -923,6 +1097,51 @@ static int commit_heat(struct md_image *img, u64 txid)
 	return 0;
 }
 
+/* The records of log block @j into @b, sealed as the header says. */
+static void slog_encode(const struct md_image *img, u32 j, u8 *b)
+{
+	const struct md_slog *sl = &img->slog;
+	struct dmh_disk_block_header h;
+	struct dmh_disk_slog_rec d;
+	u32 k, n = 0;
+
+	memset(b, 0, DMH_BLOCK_SIZE);
+	for (k = 0; k < sl->nrec; k++) {
+		if (sl->rec[k].blk != j || n == DMH_SLOG_PER_BLOCK)
+			continue;
+		d.key = htole64(sl->rec[k].key);
+		d.where = htole64(sl->rec[k].where);
+		d.sectors = htole32(sl->rec[k].sectors);
+		d.reserved = htole32(sl->rec[k].reserved);
+		memcpy(b + DMH_HDR_SIZE + n++ * DMH_SLOG_REC_SIZE, &d, sizeof(d));
+	}
+	md_block_seal(b, DMH_BT_SLOG, sl->blk[j].txid, sl->first + j);
+	memcpy(&h, b, sizeof(h));
+	h.reserved = htole64(n);
+	memcpy(b, &h, sizeof(h));
+	store_csum(b, DMH_BT_SLOG);
+}
+
+/* Restore's log: every block with records; the others stay zero. */
+static int commit_slog(struct md_image *img)
+{
+	const struct md_slog *sl = &img->slog;
+	u8 b[DMH_BLOCK_SIZE];
+	u32 j;
+	int rc;
+
+	for (j = 0; j < sl->nblk; j++) {
+		if (!sl->blk[j].count)
+			continue;
+		slog_encode(img, j, b);
+		rc = md_write_block(img->fd, img->sb.layout.slog_start +
+					     sl->first + j, b);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int md_commit(struct md_image *img, u64 txid, int heat_too)
 {
 	u8 sb[DMH_BLOCK_SIZE];
@@ -933,6 +1152,8 @@ int md_commit(struct md_image *img, u64 txid, int heat_too)
 		rc = commit_region(img, &img->rmap[t], txid);
 	if (!rc && heat_too)
 		rc = commit_heat(img, txid);
+	if (!rc && img->slog.dirty)
+		rc = commit_slog(img);
 	if (rc)
 		return rc;
 	if (fsync(img->fd))

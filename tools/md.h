@@ -94,6 +94,11 @@ struct md_super {
 	u64 demotions;
 	u32 tunables[DMH_NR_TUNABLES];
 	struct md_pin pins[DMH_MAX_PINS];
+	/* staging log state; its region is in layout */
+	u64 slog_used;
+	u64 slog_base;
+	u32 slog_half;
+	u32 slog_reserved;
 };
 
 /* State of one logical block of a region. */
@@ -131,6 +136,36 @@ struct md_volume {
 	u8 name[DMH_NAME_LEN];
 };
 
+/*
+ * The live half of the staging log: slog_used blocks from region block
+ * first.  A block that is not part of the log (damaged, or stamped outside
+ * (slog_base, txid]) has why set and no records.
+ */
+struct md_slog_rec {
+	u64 key;		/* volume id << DMH_SLOG_VOL_SHIFT | 4 KiB block */
+	u64 where;		/* SSD 4 KiB block */
+	u32 sectors;
+	u32 reserved;
+	u32 blk;		/* its block, counted from first */
+	u64 txid;		/* its block's */
+};
+
+struct md_slog_blk {
+	u64 txid;
+	u32 count;		/* records, the header's "reserved" */
+	const char *why;	/* NULL: part of the log */
+};
+
+struct md_slog {
+	u64 first;
+	u32 nblk;
+	struct md_slog_blk *blk;
+	struct md_slog_rec *rec;
+	u32 nrec, cap;
+	int dirty;		/* md_commit() writes the blocks (restore) */
+	int drop;		/* a log that cannot be replayed may go */
+};
+
 struct md_image {
 	int fd;
 	const char *path;
@@ -144,6 +179,7 @@ struct md_image {
 	u64 cap[DMH_NR_TIERS];		/* rmap capacity in entries */
 	struct md_volume *vols;		/* in-use records, slot order */
 	u32 nr_vols;
+	struct md_slog slog;
 };
 
 extern const char *const md_tier_name[DMH_NR_TIERS];
@@ -174,6 +210,26 @@ void md_block_seal(void *block, u32 type, u64 txid, u64 blocknr);
 void md_super_decode(const void *block, struct md_super *s);
 void md_super_encode(const struct md_super *s, void *block);
 int md_super_check(const struct md_super *s, char *why, size_t len);
+
+/*
+ * The parts of md_super_check(): the layout, txid and incompatible flags
+ * on a device of @dev_blocks; and the staging log's state, with @flag_too
+ * its DMH_SB_INCOMPAT_SLOG bit (which md_check() can repair) as well.
+ */
+const char *md_layout_fault(const struct md_super *s, u64 dev_blocks);
+const char *md_slog_state_fault(const struct md_super *s, int flag_too);
+
+/* Live half of the staging log: its first block, in the region. */
+u64 md_slog_first(const struct md_super *s);
+
+/*
+ * Why a live log block stamped @txid, after one stamped @prev, is not part
+ * of the log of @s; NULL if it is.
+ */
+const char *md_slog_txid_fault(const struct md_super *s, u64 txid, u64 prev);
+
+/* Append a record to the log in memory (restore); 0 or -ENOMEM. */
+int md_slog_add(struct md_image *img, const struct md_slog_rec *rec);
 
 /*
  * Open and load: returns MD_EXIT_OK when the image could be loaded (its

@@ -22,6 +22,7 @@
  * ties going to the SSD and then to the lower physical chunk.  Volume
  * record damage is never "fixed": it needs an administrator.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,6 +250,252 @@ static void count_chunks(struct md_image *img, struct md_counts *c)
 	}
 }
 
+/* ---- staging log ---- */
+
+/*
+ * A log that cannot be replayed loses staged writes whose only copy is on
+ * the SSD: broken, unless hybrid_repair was told it may drop the log.
+ */
+static enum md_sev slog_sev(const struct md_image *img)
+{
+	return img->slog.drop ? MD_LOSS : MD_BROKEN;
+}
+
+static const char *slog_todo(const struct md_image *img, int fix)
+{
+	if (!img->slog.drop)
+		return "hybrid_repair --drop-staged can drop the log";
+	return fix ? "dropping the log" : "repair would drop the log";
+}
+
+/* The owner of @key among the n sorted owners, the kept one first. */
+static const struct owner *find_owner(const struct owner *o, u64 n, u64 key)
+{
+	u64 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (o[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && o[lo].key == key ? &o[lo] : NULL;
+}
+
+/* 4 KiB blocks per chunk: chunk_sectors is a power of two from 128. */
+static u64 blocks_per_chunk(const struct md_image *img)
+{
+	return img->sb.chunk_sectors / DMH_SECTORS_PER_BLOCK;
+}
+
+/* What is wrong with record @x in itself, or NULL. */
+static const char *rec_fault(const struct md_image *img,
+			     const struct md_slog_rec *x)
+{
+	if (x->sectors > DMH_SLOG_SECTORS_FULL)
+		return "its sectors are not within the 8 of a 4 KiB block";
+	if (x->reserved)
+		return "its reserved field is not zero";
+	if (x->where / blocks_per_chunk(img) >= img->chunks[DMH_TIER_SSD])
+		return "its SSD block lies beyond the SSD";
+	return NULL;
+}
+
+/* What is wrong with the final dirty record @x, or NULL. */
+static const char *dirty_fault(const struct md_image *img,
+			       const struct md_slog_rec *x,
+			       const struct owner *o, u64 n)
+{
+	u32 vol = x->key >> DMH_SLOG_VOL_SHIFT;
+	u64 blk = x->key & DMH_SLOG_BLOCK_MASK, bpc = blocks_per_chunk(img);
+	const struct md_volume *v = md_find_volume(img, vol);
+	const struct owner *w;
+
+	if (!v)
+		return "its volume does not exist";
+	if (blk >= dmh_div_up(v->size_sectors, DMH_SECTORS_PER_BLOCK))
+		return "its block lies beyond the end of its volume";
+	w = find_owner(o, n, dmh_rmap_pack(vol, blk / bpc));
+	if (!w)
+		return "its chunk of the volume is not mapped";
+	if (w->tier != DMH_TIER_HDD)
+		return "its chunk of the volume is mapped to the SSD, not the HDD";
+	/* (one beyond the SSD is rec_fault()'s) */
+	if (x->where / bpc < img->chunks[DMH_TIER_SSD] &&
+	    md_rmap_get(img, DMH_TIER_SSD, x->where / bpc))
+		return "its SSD block lies in a chunk the reverse map gives a volume";
+	return NULL;
+}
+
+__printf(4, 5)
+static void slog_note(struct md_report *r, const struct md_image *img,
+		      int fix, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	md_note(r, slog_sev(img), "%s; %s", msg, slog_todo(img, fix));
+}
+
+static int cmp_where(const void *a, const void *b)
+{
+	const struct md_slog_rec *x = *(const struct md_slog_rec *const *)a;
+	const struct md_slog_rec *y = *(const struct md_slog_rec *const *)b;
+
+	if (x->where != y->where)
+		return x->where < y->where ? -1 : 1;
+	return x < y ? -1 : x > y;	/* log order */
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct md_slog_rec *x = *(const struct md_slog_rec *const *)a;
+	const struct md_slog_rec *y = *(const struct md_slog_rec *const *)b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->where < y->where ? -1 : x->where > y->where;
+}
+
+/*
+ * Replay: the last record of each SSD block wins; the dirty ones (sectors
+ * not 0) go to @fin, sorted by key.  Returns how many.
+ */
+static u32 slog_replay(const struct md_slog *sl, const struct md_slog_rec **fin)
+{
+	u32 k, n = 0;
+
+	for (k = 0; k < sl->nrec; k++)
+		fin[k] = &sl->rec[k];
+	qsort(fin, sl->nrec, sizeof(*fin), cmp_where);
+	for (k = 0; k < sl->nrec; k++)
+		if ((k + 1 == sl->nrec || fin[k + 1]->where != fin[k]->where) &&
+		    fin[k]->sectors)
+			fin[n++] = fin[k];
+	qsort(fin, n, sizeof(*fin), cmp_key);
+	return n;
+}
+
+static void note_rec(struct md_report *r, const struct md_image *img, int fix,
+		     const struct md_slog_rec *x, const char *why)
+{
+	slog_note(r, img, fix,
+		  "staging log record %u (log block %u: volume %llu block %llu on SSD block %llu, sectors 0x%x): %s",
+		  (u32)(x - img->slog.rec), x->blk,
+		  (unsigned long long)(x->key >> DMH_SLOG_VOL_SHIFT),
+		  (unsigned long long)(x->key & DMH_SLOG_BLOCK_MASK),
+		  (unsigned long long)x->where, x->sectors, why);
+}
+
+/* Problems of the records, the final dirty ones in @fin (n of them). */
+static unsigned long check_records(struct md_image *img, struct md_report *r,
+				   int fix, const struct md_slog_rec **fin,
+				   u32 n, const struct owner *o, u64 no)
+{
+	const struct md_slog *sl = &img->slog;
+	unsigned long bad = 0;
+	const char *why;
+	u32 k;
+
+	for (k = 0; k < sl->nrec; k++) {
+		why = rec_fault(img, &sl->rec[k]);
+		if (why && ++bad)
+			note_rec(r, img, fix, &sl->rec[k], why);
+	}
+	for (k = 0; k < n; k++) {
+		why = dirty_fault(img, fin[k], o, no);
+		if (!why && k && fin[k]->key == fin[k - 1]->key)
+			why = "another SSD block holds the same block of the volume";
+		if (why && ++bad)
+			note_rec(r, img, fix, fin[k], why);
+	}
+	return bad;
+}
+
+static unsigned long check_slog_blocks(struct md_image *img,
+				       struct md_report *r, int fix)
+{
+	const struct md_slog *sl = &img->slog;
+	unsigned long bad = 0;
+	char tx[40];
+	u32 j;
+
+	for (j = 0; j < sl->nblk; j++) {
+		if (!sl->blk[j].why)
+			continue;
+		bad++;
+		snprintf(tx, sizeof(tx), ", stamped %llu",
+			 (unsigned long long)sl->blk[j].txid);
+		slog_note(r, img, fix,
+			  "staging log block %llu (block %u of the %u the superblock counts%s) %s: the staged writes it records cannot be replayed",
+			  (unsigned long long)(sl->first + j), j, sl->nblk,
+			  sl->blk[j].txid ? tx : "", sl->blk[j].why);
+	}
+	return bad;
+}
+
+/* Drop the log, saying which staged writes go with it. */
+static void drop_slog(struct md_image *img, struct md_report *r,
+		      const struct md_slog_rec **fin, u32 n)
+{
+	struct md_super *sb = &img->sb;
+	u32 k;
+
+	for (k = 0; k < n; k++)
+		md_note(r, MD_LOSS,
+			"dropped staged write: volume %llu block %llu, sectors 0x%x, from SSD block %llu; the HDD holds an older copy",
+			(unsigned long long)(fin[k]->key >> DMH_SLOG_VOL_SHIFT),
+			(unsigned long long)(fin[k]->key & DMH_SLOG_BLOCK_MASK),
+			fin[k]->sectors, (unsigned long long)fin[k]->where);
+	sb->slog_used = 0;
+	sb->slog_base = sb->txid;	/* no block written so far counts */
+	img->slog.nblk = 0;
+	img->slog.nrec = 0;
+}
+
+/* DMH_SB_INCOMPAT_SLOG is set exactly while the log holds records. */
+static void check_slog_flag(struct md_image *img, struct md_report *r,
+			    int fix)
+{
+	struct md_super *sb = &img->sb;
+	int set = !!(sb->flags & DMH_SB_INCOMPAT_SLOG);
+
+	if (set == !!sb->slog_used)
+		return;
+	md_note(r, MD_REPAIR,
+		"the superblock's staging log flag is %s but the log holds %llu blocks; %s it",
+		set ? "set" : "clear", (unsigned long long)sb->slog_used,
+		fix ? (set ? "clearing" : "setting") :
+		      (set ? "repair would clear" : "repair would set"));
+	if (fix)
+		sb->flags ^= DMH_SB_INCOMPAT_SLOG;
+}
+
+static void check_slog(struct md_image *img, struct md_report *r, int fix,
+		       const struct owner *o, u64 no)
+{
+	const struct md_slog_rec **fin;
+	unsigned long bad;
+	u32 n;
+
+	fin = malloc((img->slog.nrec + 1) * sizeof(*fin));
+	if (!fin) {
+		md_note(r, MD_BROKEN, "out of memory checking the staging log");
+		return;
+	}
+	n = slog_replay(&img->slog, fin);
+	bad = check_slog_blocks(img, r, fix);
+	bad += check_records(img, r, fix, fin, n, o, no);
+	if (bad && fix && img->slog.drop)
+		drop_slog(img, r, fin, n);
+	free(fin);
+	check_slog_flag(img, r, fix);
+}
+
 void md_check(struct md_image *img, struct md_report *r, int fix,
 	      struct md_counts *c)
 {
@@ -278,6 +525,7 @@ void md_check(struct md_image *img, struct md_report *r, int fix,
 		}
 	}
 	check_dups(img, r, fix, o, n);
+	check_slog(img, r, fix, o, n);
 	free(o);
 	count_chunks(img, c);
 }

@@ -100,7 +100,8 @@ struct field {
 #define FCAP(f, t)	{ #f, offsetof(struct md_super, f), 0, t }
 
 enum {
-	BS, CS, MD, SSD, HDD, VTS, VTB, RS0, RB0, RS1, RB1, HS, HB, TX, FL
+	BS, CS, MD, SSD, HDD, VTS, VTB, RS0, RB0, RS1, RB1, HS, HB, TX, FL,
+	LS, LB, LU, LBASE, LH, LR
 };
 
 static const struct field fields[] = {
@@ -119,6 +120,12 @@ static const struct field fields[] = {
 	[HB] = F64(layout.heat_blocks),
 	[TX] = F64(txid),
 	[FL] = F32(flags),
+	[LS] = F64(layout.slog_start),
+	[LB] = F64(layout.slog_blocks),
+	[LU] = F64(slog_used),
+	[LBASE] = F64(slog_base),
+	[LH] = F32(slog_half),
+	[LR] = F32(slog_reserved),
 };
 
 struct fcase {
@@ -147,6 +154,13 @@ struct fcase {
 #define R_SSDW	"SSD size is not a whole number of chunks"
 #define R_HDDW	"HDD size is not a whole number of chunks"
 #define R_INC	"unknown incompatible features"
+#define R_LNONE	"staging log has a start but no blocks"
+#define R_LSIZE	"staging log size is not an even number"
+#define R_LHEAT	"staging log does not follow the heat region"
+#define R_LPAST	"staging log extends past"
+#define R_LSTATE "staging log state is out of range"
+#define R_LNEW	"staging log is newer than its superblock"
+#define R_LFLAG	"staging log flag disagrees with its length"
 
 static const struct fcase fcases[] = {
 	{ BS, ABS, 0, 0, R_BS }, { BS, ABS, 1, 0, R_BS },
@@ -163,8 +177,8 @@ static const struct fcase fcases[] = {
 	/* larger than the whole SSD: no SSD chunk left */
 	{ CS, ABS, 65536, 0, R_SSD0 }, { CS, ABS, 131072, 0, R_SSD0 },
 	{ MD, ABS, 0, 0, R_PAST }, { MD, ABS, 1, 0, R_PAST },
-	{ MD, REL, -2ull, 0, R_PAST },
-	{ MD, REL, -1ull, 1, NULL },	/* the heat region's last block */
+	/* the base pool's staging log ends the device */
+	{ MD, REL, -2ull, 0, R_LPAST }, { MD, REL, -1ull, 0, R_LPAST },
 	{ MD, REL, 1, 1, NULL },
 	{ MD, ABS, DMH_MD_BLOCKS_MAX, 1, NULL },
 	{ MD, ABS, DMH_MD_BLOCKS_MAX + 1, 0, R_BIG },
@@ -210,10 +224,32 @@ static const struct fcase fcases[] = {
 	/* the next commit, txid + 1, must not wrap */
 	{ TX, ABS, 0, 1, NULL }, { TX, ABS, DMH_TXID_MAX, 1, NULL },
 	{ TX, ABS, DMH_TXID_MAX + 1, 0, R_TX }, { TX, ABS, MAX64, 0, R_TX },
-	/* compatible bits (the low 16) pass, known or not; no other does */
+	/*
+	 * Compatible bits (the low 16) pass, known or not; of the others
+	 * only DMH_SB_INCOMPAT_SLOG, which needs records in the log.
+	 */
 	{ FL, ABS, DMH_SB_NEEDS_CHECK, 1, NULL }, { FL, ABS, 0x2, 1, NULL },
-	{ FL, ABS, 0xffff, 1, NULL }, { FL, ABS, 0x10000, 0, R_INC },
+	{ FL, ABS, 0xffff, 1, NULL },
+	{ FL, ABS, DMH_SB_INCOMPAT_SLOG, 0, R_LFLAG },
+	{ FL, ABS, 0x20000, 0, R_INC }, { FL, ABS, 0x30000, 0, R_INC },
 	{ FL, ABS, 0x80000000u, 0, R_INC }, { FL, ABS, MAX32, 0, R_INC },
+	/* the base pool's log: 118 blocks right after the heat region */
+	{ LS, ABS, 0, 0, R_LHEAT }, { LS, REL, -1ull, 0, R_LHEAT },
+	{ LS, REL, 1, 0, R_LHEAT }, { LS, ABS, MAX64, 0, R_LHEAT },
+	{ LB, ABS, 0, 0, R_LNONE }, { LB, ABS, 1, 0, R_LSIZE },
+	{ LB, ABS, 14, 0, R_LSIZE }, { LB, ABS, 15, 0, R_LSIZE },
+	{ LB, ABS, 16, 1, NULL }, { LB, REL, -1ull, 0, R_LSIZE },
+	{ LB, REL, 2, 0, R_LPAST }, { LB, ABS, DMH_SLOG_BLOCKS_MAX, 0, R_LPAST },
+	{ LB, ABS, DMH_SLOG_BLOCKS_MAX + 2, 0, R_LSIZE },
+	{ LB, ABS, MAX64 - 1, 0, R_LSIZE },
+	/* slog_used without the flag; the flag's cases are slog_cases() */
+	{ LU, ABS, 1, 0, R_LFLAG }, { LU, ABS, 59, 0, R_LFLAG },
+	{ LU, ABS, 60, 0, R_LSTATE }, { LU, ABS, MAX64, 0, R_LSTATE },
+	{ LH, ABS, 1, 1, NULL }, { LH, ABS, 2, 0, R_LSTATE },
+	{ LH, ABS, MAX32, 0, R_LSTATE },
+	{ LR, ABS, 1, 0, R_LSTATE }, { LR, ABS, MAX32, 0, R_LSTATE },
+	/* base txid 0: any slog_base is newer */
+	{ LBASE, ABS, 1, 0, R_LNEW }, { LBASE, ABS, MAX64, 0, R_LNEW },
 };
 
 static void set_field(struct md_super *s, const struct field *f, u64 v)
@@ -267,7 +303,59 @@ static void shift_from_rmap(struct md_super *s, int first_tier, u64 by)
 	for (t = first_tier; t < DMH_NR_TIERS; t++)
 		s->layout.rmap_start[t] += by;
 	s->layout.heat_start += by;
+	s->layout.slog_start += by;
 	s->md_blocks += by;
+}
+
+/*
+ * The staging log's state: records in the live half need the flag, and
+ * the other way round; its txids lie in (slog_base, txid].
+ */
+static void slog_cases(const struct md_super *base)
+{
+	u64 half = base->layout.slog_blocks / 2;
+	struct md_super s;
+
+	t(base->layout.slog_blocks == 118 &&
+	  base->layout.slog_start == base->layout.heat_start +
+				     base->layout.heat_blocks,
+	  "base pool: a log of 118 blocks (an eighth of 949 spare) after the heat region");
+	s = *base;
+	s.flags = DMH_SB_INCOMPAT_SLOG;
+	s.slog_used = 1;
+	expect(&s, s.md_blocks, 1, NULL, "flag and 1 block of records");
+	s.slog_used = half;
+	s.slog_half = 1;
+	expect(&s, s.md_blocks, 1, NULL, "flag and a full second half");
+	s.slog_used = half + 1;
+	expect(&s, s.md_blocks, 0, R_LSTATE, "flag and one block past the half");
+	s.slog_used = 1;
+	s.txid = 9;
+	s.slog_base = 9;
+	expect(&s, s.md_blocks, 1, NULL, "slog_base equal to txid");
+	s.slog_base = 10;
+	expect(&s, s.md_blocks, 0, R_LNEW, "slog_base one above txid");
+	s = *base;
+	s.layout.slog_start = 0;
+	s.layout.slog_blocks = 0;
+	expect(&s, s.md_blocks, 1, NULL, "no log (a pool formatted before it)");
+	s.flags = DMH_SB_INCOMPAT_SLOG;
+	s.slog_used = 1;
+	expect(&s, s.md_blocks, 0, R_LSTATE, "no log, yet 1 block of records");
+	s = *base;
+	s.layout.slog_blocks = (s.md_blocks - s.layout.slog_start) & ~1ull;
+	expect(&s, s.md_blocks, 1, NULL, "log grown to the end of the device");
+	s.layout.slog_blocks += 2;
+	expect(&s, s.md_blocks, 0, R_LPAST, "log 2 blocks past the device");
+	/* the base pool needs 75 blocks; the log has an eighth of the rest */
+	t(!formatted(&s, 75 + 128, BASE_SSD, BASE_HDD, BASE_CS) &&
+	  s.layout.slog_blocks == 16, "formatter: 128 spare blocks, a log of 16");
+	t(!formatted(&s, 75 + 127, BASE_SSD, BASE_HDD, BASE_CS) &&
+	  !s.layout.slog_blocks && !s.layout.slog_start,
+	  "formatter: 127 spare blocks, no log (it would be 14 blocks)");
+	t(!formatted(&s, 75 + 8 * 8192 + 100, BASE_SSD, BASE_HDD, BASE_CS) &&
+	  s.layout.slog_blocks == DMH_SLOG_BLOCKS_MAX,
+	  "formatter: a log of 8192 blocks at most");
 }
 
 static void region_cases(const struct md_super *base)
@@ -344,6 +432,7 @@ static void issue_cases(const struct md_super *base)
 	l->rmap_blocks[DMH_TIER_SSD] = 0;
 	l->heat_blocks = dmh_div_up(l->rmap_blocks[DMH_TIER_HDD] *
 				    DMH_RMAP_PER_BLOCK, DMH_HEAT_PER_BLOCK);
+	l->slog_start = l->heat_start + l->heat_blocks;
 	expect(&s, s.md_blocks, 0, R_SSD,
 	       "SSD reverse map of 0 blocks, the other regions moved up to it");
 	s = *base;
@@ -376,6 +465,7 @@ static const struct pool pools[] = {
 	{ "an HDD of one chunk, the spare mostly the SSD's", 4096, 100, 1, 2048 },
 	{ "16 GiB of metadata for a small pool", 1ull << 22, 1000, 10000,
 	  2048 },
+
 	/* the spare capacity stops at DMH_TIER_CHUNKS_MAX a tier */
 	{ "300 GiB of metadata for a small pool", 300ull << 18, 1000, 10000,
 	  2048 },
@@ -449,6 +539,7 @@ int main(void)
 	for (i = 0; i < MD_ARRAY_SIZE(fcases); i++)
 		field_case(&base, &fcases[i]);
 	region_cases(&base);
+	slog_cases(&base);
 	device_cases(&base);
 	issue_cases(&base);
 	formatter_cases();

@@ -616,6 +616,184 @@ expect 0 "repair --rewrite commits transaction 7" \
 check "... without resurrecting the leftover stamped 7" \
 	'[ "$(body left.img)" = "$(body base.img)" ] && [ "$(txid_of left.img)" = 7 ]'
 
+# ---- staging log (issue 21, persistent_staging) ----
+
+# The test pool on 400 blocks of metadata, which leave room for a log of
+# 34 blocks (two halves of 17) after the heat region.  The live half is
+# the second, its 2 blocks stamped 7 and 9, after slog_base 6: volume 1's
+# chunk 10 is on the HDD (pchunk 600) and SSD chunk 900 belongs to no
+# volume (the block tier's).  SSD block 230401 is staged, then clean.
+write_log_dump() {	# write_log_dump FILE [SED-SCRIPT]
+	{
+		write_dump /dev/stdout 9 | sed 's/flags=0 uuid/flags=65536 uuid/; s/md_blocks=200/md_blocks=400/'
+		cat <<'EOF2'
+slog half=1 used=2 base=6
+slogrec block=0 txid=7 vol=1 vblock=2563 where=230400 sectors=255
+slogrec block=0 txid=7 vol=1 vblock=2600 where=230401 sectors=1
+slogrec block=1 txid=9 vol=1 vblock=2600 where=230401 sectors=0
+slogrec block=1 txid=9 vol=1 vblock=2601 where=230402 sectors=3
+EOF2
+	} | sed "${2:-}" > "$1"
+}
+
+write_log_dump log.txt
+expect 0 "restore a pool with staged writes in its log" \
+	hybrid_restore -i log.txt -o log.img
+expect 0 "check: a replayable log is clean" hybrid_check log.img
+check "... and counted in the summary" \
+	'grep -q " 0 problems .*, staging log 2 blocks 4 records$" out.log'
+hybrid_dump log.img > l1.txt
+layout log.img
+L_slog_start=${L_slog_start:-0}	# (none from tools that predate the log)
+check "dump: the log region is appended to the layout line" \
+	'grep -q "^layout .* heat_start=348 heat_blocks=18 slog_start=366 slog_blocks=34$" l1.txt'
+check "dump: the log's state and its records, in order" \
+	'[ "$(grep "^slog" l1.txt)" = "$(grep "^slog" log.txt)" ]'
+# live block 0 of the second half: region block 17, stamped 7, 2 records
+hdr=$(od -An -tx1 -j $(((L_slog_start + 17) * 4096 + 4)) -N 28 log.img | tr -d ' \n')
+check "the live log block as the format says: GOLS, txid 7, blocknr 17, 2 records" \
+	"[ '$hdr' = 474f4c53070000000000000011000000000000000200000000000000 ]"
+hybrid_restore -q -i l1.txt -o log2.img && hybrid_dump log2.img > l2.txt
+check "log: dump -> restore -> dump is identical" 'cmp -s l1.txt l2.txt'
+check "log: the image written by restore is the same byte for byte" \
+	'cmp -s log.img log2.img'
+expect 0 "restore the log onto a larger metadata device" \
+	hybrid_restore -i l1.txt -o logbig.img --md-blocks 1200
+expect 0 "... whose log is clean" hybrid_check logbig.img
+check "... with the same records in its new live half" \
+	'[ "$(hybrid_dump logbig.img | grep "^slog")" = "$(grep "^slog" log.txt)" ] &&
+	 ! hybrid_dump logbig.img | grep -q "slog_start=366 "'
+expect 0 "repair --rewrite keeps a replayable log" \
+	hybrid_repair --rewrite -i log2.img
+check "... record for record, at transaction 10" \
+	'[ "$(hybrid_dump log2.img | grep "^slog")" = "$(grep "^slog" log.txt)" ] &&
+	 [ "$(txid_of log2.img)" = 10 ]'
+
+# dumps from before the log: no slog_* fields, no slog line
+sed 's/ slog_start=[0-9]* slog_blocks=[0-9]*$//; /^slog half=/d' d1.txt > old.txt
+check "an old dump has no log fields" '! grep -q slog old.txt'
+expect 0 "restore reads a dump older than the staging log" \
+	hybrid_restore -i old.txt -o old.img
+check "... into the same image" 'cmp -s old.img base.img'
+write_log_dump oldlay.txt "/^slog/d; s/flags=65536/flags=0/; /^tunables /a $(
+	grep "^layout " l1.txt | sed 's/ slog_start=.*//')"
+expect 0 "restore an old dump with a layout line of a roomy device" \
+	hybrid_restore -i oldlay.txt -o oldlay.img
+check "... keeps its layout, without a log" \
+	'hybrid_dump oldlay.img | grep -q "heat_blocks=18 slog_start=0 slog_blocks=0$"'
+expect 0 "... which is clean" hybrid_check oldlay.img
+
+write_log_dump nolog.txt 's/md_blocks=400/md_blocks=200/'
+expect 1 "restore refuses log records for a device without room for a log" \
+	hybrid_restore -f -i nolog.txt -o nolog.img
+check "... and says why" 'grep -q "staging log state is out of range" out.log'
+write_log_dump hole.txt 's/used=2/used=3/'
+expect 1 "restore refuses a used count past the records" \
+	hybrid_restore -i hole.txt -o hole.img
+check "... naming the block without records" \
+	'grep -q "staging log block 19 (block 2 of the 3 .*) has no records in the dump" out.log'
+
+# records last-wins: a dirty record made clean later counts for nothing
+write_log_dump cancel.txt 's/vol=1 vblock=2600 where=230401 sectors=1/vol=99 vblock=2600 where=230401 sectors=1/'
+expect 0 "check: a staged write cleaned later in the log is not replayed" \
+	hybrid_restore -q -i cancel.txt -o cancel.img
+expect 0 "... so its volume need not exist" hybrid_check cancel.img
+
+# forged logs: each written with --force, each a broken log (exit 2)
+forged() {	# forged NAME SED-SCRIPT MESSAGE DESC
+	write_log_dump "$1.txt" "$2"
+	hybrid_restore -q -f -i "$1.txt" -o "$1.img" 2>/dev/null
+	expect 2 "check: staging log $4" hybrid_check "$1.img"
+	check "... says why" "grep -q \"BROKEN: staging log $3\" out.log"
+}
+forged ssdmapped 's/vblock=2563/vblock=3/' \
+	"record 0 .*: its chunk of the volume is mapped to the SSD, not the HDD" \
+	"record of a chunk on the SSD"
+forged unmapped 's/vol=1 vblock=2563/vol=7 vblock=12800/' \
+	"record 0 .*: its chunk of the volume is not mapped" \
+	"record of an unmapped chunk"
+forged owned 's/where=230400/where=5/' \
+	"record 0 .*SSD block 5,.*: its SSD block lies in a chunk the reverse map gives a volume" \
+	"record in an SSD chunk of the reverse map"
+forged beyond 's/where=230401 sectors=1/where=256000 sectors=1/' \
+	"record 1 .*: its SSD block lies beyond the SSD" \
+	"record past the SSD"
+forged dupkey 's/vblock=2601 where=230402/vblock=2563 where=230402/' \
+	"record 3 .*: another SSD block holds the same block of the volume" \
+	"two dirty records of one block"
+forged sectors 's/sectors=255/sectors=256/' \
+	"record 0 .*sectors 0x100): its sectors are not within the 8 of a 4 KiB block" \
+	"record of sectors past 0xff"
+forged reserved 's/sectors=3$/sectors=3 reserved=1/' \
+	"record 3 .*: its reserved field is not zero" "record with reserved bits"
+forged novol 's/vol=1 vblock=2563/vol=99 vblock=2563/' \
+	"record 0 .*: its volume does not exist" "record of a missing volume"
+forged pastvol 's/vblock=2563/vblock=25600/' \
+	"record 0 .*: its block lies beyond the end of its volume" \
+	"record past its volume's end"
+forged txhigh 's/block=1 txid=9/block=1 txid=10/' \
+	"block 18 (block 1 of the 2 the superblock counts, stamped 10) is stamped outside" \
+	"block stamped after the superblock"
+forged txbase 's/txid=7/txid=6/' \
+	"block 17 .* is stamped outside" "block stamped at slog_base"
+forged txorder 's/txid=7/txid=9/; s/block=1 txid=9/block=1 txid=8/' \
+	"block 18 .* is stamped before the block ahead of it" \
+	"block older than the one before it"
+forged hole 's/used=2/used=3/' "block 19 .* is all zeroes" \
+	"block of the used count never written"
+
+# the other half and the blocks past slog_used are not part of the log
+cp log.img other.img
+flip_byte other.img "$L_slog_start" 100
+flip_byte other.img $((L_slog_start + 19)) 100
+expect 0 "check: damage outside the live blocks of the log is harmless" \
+	hybrid_check other.img
+
+cp log.img logflip.img
+flip_byte logflip.img $((L_slog_start + 18)) 100
+expect 2 "check: a damaged live log block is broken (staged writes lost)" \
+	hybrid_check logflip.img
+check "... and says so" \
+	'grep -q "BROKEN: staging log block 18 .* fails its checksum: the staged writes it records cannot be replayed; hybrid_repair --drop-staged can drop the log" out.log'
+expect 2 "dump of a damaged log exits 2" hybrid_dump -o logflip.txt logflip.img
+check "... printing the damaged block as a comment, the other's records" \
+	'grep -q "^# staging log block 18 fails its checksum: its records are lost" logflip.txt &&
+	 [ "$(grep -c "^slogrec block=0 " logflip.txt)" = 2 ] && ! grep -q "^slogrec block=1 " logflip.txt'
+cp logflip.img logflip2.img
+expect 2 "repair refuses to drop staged writes unasked" hybrid_repair -i logflip2.img
+check "... and leaves the image untouched" 'cmp -s logflip.img logflip2.img'
+expect 0 "repair --drop-staged drops the log" \
+	hybrid_repair --drop-staged -i logflip2.img
+check "... naming each staged write it loses" \
+	'grep -q "dropped staged write: volume 1 block 2563, sectors 0xff, from SSD block 230400; the HDD holds an older copy" out.log &&
+	 [ "$(grep -c "dropped staged write" out.log)" = 2 ]'
+check "... leaving an empty log, its flag clear, base at the old transaction" \
+	'hybrid_dump logflip2.img | grep -q "^slog half=1 used=0 base=9$" &&
+	 hybrid_dump logflip2.img | grep -q "^superblock txid=10 flags=0 "'
+expect 0 "... and a clean pool" hybrid_check logflip2.img
+cp ssdmapped.img drop.img
+expect 0 "repair --drop-staged drops a log the maps contradict" \
+	hybrid_repair --drop-staged -i drop.img
+expect 0 "... and the pool is clean" hybrid_check drop.img
+
+write_log_dump noflag.txt 's/flags=65536/flags=0/'
+expect 1 "restore refuses records without the staging log flag" \
+	hybrid_restore -i noflag.txt -o noflag.img
+check "... and says why" 'grep -q "staging log flag is clear but the log holds 2 blocks" out.log'
+hybrid_restore -q -f -i noflag.txt -o noflag.img 2>/dev/null
+expect 1 "check: a clear staging log flag with records is repairable" \
+	hybrid_check noflag.img
+check "... and says so" \
+	'grep -q "staging log flag is clear but the log holds 2 blocks; repair would set it" out.log'
+expect 0 "repair sets the flag" hybrid_repair -i noflag.img
+check "... keeping the records" \
+	'[ "$(hybrid_dump noflag.img | grep "^slog")" = "$(grep "^slog" log.txt)" ] &&
+	 hybrid_dump noflag.img | grep -q "^superblock txid=10 flags=65536 "'
+write_log_dump badstate.txt 's/used=2/used=18/'
+expect 1 "restore refuses a log state out of range (used past a half)" \
+	hybrid_restore -f -i badstate.txt -o badstate.img
+check "... and says why" 'grep -q "staging log state is out of range" out.log'
+
 # ---- man pages render (man -l), without warnings ----
 
 for page in "$tools"/../Documentation/man/*.8; do
