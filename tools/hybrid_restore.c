@@ -4,7 +4,8 @@
  *
  * The image written is one committed transaction (the dump's txid): the
  * superblock in slot txid & 1, every volume table and reverse map block in
- * slot txid & 1 stamped with txid, every heat block, and zeroes elsewhere.
+ * slot txid & 1 stamped with txid, every heat block, the staging log's
+ * live blocks as the dump's slogrec lines give them, and zeroes elsewhere.
  * The dump is checked like hybrid_check would before anything is written;
  * --force writes inconsistent metadata anyway (for tests and forensics).
  *

@@ -824,7 +824,7 @@ static void note_bad_super(struct md_report *r, const struct md_image *img,
 	const struct dmh_layout *l = &s->layout;
 
 	md_note(r, MD_BROKEN,
-		"superblock (transaction %llu): %s (block_size=%u chunk_sectors=%u md_blocks=%llu on a device of %llu blocks, ssd_sectors=%llu hdd_sectors=%llu; layout vt %llu+%llu, ssd rmap %llu+%llu, hdd rmap %llu+%llu, heat %llu+%llu)",
+		"superblock (transaction %llu): %s (block_size=%u chunk_sectors=%u md_blocks=%llu on a device of %llu blocks, ssd_sectors=%llu hdd_sectors=%llu; layout vt %llu+%llu, ssd rmap %llu+%llu, hdd rmap %llu+%llu, heat %llu+%llu, staging log %llu+%llu; log half %u used %llu base %llu)",
 		(unsigned long long)s->txid, why, s->block_size,
 		s->chunk_sectors, (unsigned long long)s->md_blocks,
 		(unsigned long long)img->dev_blocks,
@@ -837,7 +837,11 @@ static void note_bad_super(struct md_report *r, const struct md_image *img,
 		(unsigned long long)l->rmap_start[DMH_TIER_HDD],
 		(unsigned long long)l->rmap_blocks[DMH_TIER_HDD],
 		(unsigned long long)l->heat_start,
-		(unsigned long long)l->heat_blocks);
+		(unsigned long long)l->heat_blocks,
+		(unsigned long long)l->slog_start,
+		(unsigned long long)l->slog_blocks, s->slog_half,
+		(unsigned long long)s->slog_used,
+		(unsigned long long)s->slog_base);
 }
 
 int md_load(struct md_image *img, struct md_report *r)

@@ -12,14 +12,21 @@
  *    requires at activation;
  *  - reverse map: every entry is free or well formed, names an existing
  *    volume and a virtual chunk inside it, lies on the device; no virtual
- *    chunk has two physical homes.
+ *    chunk has two physical homes;
+ *  - staging log: every live block part of the log (md_load() judged it),
+ *    every record sane, and the replayed dirty records each of a block of
+ *    an existing volume whose chunk is on the HDD, held in an SSD chunk
+ *    that the reverse map gives no volume, one per volume block; the
+ *    superblock's DMH_SB_INCOMPAT_SLOG agreeing with slog_used.
  *
  * Fixes (only with fix != 0): bad nr_volumes is recomputed; bad pins and
  * pins past DMH_MAX_PINS are dropped (the others keep their order); a knob
  * out of range returns to its default; malformed,
  * leaked and out-of-device entries are freed; of a doubly mapped virtual
  * chunk the copy in the rmap block with the newest transaction id is kept,
- * ties going to the SSD and then to the lower physical chunk.  Volume
+ * ties going to the SSD and then to the lower physical chunk; the log's
+ * flag is set or cleared.  A log that cannot be replayed is dropped only
+ * when img->slog.drop says so (hybrid_repair --drop-staged).  Volume
  * record damage is never "fixed": it needs an administrator.
  */
 #include <stdarg.h>

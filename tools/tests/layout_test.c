@@ -335,6 +335,15 @@ static void slog_cases(const struct md_super *base)
 	expect(&s, s.md_blocks, 1, NULL, "slog_base equal to txid");
 	s.slog_base = 10;
 	expect(&s, s.md_blocks, 0, R_LNEW, "slog_base one above txid");
+	/* md_load() goes on past the flag alone, which md_check() repairs */
+	s = *base;
+	s.slog_used = 1;
+	t(!md_slog_state_fault(&s, 0) &&
+	  strstr(md_slog_state_fault(&s, 1) ?: "", R_LFLAG),
+	  "tools: records without the flag load, and are a flag fault");
+	s.slog_used = half + 1;
+	t(!!strstr(md_slog_state_fault(&s, 0) ?: "", R_LSTATE),
+	  "tools: records past the half do not load");
 	s = *base;
 	s.layout.slog_start = 0;
 	s.layout.slog_blocks = 0;
