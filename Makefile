@@ -17,7 +17,7 @@ CHECKPATCH := $(KSRC)/scripts/checkpatch.pl
 KMODSRC := dm-hybrid.c dm-hybrid-pool.c dm-hybrid-io.c dm-hybrid-cell.c dm-hybrid-migrate.c \
 	   dm-hybrid-block.c dm-hybrid-stage.c \
 	   dm-hybrid-monitor.c dm-hybrid-policy.c dm-hybrid-map.c \
-	   dm-hybrid-metadata.c dm-hybrid.h dm-hybrid-cell.h \
+	   dm-hybrid-metadata.c dm-hybrid-slog.c dm-hybrid.h dm-hybrid-cell.h \
 	   dm-hybrid-migrate.h dm-hybrid-block.h dm-hybrid-block-priv.h \
 	   dm-hybrid-monitor.h dm-hybrid-map.h \
 	   dm-hybrid-metadata.h dm-hybrid-format.h

@@ -25,6 +25,11 @@ enum { S_FREE, S_FILLING, S_COPYING, S_VALID, S_STALE, S_DYING, S_DRAIN };
  * epoch, then copies.
  */
 enum { WB_NONE, WB_WAIT, WB_COPY, WB_TOPUP_WAIT, WB_TOPUP };
+/*
+ * persistent_staging: what the commit under way records of a slot
+ * (dm-hybrid-stage.c, "The staging log").
+ */
+enum { LOG_NONE, LOG_CLEAN, LOG_DIRTY };
 
 #define DIRTY		XA_MARK_0	/* the slot holds bytes the HDD lacks */
 #define NEED		XA_MARK_1	/* a writeback is asked for */
@@ -65,6 +70,10 @@ struct slot {
 	u8 need;			/* a writeback is asked for ... */
 	u8 wb_need;			/* ... and the one begun was */
 	u8 wb;
+	u8 logged;			/* the log says it is dirty ... */
+	u8 plog;			/* (LOG_*: the commit under way) */
+	u32 lvalid;			/* ... holding these sectors */
+	u32 pvalid;
 };
 
 /* A volume's hold on the slots, at blk->shares[its volume table slot]. */
@@ -124,6 +133,16 @@ struct dmh_blk {
 	unsigned int wb_inflight;
 	bool wb_background;		/* over the high mark, not yet low */
 	u64 seen_settled;
+
+	/* persistent_staging (dm-hybrid-stage.c, "The staging log"). */
+	bool persist;
+	unsigned long *logq;		/* slots that may owe a record */
+	u64 nr_logq;
+	unsigned long *logp;		/* slots the commit under way records */
+	struct dmh_slog_rec *logbuf;	/* LOG_BATCH records */
+	u64 dirty_max;			/* dirty slots a half of the log holds */
+	u64 wb_high;			/* background writebacks from here ... */
+	u64 wb_low;			/* ... down to here */
 
 	atomic_t inflight;		/* fills and writebacks in flight */
 	wait_queue_head_t idle;
@@ -193,6 +212,20 @@ static inline unsigned int same_run(u32 valid, sector_t sector,
 	while (n < len && !!(valid & (1u << (off + n))) == first)
 		n++;
 	return n;
+}
+
+/* Per hold of blk->lock: records gathered, and slots looked at, at most. */
+#define LOG_BATCH	64
+#define LOG_SCAN	1024
+
+/*
+ * blk->lock held: @s changed in a way the staging log may have to record
+ * (it turned dirty or clean, holds other sectors, or left the index).
+ */
+static inline void mark_log(struct dmh_blk *blk, struct slot *s)
+{
+	if (blk->persist && !__test_and_set_bit(s - blk->slots, blk->logq))
+		blk->nr_logq++;
 }
 
 static inline void wake_worker(struct dmh_blk *blk)

@@ -109,6 +109,7 @@ void dmh_blk_forget_dirty(struct dmh_blk *blk, struct slot *s)
 	blk->dirty--;
 	blk->settled++;
 	this_cpu_dec(s->vol->stats->block_dirty);
+	mark_log(blk, s);
 }
 
 /*
@@ -122,6 +123,7 @@ void dmh_blk_unindex(struct dmh_blk *blk, struct slot *s)
 	xa_erase(&blk->index, s->key);
 	share_sub(blk, s->vol);
 	dmh_blk_forget_dirty(blk, s);
+	mark_log(blk, s);
 	forget_need(blk, s);
 	switch (s->state) {
 	case S_FILLING:
@@ -707,6 +709,9 @@ static void reuse_slots(struct dmh_blk *blk)
 	list_for_each_entry_safe(s, tmp, &blk->drain, list) {
 		if (!dmh_epoch_drained(blk->env.epochs, s->gen))
 			continue;
+		/* The staging log must first say that it holds nothing. */
+		if (s->logged || s->plog)
+			continue;
 		s->state = S_FREE;
 		s->gen = 0;
 		list_move_tail(&s->list, &blk->free);
@@ -767,12 +772,15 @@ static int alloc_tables(struct dmh_blk *blk, u64 nr_chunks)
 	       0 : -ENOMEM;
 }
 
-/* md_lock held: take up to @nr SSD chunks for slots; all FREE. */
-static void take_chunks(struct dmh_blk *blk, u64 nr)
+/*
+ * md_lock held: take SSD chunks for slots from the allocator, from
+ * blk->chunks[@first] up to @nr in all, and make every slot FREE.
+ */
+static void take_chunks(struct dmh_blk *blk, u64 first, u64 nr)
 {
 	u64 c, i;
 
-	for (c = 0; c < nr; c++)
+	for (c = first; c < nr; c++)
 		if (dmh_md_alloc(blk->env.md, DMH_TIER_SSD, &blk->chunks[c]))
 			break;
 	blk->nr_slots = c << blk->slot_shift;
@@ -785,16 +793,162 @@ static void take_chunks(struct dmh_blk *blk, u64 nr)
 
 static void free_tables(struct dmh_blk *blk)
 {
+	kvfree(blk->logbuf);
+	bitmap_free(blk->logp);
+	bitmap_free(blk->logq);
 	kvfree(blk->shares);
 	kvfree(blk->ghost);
 	kvfree(blk->slots);
 	kvfree(blk->chunks);
 }
 
+/* SSD chunks that the staging log's records (sorted by block) name. */
+static u64 logged_chunks(struct dmh_blk *blk, struct dmh_slog_rec *recs,
+			 u64 n)
+{
+	u64 i, nr = 0;
+
+	for (i = 0; i < n; i++)
+		if (!i || recs[i].where >> blk->slot_shift !=
+			  recs[i - 1].where >> blk->slot_shift)
+			nr++;
+	return nr;
+}
+
+/* md_lock held: take those chunks first, as blk->chunks[0 ...]. */
+static int claim_logged(struct dmh_blk *blk, struct dmh_slog_rec *recs,
+			u64 n)
+{
+	u64 i, c = 0, chunk;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		chunk = recs[i].where >> blk->slot_shift;
+		if (c && dmh_ploc_index(blk->chunks[c - 1]) == chunk)
+			continue;
+		blk->chunks[c] = dmh_ploc(DMH_TIER_SSD, chunk);
+		r = dmh_md_claim(blk->env.md, blk->chunks[c]);
+		if (r) {
+			DMERR("staging log: SSD chunk %llu is %s", chunk,
+			      r == -EBUSY ? "mapped" : "past the SSD");
+			return -EINVAL;
+		}
+		c++;
+	}
+	return 0;
+}
+
+/* md_lock held, before I/O: slot @i holds @r's sectors, dirty. */
+static int restore_slot(struct dmh_blk *blk, u64 i, struct dmh_slog_rec *r)
+{
+	struct dmh_volume *v = dmh_md_volume(blk->env.md, r->key >> KEY_SHIFT);
+	struct slot *s = &blk->slots[i];
+	u64 e;
+
+	if (!v)
+		return -EINVAL;
+	e = dmh_lookup(v, key_vchunk(blk, r->key));
+	if (!e || dmh_ploc_tier(dmh_entry_ploc(e)) != DMH_TIER_HDD ||
+	    e != dmh_entry(dmh_entry_ploc(e), 0))
+		return -EINVAL;
+	if (xa_insert(&blk->index, r->key, xa_mk_value(i), GFP_KERNEL))
+		return -EINVAL;		/* two slots for one block, or no memory */
+	s->vol = v;
+	s->key = r->key;
+	s->from = dmh_entry_ploc(e);
+	s->valid = r->sectors;
+	s->state = S_VALID;
+	s->dirty = 1;
+	s->logged = 1;
+	s->lvalid = r->sectors;
+	xa_set_mark(&blk->index, r->key, DIRTY);
+	list_del_init(&s->list);
+	blk->nr_free--;
+	blk->valid++;
+	blk->dirty++;
+	share_add(blk, v);
+	this_cpu_inc(v->stats->block_dirty);
+	return 0;
+}
+
+/* md_lock held, before I/O: the staging log's dirty slots, once more. */
+static int restore_logged(struct dmh_blk *blk, struct dmh_slog_rec *recs,
+			  u64 n)
+{
+	u64 i, c = 0, per = 1ull << blk->slot_shift;
+
+	for (i = 0; i < n; i++) {
+		while (dmh_ploc_index(blk->chunks[c]) !=
+		       recs[i].where >> blk->slot_shift)
+			c++;
+		if (restore_slot(blk, c << blk->slot_shift |
+				 (recs[i].where & (per - 1)), &recs[i])) {
+			DMERR("staging log: volume %llu block %llu (SSD %llu) not on the HDD",
+			      recs[i].key >> KEY_SHIFT,
+			      recs[i].key & ((1ull << KEY_SHIFT) - 1),
+			      recs[i].where);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* How far staging may go: a half of the log must hold every dirty slot. */
+static void set_marks(struct dmh_blk *blk)
+{
+	blk->dirty_max = blk->nr_slots;
+	if (blk->persist)
+		blk->dirty_max = min(blk->dirty_max,
+				     dmh_md_slog_half_records(blk->env.md) - 1);
+	blk->wb_high = min(blk->nr_slots / 2, blk->dirty_max * 3 / 4);
+	blk->wb_low = blk->wb_high / 2;
+}
+
+static int alloc_log(struct dmh_blk *blk, u64 nr_chunks)
+{
+	u64 nr = nr_chunks << blk->slot_shift;
+
+	blk->logq = bitmap_zalloc(nr, GFP_KERNEL);
+	blk->logp = bitmap_zalloc(nr, GFP_KERNEL);
+	blk->logbuf = kvcalloc(LOG_BATCH, sizeof(*blk->logbuf), GFP_KERNEL);
+	return blk->logq && blk->logp && blk->logbuf ? 0 : -ENOMEM;
+}
+
+/*
+ * md_lock held: the tables, then with persistent_staging the chunks the
+ * staging log names (whatever @nr_chunks asks) and their dirty slots.
+ */
+static int populate(struct dmh_blk *blk, u64 nr_chunks)
+{
+	struct dmh_slog_rec *recs = NULL;
+	u64 n = 0, logged = 0;
+	int r;
+
+	if (blk->persist) {
+		recs = dmh_md_slog_take(blk->env.md, &n);
+		logged = logged_chunks(blk, recs, n);
+		nr_chunks = max(nr_chunks, logged);
+	}
+	r = alloc_tables(blk, nr_chunks);
+	if (!r && blk->persist)
+		r = alloc_log(blk, nr_chunks);
+	if (!r)
+		r = claim_logged(blk, recs, n);
+	if (!r) {
+		take_chunks(blk, logged, nr_chunks);
+		r = restore_logged(blk, recs, n);
+	}
+	if (!r)
+		set_marks(blk);
+	kvfree(recs);
+	return r;
+}
+
 struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 {
 	u64 nr_chunks = ((u64)mib << 11) / env->chunk_sectors;
 	struct dmh_blk *blk;
+	int r;
 
 	if (!nr_chunks)
 		return NULL;
@@ -802,6 +956,7 @@ struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 	if (!blk)
 		return ERR_PTR(-ENOMEM);
 	blk->env = *env;
+	blk->persist = env->persist;
 	blk->slot_shift = __ffs(env->chunk_sectors) - DMH_BLK_SHIFT;
 	blk->chunk_shift = __ffs(env->chunk_sectors);
 	xa_init(&blk->index);
@@ -821,15 +976,10 @@ struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 	blk->stop = true;
 	blk->stamp = jiffies;
 	blk->write_miss = jiffies - 2 * WRITES_RECENT;
-	if (alloc_tables(blk, nr_chunks)) {
-		free_tables(blk);
-		kfree(blk);
-		return ERR_PTR(-ENOMEM);
-	}
-	take_chunks(blk, nr_chunks);
-	if (!blk->nr_slots) {
+	r = populate(blk, nr_chunks);
+	if (r || !blk->nr_slots) {
 		dmh_blk_destroy(blk);
-		return NULL;
+		return r ? ERR_PTR(r) : NULL;
 	}
 	return blk;
 }
@@ -840,7 +990,7 @@ void dmh_blk_destroy(struct dmh_blk *blk)
 
 	if (!blk)
 		return;
-	if (blk->dirty)
+	if (blk->dirty && !blk->persist)
 		DMERR("block tier: %llu dirty blocks were never written back",
 		      blk->dirty);
 	for (c = 0; c < blk->nr_slots >> blk->slot_shift; c++)

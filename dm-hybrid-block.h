@@ -12,10 +12,12 @@
  * which then holds the only current copy (dirty) until a writeback copies
  * it to the HDD: at a flush, before the volume suspends, before its chunk
  * migrates, when another bio needs the HDD copy, or past a dirty share.
- * Nothing here is persisted: dirty slots are volatile, as a disk's write
- * cache is, and a flush returns only once they reached the HDD.  The
+ * Without persistent_staging nothing here is persisted: dirty slots are
+ * volatile, as a disk's write cache is, and a flush returns only once they
+ * reached the HDD.  With it, every commit records the dirty slots in the
+ * staging log (dm-hybrid-slog.c), and activation puts them back.  The
  * slots live in SSD chunks taken from the allocator and never recorded in
- * the reverse map, so a crash or a deactivation simply forgets them.
+ * the reverse map, so a crash or a deactivation forgets the clean ones.
  *
  * Called by the bio path (dm-hybrid-io.c), the targets (dm-hybrid.c) and
  * the copy engine (dm-hybrid-migrate.c); calls the map room and the epochs
@@ -47,6 +49,7 @@ struct dmh_blk_env {
 	u32 chunk_sectors;
 	struct workqueue_struct *wq;
 	struct work_struct *worker;	/* queued when a fill ended */
+	bool persist;			/* persistent_staging */
 };
 
 struct dmh_blk_stats {
@@ -115,10 +118,12 @@ enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
  */
 void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error);
 /*
- * Pool worker, md_lock held: @v flushes now.  A volume whose flushes come
- * less than a second apart stages none of its writes for 10 s: each
- * flush would write its staged blocks back at once, an SSD write, a copy
- * and an epoch barrier more than the write to the HDD it saves.
+ * Pool worker, md_lock held: @v flushes now.  Without persistent_staging
+ * this asks for the writeback of @v's dirty slots (dmh_blk_sync()), and a
+ * volume whose flushes come less than a second apart stages none of its
+ * writes for 10 s: each flush would write its staged blocks back at once,
+ * an SSD write, a copy and an epoch barrier more than the write to the
+ * HDD it saves.  With it, nothing: the flush's commit records them.
  */
 void dmh_blk_flushed(struct dmh_blk *blk, struct dmh_volume *v);
 /*
@@ -166,6 +171,24 @@ void dmh_blk_drop_all(struct dmh_blk *blk);
  * writeback ended or a dirty slot went: bios that waited may go.
  */
 bool dmh_blk_process(struct dmh_blk *blk, bool staging);
+/*
+ * persistent_staging: the staging log's part of a commit (dm-hybrid-stage.c,
+ * "The staging log").  Pool worker, md_lock held, before the commit
+ * flushes the data devices: append to the open transaction a record of
+ * each slot that changed since the last commit (-errno: the commit must
+ * not go on).  After the commit, @ok if it succeeded: what it recorded
+ * is what the log says now.
+ */
+int dmh_blk_log(struct dmh_blk *blk);
+void dmh_blk_logged(struct dmh_blk *blk, bool ok);
+/* Any context: does the tier record its dirty slots (persistent_staging)? */
+bool dmh_blk_persistent(struct dmh_blk *blk);
+/*
+ * Any context, racy: do slots owe the log records?  The periodic commit
+ * records them too, so that slots the log holds are not kept from reuse.
+ */
+bool dmh_blk_log_due(struct dmh_blk *blk);
+
 /* Any context: counters, for status. */
 void dmh_blk_get_stats(struct dmh_blk *blk, struct dmh_blk_stats *st);
 

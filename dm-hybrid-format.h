@@ -14,6 +14,8 @@
  *   rmap_start[t] reverse map of tier t (SSD, HDD): one entry per physical
  *                 chunk naming its owner, two copies of each block
  *   heat_start    chunk heat, one byte per physical chunk, one copy
+ *   slog_start    staging log (pools formatted since it, where the device
+ *                 has room): two halves of records, appended by commits
  *
  * Logical block i of a two-copy region lives at start + 2 * i + slot.
  *
@@ -64,6 +66,7 @@
 #define DMH_BT_VOLUMES		0x564f4c53u
 #define DMH_BT_RMAP		0x524d4150u
 #define DMH_BT_HEAT		0x48454154u
+#define DMH_BT_SLOG		0x534c4f47u
 
 #define DMH_CHUNK_SECTORS_MIN	128u		/* 64 KiB */
 #define DMH_CHUNK_SECTORS_MAX	131072u		/* 64 MiB */
@@ -81,12 +84,15 @@
  * words.  The low 16 bits are compatible: state that a kernel or tool not
  * knowing a bit may ignore and keeps as it found it.  The high 16 are
  * incompatible features: whoever does not know one cannot read the pool
- * right, so every one not in DMH_SB_INCOMPAT_KNOWN is refused.  Format 1
- * has no incompatible feature yet.
+ * right, so every one not in DMH_SB_INCOMPAT_KNOWN is refused.
+ * DMH_SB_INCOMPAT_SLOG is set exactly while the live half of the staging
+ * log holds records: only then would a reader that ignores the log miss
+ * bytes (staged writes whose only copy is on the SSD).
  */
 #define DMH_SB_NEEDS_CHECK	0x1u		/* compatible */
 #define DMH_SB_INCOMPAT		0xffff0000u
-#define DMH_SB_INCOMPAT_KNOWN	0x0u
+#define DMH_SB_INCOMPAT_SLOG	0x10000u
+#define DMH_SB_INCOMPAT_KNOWN	DMH_SB_INCOMPAT_SLOG
 
 /*
  * Pinned ranges live in the superblock block, after struct dmh_disk_super
@@ -166,6 +172,13 @@ struct dmh_disk_super {
 	__le64 promotions;		/* lifetime counters */
 	__le64 demotions;
 	__le32 tunables[DMH_NR_TUNABLES];	/* DMH_TUN_*, 0 = default */
+	/* Staging log (see struct dmh_disk_slog_rec); all 0: none. */
+	__le64 slog_start;
+	__le64 slog_blocks;		/* both halves */
+	__le64 slog_used;		/* blocks of records in the live half */
+	__le64 slog_base;		/* they carry txids above this one */
+	__le32 slog_half;		/* the live half, 0 or 1 */
+	__le32 slog_reserved;		/* zero */
 };
 
 /* Header of every volume table, reverse map and heat block. */
@@ -220,6 +233,43 @@ static_assert(sizeof(struct dmh_disk_volume) == DMH_VOL_RECORD_SIZE, "record siz
 
 #define DMH_HEAT_PER_BLOCK	(DMH_BLOCK_SIZE - DMH_HDR_SIZE)
 
+/*
+ * Staging log (pool feature persistent_staging): where the block tier's
+ * dirty slots are, so that a staged write acknowledged by a flush
+ * survives a crash with its only copy on the SSD.  A commit appends
+ * records to the live half, in blocks of type DMH_BT_SLOG whose blocknr
+ * is their index in the region and whose txid is the commit's; the
+ * superblock then counts them in slog_used; a block's header field
+ * "reserved" holds its number of records (1 to DMH_SLOG_PER_BLOCK), the
+ * rest of the block is zero.  Blocks past slog_used, or
+ * stamped at or below slog_base or above the superblock's txid, are not
+ * part of the log.  When the live half is full a commit starts the other
+ * one (slog_base = the last committed txid) with a record of every dirty
+ * slot, so a half must hold one record per slot that may be dirty.
+ *
+ * Replay: records in order, the last one of each SSD block wins; one
+ * with sectors 0 says the block holds nothing staged (any more).  A dirty
+ * block's key is a volume id and a 4 KiB block of that volume, whose
+ * chunk must be mapped to the HDD; its sectors are the 512-byte sectors
+ * of the block it holds, a bit each, all of them newer than the HDD's.
+ */
+#define DMH_SLOG_VOL_SHIFT	40
+#define DMH_SLOG_BLOCK_MASK	((1ull << DMH_SLOG_VOL_SHIFT) - 1)
+#define DMH_SLOG_SECTORS_FULL	0xffu	/* 4 KiB: 8 sectors */
+#define DMH_SLOG_BLOCKS_MAX	8192u	/* 32 MiB: two halves */
+#define DMH_SLOG_BLOCKS_MIN	16u
+
+struct dmh_disk_slog_rec {
+	__le64 key;			/* volume id << 40 | 4 KiB block */
+	__le64 where;			/* SSD 4 KiB block holding it */
+	__le32 sectors;			/* 0: clean, else the sectors held */
+	__le32 reserved;		/* zero */
+};
+
+#define DMH_SLOG_REC_SIZE	24u
+static_assert(sizeof(struct dmh_disk_slog_rec) == DMH_SLOG_REC_SIZE, "slog record size");
+#define DMH_SLOG_PER_BLOCK	((DMH_BLOCK_SIZE - DMH_HDR_SIZE) / DMH_SLOG_REC_SIZE)
+
 static inline __u64 dmh_rmap_pack(__u32 vol, __u64 vchunk)
 {
 	return DMH_RMAP_USED | ((__u64)vol << DMH_RMAP_VOL_SHIFT) |
@@ -263,6 +313,8 @@ struct dmh_layout {
 	__u64 rmap_blocks[DMH_NR_TIERS];	/* logical blocks per tier */
 	__u64 heat_start;
 	__u64 heat_blocks;
+	__u64 slog_start;		/* 0 with slog_blocks 0: no log */
+	__u64 slog_blocks;
 };
 
 static inline __u64 dmh_div_up(__u64 n, __u64 d)
@@ -280,6 +332,19 @@ static inline __u64 dmh_layout_need(__u64 ssd_cap, __u64 hdd_cap)
 }
 
 /*
+ * The staging log takes an eighth of the room beyond what the maps need,
+ * up to DMH_SLOG_BLOCKS_MAX, in two equal halves; none below
+ * DMH_SLOG_BLOCKS_MIN.
+ */
+static inline __u64 dmh_slog_size(__u64 room)
+{
+	__u64 n = room / 8;
+
+	n = n < DMH_SLOG_BLOCKS_MAX ? n & ~1ull : DMH_SLOG_BLOCKS_MAX;
+	return n < DMH_SLOG_BLOCKS_MIN ? 0 : n;
+}
+
+/*
  * Lay out a metadata device of md_blocks for ssd_chunks and hdd_chunks.
  * Space beyond what those need is shared between the tiers in proportion to
  * their sizes, so that either data device can later grow into it, up to
@@ -290,7 +355,7 @@ static inline int dmh_layout_compute(__u64 md_blocks, __u64 ssd_chunks,
 				     __u64 hdd_chunks, struct dmh_layout *l)
 {
 	__u64 per = DMH_RMAP_PER_BLOCK, cap_max = DMH_RMAP_BLOCKS_MAX * per;
-	__u64 spare, frac, add_ssd, ssd_cap, hdd_cap, total;
+	__u64 spare, frac, add_ssd, ssd_cap, hdd_cap, total, slog;
 
 	/*
 	 * The bounds of dmh_layout_check(): a device beyond 256 TiB lends
@@ -305,6 +370,8 @@ static inline int dmh_layout_compute(__u64 md_blocks, __u64 ssd_chunks,
 	if (dmh_layout_need(ssd_chunks, hdd_chunks) > md_blocks)
 		return -1;
 	total = ssd_chunks + hdd_chunks;
+	slog = dmh_slog_size(md_blocks - dmh_layout_need(ssd_chunks, hdd_chunks));
+	md_blocks -= slog;
 	/* A spare rmap block costs two copies and 1/8 of a heat block. */
 	spare = (md_blocks - dmh_layout_need(ssd_chunks, hdd_chunks)) * 8 / 17;
 	frac = total ? ssd_chunks * 1024 / total : 512;	/* SSD share, 1/1024 */
@@ -320,7 +387,7 @@ static inline int dmh_layout_compute(__u64 md_blocks, __u64 ssd_chunks,
 		else
 			ssd_cap -= per;
 	}
-	l->md_blocks = md_blocks;
+	l->md_blocks = md_blocks + slog;
 	l->vt_start = 2;
 	l->vt_blocks = DMH_VT_BLOCKS;
 	l->rmap_start[DMH_TIER_SSD] = l->vt_start + 2 * l->vt_blocks;
@@ -331,6 +398,8 @@ static inline int dmh_layout_compute(__u64 md_blocks, __u64 ssd_chunks,
 	l->heat_start = l->rmap_start[DMH_TIER_HDD] +
 			2 * l->rmap_blocks[DMH_TIER_HDD];
 	l->heat_blocks = dmh_div_up(ssd_cap + hdd_cap, DMH_HEAT_PER_BLOCK);
+	l->slog_start = slog ? l->heat_start + l->heat_blocks : 0;
+	l->slog_blocks = slog;
 	return 0;
 }
 
@@ -380,6 +449,8 @@ static inline void dmh_geometry_decode(const struct dmh_disk_super *s,
 	}
 	l->heat_start = dmh_le64_to_cpu(s->heat_start);
 	l->heat_blocks = dmh_le64_to_cpu(s->heat_blocks);
+	l->slog_start = dmh_le64_to_cpu(s->slog_start);
+	l->slog_blocks = dmh_le64_to_cpu(s->slog_blocks);
 }
 
 /* Chunks of @tier at the last commit; chunk_sectors checked first. */
@@ -413,6 +484,22 @@ static inline char *dmh_sizes_fault(const struct dmh_geometry *g,
 	return NULL;
 }
 
+/* The staging log, if any, follows the heat region in two halves. */
+static inline char *dmh_slog_region_fault(const struct dmh_layout *l)
+{
+	if (!l->slog_blocks)
+		return l->slog_start ?
+		       "Metadata staging log has a start but no blocks" : NULL;
+	if (l->slog_blocks > DMH_SLOG_BLOCKS_MAX || (l->slog_blocks & 1) ||
+	    l->slog_blocks < DMH_SLOG_BLOCKS_MIN)
+		return "Metadata staging log size is not an even number of blocks from 16 to 8192";
+	if (l->slog_start != l->heat_start + l->heat_blocks)
+		return "Metadata staging log does not follow the heat region";
+	if (l->slog_start + l->slog_blocks > l->md_blocks)
+		return "Metadata staging log extends past the metadata device size";
+	return NULL;
+}
+
 /*
  * The regions in the order dmh_layout_compute() lays them out, back to
  * back: the kernel reads and writes each region by its start and length
@@ -443,7 +530,7 @@ static inline char *dmh_regions_fault(const struct dmh_layout *l)
 		return "Metadata heat region does not match the reverse maps";
 	if (l->heat_start + l->heat_blocks > l->md_blocks)
 		return "Metadata regions extend past the metadata device size";
-	return NULL;
+	return dmh_slog_region_fault(l);
 }
 
 /*
@@ -559,6 +646,28 @@ static inline char *dmh_tunables_fault(const __u32 *tun)
 }
 
 /*
+ * The staging log's state in superblock @s (host order in @l): the live
+ * half's records lie in it, stamped after slog_base and no later than the
+ * superblock, and DMH_SB_INCOMPAT_SLOG says whether there are any.
+ */
+static inline char *dmh_slog_state_fault(const struct dmh_disk_super *s,
+					 const struct dmh_layout *l)
+{
+	__u64 used = dmh_le64_to_cpu(s->slog_used);
+	__u32 half = dmh_le32_to_cpu(s->slog_half);
+	__u32 flag = !!(dmh_le32_to_cpu(s->flags) & DMH_SB_INCOMPAT_SLOG);
+	__u32 any = used ? 1 : 0;
+
+	if (half > 1 || used > l->slog_blocks / 2 || s->slog_reserved)
+		return "Metadata staging log state is out of range; run hybrid_check";
+	if (dmh_le64_to_cpu(s->slog_base) > dmh_le64_to_cpu(s->txid))
+		return "Metadata staging log is newer than its superblock; run hybrid_check";
+	if (flag != any)
+		return "Metadata staging log flag disagrees with its length; run hybrid_check";
+	return NULL;
+}
+
+/*
  * dmh_geometry_check() of superblock @s, then the other fields the kernel
  * takes as they are; its layout into @out if valid.  (nr_volumes and
  * nr_pins are checked against what the kernel loads.)
@@ -581,6 +690,8 @@ static inline int dmh_layout_check(const struct dmh_disk_super *s,
 		*why = dmh_flags_fault(dmh_le32_to_cpu(s->flags));
 	if (!*why)
 		*why = dmh_tunables_fault(tun);
+	if (!*why)
+		*why = dmh_slog_state_fault(s, &g.layout);
 	if (*why)
 		return -EINVAL;
 	*out = g.layout;

@@ -289,7 +289,7 @@ static void abort_transaction(struct dmh_pool *pool)
 }
 
 /*
- * Commit with md_lock held.  Data devices are flushed first, so that no
+ * md_lock held.  Data devices are flushed first, so that no
  * committed mapping ever points at data (or at a previous owner's data)
  * still in a volatile cache.  A failed flush aborts the transaction in rw
  * mode: a later commit could otherwise map a first write whose zeroing the
@@ -298,7 +298,7 @@ static void abort_transaction(struct dmh_pool *pool)
  * fail anyway: writes to committed chunks still go on, and a data device
  * that cannot flush must take the pool to fail.
  */
-int dmh_pool_commit(struct dmh_pool *pool)
+static int commit_flushed(struct dmh_pool *pool)
 {
 	int r;
 
@@ -320,6 +320,25 @@ int dmh_pool_commit(struct dmh_pool *pool)
 		      dm_device_name(pool->pool_md), r);
 		abort_transaction(pool);
 	}
+	return r;
+}
+
+/*
+ * Commit with md_lock held: with persistent_staging the block tier's
+ * records first (dmh_blk_log()), then the data devices' flush and the
+ * metadata (commit_flushed()).
+ */
+int dmh_pool_commit(struct dmh_pool *pool)
+{
+	int r;
+
+	/* Only staged writes that ended before the flush may be recorded. */
+	r = pool->mode == DMH_MODE_RW ? dmh_blk_log(pool->blk) : 0;
+	if (r)
+		abort_transaction(pool);
+	else
+		r = commit_flushed(pool);
+	dmh_blk_logged(pool->blk, !r);
 	return r;
 }
 
@@ -581,7 +600,13 @@ static int process_bio(struct dmh_pool *pool, struct bio *bio)
 	} else if (bio_op(bio) == REQ_OP_DISCARD) {
 		return process_discard(pool, bio, e);
 	} else if (e) {
-		if ((bio->bi_opf & REQ_FUA) && dmh_md_dirty(pool->md))
+		/*
+		 * With persistent_staging the write may take a slot out of
+		 * the index that the staging log calls dirty: the log must
+		 * say otherwise before the write is acknowledged.
+		 */
+		if ((bio->bi_opf & REQ_FUA) &&
+		    (dmh_md_dirty(pool->md) || dmh_blk_persistent(pool->blk)))
 			pb->flags |= PB_COMMIT;
 		remap_and_issue(pool, bio, dmh_entry_ploc(e));
 	} else if (!write) {
@@ -661,7 +686,8 @@ static void process_alloc_done(struct dmh_pool *pool)
 
 /*
  * Worker: ask for the writeback of the dirty slots of every volume that
- * @flushes flush; true when the flushes must wait for it.
+ * @flushes flush; true when the flushes must wait for it.  Not with
+ * persistent_staging: the flushes' commit records the dirty slots.
  */
 static bool sync_flushed(struct dmh_pool *pool, struct bio_list *flushes)
 {
@@ -672,10 +698,9 @@ static bool sync_flushed(struct dmh_pool *pool, struct bio_list *flushes)
 		if (dmh_pb(bio)->vol != last) {
 			last = dmh_pb(bio)->vol;
 			dmh_blk_flushed(pool->blk, last);
-			dmh_blk_sync(pool->blk, last);
 		}
 	}
-	return dmh_blk_pending(pool->blk);
+	return !dmh_blk_persistent(pool->blk) && dmh_blk_pending(pool->blk);
 }
 
 /*
@@ -725,7 +750,8 @@ static void process_commit(struct dmh_pool *pool)
 	}
 	/* In ro mode the periodic commit could only fail: skip it. */
 	if (bio_list_empty(&flushes) && bio_list_empty(&waiters) &&
-	    !(due && dmh_md_dirty(pool->md) && pool->mode == DMH_MODE_RW))
+	    !(due && pool->mode == DMH_MODE_RW &&
+	      (dmh_md_dirty(pool->md) || dmh_blk_log_due(pool->blk))))
 		return;
 	r = dmh_pool_commit(pool);
 	end_list(&flushes, errno_to_blk_status(r));

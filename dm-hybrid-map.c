@@ -304,6 +304,20 @@ int dmh_md_alloc(struct dmh_metadata *md, unsigned int tier, dmh_ploc_t *p)
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_alloc);
 
+int dmh_md_claim(struct dmh_metadata *md, dmh_ploc_t p)
+{
+	struct dmh_tier *t = &md->tiers[dmh_ploc_tier(p)];
+	u64 i = dmh_ploc_index(p);
+
+	if (i >= t->nr_chunks)
+		return -EINVAL;
+	if (test_bit(i, t->alloc))
+		return -EBUSY;
+	__set_bit(i, t->alloc);
+	t->nr_used++;
+	return 0;
+}
+
 /* @p was allocated but never mapped nor recorded: give it straight back. */
 void dmh_md_put_chunk(struct dmh_metadata *md, dmh_ploc_t p)
 {

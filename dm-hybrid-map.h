@@ -341,6 +341,49 @@ int dmh_md_heat_start(struct dmh_metadata *md, struct mutex *md_lock);
 void dmh_md_save_heat(struct dmh_metadata *md);
 /* md_lock not held: save the heat now and wait for it. */
 void dmh_md_flush_heat(struct dmh_metadata *md);
+/*
+ * The staging log (pool feature persistent_staging; dm-hybrid-format.h),
+ * md_lock held.  A record says that SSD 4 KiB block @where holds the
+ * @sectors of block @key (volume id << 40 | 4 KiB block), 0: nothing
+ * staged.
+ */
+struct dmh_slog_rec {
+	u64 key;
+	u64 where;
+	u32 sectors;
+	u32 seq;			/* log order, while replaying */
+};
+
+/* Has the metadata device a staging log? */
+bool dmh_md_slog_present(struct dmh_metadata *md);
+/* Records a half of the log holds: at most this many dirty slots. */
+u64 dmh_md_slog_half_records(struct dmh_metadata *md);
+/* No I/O: do @n more records fit the live half in the open transaction? */
+bool dmh_md_slog_fits(struct dmh_metadata *md, u64 n);
+/*
+ * No I/O: the open transaction starts the other half, forgetting every
+ * record appended to it so far; the caller appends a record of each dirty
+ * slot next.
+ */
+void dmh_md_slog_restart(struct dmh_metadata *md);
+/*
+ * May sleep (the metadata buffer cache, which has a reserve): append @r
+ * to the open transaction.  -ENOSPC: the live half is full.
+ */
+int dmh_md_slog_add(struct dmh_metadata *md, const struct dmh_slog_rec *r);
+/* Dirty blocks the last commit before activation recorded, not yet taken. */
+u64 dmh_md_slog_pending(struct dmh_metadata *md);
+/*
+ * Pool creation: hand those records over, sorted by SSD block, one per
+ * block (the caller kvfree()s them; NULL when none).
+ */
+struct dmh_slog_rec *dmh_md_slog_take(struct dmh_metadata *md, u64 *nr);
+/*
+ * md_lock held, no I/O: take SSD chunk @p from the allocator (a chunk the
+ * staging log names): -EBUSY when it is in use, -EINVAL when past the SSD.
+ */
+int dmh_md_claim(struct dmh_metadata *md, dmh_ploc_t p);
+
 /* md_lock held, no I/O: read (@set false) or replace the tunables. */
 void dmh_md_tunables(struct dmh_metadata *md, u32 *t, bool set);
 

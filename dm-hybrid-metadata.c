@@ -26,8 +26,7 @@
 
 VISIBLE_IF_KUNIT u32 dmh_block_csum(const void *block, u32 type)
 {
-	return crc32c(DMH_CSUM_SEED, (const u8 *)block + 4,
-		      DMH_BLOCK_SIZE - 4) ^ type;
+	return dmh_csum(block, type);
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_block_csum);
 
@@ -251,6 +250,7 @@ static void encode_super(struct dmh_metadata *md, struct dmh_disk_super *s,
 	for (t = 0; t < DMH_NR_TUNABLES; t++)
 		s->tunables[t] = cpu_to_le32(md->tunables[t]);
 	s->nr_pins = cpu_to_le32(encode_pins(md, (void *)s + DMH_PINS_OFFSET));
+	dmh_slog_encode(md, s);
 }
 
 static bool super_valid(const void *b)
@@ -376,6 +376,7 @@ static void commit_done(struct dmh_metadata *md, u64 txid)
 		xa_erase(&md->pending, idx);
 	for (i = 0; i < DMH_NR_TIERS; i++)
 		md->tiers[i].committed = md->tiers[i].nr_chunks;
+	dmh_slog_committed(md);
 	md->txid = txid;
 	md->dirty = false;
 }
@@ -404,6 +405,7 @@ int dmh_md_commit(struct dmh_metadata *md)
 		if (r)
 			return r;
 	}
+	dmh_slog_seal(md);
 	r = dm_bufio_write_dirty_buffers(md->bufio);
 	if (!r)
 		r = dm_bufio_issue_flush(md->bufio);
@@ -506,6 +508,7 @@ void dmh_md_abort(struct dmh_metadata *md)
 	int t;
 
 	md->read_only = true;
+	dmh_slog_abort(md);
 	/* Only a grow changes nr_chunks, and nothing was allocated since. */
 	for (t = 0; t < DMH_NR_TIERS; t++)
 		md->tiers[t].nr_chunks = md->tiers[t].committed;
@@ -1028,8 +1031,14 @@ static int md_load(struct dmh_metadata *md, struct dmh_disk_super *s,
 		if (r)
 			*error = "Metadata pin table is corrupt; run hybrid_check";
 	}
-	if (!r)
+	if (!r) {
 		load_heat(md);
+		r = dmh_slog_load(md, s);
+		if (r)
+			*error = r == -EINVAL ?
+				 "Metadata staging log is damaged; run hybrid_check" :
+				 "Cannot read the metadata staging log";
+	}
 	if (!r && !md->read_only) {
 		r = dm_bufio_write_dirty_buffers(md->bufio);
 		if (!r)
@@ -1067,7 +1076,8 @@ static int md_format(struct dmh_metadata *md, u64 ssd_chunks, u64 hdd_chunks,
 	}
 	/* Stale blocks of an earlier pool must never look live. */
 	r = blkdev_issue_zeroout(md->bdev, 2 * DMH_SECTORS_PER_BLOCK,
-				 (l->heat_start + l->heat_blocks - 2) *
+				 (l->heat_start + l->heat_blocks +
+				  l->slog_blocks - 2) *
 				 DMH_SECTORS_PER_BLOCK, GFP_KERNEL, 0);
 	if (r) {
 		*error = "Cannot zero the metadata device";
@@ -1098,6 +1108,7 @@ static void md_free(struct dmh_metadata *md)
 	xa_destroy(&md->volumes);
 	xa_destroy(&md->pending);
 	xa_destroy(&md->frees);
+	dmh_slog_free(md);
 	for (i = 0; i < DMH_NR_REGIONS; i++)
 		region_exit(&md->regions[i]);
 	for (i = 0; i < DMH_NR_TIERS; i++)

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Private to the map room (dm-hybrid-map.c, the in-core tables, and
- * dm-hybrid-metadata.c, their on-disk form): the metadata object and the
- * helpers the two files share.  No other file includes this header.
+ * Private to the map room (dm-hybrid-map.c, the in-core tables,
+ * dm-hybrid-metadata.c, their on-disk form, and dm-hybrid-slog.c, the
+ * staging log): the metadata object and the helpers the files share.  No
+ * other file includes this header.
  */
 #ifndef DM_HYBRID_METADATA_H
 #define DM_HYBRID_METADATA_H
 
+#include <linux/crc32c.h>
 #include <linux/dm-bufio.h>
 #include <linux/workqueue.h>
 
@@ -37,6 +39,21 @@ struct dmh_tier {
 	unsigned long *alloc;
 };
 
+/* The staging log (dm-hybrid-slog.c). */
+struct dmh_slog {
+	u64 used;			/* as committed: blocks of the live half */
+	u64 base;
+	u32 half;
+	u64 next_used;			/* the same, in the open transaction */
+	u64 next_base;
+	u32 next_half;
+	struct dm_buffer *buf;		/* the block being filled, if any */
+	void *data;
+	unsigned int n;			/* records in it */
+	struct dmh_slog_rec *recs;	/* replayed, until the tier takes them */
+	u64 nr_recs;
+};
+
 struct dmh_metadata {
 	struct block_device *bdev;
 	struct dm_bufio_client *bufio;
@@ -63,7 +80,30 @@ struct dmh_metadata {
 	struct workqueue_struct *heat_wq;	/* ditto */
 	struct work_struct heat_work;
 	struct mutex *heat_lock;		/* md_lock, to fill the image */
+	struct dmh_slog slog;
 };
+
+/* crc32c of a metadata block after its csum field, salted with its type. */
+static inline u32 dmh_csum(const void *block, u32 type)
+{
+	return crc32c(DMH_CSUM_SEED, (const u8 *)block + 4,
+		      DMH_BLOCK_SIZE - 4) ^ type;
+}
+
+/*
+ * The staging log's part of loading and committing (dm-hybrid-slog.c),
+ * md_lock held or the pool not shared yet.  Load the live half of the log
+ * of superblock @s and replay it (-EINVAL: a block is damaged or forged);
+ * seal the block being filled into the open transaction; write the log's
+ * state of the open transaction into @s; the open transaction committed /
+ * was abandoned; free what the log holds.
+ */
+int dmh_slog_load(struct dmh_metadata *md, const struct dmh_disk_super *s);
+void dmh_slog_seal(struct dmh_metadata *md);
+void dmh_slog_encode(struct dmh_metadata *md, struct dmh_disk_super *s);
+void dmh_slog_committed(struct dmh_metadata *md);
+void dmh_slog_abort(struct dmh_metadata *md);
+void dmh_slog_free(struct dmh_metadata *md);
 
 /* Keys of @pending and @frees: the physical chunk itself. */
 static inline unsigned long dmh_pkey(dmh_ploc_t p)

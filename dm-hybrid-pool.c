@@ -108,7 +108,7 @@ static struct dmh_blk *pool_init_blocks(struct dmh_pool *pool)
 	struct dmh_blk_env env = {
 		.md = pool->md, .policy = pool->policy, .epochs = &pool->epochs,
 		.kc = pool->kc, .chunk_sectors = pool->chunk_sectors,
-		.wq = pool->wq, .worker = &pool->worker,
+		.wq = pool->wq, .worker = &pool->worker, .persist = pool->persist,
 	};
 	struct dmh_blk *blk;
 	int t;
@@ -151,6 +151,26 @@ static int pool_init_policy(struct dmh_pool *pool)
 	return 0;
 }
 
+/*
+ * Staged writes recorded in the staging log have their only copy on the
+ * SSD: a pool that would not replay them must not activate.
+ */
+static int pool_check_slog(struct dmh_pool *pool, char **error)
+{
+	if (pool->persist && !dmh_md_slog_present(pool->md)) {
+		*error =
+		"persistent_staging needs a staging log: the metadata device has no room for one";
+		return -EINVAL;
+	}
+	if (dmh_md_slog_pending(pool->md) &&
+	    (!pool->persist || pool->mode != DMH_MODE_RW)) {
+		*error =
+		"Metadata holds staged writes: activate it read-write with persistent_staging";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Outside dmh_pools_lock, the pool listed busy: open everything. */
 static int pool_load(struct dmh_pool *pool, struct pool_c *pc, char **error)
 {
@@ -175,11 +195,15 @@ static int pool_load(struct dmh_pool *pool, struct pool_c *pc, char **error)
 	}
 	pool->mode = pc->features & DMH_F_READ_ONLY ? DMH_MODE_RO : DMH_MODE_RW;
 	pool->block_mib = pc->block_mib;
-	if (pool_init_policy(pool)) {
-		*error = "Cannot allocate the pool's policy";
-		return -ENOMEM;
-	}
-	return 0;
+	pool->persist = pc->features & DMH_F_PERSISTENT_STAGING;
+	if (pool_check_slog(pool, error))
+		return -EINVAL;
+	r = pool_init_policy(pool);
+	if (r)
+		*error = r == -EINVAL ?
+			 "Metadata staging log does not match the maps; run hybrid_check" :
+			 "Cannot allocate the pool's policy";
+	return r;
 }
 
 /* Under dmh_pools_lock: a new pool for @pc, listed busy, not loaded yet. */
@@ -233,6 +257,10 @@ static int pool_check_reload(struct dmh_pool *pool, struct pool_c *pc,
 	}
 	if (pool->block_mib != pc->block_mib) {
 		*error = "A reload cannot change block_tier";
+		return -EINVAL;
+	}
+	if (pool->persist != !!(pc->features & DMH_F_PERSISTENT_STAGING)) {
+		*error = "A reload cannot change persistent_staging";
 		return -EINVAL;
 	}
 	return 0;

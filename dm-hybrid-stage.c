@@ -250,9 +250,10 @@ static u64 stage(struct dmh_blk *blk, struct slot *s, u32 mask)
 		s->dirty = 1;
 		xa_set_mark(&blk->index, s->key, DIRTY);
 		this_cpu_inc(s->vol->stats->block_dirty);
-		if (++blk->dirty == blk->nr_slots / 2)
+		if (++blk->dirty == blk->wb_high)
 			wake_worker(blk);	/* the high mark: write back */
 	}
+	mark_log(blk, s);
 	s->wseq++;
 	s->ref = 1;
 	this_cpu_inc(s->vol->stats->block_staged);
@@ -270,6 +271,7 @@ void dmh_blk_write_done(struct dmh_blk *blk, u64 cookie, bool error)
 	/* Failed: the sectors hold nothing of this volume's. */
 	if (error)
 		WRITE_ONCE(s->valid, s->valid & ~fresh);
+	mark_log(blk, s);
 	spin_unlock_irqrestore(&blk->lock, flags);
 }
 
@@ -285,11 +287,12 @@ void dmh_blk_flushed(struct dmh_blk *blk, struct dmh_volume *v)
 {
 	unsigned long now = jiffies;
 
-	if (!blk)
-		return;
+	if (!blk || blk->persist)
+		return;		/* the commit records the dirty slots */
 	if (time_before(now, READ_ONCE(v->blk_flush) + FLUSH_GAP))
 		WRITE_ONCE(v->blk_quiet, now + QUIET);
 	WRITE_ONCE(v->blk_flush, now);
+	dmh_blk_sync(blk, v);
 }
 
 static bool quiet(struct dmh_volume *v)
@@ -325,7 +328,8 @@ static bool allocate(struct dmh_blk *blk, struct dmh_volume *v,
 
 	spin_lock_irqsave(&blk->lock, irq);
 	/* A volume past its share leaves the reserve to the others. */
-	if (!blk->stop && !blk->off && !xa_load(&blk->index, key))
+	if (!blk->stop && !blk->off && blk->dirty < blk->dirty_max &&
+	    !xa_load(&blk->index, key))
 		s = dmh_blk_claim(blk, v, key, home, S_VALID, 0,
 				  dmh_blk_over_share(blk, v, false) ?
 				  blk->reserve : 0);
@@ -377,6 +381,7 @@ static enum dmh_blk_route map_write(struct dmh_blk *blk, struct dmh_volume *v,
 	s = e ? &blk->slots[xa_to_value(e)] : NULL;
 	/* A top-up's copy would land after the write: it waits. */
 	if (staging && s && usable(s, v, home) &&
+	    (s->dirty || blk->dirty < blk->dirty_max) &&
 	    !(s->fill & sector_mask(sector, bio_sectors(bio)))) {
 		*cookie = stage(blk, s, sector_mask(sector, bio_sectors(bio)));
 		*target = slot_target(blk, e, sector);
@@ -497,9 +502,9 @@ static void begin_writebacks(struct dmh_blk *blk)
 	u64 gen;
 
 	n = begin_marked(blk, NEED, &cursor, room);
-	if (blk->dirty > blk->nr_slots / 2 && !blk->stop)
+	if (blk->dirty > blk->wb_high && !blk->stop)
 		blk->wb_background = true;
-	if (blk->dirty <= blk->nr_slots / 4)
+	if (blk->dirty <= blk->wb_low)
 		blk->wb_background = false;
 	if (blk->wb_background && blk->tokens > 0 &&
 	    blk->wb_inflight + n < BG_WB) {
@@ -682,4 +687,155 @@ int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v)
 	DMERR("volume %u: writing staged blocks back to the HDD failed",
 	      v->id);
 	return -EIO;
+}
+
+/* ------------------------------------------------------ the staging log */
+
+/*
+ * With persistent_staging, a commit records in the staging log
+ * (dm-hybrid-slog.c) every slot that changed since the last one: a dirty
+ * slot with the sectors whose writes ended before the commit flushed the
+ * SSD, a slot the log called dirty that is clean now or left the index.
+ * So a flush needs no writeback: its commit makes the staged writes it
+ * covers durable where they are.  A slot the log calls dirty is never
+ * reused (reuse_slots()) until a commit said it is not: after a crash the
+ * log would hand its bytes to the block it names.  When the live half of
+ * the log is full, the commit starts the other half with a record of
+ * every dirty slot (at most blk->dirty_max of them: staging stops there).
+ */
+
+static u64 slot_where(struct dmh_blk *blk, u64 i)
+{
+	u64 per = 1ull << blk->slot_shift;
+
+	return dmh_ploc_index(blk->chunks[i >> blk->slot_shift]) *
+	       per + (i & (per - 1));
+}
+
+/*
+ * blk->lock held: does @s owe the log a record (into *@r)?  With
+ * @restart, the commit starts a new half, which records only dirty
+ * slots.  Proposes what the commit records (plog, pvalid).
+ */
+static bool owe(struct dmh_blk *blk, struct slot *s, bool restart,
+		struct dmh_slog_rec *r)
+{
+	u32 valid = s->dirty && s->state == S_VALID ?
+		    s->valid & ~s->pending : 0;
+	u64 i = s - blk->slots;
+
+	if (valid && !restart && s->logged && s->lvalid == valid)
+		return false;
+	if (!valid && (!s->logged || restart)) {
+		/* A dirty slot whose first write is still in flight waits. */
+		if (s->logged) {
+			s->plog = LOG_CLEAN;
+			__set_bit(i, blk->logp);
+		}
+		return false;
+	}
+	s->plog = valid ? LOG_DIRTY : LOG_CLEAN;
+	s->pvalid = valid;
+	__set_bit(i, blk->logp);
+	r->key = s->key;
+	r->where = slot_where(blk, i);
+	r->sectors = valid;
+	return true;
+}
+
+/*
+ * Worker, md_lock held: gather under blk->lock, LOG_BATCH records or
+ * LOG_SCAN slots at a time, and append them outside it (that may sleep).
+ */
+static int log_slots(struct dmh_blk *blk, bool restart)
+{
+	unsigned long i = 0;
+	unsigned int n, seen, j;
+	int r;
+
+	do {
+		n = 0;
+		seen = 0;
+		spin_lock_irq(&blk->lock);
+		for (; n < LOG_BATCH && seen < LOG_SCAN; i++, seen++) {
+			if (!restart)
+				i = find_next_bit(blk->logq, blk->nr_slots, i);
+			if (i >= blk->nr_slots)
+				break;
+			if (__test_and_clear_bit(i, blk->logq))
+				blk->nr_logq--;
+			if (owe(blk, &blk->slots[i], restart, &blk->logbuf[n]))
+				n++;
+		}
+		spin_unlock_irq(&blk->lock);
+		for (j = 0; j < n; j++) {
+			r = dmh_md_slog_add(blk->env.md, &blk->logbuf[j]);
+			if (r)
+				return r;
+		}
+	} while (i < blk->nr_slots);
+	return 0;
+}
+
+int dmh_blk_log(struct dmh_blk *blk)
+{
+	struct dmh_metadata *md;
+	bool restart;
+	int r;
+
+	if (!blk || !blk->persist)
+		return 0;
+	md = blk->env.md;
+	restart = !dmh_md_slog_fits(md, READ_ONCE(blk->nr_logq));
+	if (restart)
+		dmh_md_slog_restart(md);
+	r = log_slots(blk, restart);
+	if (r == -ENOSPC && !restart) {
+		/* Slots changed since nr_logq was read: a new half after all. */
+		dmh_md_slog_restart(md);
+		r = log_slots(blk, true);
+	}
+	if (r)
+		DMERR("staging log: cannot record the dirty blocks: %d", r);
+	return r;
+}
+
+void dmh_blk_logged(struct dmh_blk *blk, bool ok)
+{
+	unsigned long i = 0;
+	unsigned int seen;
+	struct slot *s;
+
+	if (!blk || !blk->persist)
+		return;
+	do {
+		spin_lock_irq(&blk->lock);
+		for (seen = 0; seen < LOG_SCAN; seen++, i++) {
+			i = find_next_bit(blk->logp, blk->nr_slots, i);
+			if (i >= blk->nr_slots)
+				break;
+			__clear_bit(i, blk->logp);
+			s = &blk->slots[i];
+			if (ok) {
+				s->logged = s->plog == LOG_DIRTY;
+				s->lvalid = s->pvalid;
+			} else {
+				mark_log(blk, s);
+			}
+			s->plog = LOG_NONE;
+		}
+		spin_unlock_irq(&blk->lock);
+	} while (i < blk->nr_slots);
+	if (ok)
+		wake_worker(blk);	/* slots the log let go may be reused */
+}
+
+bool dmh_blk_persistent(struct dmh_blk *blk)
+{
+	return blk && blk->persist;
+}
+
+bool dmh_blk_log_due(struct dmh_blk *blk)
+{
+	return blk && blk->persist && READ_ONCE(blk->nr_logq);
 }

@@ -54,6 +54,8 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 			argc--;
 		} else if (!strcasecmp(name, "write_staging")) {
 			pc->features |= DMH_F_WRITE_STAGING;
+		} else if (!strcasecmp(name, "persistent_staging")) {
+			pc->features |= DMH_F_PERSISTENT_STAGING;
 		} else {
 			ti->error = "Unrecognised pool feature requested";
 			return -EINVAL;
@@ -61,6 +63,10 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 	}
 	if ((pc->features & DMH_F_WRITE_STAGING) && !pc->block_mib) {
 		ti->error = "write_staging needs block_tier";
+		return -EINVAL;
+	}
+	if ((pc->features & DMH_F_PERSISTENT_STAGING) && !pc->block_mib) {
+		ti->error = "persistent_staging needs block_tier";
 		return -EINVAL;
 	}
 	return 0;
@@ -597,6 +603,8 @@ static void emit_features(unsigned int f, u32 block_mib, char *result,
 		DMEMIT(" block_tier %u", block_mib);
 	if (f & DMH_F_WRITE_STAGING)
 		DMEMIT(" write_staging");
+	if (f & DMH_F_PERSISTENT_STAGING)
+		DMEMIT(" persistent_staging");
 	*szp = sz;
 }
 

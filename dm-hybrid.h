@@ -15,7 +15,8 @@
  *       -> dm-hybrid-monitor.c,         statistics,  (dm-hybrid-monitor.h)
  *          dm-hybrid-policy.c           decisions
  *         -> dm-hybrid-map.c,           tables and   (dm-hybrid-map.h)
- *            dm-hybrid-metadata.c       on-disk form
+ *            dm-hybrid-metadata.c,      on-disk form,
+ *            dm-hybrid-slog.c           staging log
  *   dm-hybrid-cell.c                    cells, epochs (dm-hybrid-cell.h),
  *                                       used by the targets and migrate
  *
@@ -38,6 +39,7 @@
 #define DMH_F_READ_ONLY			BIT(1)
 #define DMH_F_ERROR_IF_NO_SPACE		BIT(2)
 #define DMH_F_WRITE_STAGING		BIT(3)
+#define DMH_F_PERSISTENT_STAGING	BIT(4)
 
 #define DMH_COMMIT_PERIOD		HZ
 #define DMH_BLOCK_TIER_MAX_MIB		16384	/* 4 Mi slots: 480 MiB of RAM at most */
@@ -105,6 +107,7 @@ struct dmh_pool {
 	struct dmh_mig *mig;
 	struct dmh_blk *blk;		/* the block tier, or NULL */
 	u32 block_mib;			/* its size asked at creation */
+	bool persist;			/* persistent_staging, ditto */
 	struct dmh_cells cells;
 	struct dmh_epochs epochs;
 

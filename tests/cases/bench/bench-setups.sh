@@ -7,7 +7,8 @@
 # volumes at once.  Set-ups: HDD only and SSD only (dm-linear), dm-hybrid
 # with migration on and off, the same with 256 KiB chunks instead of 1 MiB
 # (hybrid-256k), dm-hybrid with half its SSD as a block tier (hybrid-blk),
-# the same with write staging (hybrid-stage),
+# the same with write staging (hybrid-stage), and with its staging log on
+# top (hybrid-persist: flushes record the staged blocks, write nothing back),
 # dm-cache smq writeback, bcache writeback and dm-writeboost
 # (built by bench/writeboost-build.sh), every one with the same SSD bytes:
 # SSD_PCT per cent of each workload's own 4 KiB footprint per VM.
@@ -32,7 +33,7 @@
 B=$BENCH_DATA
 # defaults: the quick run
 VMS="1 2"
-SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig hybrid-blk dmcache bcache writeboost"
+SETUPS="hdd ssd hybrid hybrid-256k hybrid-nomig hybrid-blk hybrid-persist dmcache bcache writeboost"
 WORKLOADS="websearch oltp"
 PASSES=2
 VOL_MB=256
@@ -140,8 +141,8 @@ setup_hybrid() {
 	wipe "$METADEV" 16
 	make_linear hssd "$SSDDEV" $(($1 * SSDV)) 0 >/dev/null || return 1
 	make_linear hhdd "$HDDDEV" $(($1 * VOL)) 0 >/dev/null || return 1
-	# shellcheck disable=SC2086 # no feature, or "block_tier <MiB>" [write_staging]
-	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" ${BLK:+block_tier $BLK} ${STAGE:+write_staging} >/dev/null || return 1
+	# shellcheck disable=SC2086 # no feature, or "block_tier <MiB>" [write_staging [persistent_staging]]
+	META=$METADEV SSD=/dev/mapper/hssd HDD=/dev/mapper/hhdd make_pool pool "${CHUNK:-2048}" ${BLK:+block_tier $BLK} ${STAGE:+write_staging} ${PLOG:+persistent_staging} >/dev/null || return 1
 	# Placement only: no migration, and no stream detection while the
 	# volumes are first written; their prefill writes 1 MiB blocks in
 	# random order (prefill), so the SSD takes a random half of the
@@ -172,6 +173,9 @@ teardown_hybrid_blk() { teardown_hybrid "$1"; }
 # hybrid-stage: hybrid-blk with write staging ("Write staging").
 setup_hybrid_stage() { STAGE=1 setup_hybrid_blk "$1"; }
 teardown_hybrid_stage() { teardown_hybrid "$1"; }
+# hybrid-persist: hybrid-stage with the staging log ("Write staging").
+setup_hybrid_persist() { PLOG=1 setup_hybrid_stage "$1"; }
+teardown_hybrid_persist() { teardown_hybrid "$1"; }
 
 # for_vms N FN: FN 1, ..., FN N; stops at the first that fails (status 1).
 for_vms() {
