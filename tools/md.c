@@ -724,17 +724,20 @@ const char *md_slog_txid_fault(const struct md_super *s, u64 txid, u64 prev)
 	return NULL;
 }
 
-/* Why log block @b (header decoded in @bl) is not part of the log. */
+/*
+ * Why log block @b (header decoded in @bl) is not part of the log.  Bytes
+ * after its records break the format, not the log: the kernel reads the
+ * records alone (md_check() tells).
+ */
 static const char *slog_block_fault(const struct md_image *img, const u8 *b,
-				    const struct md_slog_blk *bl, u64 prev)
+				    struct md_slog_blk *bl, u64 prev)
 {
 	size_t end = DMH_HDR_SIZE + (size_t)bl->count * DMH_SLOG_REC_SIZE;
 
 	if (!bl->count || bl->count > DMH_SLOG_PER_BLOCK)
 		return "counts no records, or more than a block holds";
-	for (; end < DMH_BLOCK_SIZE; end++)
-		if (b[end])
-			return "is not zero after its records";
+	for (; end < DMH_BLOCK_SIZE && !bl->tail; end++)
+		bl->tail = b[end] != 0;
 	return md_slog_txid_fault(&img->sb, bl->txid, prev);
 }
 

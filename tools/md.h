@@ -154,6 +154,7 @@ struct md_slog_blk {
 	u64 txid;
 	u32 count;		/* records, the header's "reserved" */
 	const char *why;	/* NULL: part of the log */
+	int tail;		/* bytes after the records are not zero */
 };
 
 struct md_slog {

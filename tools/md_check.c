@@ -296,16 +296,13 @@ static u64 blocks_per_chunk(const struct md_image *img)
 	return img->sb.chunk_sectors / DMH_SECTORS_PER_BLOCK;
 }
 
-/* What is wrong with record @x in itself, or NULL. */
-static const char *rec_fault(const struct md_image *img,
-			     const struct md_slog_rec *x)
+/* What is wrong with record @x in itself, or NULL (the kernel's load). */
+static const char *rec_fault(const struct md_slog_rec *x)
 {
 	if (x->sectors > DMH_SLOG_SECTORS_FULL)
 		return "its sectors are not within the 8 of a 4 KiB block";
 	if (x->reserved)
 		return "its reserved field is not zero";
-	if (x->where / blocks_per_chunk(img) >= img->chunks[DMH_TIER_SSD])
-		return "its SSD block lies beyond the SSD";
 	return NULL;
 }
 
@@ -328,9 +325,10 @@ static const char *dirty_fault(const struct md_image *img,
 		return "its chunk of the volume is not mapped";
 	if (w->tier != DMH_TIER_HDD)
 		return "its chunk of the volume is mapped to the SSD, not the HDD";
-	/* (one beyond the SSD is rec_fault()'s) */
-	if (x->where / bpc < img->chunks[DMH_TIER_SSD] &&
-	    md_rmap_get(img, DMH_TIER_SSD, x->where / bpc))
+	/* a record replay drops may name any block, as in the kernel */
+	if (x->where / bpc >= img->chunks[DMH_TIER_SSD])
+		return "its SSD block lies beyond the SSD";
+	if (md_rmap_get(img, DMH_TIER_SSD, x->where / bpc))
 		return "its SSD block lies in a chunk the reverse map gives a volume";
 	return NULL;
 }
@@ -409,7 +407,7 @@ static unsigned long check_records(struct md_image *img, struct md_report *r,
 	u32 k;
 
 	for (k = 0; k < sl->nrec; k++) {
-		why = rec_fault(img, &sl->rec[k]);
+		why = rec_fault(&sl->rec[k]);
 		if (why && ++bad)
 			note_rec(r, img, fix, &sl->rec[k], why);
 	}
@@ -432,6 +430,10 @@ static unsigned long check_slog_blocks(struct md_image *img,
 	u32 j;
 
 	for (j = 0; j < sl->nblk; j++) {
+		if (sl->blk[j].tail)
+			md_note(r, MD_INFO,
+				"staging log block %llu is not zero after its records, as the format wants; the kernel ignores those bytes",
+				(unsigned long long)(sl->first + j));
 		if (!sl->blk[j].why)
 			continue;
 		bad++;

@@ -698,6 +698,9 @@ write_log_dump cancel.txt 's/vol=1 vblock=2600 where=230401 sectors=1/vol=99 vbl
 expect 0 "check: a staged write cleaned later in the log is not replayed" \
 	hybrid_restore -q -i cancel.txt -o cancel.img
 expect 0 "... so its volume need not exist" hybrid_check cancel.img
+write_log_dump cancel2.txt 's/where=230401 sectors=1/where=256000 sectors=1/; s/vblock=2600 where=230401 sectors=0/vblock=2600 where=256000 sectors=0/'
+expect 0 "... nor its SSD block lie on the SSD" \
+	hybrid_restore -q -i cancel2.txt -o cancel2.img
 
 # forged logs: each written with --force, each a broken log (exit 2)
 forged() {	# forged NAME SED-SCRIPT MESSAGE DESC
@@ -741,6 +744,52 @@ forged txorder 's/txid=7/txid=9/; s/block=1 txid=9/block=1 txid=8/' \
 	"block older than the one before it"
 forged hole 's/used=2/used=3/' "block 19 .* is all zeroes" \
 	"block of the used count never written"
+
+# blocks forged and sealed again (tests/reseal): only the rule at stake
+# refuses them.  A log block's header: csum, type, txid, blocknr, then the
+# record count at byte 24; the superblock (slot 9 & 1) has slog_used at
+# byte 240, slog_half at 256 and slog_reserved at 260.
+resealed() {	# resealed NAME BLOCK OFFSET BYTE...
+	local img=$1
+	shift
+	cp log.img "$img"
+	"$here/reseal" "$img" "$@"
+}
+resealed count0.img $((L_slog_start + 18)) 24 00
+expect 2 "check: a log block counting no records is broken" hybrid_check count0.img
+check "... and says why" \
+	'grep -q "BROKEN: staging log block 18 .* counts no records, or more than a block holds" out.log'
+resealed count170.img $((L_slog_start + 18)) 24 aa
+expect 2 "check: a log block counting 170 records (169 fit) is broken" \
+	hybrid_check count170.img
+resealed tail.img $((L_slog_start + 17)) 4000 5a
+expect 0 "check: bytes after a log block's records are only info" \
+	hybrid_check -v tail.img
+check "... which says the kernel ignores them" \
+	'grep -q "info: staging log block 17 is not zero after its records, as the format wants; the kernel ignores those bytes" out.log'
+resealed count1.img $((L_slog_start + 17)) 24 01
+expect 0 "check: a record past its block's count is not part of the log" \
+	hybrid_check count1.img
+check "... 3 records are" 'grep -q "staging log 2 blocks 3 records$" out.log'
+resealed used18.img 1 240 12
+expect 2 "check: slog_used past a half (18 of 17) is a broken superblock" \
+	hybrid_check used18.img
+check "... for the kernel's reason" \
+	'grep -q "Metadata staging log state is out of range.*staging log 366+34; log half 1 used 18 base 6" out.log'
+resealed half2.img 1 256 02
+expect 2 "check: slog_half 2 is a broken superblock" hybrid_check half2.img
+resealed slogres.img 1 260 01
+expect 2 "check: slog_reserved not 0 is a broken superblock" \
+	hybrid_check slogres.img
+resealed flagonly.img 1 240 00
+expect 1 "check: the flag set on an empty log is repairable" \
+	hybrid_check flagonly.img
+check "... and says so" \
+	'grep -q "staging log flag is set but the log holds 0 blocks; repair would clear it" out.log'
+expect 0 "repair clears it" hybrid_repair -i flagonly.img
+check "... leaving an empty log" \
+	'hybrid_dump flagonly.img | grep -q "^superblock txid=10 flags=0 " &&
+	 ! hybrid_dump flagonly.img | grep -q "^slogrec"'
 
 # the other half and the blocks past slog_used are not part of the log
 cp log.img other.img
