@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * hybrid_metadata_size - how big the metadata device of a dm-hybrid pool
- * must be for given SSD and HDD sizes (dmh_layout_need()).
+ * must be for given SSD and HDD sizes (dmh_layout_need()), and with
+ * --persistent-staging for a staging log that holds every slot of a
+ * block tier dirty (the smallest device dmh_layout_compute() gives such
+ * a log).
  *
  * Exit status: 0 ok, 2 usage error.
  */
@@ -19,7 +22,7 @@ static void print_help(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s --ssd-size SIZE --hdd-size SIZE [--chunk-size SIZE]\n"
-		"       [--growth PERCENT] [--numeric]\n"
+		"       [--growth PERCENT] [--persistent-staging SIZE] [--numeric]\n"
 		"Print the metadata device size a dm-hybrid pool needs.\n\n"
 		"  -s, --ssd-size SIZE      size of the SSD data device\n"
 		"  -d, --hdd-size SIZE      size of the HDD data device\n"
@@ -27,6 +30,9 @@ static void print_help(FILE *f)
 		"                           64M (default 1M)\n"
 		"  -g, --growth PERCENT     room for the data devices to grow by\n"
 		"                           PERCENT without a bigger metadata device\n"
+		"  -p, --persistent-staging SIZE\n"
+		"                           room for a staging log that keeps a block\n"
+		"                           tier of SIZE all dirty (persistent_staging)\n"
 		"  -n, --numeric            print only the size in bytes\n"
 		"  -h, --help               show this help\n\n"
 		"SIZE is a number of bytes with an optional suffix: s (512-byte\n"
@@ -90,6 +96,61 @@ static int size_arg(const char *opt, const char *arg, u64 *bytes)
 	return -1;
 }
 
+/*
+ * Log blocks for a block tier of @bytes: the kernel stages at most a
+ * half's records less one, one record a 4 KiB slot.
+ */
+static u64 slog_for(u64 bytes)
+{
+	u64 slots = dmh_div_up(bytes, DMH_BLOCK_SIZE);
+	u64 n = 2 * dmh_div_up(slots + 1, DMH_SLOG_PER_BLOCK);
+
+	if (n > DMH_SLOG_BLOCKS_MAX) {
+		fprintf(stderr,
+			"%s: a staging log holds at most %llu dirty blocks (%llu MiB); the block tier stages no more\n",
+			prog, DMH_SLOG_BLOCKS_MAX / 2 * DMH_SLOG_PER_BLOCK - 1ull,
+			(DMH_SLOG_BLOCKS_MAX / 2 * DMH_SLOG_PER_BLOCK - 1ull) / 256);
+		n = DMH_SLOG_BLOCKS_MAX;
+	}
+	return n < DMH_SLOG_BLOCKS_MIN ? DMH_SLOG_BLOCKS_MIN : n;
+}
+
+/* Does the formatter's layout of @md blocks have @log and @cap room? */
+static int log_fits(u64 md, const u64 *chunks, const u64 *cap, u64 log)
+{
+	struct dmh_layout l;
+
+	return !dmh_layout_compute(md, chunks[0], chunks[1], &l) &&
+	       l.slog_blocks >= log &&
+	       dmh_layout_capacity(&l, DMH_TIER_SSD) >= cap[0] &&
+	       dmh_layout_capacity(&l, DMH_TIER_HDD) >= cap[1];
+}
+
+/*
+ * The log takes an eighth of the room beyond what the chunks need, so
+ * 8 * @log blocks more give it; the growth's room loses that eighth too,
+ * hence a search for the smallest device that has both (0: none does).
+ */
+static u64 size_with_log(const u64 *chunks, const u64 *cap, u64 log)
+{
+	u64 lo = dmh_layout_need(cap[0], cap[1]) + 8 * log, hi = lo, mid;
+
+	while (!log_fits(hi, chunks, cap, log)) {
+		if (hi >= DMH_MD_BLOCKS_MAX)
+			return 0;
+		lo = hi;
+		hi *= 2;
+	}
+	while (lo < hi) {	/* hi fits */
+		mid = lo + (hi - lo) / 2;
+		if (log_fits(mid, chunks, cap, log))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return hi;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -97,16 +158,18 @@ int main(int argc, char **argv)
 		{ "hdd-size", required_argument, NULL, 'd' },
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "growth", required_argument, NULL, 'g' },
+		{ "persistent-staging", required_argument, NULL, 'p' },
 		{ "numeric", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	u64 ssd = ~0ull, hdd = ~0ull, chunk = DMH_CHUNK_SECTORS_DEF * 512ull;
-	u64 growth = 0, cs, cap[DMH_NR_TIERS], blocks;
+	u64 growth = 0, cs, cap[DMH_NR_TIERS], chunks[DMH_NR_TIERS], blocks;
+	u64 staging = 0;
 	int ch, numeric = 0, t;
 	char *end;
 
-	while ((ch = getopt_long(argc, argv, "s:d:c:g:nh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:c:g:p:nh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (size_arg("--ssd-size", optarg, &ssd))
@@ -131,6 +194,10 @@ int main(int argc, char **argv)
 				return MD_TOOL_EXIT_USAGE;
 			}
 			break;
+		case 'p':
+			if (size_arg("--persistent-staging", optarg, &staging))
+				return MD_TOOL_EXIT_USAGE;
+			break;
 		case 'n':
 			numeric = 1;
 			break;
@@ -154,6 +221,8 @@ int main(int argc, char **argv)
 	}
 	cap[0] = ssd / chunk;
 	cap[1] = hdd / chunk;
+	chunks[0] = cap[0];
+	chunks[1] = cap[1];
 	/* growth <= 100000 and cap < 2^34 keep cap * growth below 2^51 */
 	for (t = 0; t < DMH_NR_TIERS; t++) {
 		if (cap[t] <= DMH_TIER_CHUNKS_MAX)
@@ -167,6 +236,13 @@ int main(int argc, char **argv)
 		}
 	}
 	blocks = dmh_layout_need(cap[0], cap[1]);
+	if (staging)
+		blocks = size_with_log(chunks, cap, slog_for(staging));
+	if (!blocks) {
+		fprintf(stderr, "%s: no metadata device of up to 256 TiB has that room\n",
+			prog);
+		return MD_TOOL_EXIT_USAGE;
+	}
 	if (numeric)
 		printf("%llu\n", (unsigned long long)(blocks * DMH_BLOCK_SIZE));
 	else

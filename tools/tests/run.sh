@@ -745,6 +745,32 @@ forged txorder 's/txid=7/txid=9/; s/block=1 txid=9/block=1 txid=8/' \
 forged hole 's/used=2/used=3/' "block 19 .* is all zeroes" \
 	"block of the used count never written"
 
+# hybrid_metadata_size --persistent-staging: a log whose half holds a
+# record of every slot of the block tier, and one more (the kernel stages
+# half_records - 1): 64 MiB is 16384 slots, 97 blocks a half
+got=$(hybrid_metadata_size -s 1000M -d 10000M --persistent-staging 64M -n)
+check "metadata_size --persistent-staging 64M: 8 blocks of room a log block, 194 of them" \
+	'[ "$got" = $(( ($(need 1000 10000) + 8 * 194) * 4096 )) ]'
+write_dump ps.txt 5
+expect 0 "... and the formatter's layout of that size" \
+	hybrid_restore -i ps.txt -o ps.img --md-blocks $((got / 4096))
+check "... has a log of 194 blocks" \
+	'hybrid_dump ps.img | grep -q "^layout .* slog_blocks=194$"'
+got=$(hybrid_metadata_size -s 1000M -d 10000M -p 64M -g 50 -n)
+hybrid_restore -q -i ps.txt -o psg.img --md-blocks $((got / 4096))
+layout psg.img
+check "metadata_size --persistent-staging with 50% growth: both fit" \
+	'[ "${L_slog_blocks:-0}" -ge 194 ] && [ $((${L_ssd_rmap_blocks:-0} * 508)) -ge 1500 ] &&
+	 [ $((${L_hdd_rmap_blocks:-0} * 508)) -ge 15000 ]'
+got=$(hybrid_metadata_size -s 1000M -d 10000M -p 4T -n 2>ps.err)
+check "metadata_size --persistent-staging 4T: the largest log, and a note" \
+	'[ "$got" = $(( ($(need 1000 10000) + 8 * 8192) * 4096 )) ] &&
+	 grep -q "a staging log holds at most 692223 dirty blocks" ps.err'
+expect 2 "metadata_size rejects a bad --persistent-staging" \
+	hybrid_metadata_size -s 1T -d 1T -p 12Q
+layout log.img
+L_slog_start=${L_slog_start:-0}
+
 # blocks forged and sealed again (tests/reseal): only the rule at stake
 # refuses them.  A log block's header: csum, type, txid, blocknr, then the
 # record count at byte 24; the superblock (slot 9 & 1) has slog_used at
@@ -810,6 +836,8 @@ check "... printing the damaged block as a comment, the other's records" \
 	 [ "$(grep -c "^slogrec block=0 " logflip.txt)" = 2 ] && ! grep -q "^slogrec block=1 " logflip.txt'
 cp logflip.img logflip2.img
 expect 2 "repair refuses to drop staged writes unasked" hybrid_repair -i logflip2.img
+check "... telling how to drop them" \
+	'grep -q "fails its checksum: the staged writes it records cannot be replayed; hybrid_repair --drop-staged can drop the log" out.log'
 check "... and leaves the image untouched" 'cmp -s logflip.img logflip2.img'
 expect 0 "repair --drop-staged drops the log" \
 	hybrid_repair --drop-staged -i logflip2.img
