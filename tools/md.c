@@ -11,6 +11,10 @@
  * written by a committed transaction newer than the surviving copy, the
  * surviving copy is out of date and using it would silently revert part of
  * the pool.  That is reported as broken, never papered over.
+ *
+ * The staging log has one copy of each block: md_load() reads the live
+ * half's slog_used blocks and records why any is not part of the log;
+ * md_check() reports that and replays the records.
  */
 #include <endian.h>
 #include <errno.h>
