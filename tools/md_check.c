@@ -447,13 +447,20 @@ static unsigned long check_slog_blocks(struct md_image *img,
 	return bad;
 }
 
-/* Drop the log, saying which staged writes go with it. */
+/*
+ * Drop the log, saying which staged writes go with it: those its readable
+ * blocks record, and whatever its damaged ones did (@lost of them).
+ */
 static void drop_slog(struct md_image *img, struct md_report *r,
-		      const struct md_slog_rec **fin, u32 n)
+		      const struct md_slog_rec **fin, u32 n, unsigned long lost)
 {
 	struct md_super *sb = &img->sb;
 	u32 k;
 
+	if (lost)
+		md_note(r, MD_LOSS,
+			"the records of %lu damaged staging log blocks are lost unread: they may have staged other writes, or made some of those below clean",
+			lost);
 	for (k = 0; k < n; k++)
 		md_note(r, MD_LOSS,
 			"dropped staged write: volume %llu block %llu, sectors 0x%x, from SSD block %llu; the HDD holds an older copy",
@@ -462,6 +469,7 @@ static void drop_slog(struct md_image *img, struct md_report *r,
 			fin[k]->sectors, (unsigned long long)fin[k]->where);
 	sb->slog_used = 0;
 	sb->slog_base = sb->txid;	/* no block written so far counts */
+	sb->flags &= ~DMH_SB_INCOMPAT_SLOG;
 	img->slog.nblk = 0;
 	img->slog.nrec = 0;
 }
@@ -488,7 +496,7 @@ static void check_slog(struct md_image *img, struct md_report *r, int fix,
 		       const struct owner *o, u64 no)
 {
 	const struct md_slog_rec **fin;
-	unsigned long bad;
+	unsigned long bad, lost;
 	u32 n;
 
 	fin = malloc((img->slog.nrec + 1) * sizeof(*fin));
@@ -497,10 +505,10 @@ static void check_slog(struct md_image *img, struct md_report *r, int fix,
 		return;
 	}
 	n = slog_replay(&img->slog, fin);
-	bad = check_slog_blocks(img, r, fix);
-	bad += check_records(img, r, fix, fin, n, o, no);
+	lost = check_slog_blocks(img, r, fix);
+	bad = lost + check_records(img, r, fix, fin, n, o, no);
 	if (bad && fix && img->slog.drop)
-		drop_slog(img, r, fin, n);
+		drop_slog(img, r, fin, n, lost);
 	free(fin);
 	check_slog_flag(img, r, fix);
 }

@@ -841,9 +841,11 @@ check "... telling how to drop them" \
 check "... and leaves the image untouched" 'cmp -s logflip.img logflip2.img'
 expect 0 "repair --drop-staged drops the log" \
 	hybrid_repair --drop-staged -i logflip2.img
-check "... naming each staged write it loses" \
+check "... naming each staged write it loses, and the damaged block's unknown ones" \
 	'grep -q "dropped staged write: volume 1 block 2563, sectors 0xff, from SSD block 230400; the HDD holds an older copy" out.log &&
-	 [ "$(grep -c "dropped staged write" out.log)" = 2 ]'
+	 [ "$(grep -c "dropped staged write" out.log)" = 2 ] &&
+	 grep -q "the records of 1 damaged staging log blocks are lost unread" out.log &&
+	 ! grep -q "staging log flag" out.log'
 check "... leaving an empty log, its flag clear, base at the old transaction" \
 	'hybrid_dump logflip2.img | grep -q "^slog half=1 used=0 base=9$" &&
 	 hybrid_dump logflip2.img | grep -q "^superblock txid=10 flags=0 "'
