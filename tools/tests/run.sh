@@ -6,11 +6,14 @@
 # with "N passed, N failed"; exits non-zero if anything failed.
 #
 # Usage: tools/tests/run.sh   (after "make -C tools"; "make -C tools test")
+# Its files are in tools/tests/work/run.PID, removed when all passed.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 tools=$(dirname "$here")
-work=$here/work
+# one directory a run, so that runs at the same time (a shared tree) do
+# not remove each other's images; kept when something failed
+work=$here/work/run.$$
 rm -rf "$work"
 mkdir -p "$work"
 cd "$work" || exit 1
@@ -887,4 +890,7 @@ done
 
 echo "1..$n"
 echo "$pass passed, $fail failed"
+if [ "$fail" -eq 0 ]; then
+	cd "$here" && rm -rf "$work"
+fi
 [ "$fail" -eq 0 ]
