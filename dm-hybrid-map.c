@@ -614,5 +614,7 @@ void dmh_md_usage(struct dmh_metadata *md, struct dmh_md_usage *u)
 	}
 	u->nr_volumes = md->nr_volumes;
 	u->needs_check = md->sb_flags & DMH_SB_NEEDS_CHECK;
+	u->slog_used = md->slog.used;
+	u->slog_half = md->layout.slog_blocks / 2;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_usage);

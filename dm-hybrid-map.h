@@ -192,6 +192,8 @@ struct dmh_md_usage {
 	u64 total[DMH_NR_TIERS];
 	u32 nr_volumes;
 	bool needs_check;
+	u64 slog_used;		/* staging log: committed blocks, live half */
+	u64 slog_half;		/* blocks a half has, 0: no log */
 };
 
 struct dmh_metadata;
@@ -322,6 +324,9 @@ static inline u64 dmh_lookup(struct dmh_volume *v, u64 vchunk)
 u32 dmh_block_csum(const void *block, u32 type);
 int dmh_pick_copy(const void *b0, const void *b1, u32 type, u64 blocknr,
 		  u64 committed);
+/* Of dm-hybrid-slog.c: the replay rule over @n records in log order. */
+struct dmh_slog_rec;
+u64 dmh_slog_replay(struct dmh_slog_rec *recs, u64 n);
 #endif
 
 /* md_lock held, no I/O: lifetime migrations to @tier (promotions: SSD). */
@@ -356,6 +361,8 @@ struct dmh_slog_rec {
 
 /* Has the metadata device a staging log? */
 bool dmh_md_slog_present(struct dmh_metadata *md);
+/* No I/O: does the log hold no record, in the open transaction? */
+bool dmh_md_slog_empty(struct dmh_metadata *md);
 /* Records a half of the log holds: at most this many dirty slots. */
 u64 dmh_md_slog_half_records(struct dmh_metadata *md);
 /* No I/O: do @n more records fit the live half in the open transaction? */

@@ -10,6 +10,7 @@
  *
  * Every function runs with md_lock held, or before the pool is shared.
  */
+#include <kunit/visibility.h>
 #include <linux/device-mapper.h>
 #include <linux/sort.h>
 
@@ -31,6 +32,11 @@ static u64 slog_index(struct dmh_metadata *md, u32 half, u64 i)
 bool dmh_md_slog_present(struct dmh_metadata *md)
 {
 	return md->layout.slog_blocks;
+}
+
+bool dmh_md_slog_empty(struct dmh_metadata *md)
+{
+	return !md->slog.next_used && !md->slog.data;
 }
 
 u64 dmh_md_slog_half_records(struct dmh_metadata *md)
@@ -206,24 +212,28 @@ static int cmp_where(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Keep the last record of each SSD block, and of those the dirty ones. */
-static void replay(struct dmh_slog *sl)
+/*
+ * Keep the last record of each SSD block of @recs (@n, in log order), and
+ * of those the dirty ones, sorted by SSD block; returns how many are left.
+ */
+VISIBLE_IF_KUNIT u64 dmh_slog_replay(struct dmh_slog_rec *recs, u64 n)
 {
 	u64 i, out = 0;
 
-	for (i = 0; i < sl->nr_recs; i++)
-		sl->recs[i].seq = i;
-	sort(sl->recs, sl->nr_recs, sizeof(*sl->recs), cmp_where, NULL);
-	for (i = 0; i < sl->nr_recs; i++) {
-		struct dmh_slog_rec *r = &sl->recs[i];
+	for (i = 0; i < n; i++)
+		recs[i].seq = i;
+	sort(recs, n, sizeof(*recs), cmp_where, NULL);
+	for (i = 0; i < n; i++) {
+		struct dmh_slog_rec *r = &recs[i];
 
-		if (i + 1 < sl->nr_recs && sl->recs[i + 1].where == r->where)
+		if (i + 1 < n && recs[i + 1].where == r->where)
 			continue;	/* a later record of the block follows */
 		if (r->sectors)
-			sl->recs[out++] = *r;
+			recs[out++] = *r;
 	}
-	sl->nr_recs = out;
+	return out;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmh_slog_replay);
 
 int dmh_slog_load(struct dmh_metadata *md, const struct dmh_disk_super *s)
 {
@@ -246,7 +256,7 @@ int dmh_slog_load(struct dmh_metadata *md, const struct dmh_disk_super *s)
 		if (r)
 			return r;
 	}
-	replay(sl);
+	sl->nr_recs = dmh_slog_replay(sl->recs, sl->nr_recs);
 	return 0;
 }
 

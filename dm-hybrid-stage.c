@@ -701,7 +701,8 @@ int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v)
  * reused (reuse_slots()) until a commit said it is not: after a crash the
  * log would hand its bytes to the block it names.  When the live half of
  * the log is full, the commit starts the other half with a record of
- * every dirty slot (at most blk->dirty_max of them: staging stops there).
+ * every dirty slot (at most blk->dirty_max of them: staging stops there);
+ * so does the first commit that finds no slot dirty, with none.
  */
 
 static u64 slot_where(struct dmh_blk *blk, u64 i)
@@ -786,7 +787,12 @@ int dmh_blk_log(struct dmh_blk *blk)
 	if (!blk || !blk->persist)
 		return 0;
 	md = blk->env.md;
-	restart = !dmh_md_slog_fits(md, READ_ONCE(blk->nr_logq));
+	/*
+	 * A new half when this one is full, and when nothing is dirty: an
+	 * empty log clears the incompatible feature bit.
+	 */
+	restart = !dmh_md_slog_fits(md, READ_ONCE(blk->nr_logq)) ||
+		  (!READ_ONCE(blk->dirty) && !dmh_md_slog_empty(md));
 	if (restart)
 		dmh_md_slog_restart(md);
 	r = log_slots(blk, restart);

@@ -642,6 +642,7 @@ static void emit_migration(struct dmh_pool *pool, struct dmh_mig_stats *st,
  *   <migration backoffs> <promote_free_threshold>
  *   <valid block slots>/<block slots> <block fills> <block hits>
  *   <dirty block slots> <block writebacks> ssd_failed|-
+ *   <staging log blocks>/<staging log half>
  */
 static void pool_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
@@ -672,9 +673,10 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       pool->out_of_space ? "out_of_space" : "-");
 		emit_migration(pool, &st, result, maxlen, &sz);
 		dmh_blk_get_stats(pool->blk, &bs);
-		DMEMIT(" %llu/%llu %llu %llu %llu %llu %s", bs.valid, bs.slots,
-		       bs.fills, bs.hits, bs.dirty, bs.writebacks,
-		       pool->ssd_failed ? "ssd_failed" : "-");
+		DMEMIT(" %llu/%llu %llu %llu %llu %llu %s %llu/%llu", bs.valid,
+		       bs.slots, bs.fills, bs.hits, bs.dirty, bs.writebacks,
+		       pool->ssd_failed ? "ssd_failed" : "-", u.slog_used,
+		       u.slog_half);
 		mutex_unlock(&pool->md_lock);
 		break;
 	case STATUSTYPE_TABLE:

@@ -10,7 +10,8 @@
 # fsynced, back to back, until the host cuts the power.  Boot 2: the pool
 # refuses to activate without persistent_staging (the log holds staged
 # writes), replays the log with it, and every acknowledged region reads
-# back intact; written back, the metadata checks clean.
+# back intact; written back, the metadata checks clean and the log is
+# empty.
 # kernels: debian debug
 # disks: meta=16M ssd=64M hdd=256M
 # boots: 2
@@ -146,6 +147,8 @@ case $DMH_BOOT in
 	fi
 	pool_down
 	check "hybrid_check after the writeback: clean" hybrid_check "$(disk meta)"
+	check "... and the log is empty (no incompatible feature left)" \
+		sh -c "hybrid_check $(disk meta) | grep -q 'staging log 0 blocks 0 records'"
 	pool_up || fail "pool without a block tier"
 	check "nothing was left staged: the pool activates without the tier" true
 	{ common; echo verify_only=1; i=0
