@@ -96,59 +96,18 @@ static int size_arg(const char *opt, const char *arg, u64 *bytes)
 	return -1;
 }
 
-/*
- * Log blocks for a block tier of @bytes: the kernel stages at most a
- * half's records less one, one record a 4 KiB slot.
- */
+/* Log blocks for a block tier of @bytes, with a note when it cannot hold it all. */
 static u64 slog_for(u64 bytes)
 {
-	u64 slots = dmh_div_up(bytes, DMH_BLOCK_SIZE);
-	u64 n = 2 * dmh_div_up(slots + 1, DMH_SLOG_PER_BLOCK);
+	int capped;
+	u64 n = md_slog_blocks_for(bytes, &capped);
 
-	if (n > DMH_SLOG_BLOCKS_MAX) {
+	if (capped)
 		fprintf(stderr,
 			"%s: a staging log holds at most %llu dirty blocks (%llu MiB); the block tier stages no more\n",
 			prog, DMH_SLOG_BLOCKS_MAX / 2 * DMH_SLOG_PER_BLOCK - 1ull,
 			(DMH_SLOG_BLOCKS_MAX / 2 * DMH_SLOG_PER_BLOCK - 1ull) / 256);
-		n = DMH_SLOG_BLOCKS_MAX;
-	}
-	return n < DMH_SLOG_BLOCKS_MIN ? DMH_SLOG_BLOCKS_MIN : n;
-}
-
-/* Does the formatter's layout of @md blocks have @log and @cap room? */
-static int log_fits(u64 md, const u64 *chunks, const u64 *cap, u64 log)
-{
-	struct dmh_layout l;
-
-	return !dmh_layout_compute(md, chunks[0], chunks[1], &l) &&
-	       l.slog_blocks >= log &&
-	       dmh_layout_capacity(&l, DMH_TIER_SSD) >= cap[0] &&
-	       dmh_layout_capacity(&l, DMH_TIER_HDD) >= cap[1];
-}
-
-/*
- * The log takes an eighth of the room beyond what the chunks need, so
- * 8 * @log blocks more give it; the growth's room loses that eighth too,
- * hence a search for the smallest device that has both (0: none does).
- */
-static u64 size_with_log(const u64 *chunks, const u64 *cap, u64 log)
-{
-	u64 lo = dmh_layout_need(cap[0], cap[1]) + 8 * log, hi = lo, mid;
-
-	while (!log_fits(hi, chunks, cap, log)) {
-		if (hi >= DMH_MD_BLOCKS_MAX)
-			return 0;
-		lo = hi;
-		hi *= 2;
-	}
-	while (lo < hi) {	/* hi fits */
-		mid = lo + (hi - lo) / 2;
-		if (log_fits(mid, chunks, cap, log))
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return hi;
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -237,7 +196,7 @@ int main(int argc, char **argv)
 	}
 	blocks = dmh_layout_need(cap[0], cap[1]);
 	if (staging)
-		blocks = size_with_log(chunks, cap, slog_for(staging));
+		blocks = md_size_with_log(chunks, cap, slog_for(staging));
 	if (!blocks) {
 		fprintf(stderr, "%s: no metadata device of up to 256 TiB has that room\n",
 			prog);

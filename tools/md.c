@@ -363,6 +363,53 @@ u64 md_slog_first(const struct md_super *s)
 	return s->slog_half * (s->layout.slog_blocks / 2);
 }
 
+u64 md_slog_blocks_for(u64 tier_bytes, int *capped)
+{
+	u64 slots = dmh_div_up(tier_bytes, DMH_BLOCK_SIZE);
+	u64 n = 2 * dmh_div_up(slots + 1, DMH_SLOG_PER_BLOCK);
+
+	*capped = n > DMH_SLOG_BLOCKS_MAX;
+	if (*capped)
+		n = DMH_SLOG_BLOCKS_MAX;
+	return n < DMH_SLOG_BLOCKS_MIN ? DMH_SLOG_BLOCKS_MIN : n;
+}
+
+/* Does the formatter's layout of @md blocks have @log and @cap room? */
+static int log_fits(u64 md, const u64 *chunks, const u64 *cap, u64 log)
+{
+	struct dmh_layout l;
+
+	return !dmh_layout_compute(md, chunks[0], chunks[1], &l) &&
+	       l.slog_blocks >= log &&
+	       dmh_layout_capacity(&l, DMH_TIER_SSD) >= cap[0] &&
+	       dmh_layout_capacity(&l, DMH_TIER_HDD) >= cap[1];
+}
+
+/*
+ * The log takes an eighth of the room beyond what the chunks need, so
+ * 8 * @log blocks more give it; the growth's room loses that eighth too,
+ * hence a search for the smallest device that has both.
+ */
+u64 md_size_with_log(const u64 *chunks, const u64 *cap, u64 log)
+{
+	u64 lo = dmh_layout_need(cap[0], cap[1]) + 8 * log, hi = lo, mid;
+
+	while (!log_fits(hi, chunks, cap, log)) {
+		if (hi >= DMH_MD_BLOCKS_MAX)
+			return 0;
+		lo = hi;
+		hi *= 2;
+	}
+	while (lo < hi) {	/* hi fits */
+		mid = lo + (hi - lo) / 2;
+		if (log_fits(mid, chunks, cap, log))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return hi;
+}
+
 enum copy_kind { COPY_MISSING, COPY_ZERO, COPY_VALID, COPY_BAD };
 
 struct copy_info {

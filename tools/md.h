@@ -224,6 +224,22 @@ const char *md_slog_state_fault(const struct md_super *s, int flag_too);
 u64 md_slog_first(const struct md_super *s);
 
 /*
+ * persistent_staging: the log blocks that let a block tier of
+ * @tier_bytes keep every slot dirty (the kernel stages at most a half's
+ * records less one, one record a 4 KiB slot), at least
+ * DMH_SLOG_BLOCKS_MIN; at most DMH_SLOG_BLOCKS_MAX, *@capped set when
+ * that cut it.
+ */
+u64 md_slog_blocks_for(u64 tier_bytes, int *capped);
+
+/*
+ * The smallest metadata device, in blocks, whose layout for the tiers'
+ * @chunks (dmh_layout_compute()) has room for @cap chunks in each tier
+ * and a staging log of @log blocks; 0 if none of up to 256 TiB has.
+ */
+u64 md_size_with_log(const u64 *chunks, const u64 *cap, u64 log);
+
+/*
  * Why a live log block stamped @txid, after one stamped @prev, is not part
  * of the log of @s; NULL if it is.
  */
