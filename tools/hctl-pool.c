@@ -53,12 +53,13 @@ static int create_opt(int ch, struct hc_tab *e, int *wipe)
 		return CTL_EXIT_USAGE;
 	else if (ch == 'B' && parse_block_tier(optarg, e))
 		return CTL_EXIT_USAGE;
-	else if (!strchr("cBEDNWS", ch))
+	else if (!strchr("cBEDNWSP", ch))
 		return CTL_EXIT_USAGE;
 	e->error_if_no_space |= ch == 'E';
 	e->no_discard_passdown |= ch == 'D';
 	e->noauto |= ch == 'N';
 	e->write_staging |= ch == 'S';
+	e->persistent_staging |= ch == 'P';
 	*wipe |= ch == 'W';
 	return 0;
 }
@@ -75,6 +76,7 @@ static int create_args(int argc, char **argv, struct hc_tab *e, int *wipe)
 		{ "no-discard-passdown", no_argument, NULL, 'D' },
 		{ "block-tier", required_argument, NULL, 'B' },
 		{ "write-staging", no_argument, NULL, 'S' },
+		{ "persistent-staging", no_argument, NULL, 'P' },
 		{ "noauto", no_argument, NULL, 'N' },
 		{ "wipe", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
@@ -92,8 +94,9 @@ static int create_args(int argc, char **argv, struct hc_tab *e, int *wipe)
 	}
 	if (optind + 1 != argc || !e->meta[0] || !e->ssd[0] || !e->hdd[0])
 		return ctl_usage();
-	if (e->write_staging && !e->block_tier) {
-		ctl_err("--write-staging stages writes in the block tier: give its size with --block-tier (e.g. 256M).");
+	if ((e->write_staging || e->persistent_staging) && !e->block_tier) {
+		ctl_err("--%s stages writes in the block tier: give its size with --block-tier (e.g. 256M).",
+			e->write_staging ? "write-staging" : "persistent-staging");
 		return CTL_EXIT_USAGE;
 	}
 	if (name_arg("pool", argv[optind]))
@@ -156,21 +159,49 @@ static int create_devices(const struct hc_tab *e, u64 sz[3])
 	return 0;
 }
 
+/*
+ * The bytes of metadata the pool @e needs on data devices of @sz, the
+ * same arithmetic as the kernel and hybrid_metadata_size.  With
+ * persistent_staging, what "hybrid_metadata_size --persistent-staging
+ * <block tier>" prints: the kernel's layout of that device has a staging
+ * log whose half holds every slot of the tier dirty (or the largest log).
+ * A smaller log would do, but staging would stop at its half's records
+ * and write back from three quarters of that: less of the tier than the
+ * user gave, said nowhere.  The kernel refuses an impossible pool itself.
+ */
+static u64 create_md_need(const struct hc_tab *e, const u64 sz[3])
+{
+	u64 chunk = e->chunk_sectors * 512, need, log;
+	u64 n[2] = { sz[1] / chunk, sz[2] / chunk };
+	int capped;
+
+	need = dmh_layout_need(n[0], n[1]);
+	if (e->persistent_staging) {
+		log = md_slog_blocks_for((u64)e->block_tier << 20, &capped);
+		log = md_size_with_log(n, n, log);
+		if (log)	/* 0: no device has room; the kernel says why */
+			need = log;
+	}
+	return need * DMH_BLOCK_SIZE;
+}
+
 /* The metadata device is large enough, and blank or (with @wipe) wiped. */
 static int create_metadata(const struct hc_tab *e, const u64 sz[3], int wipe)
 {
-	u64 chunk = e->chunk_sectors * 512, need;
-	char a[32], b[32], c[32], d[32], n[32];
+	u64 chunk = e->chunk_sectors * 512, need = create_md_need(e, sz);
+	char a[32], b[32], c[32], d[32], n[32], p[64] = "";
 	int kind;
 
-	/* the same arithmetic as the kernel and hybrid_metadata_size */
-	need = dmh_layout_need(sz[1] / chunk, sz[2] / chunk) * DMH_BLOCK_SIZE;
+	if (e->persistent_staging)
+		snprintf(p, sizeof(p), " and a staging log for a %uM block tier",
+			 e->block_tier);
 	if (sz[0] < need) {
-		ctl_err("metadata device %s is too small: it has %s, a pool with %s of SSD and %s of HDD in %s chunks needs at least %llu bytes (%s); see hybrid_metadata_size(8).",
+		ctl_err("metadata device %s is too small: it has %s, a pool with %s of SSD and %s of HDD in %s chunks%s needs at least %llu bytes (%s); see hybrid_metadata_size(8).",
 			e->meta, hc_format_size(sz[0], a, sizeof(a)),
 			hc_format_size(sz[1], b, sizeof(b)),
 			hc_format_size(sz[2], c, sizeof(c)),
-			hc_format_size(chunk, d, sizeof(d)), (unsigned long long)need,
+			hc_format_size(chunk, d, sizeof(d)), p,
+			(unsigned long long)need,
 			hc_format_size(need, n, sizeof(n)));
 		return -1;
 	}

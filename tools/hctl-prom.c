@@ -115,6 +115,24 @@ static int pool_has_staging(const struct hp_obj *o)
 	return st->blk_slots && st->blk_staging;
 }
 
+/* persistent_staging on or off, for pools with a block tier (it needs one). */
+static int pool_persistent(const struct hp_obj *o, u32 k, u64 *v)
+{
+	const struct hc_pool_status *st = o->st;
+
+	(void)k;
+	if (!st->blk_slots)
+		return -1;
+	*v = hc_pool_has_feature(st, "persistent_staging");
+	return 0;
+}
+
+/* The staging log's field, from kernels that print it. */
+static int pool_has_slog(const struct hp_obj *o)
+{
+	return ((const struct hc_pool_status *)o->st)->slog_known;
+}
+
 static const struct hp_family pool_families[] = {
 	{ .name = "dm_hybrid_pool_mode", .type = "gauge",
 	  .help = "1 for the pool's current mode (rw, ro or fail), 0 for the others.",
@@ -193,6 +211,18 @@ static const struct hp_family pool_families[] = {
 	{ .name = "dm_hybrid_pool_block_writebacks_total", .type = "counter",
 	  .help = "Dirty block tier slots written back to the HDD since activation.",
 	  .off = PST(blk_writebacks), .scale = 1, .has = pool_has_staging },
+	{ .name = "dm_hybrid_pool_persistent_staging", .type = "gauge",
+	  .help =
+	  "1 if the pool records its dirty block tier slots in the metadata's staging log (persistent_staging).",
+	  .get = pool_persistent },
+	{ .name = "dm_hybrid_pool_staging_log_blocks", .type = "gauge",
+	  .help =
+	  "4 KiB metadata blocks of records in the staging log's live half as of the last commit.",
+	  .off = PST(slog_used), .scale = 1, .has = pool_has_slog },
+	{ .name = "dm_hybrid_pool_staging_log_capacity_blocks", .type = "gauge",
+	  .help =
+	  "4 KiB metadata blocks a half of the staging log has (0: the metadata device has no log).",
+	  .off = PST(slog_half), .scale = 1, .has = pool_has_slog },
 };
 
 /* The volume's size is in its table, not in its status line. */

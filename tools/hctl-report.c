@@ -87,7 +87,24 @@ static struct voldev **vol_devices(const struct pool *p, struct voldev **all)
 	return devs;
 }
 
-/* The block tier's lines; the staging one from kernels that report it. */
+/*
+ * persistent_staging's line, with the staging log's blocks from kernels
+ * that report them (0/0: the metadata device has no log).
+ */
+static void print_staging_log(const struct hc_pool_status *st)
+{
+	printf("  staging log: persistent_staging %s",
+	       hc_pool_has_feature(st, "persistent_staging") ? "on" : "off");
+	if (st->slog_known && !st->slog_half)
+		printf(", none on the metadata device");
+	else if (st->slog_known)
+		printf(", %llu of %llu blocks of the live half in use",
+		       (unsigned long long)st->slog_used,
+		       (unsigned long long)st->slog_half);
+	putchar('\n');
+}
+
+/* The block tier's lines; the staging ones from kernels that report them. */
 static void print_block_tier(const struct hc_pool_status *st)
 {
 	char a[32];
@@ -104,6 +121,7 @@ static void print_block_tier(const struct hc_pool_status *st)
 	       (unsigned long long)st->blk_dirty,
 	       hc_format_size(st->blk_dirty * HC_BLOCK_BYTES, a, sizeof(a)),
 	       (unsigned long long)st->blk_writebacks);
+	print_staging_log(st);
 }
 
 /* ---- a dead SSD (dm-hybrid.rst, "A dying SSD") ----------------------------------- */
@@ -304,6 +322,12 @@ static void json_pool(struct hc_json *j, const struct pool *p)
 			  p->st.blk_staging);
 	hc_json_u64_known(j, "writebacks", p->st.blk_writebacks,
 			  p->st.blk_staging);
+	hc_json_bool(j, "persistent_staging",
+		     hc_pool_has_feature(&p->st, "persistent_staging"));
+	hc_json_u64_known(j, "staging_log_blocks", p->st.slog_used,
+			  p->st.slog_known);
+	hc_json_u64_known(j, "staging_log_half_blocks", p->st.slog_half,
+			  p->st.slog_known);
 	hc_json_close(j);
 	hc_json_bool(j, "ssd_failed", p->st.ssd_failed);
 	if (p->st.ssd_failed)
@@ -501,6 +525,8 @@ int stats_targets(const char *pool, char **want, int nwant,
 			sv[cnt].size = devs[j].len;
 			sv[cnt].chunk_sectors = p.st.chunk_sectors;
 			sv[cnt].ssd_failed = p.st.ssd_failed;
+			sv[cnt].persistent =
+				hc_pool_has_feature(&p.st, "persistent_staging");
 			hctl_xen_lookup(devs[j].info.major, devs[j].info.minor,
 					&sv[cnt].xen);
 			cnt++;
@@ -575,6 +601,7 @@ static void json_stats(struct hc_json *j, const struct sample_vol *a,
 	hc_json_str(j, "priority", b->st.prio);
 	hctl_xen_json(j, &b->xen);
 	hc_json_bool(j, "ssd_lost", b->ssd_failed && lost_in(&b->st));
+	hc_json_bool(j, "persistent_staging", b->persistent);
 	hc_json_close(j);
 }
 
@@ -649,6 +676,24 @@ static void stats_lost(const struct sample_vol *b)
 	       b->pool);
 }
 
+/*
+ * A line under the table for each pool of @b with persistent_staging,
+ * the first volume of a pool saying it: their DIRTY blocks survive a crash.
+ */
+static void stats_persistent(const struct sample_vol *b, u32 n)
+{
+	u32 i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && strcmp(b[j].pool, b[i].pool); j++)
+			;
+		if (!b[i].persistent || j < i)
+			continue;
+		printf("pool %s: persistent_staging on: ", b[i].pool);
+		printf("its DIRTY blocks are in its staging log and survive a crash\n");
+	}
+}
+
 static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 			double secs, int json)
 {
@@ -679,6 +724,8 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 	for (i = 0; i < n; i++)
 		if (b[i].ok && b[i].ssd_failed && lost_in(&b[i].st))
 			stats_lost(&b[i]);
+	if (c.staging)
+		stats_persistent(b, n);
 	fflush(stdout);
 }
 

@@ -164,13 +164,15 @@ static int ratio(const char *s, u64 *a, u64 *b)
 
 /*
  * "<valid>/<slots> <fills> <hits>" after the knobs (the block tier), then
- * "<dirty blocks> <block writebacks>" since write staging.  Fields a newer
- * kernel adds, or a line without these, parse as no tier (or no staging
- * fields); an older kernel's line ends after <hits>.
+ * "<dirty blocks> <block writebacks>" since write staging, ssd_failed|-
+ * since "A dying SSD", "<staging log blocks>/<staging log half>" since
+ * persistent staging.  Fields a newer kernel adds, or a line without
+ * these, parse as no tier (or no staging fields); an older kernel's line
+ * ends after <hits>, <block writebacks> or ssd_failed|-.
  */
 static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 {
-	u64 v[6];
+	u64 v[8];
 
 	if (n < 3 || ratio(f[0], &v[0], &v[1]) || hc_parse_u64(f[1], &v[2]) ||
 	    hc_parse_u64(f[2], &v[3]))
@@ -185,6 +187,11 @@ static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 	s->blk_dirty = v[4];
 	s->blk_writebacks = v[5];
 	s->ssd_failed = n > 5 && !strcmp(f[5], "ssd_failed");
+	if (n < 7 || ratio(f[6], &v[6], &v[7]))
+		return;
+	s->slog_known = 1;
+	s->slog_used = v[6];
+	s->slog_half = v[7];
 }
 
 int hc_parse_pool_status(const char *params, struct hc_pool_status *s)
@@ -571,13 +578,16 @@ int hc_tab_parse(const char *line, struct hc_tab *t, char *why, size_t len)
 			}
 		} else if (!strcmp(opt, "write_staging")) {
 			t->write_staging = 1;
+		} else if (!strcmp(opt, "persistent_staging")) {
+			t->persistent_staging = 1;
 		} else {
 			snprintf(why, len, "unknown option \"%s\"", opt);
 			return -1;
 		}
 	}
-	if (t->write_staging && !t->block_tier) {
-		snprintf(why, len, "write_staging needs block_tier=<size>");
+	if ((t->write_staging || t->persistent_staging) && !t->block_tier) {
+		snprintf(why, len, "%s needs block_tier=<size>",
+			 t->write_staging ? "write_staging" : "persistent_staging");
 		return -1;
 	}
 	return 1;
@@ -603,12 +613,13 @@ int hc_tab_format(const struct hc_tab *t, char *buf, size_t len)
 	/* in MiB: hc_format_size() would round 1537M to 1.5G */
 	if (t->block_tier)
 		snprintf(bt, sizeof(bt), ",block_tier=%uM", t->block_tier);
-	n = snprintf(buf, len, "%s\t%s\t%s\t%s\tchunk=%s%s%s%s%s%s%s\n",
+	n = snprintf(buf, len, "%s\t%s\t%s\t%s\tchunk=%s%s%s%s%s%s%s%s\n",
 		     t->name, t->meta, t->ssd, t->hdd, cs,
 		     t->error_if_no_space ? ",error_if_no_space" : "",
 		     t->no_discard_passdown ? ",no_discard_passdown" : "",
 		     t->read_only ? ",read_only" : "", bt,
 		     t->write_staging ? ",write_staging" : "",
+		     t->persistent_staging ? ",persistent_staging" : "",
 		     t->noauto ? ",noauto" : "");
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
@@ -617,16 +628,18 @@ int hc_tab_format(const struct hc_tab *t, char *buf, size_t len)
 void hc_tab_features(const struct hc_tab *t, char *buf, size_t len)
 {
 	int n = !!t->error_if_no_space + !!t->no_discard_passdown +
-		!!t->read_only + 2 * !!t->block_tier + !!t->write_staging;
+		!!t->read_only + 2 * !!t->block_tier + !!t->write_staging +
+		!!t->persistent_staging;
 	char bt[32] = "";
 
 	if (t->block_tier)
 		snprintf(bt, sizeof(bt), " block_tier %u", t->block_tier);
-	snprintf(buf, len, "%d%s%s%s%s%s", n,
+	snprintf(buf, len, "%d%s%s%s%s%s%s", n,
 		 t->no_discard_passdown ? " no_discard_passdown" : "",
 		 t->read_only ? " read_only" : "",
 		 t->error_if_no_space ? " error_if_no_space" : "", bt,
-		 t->write_staging ? " write_staging" : "");
+		 t->write_staging ? " write_staging" : "",
+		 t->persistent_staging ? " persistent_staging" : "");
 }
 
 static u64 delta(u64 a, u64 b)

@@ -51,6 +51,8 @@ struct hc_pool_status {
 	int blk_staging;		/* the next two fields are known */
 	u64 blk_dirty, blk_writebacks;	/* write staging (4 KiB blocks) */
 	int ssd_failed;			/* the SSD is dead: "A dying SSD" */
+	int slog_known;			/* the next two fields are known */
+	u64 slog_used, slog_half;	/* staging log blocks: live half, a half */
 };
 
 /*
@@ -141,6 +143,7 @@ struct hc_tab {
 	int error_if_no_space, no_discard_passdown, read_only, noauto;
 	u32 block_tier;			/* MiB of SSD in 4 KiB slots; 0 none */
 	int write_staging;		/* needs a block tier */
+	int persistent_staging;		/* needs a block tier */
 };
 
 /* The largest block tier the kernel takes (block_tier <MiB>): 16 GiB. */

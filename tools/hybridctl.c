@@ -29,7 +29,7 @@ static const struct ctl_cmd commands[] = {
 	{ "pool", "create", pool_create,
 	  "NAME --metadata DEV --ssd DEV --hdd DEV [--chunk-size 1M]\n"
 	  "[--error-if-no-space] [--no-discard-passdown] [--noauto] [--wipe]\n"
-	  "[--block-tier SIZE [--write-staging]]" },
+	  "[--block-tier SIZE [--write-staging] [--persistent-staging]]" },
 	{ "pool", "activate", pool_activate, "NAME... | --all [--wait SECS]" },
 	{ "pool", "deactivate", pool_deactivate, "NAME... | --all" },
 	{ "pool", "status", pool_status, "[NAME...] [--json]" },

@@ -254,6 +254,7 @@ struct sample_vol {
 	struct hc_vol_status st;
 	int ok;				/* st is this sample's status line */
 	int ssd_failed;			/* its pool's SSD is dead */
+	int persistent;			/* its pool has persistent_staging */
 	struct hctl_xen_vbd xen;	/* the Xen guest using it, in a Dom0 */
 };
 

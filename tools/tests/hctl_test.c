@@ -23,6 +23,8 @@
 /* Since write staging: a pool with it (32 fields + 3 features), a volume. */
 #define POOL_STAGE "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345"
 #define VOL_STAGE VOL_DOC " 17 700 10"
+/* Since persistent staging: the feature, and the staging log's 34th field. */
+#define POOL_SLOG "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 4 block_tier 64 write_staging persistent_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345 - 3/97"
 /* Since the volumes share the block tier: its 300 slots (21 fields). */
 #define VOL_SLOTS VOL_STAGE " 300"
 #define TAB_STAGE "p /a /b /c chunk=256K,write_staging,no_discard_passdown,block_tier=1537M,error_if_no_space\n"
@@ -155,6 +157,34 @@ static void test_staging(void)
 }
 
 /*
+ * The staging log's field after ssd_failed|-: parsed when present, unknown
+ * on an older kernel's line or a newer one's unparsable field.
+ */
+static void test_slog(void)
+{
+	struct hc_pool_status ps;
+
+	t(!hc_parse_pool_status(POOL_SLOG, &ps) && ps.nr_features == 4 &&
+	  hc_pool_has_feature(&ps, "persistent_staging") &&
+	  ps.blk_writebacks == 345 && !ps.ssd_failed && ps.slog_known &&
+	  ps.slog_used == 3 && ps.slog_half == 97,
+	  "pool status with persistent_staging: 34 fields + 4 features, log 3/97");
+	t(!hc_parse_pool_status(POOL_STAGE " -", &ps) && !ps.slog_known &&
+	  !ps.slog_used && !ps.slog_half &&
+	  !hc_parse_pool_status(POOL_STAGE, &ps) && !ps.slog_known,
+	  "pool status of 33 and 32 fields: no staging log field");
+	t(!hc_parse_pool_status(POOL_STAGE " - 0/0", &ps) && ps.slog_known &&
+	  !ps.slog_half && !hc_pool_has_feature(&ps, "persistent_staging"),
+	  "pool status of a metadata device without a log: 0/0");
+	t(!hc_parse_pool_status(POOL_STAGE " ssd_failed 5/97 9", &ps) &&
+	  ps.ssd_failed && ps.slog_used == 5 && ps.slog_half == 97,
+	  "pool status with ssd_failed, the log and a newer kernel's field");
+	t(!hc_parse_pool_status(POOL_STAGE " - 3", &ps) && !ps.slog_known &&
+	  !hc_parse_pool_status(POOL_STAGE " - x/97", &ps) && !ps.slog_known,
+	  "pool status with a log field that is no ratio: unknown");
+}
+
+/*
  * hybridtab's block_tier=<size> and write_staging: parsed, written back,
  * and turned into the kernel's feature args in the order it prints them.
  */
@@ -181,6 +211,21 @@ static void test_tab_block_tier(void)
 	t(hc_tab_parse("p /a /b /c write_staging\n", &tab, why, sizeof(why)) < 0 &&
 	  strstr(why, "needs block_tier"),
 	  "tab: write_staging without block_tier refused");
+	t(hc_tab_parse("p /a /b /c persistent_staging\n", &tab, why, sizeof(why)) < 0 &&
+	  !strcmp(why, "persistent_staging needs block_tier=<size>"),
+	  "tab: persistent_staging without block_tier refused");
+	buf[0] = 0;
+	if (hc_tab_parse("p /a /b /c block_tier=64M,persistent_staging,write_staging\n",
+			 &tab, why, sizeof(why)) == 1)
+		hc_tab_features(&tab, buf, sizeof(buf));
+	t(tab.persistent_staging &&
+	  !strcmp(buf, "4 block_tier 64 write_staging persistent_staging"),
+	  "tab: persistent_staging, after write_staging as the kernel prints it");
+	hc_tab_format(&tab, buf, sizeof(buf));
+	t(hc_tab_parse(buf, &back, why, sizeof(why)) == 1 &&
+	  !memcmp(&tab, &back, sizeof(tab)) &&
+	  strstr(buf, ",write_staging,persistent_staging"),
+	  "... round trip");
 	t(hc_tab_parse("p /a /b /c block_tier=0\n", &tab, why, sizeof(why)) < 0 &&
 	  hc_tab_parse("p /a /b /c block_tier=1536K\n", &tab, why, sizeof(why)) < 0 &&
 	  hc_tab_parse("p /a /b /c block_tier=17G\n", &tab, why, sizeof(why)) < 0 &&
@@ -338,6 +383,7 @@ int main(void)
 	t(!hc_parse_pool_status(POOL_DOC " 30 0 1", &ps) && !ps.blk_slots,
 	  "pool status without them: no block tier");
 	test_staging();
+	test_slog();
 
 	/* tables */
 	t(!hc_parse_pool_table("254:1 254:2 254:3 2048 1 error_if_no_space", &pt) &&

@@ -280,10 +280,10 @@ check "... shows the staging line: on, 12 dirty blocks (48K), 345 written back" 
 	'grep -qx "  staging:     on, 12 dirty blocks (48K), 345 written back since activation" out.log'
 expect 0 "pool status --json with write staging" stage pool status --json s0
 check "... block_tier has write_staging, dirty_blocks, dirty_bytes, writebacks" \
-	'grep -q "\"hits\": 4000, \"write_staging\": true, \"dirty_blocks\": 12, \"dirty_bytes\": 49152, \"writebacks\": 345}" out.log'
+	'grep -q "\"hits\": 4000, \"write_staging\": true, \"dirty_blocks\": 12, \"dirty_bytes\": 49152, \"writebacks\": 345," out.log'
 expect 0 "pool status --json of an older kernel's pool" fake pool status --json p0
 check "... has null staging fields" \
-	'grep -q "\"write_staging\": false, \"dirty_blocks\": null, \"dirty_bytes\": null, \"writebacks\": null}" out.log'
+	'grep -q "\"write_staging\": false, \"dirty_blocks\": null, \"dirty_bytes\": null, \"writebacks\": null, \"persistent_staging\": false, \"staging_log_blocks\": null, \"staging_log_half_blocks\": null}" out.log'
 expect 0 "pool status of an older kernel's pool" fake pool status p0
 check "... has no staging line" '! grep -q "staging:" out.log'
 expect 0 "stats with write staging" stage stats --interval 0.1
@@ -327,6 +327,56 @@ expect 2 "hybridctl: pool create --write-staging without --block-tier" \
 check "... says why" 'grep -q "give its size with --block-tier" out.log'
 expect 2 "hybridctl: pool create with a block tier not in whole MiB" \
 	hybridctl pool create p0 --metadata a --ssd b --hdd c --block-tier 1536K
+
+# persistent staging (issue 21): pool s1 prints the staging log's field
+# (34 fields, 4 feature args: 3 of 97 blocks), its volume vm8 the block
+# tier's 21 fields; pool s0 above ends before ssd_failed|- (32 fields).
+cat > slog.dm <<'EOF'
+dev s1 254 20 1 hybrid-pool 278528|254:1 254:2 254:3 128 4 block_tier 64 write_staging persistent_staging|14 81/4096 128 80/128 304/2048 2 48 0 0 rw 4 block_tier 64 write_staging persistent_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345 - 3/97
+dev vm8 254 21 0 hybrid 2048|254:20 1|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17 700 10 300
+msg s1 list_volumes|1 2048 vm8 100 normal 0 0 0 10 5 5
+EOF
+slog() {
+	HCTL_FAKE_DM=$work/slog.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
+}
+expect 0 "pool status with persistent staging" slog pool status s1
+check "... shows the staging log line: on, 3 of 97 blocks" \
+	'grep -qx "  staging log: persistent_staging on, 3 of 97 blocks of the live half in use" out.log'
+expect 0 "pool status --json with persistent staging" slog pool status --json s1
+check "... block_tier has persistent_staging, staging_log_blocks, staging_log_half_blocks" \
+	'grep -q "\"writebacks\": 345, \"persistent_staging\": true, \"staging_log_blocks\": 3, \"staging_log_half_blocks\": 97}" out.log'
+expect 0 "pool status without the staging log field (32 fields)" stage pool status s0
+check "... shows the feature off and no log" \
+	'grep -qx "  staging log: persistent_staging off" out.log'
+expect 0 "stats with persistent staging" slog stats --interval 0.1
+check "... says under the table that s1's dirty blocks survive a crash" \
+	'grep -qx "pool s1: persistent_staging on: its DIRTY blocks are in its staging log and survive a crash" out.log'
+expect 0 "stats without persistent staging" stage stats --interval 0.1
+check "... says nothing of it" '! grep -q persistent_staging out.log'
+expect 0 "stats --json with persistent staging" slog stats --interval 0.1 --json
+check "... vm8 has persistent_staging true, last" \
+	'grep "\"device\": \"vm8\"" out.log | grep -q "\"ssd_lost\": false, \"persistent_staging\": true}"'
+expect 0 "stats --json without persistent staging" stage stats --interval 0.1 --json
+# shellcheck disable=SC2016 # check evaluates the command substitution
+check "... every volume has persistent_staging false" \
+	'[ "$(grep -c "\"persistent_staging\": false}" out.log)" = 3 ]'
+expect 0 "metrics with persistent staging" slog metrics
+cp out.log slog.prom
+check "... persistent_staging 1, staging log 3 of 97 blocks" \
+	'grep -qx "dm_hybrid_pool_persistent_staging{pool=\"s1\"} 1" slog.prom &&
+	 grep -qx "dm_hybrid_pool_staging_log_blocks{pool=\"s1\"} 3" slog.prom &&
+	 grep -qx "dm_hybrid_pool_staging_log_capacity_blocks{pool=\"s1\"} 97" slog.prom'
+if command -v promtool >/dev/null; then
+	expect 0 "... and promtool check metrics finds nothing wrong" \
+		sh -c 'promtool check metrics < slog.prom'
+fi
+expect 0 "metrics without the staging log field" stage metrics
+check "... persistent_staging 0, no staging log series" \
+	'grep -qx "dm_hybrid_pool_persistent_staging{pool=\"s0\"} 0" out.log &&
+	 ! grep -q "staging_log" out.log'
+expect 2 "hybridctl: pool create --persistent-staging without --block-tier" \
+	hybridctl pool create p0 --metadata a --ssd b --hdd c --persistent-staging
+check "... says why" 'grep -q "^hybridctl: --persistent-staging stages writes in the block tier: give its size with --block-tier" out.log'
 
 need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
 	local s=$1 h=$2
