@@ -5,7 +5,9 @@
 #
 #   make check         build, checkpatch, sparse, debug kernel (cached), KUnit
 #                      and VM cases on the debug and the stock kernel
-#   make check-long    every tier, soaks, the power-cut campaign [LONG_ROUNDS=200]
+#   make check-long    every tier, soaks, the power-cut campaign [LONG_ROUNDS=200],
+#                      PostgreSQL through power cuts [PG_CUTS=50]
+#   make pg-powercut [PG_CUTS=50]  only the latter
 #   make demo          the demo: a pool, four VM workloads, live stats, a chart
 #   make debug-kernel  build (or reuse) the debug kernel
 #   make vm-shell      interactive VM: VM_KERNEL=debian|debug (default debian)
@@ -26,14 +28,19 @@ check: setup
 
 # Then the power-cut campaign, LONG_ROUNDS power cuts (issue 7 asks for
 # hundreds; tests/powercut-campaign chains 10 cuts a run, one boot a cut;
-# LONG_ROUNDS=0 skips it).  The reliability report
-# (tests/reliability-report.sh) follows; the exit status is the first
-# failure's: the run's, the campaign's, or the report's.
+# LONG_ROUNDS=0 skips it), then PG_CUTS power cuts of PostgreSQL on ext4 on
+# dm-hybrid in check-boot's Debian image (tests/pgcut/run; PG_CUTS=0 skips
+# it).  The reliability report (tests/reliability-report.sh) follows; the
+# exit status is the first failure's: the run's, the campaign's, the
+# database's, or the report's.
 LONG_ROUNDS ?= 200
+PG_CUTS ?= 50
 check-long: setup
 	tests/run --check --kernel all --tier all; rc=$$?; \
 		if [ "$(LONG_ROUNDS)" -gt 0 ]; then \
 			tests/powercut-campaign $(LONG_ROUNDS) debian || rc=$$((rc ? rc : 1)); fi; \
+		if [ "$(PG_CUTS)" -gt 0 ]; then \
+			tests/pgcut/run $(PG_CUTS) || rc=$$((rc ? rc : 1)); fi; \
 		tests/reliability-report.sh || rc=$$((rc ? rc : 1)); exit $$rc
 
 test-case: setup
@@ -110,3 +117,10 @@ check-dkms: setup
 .PHONY: check-boot
 check-boot: setup
 	tests/boot/run
+
+# make pg-powercut [PG_CUTS=50]: only the database power cuts of make
+# check-long (tests/pgcut/run; PGCUT_BREAK=fsync-off|delete-row breaks it
+# on purpose).
+.PHONY: pg-powercut
+pg-powercut: setup
+	tests/pgcut/run $(PG_CUTS)
