@@ -59,6 +59,8 @@ make_linear qs "$S" 32768 98304 >/dev/null
 make_linear ph "$D" 458752 0 >/dev/null
 make_linear qh "$D" 65536 458752 >/dev/null
 make_linear tiny "$M" 16 0 >/dev/null
+# 128 blocks: room for p0's maps, not for a staging log (persistent staging)
+make_linear mid "$M" 1024 0 >/dev/null
 PM=/dev/mapper/pm PS=/dev/mapper/ps PH=/dev/mapper/ph
 
 # ---- pool create: refused cleanly --------------------------------------------
@@ -259,4 +261,32 @@ check "vol delete web" run $H vol delete p0 web
 check "... p0 has no volumes" test -z "$(lv p0)"
 check "pool deactivate --all" run $H pool deactivate --all
 check "... no hybrid device is left" eval '! dmsetup table | grep -q hybrid'
+
+# ---- persistent staging ------------------------------------------------------------------
+# p0's devices again for pool pz, with a 16M block tier whose dirty slots
+# persistent_staging logs: refused on mid with the size that
+# hybrid_metadata_size --persistent-staging prints, created on $PM.
+check "pool remove p0 --wipe" run $H pool remove p0 --wipe
+# (the HDD grew since p0 was created: its size now)
+want=$(hybrid_metadata_size -s "$(blockdev --getsize64 $PS)" -d "$(blockdev --getsize64 $PH)" \
+	-c 64K -p 16M -n)
+refused "create --persistent-staging: no room for the staging log" \
+	"staging log for a 16M block tier needs at least $want bytes" \
+	$H pool create pz --metadata /dev/mapper/mid --ssd $PS --hdd $PH --chunk-size 64K \
+	--block-tier 16M --persistent-staging
+check "pool create pz --block-tier 16M --write-staging --persistent-staging" \
+	run $H pool create pz --metadata $PM --ssd $PS --hdd $PH --chunk-size 64K \
+	--block-tier 16M --write-staging --persistent-staging
+cat /tmp/out
+check "... the table has the feature, the tab the option" eval \
+	'dmsetup table pz | grep -q " block_tier 16 write_staging persistent_staging$" &&
+	 grep -q "^pz[[:space:]].*,block_tier=16M,write_staging,persistent_staging" $HYBRIDTAB'
+half=$(dmsetup status pz | awk '{ split($NF, f, "/"); print f[2] }')
+check "pool status pz" run $H pool status pz
+cat /tmp/out
+# a half holds a record of each of the 4096 slots and one more: 25 blocks
+check "... shows the feature on and the kernel's log half ($half blocks, 25 at least)" eval \
+	'grep -Eq "^  staging log: persistent_staging on, [0-9]+ of $half blocks of the live half in use$" /tmp/out &&
+	 [ "$half" -ge 25 ]'
+check "pool remove pz --wipe" run $H pool remove pz --wipe
 pass
