@@ -5,7 +5,8 @@
 # deactivate/activate with the names coming back, delete; and failures
 # injected midway (bad devices, a duplicate name, a table that fails to
 # load, a metadata device that errors, a device that vanished, a volume in
-# use), each leaving nothing half-created (dmsetup ls, list_volumes).
+# use), each leaving nothing half-created (dmsetup ls, list_volumes); and
+# pool create --persistent-staging, refused without room for the log.
 # kernels: debian
 # disks: meta=16M ssd=64M hdd=256M
 # tier: quick
