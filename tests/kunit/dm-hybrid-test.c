@@ -2,13 +2,13 @@
 /*
  * KUnit suites for dm-hybrid's mapping table and metadata.
  *
- * The pure suite checks the on-disk encodings, checksums, copy selection
- * and layout arithmetic.  The metadata suite runs the real metadata code
- * on a RAM disk (module parameter "mdev", default /dev/ram0, at least
- * 4 MiB): the data devices are only sizes to it, so no SSD or HDD is
- * needed.  Crash states are made the way a power cut makes them: a raw
- * snapshot of the device taken at one commit, with parts of a later commit
- * laid over it.
+ * The pure suite checks the on-disk encodings, checksums, copy selection,
+ * layout arithmetic, and the staging log's validation and replay rule.
+ * The metadata suite runs the real metadata code on a RAM disk (module
+ * parameter "mdev", default /dev/ram0, at least 4 MiB): the data devices
+ * are only sizes to it, so no SSD or HDD is needed.  Crash states are
+ * made the way a power cut makes them: a raw snapshot of the device taken
+ * at one commit, with parts of a later commit laid over it.
  */
 #include <kunit/test.h>
 #include <linux/bio.h>
@@ -159,12 +159,249 @@ static void layout_bounded_for_large_md(struct kunit *test)
 						 1, &g.layout), -1);
 }
 
+/* ------------------------------------------------- staging log (pure) */
+
+#define SLOG_MD		1024u	/* metadata blocks: room for a staging log */
+#define SLOG_TXID	10u
+
+/*
+ * The superblock a format of SLOG_MD blocks for SSD_CHUNKS and HDD_CHUNKS
+ * writes, as dmh_layout_check() reads it, at transaction SLOG_TXID; its
+ * layout into @l.
+ */
+static struct dmh_disk_super *slog_super(struct kunit *test,
+					 struct dmh_layout *l)
+{
+	struct dmh_disk_super *s = zblock(test);
+	int t;
+
+	KUNIT_ASSERT_EQ(test, dmh_layout_compute(SLOG_MD, SSD_CHUNKS,
+						 HDD_CHUNKS, l), 0);
+	KUNIT_ASSERT_NE(test, l->slog_blocks, 0ull);
+	s->txid = cpu_to_le64(SLOG_TXID);
+	s->block_size = cpu_to_le32(DMH_BLOCK_SIZE);
+	s->chunk_sectors = cpu_to_le32(CHUNK);
+	s->md_blocks = cpu_to_le64(l->md_blocks);
+	s->ssd_sectors = cpu_to_le64(SSD_CHUNKS * CHUNK);
+	s->hdd_sectors = cpu_to_le64(HDD_CHUNKS * CHUNK);
+	s->vt_start = cpu_to_le64(l->vt_start);
+	s->vt_blocks = cpu_to_le64(l->vt_blocks);
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		s->rmap_start[t] = cpu_to_le64(l->rmap_start[t]);
+		s->rmap_blocks[t] = cpu_to_le64(l->rmap_blocks[t]);
+	}
+	s->heat_start = cpu_to_le64(l->heat_start);
+	s->heat_blocks = cpu_to_le64(l->heat_blocks);
+	s->slog_start = cpu_to_le64(l->slog_start);
+	s->slog_blocks = cpu_to_le64(l->slog_blocks);
+	return s;
+}
+
+/* dmh_layout_check() of @s gives @want (NULL: accepts it). */
+static void slog_check_is(struct kunit *test, const struct dmh_disk_super *s,
+			  const char *want, int i)
+{
+	struct dmh_layout l;
+	char *why = NULL;
+	int r = dmh_layout_check(s, le64_to_cpu(s->md_blocks), &l, &why);
+
+	KUNIT_EXPECT_EQ_MSG(test, r, want ? -EINVAL : 0, "case %d: %s", i, why);
+	KUNIT_EXPECT_STREQ_MSG(test, why ?: "(accepted)", want ?: "(accepted)",
+			       "case %d", i);
+}
+
+/* dmh_slog_region_fault(): where the log lies and how large it is. */
+static void slog_region_checked(struct kunit *test)
+{
+	static const char *const size =
+		"Metadata staging log size is not an even number of blocks from 16 to 8192";
+	struct dmh_layout l;
+	struct dmh_disk_super *s = slog_super(test, &l);
+	const u64 at = l.slog_start, n = l.slog_blocks, md = l.md_blocks;
+	const struct {
+		u64 start, blocks, md_blocks;
+		const char *why;
+	} c[] = {
+		{ at, n, md, NULL },
+		{ 0, 0, md, NULL },
+		{ at, DMH_SLOG_BLOCKS_MIN, md, NULL },
+		{ at, DMH_SLOG_BLOCKS_MAX, at + DMH_SLOG_BLOCKS_MAX, NULL },
+		{ at, 0, md, "Metadata staging log has a start but no blocks" },
+		{ at, n - 1, md, size },
+		{ at, DMH_SLOG_BLOCKS_MIN - 2, md, size },
+		{ at, DMH_SLOG_BLOCKS_MAX + 2, at + DMH_SLOG_BLOCKS_MAX + 2, size },
+		{ at + 1, n - 2, md, "Metadata staging log does not follow the heat region" },
+		{ at - 1, n, md, "Metadata staging log does not follow the heat region" },
+		{ at, n, at + n - 1, "Metadata staging log extends past the metadata device size" },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		s->slog_start = cpu_to_le64(c[i].start);
+		s->slog_blocks = cpu_to_le64(c[i].blocks);
+		s->md_blocks = cpu_to_le64(c[i].md_blocks);
+		slog_check_is(test, s, c[i].why, i);
+	}
+}
+
+/* dmh_slog_state_fault(): the live half's length, stamps and flag. */
+static void slog_state_checked(struct kunit *test)
+{
+	static const char *const range =
+		"Metadata staging log state is out of range; run hybrid_check";
+	static const char *const flag =
+		"Metadata staging log flag disagrees with its length; run hybrid_check";
+	struct dmh_layout l;
+	struct dmh_disk_super *s = slog_super(test, &l);
+	const u64 half = l.slog_blocks / 2;
+	const struct {
+		u32 half;
+		u64 used, base;
+		u32 reserved, flag;
+		const char *why;
+	} c[] = {
+		{ 0, 0, 0, 0, 0, NULL },
+		{ 1, 1, SLOG_TXID - 1, 0, 1, NULL },
+		{ 0, half, SLOG_TXID, 0, 1, NULL },
+		{ 2, 0, 0, 0, 0, range },
+		{ 1, half + 1, 0, 0, 1, range },
+		{ 0, 1, 0, 1, 1, range },
+		{ 0, 1, SLOG_TXID + 1, 0, 1,
+		  "Metadata staging log is newer than its superblock; run hybrid_check" },
+		{ 0, 0, 0, 0, 1, flag },
+		{ 0, 1, 0, 0, 0, flag },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		s->slog_half = cpu_to_le32(c[i].half);
+		s->slog_used = cpu_to_le64(c[i].used);
+		s->slog_base = cpu_to_le64(c[i].base);
+		s->slog_reserved = cpu_to_le32(c[i].reserved);
+		s->flags = cpu_to_le32(c[i].flag ? DMH_SB_INCOMPAT_SLOG : 0);
+		slog_check_is(test, s, c[i].why, i);
+	}
+	/* Without a log there are no records to count. */
+	s->slog_start = 0;
+	s->slog_blocks = 0;
+	slog_check_is(test, s, range, i);
+}
+
+/* A layout of @md blocks holds dmh_slog_size() of its room, valid. */
+static bool slog_laid_out(u64 md)
+{
+	u64 need = dmh_layout_need(SSD_CHUNKS, HDD_CHUNKS);
+	struct dmh_layout l;
+
+	return !dmh_layout_compute(md, SSD_CHUNKS, HDD_CHUNKS, &l) &&
+	       l.slog_blocks == dmh_slog_size(md - need) &&
+	       !dmh_slog_region_fault(&l) && l.md_blocks == md;
+}
+
+/*
+ * An eighth of the room, even, from DMH_SLOG_BLOCKS_MIN (else none) to
+ * DMH_SLOG_BLOCKS_MAX; a computed layout holds it where the validator
+ * wants it.  The sweeps stop at the first fault, to report it once.
+ */
+static void slog_size_bounded(struct kunit *test)
+{
+	const u64 min = DMH_SLOG_BLOCKS_MIN, max = DMH_SLOG_BLOCKS_MAX;
+	u64 room, md, n = 0;
+
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(0), 0ull);
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(8 * min - 1), 0ull);
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(8 * min), min);
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(8 * min + 15), min);
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(8 * (min + 3)), min + 2);
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(8 * (max - 1)), max - 2);
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(8 * max), max);
+	KUNIT_EXPECT_EQ(test, dmh_slog_size(U64_MAX), max);
+	for (room = 0; room < 10 * 8 * max; room += 61) {
+		n = dmh_slog_size(room);
+		if (n && ((n & 1) || n < min || n > max || n > room / 8))
+			break;
+	}
+	KUNIT_EXPECT_GE_MSG(test, room, 10 * 8 * max, "room %llu: %llu blocks",
+			    room, n);
+	for (md = dmh_layout_need(SSD_CHUNKS, HDD_CHUNKS); md < 100000; md += 97)
+		if (!slog_laid_out(md))
+			break;
+	KUNIT_EXPECT_GE_MSG(test, md, 100000ull, "metadata of %llu blocks", md);
+}
+
+/* Replay: the last record of each SSD block wins; a clean one drops it. */
+static void slog_replay_last_wins(struct kunit *test)
+{
+	struct dmh_slog_rec r[] = {
+		{ .key = 1, .where = 9, .sectors = 0x01 },
+		{ .key = 2, .where = 3, .sectors = DMH_SLOG_SECTORS_FULL },
+		{ .key = 3, .where = 9, .sectors = 0x0f },	/* 9: block 3 */
+		{ .key = 4, .where = 5, .sectors = 0x10 },
+		{ .key = 4, .where = 5, .sectors = 0 },		/* 5: clean */
+		{ .key = 6, .where = 7, .sectors = 0 },
+		{ .key = 7, .where = 7, .sectors = 0x80 },	/* 7: re-used */
+		{ .key = 8, .where = 1, .sectors = 0x02 },
+		{ .key = 8, .where = 1, .sectors = 0x06 },	/* 1: grew */
+	};
+	static const u64 key[] = { 8, 2, 7, 3 }, where[] = { 1, 3, 7, 9 };
+	static const u32 sectors[] = { 0x06, DMH_SLOG_SECTORS_FULL, 0x80, 0x0f };
+	int i;
+
+	KUNIT_ASSERT_EQ(test, dmh_slog_replay(r, ARRAY_SIZE(r)), 4ull);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, r[i].where, where[i], "record %d", i);
+		KUNIT_EXPECT_EQ_MSG(test, r[i].key, key[i], "record %d", i);
+		KUNIT_EXPECT_EQ_MSG(test, r[i].sectors, sectors[i], "record %d", i);
+	}
+	KUNIT_EXPECT_EQ(test, dmh_slog_replay(r, 0), 0ull);
+}
+
+/*
+ * Many records of few blocks: sort() is a heap sort, not stable, so only
+ * the log order the replay keeps beside the SSD block finds each block's
+ * last record.
+ */
+static void slog_replay_keeps_log_order(struct kunit *test)
+{
+	const u64 n = 3 * DMH_SLOG_PER_BLOCK, blocks = 5;
+	struct dmh_slog_rec *r = kunit_kcalloc(test, n, sizeof(*r), GFP_KERNEL);
+	u64 i, w, got, out = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	for (i = 0; i < n; i++) {
+		r[i].key = i;
+		r[i].where = (i * 7) % blocks;
+		r[i].sectors = i % 3 ? i % DMH_SLOG_SECTORS_FULL + 1 : 0;
+	}
+	got = dmh_slog_replay(r, n);
+	for (w = 0; w < blocks; w++) {
+		for (i = n - 1; (i * 7) % blocks != w; i--)
+			;
+		if (!(i % 3))
+			continue;	/* its last record is clean */
+		KUNIT_ASSERT_LT(test, out, got);
+		KUNIT_EXPECT_EQ_MSG(test, r[out].where, w, "record %llu", out);
+		KUNIT_EXPECT_EQ_MSG(test, r[out].key, i, "block %llu", w);
+		KUNIT_EXPECT_EQ(test, r[out].sectors,
+				(u32)(i % DMH_SLOG_SECTORS_FULL + 1));
+		out++;
+	}
+	KUNIT_EXPECT_EQ(test, got, out);
+	KUNIT_EXPECT_GT(test, out, 0ull);
+	KUNIT_EXPECT_LT(test, out, blocks);	/* a block was dropped */
+}
+
 static struct kunit_case pure_cases[] = {
 	KUNIT_CASE(csum_is_salted_by_type),
 	KUNIT_CASE(pick_copy_rules),
 	KUNIT_CASE(rmap_and_ploc_encoding),
 	KUNIT_CASE(layout_fits_and_orders),
 	KUNIT_CASE(layout_bounded_for_large_md),
+	KUNIT_CASE(slog_region_checked),
+	KUNIT_CASE(slog_state_checked),
+	KUNIT_CASE(slog_size_bounded),
+	KUNIT_CASE(slog_replay_last_wins),
+	KUNIT_CASE(slog_replay_keeps_log_order),
 	{}
 };
 
