@@ -909,6 +909,18 @@ static int map_fast(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p)
 	return r;
 }
 
+/*
+ * Map context: the SSD is dead and @v had data there (chunks, or slots:
+ * the clean ones were dropped, so these hold staged blocks).  Its flushes
+ * fail: no flush can make durable what it wrote there.
+ */
+static bool lost_on_ssd(struct dmh_pool *pool, struct dmh_volume *v)
+{
+	return READ_ONCE(pool->ssd_failed) &&
+	       (READ_ONCE(v->nr_chunks[DMH_TIER_SSD]) ||
+		dmh_blk_vol_slots(pool->blk, v));
+}
+
 static bool needs_worker(struct bio *bio)
 {
 	return bio->bi_opf & (REQ_PREFLUSH | REQ_FUA) ||
@@ -932,6 +944,8 @@ int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
 	if (unlikely(READ_ONCE(pool->mode) == DMH_MODE_FAIL))
 		return DM_MAPIO_KILL;
 	if (bio->bi_opf & REQ_PREFLUSH && !bio_sectors(bio)) {
+		if (unlikely(lost_on_ssd(pool, hc->vol)))
+			return DM_MAPIO_KILL;
 		defer_bio(pool, &pool->flush_bios, bio);
 		return DM_MAPIO_SUBMITTED;
 	}
