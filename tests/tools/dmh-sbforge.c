@@ -52,7 +52,8 @@ enum base {
 	PEER,		/* the value of the field at offset v */
 	CAP_SSD,	/* the SSD reverse map's capacity, in sectors, + v */
 	CAP_HDD,	/* the same of the HDD */
-	END,		/* heat_start + heat_blocks + v: the layout's end */
+	END,		/* heat_start + heat_blocks + slog_blocks + v: the
+			 * layout's end (the staging log follows the heat) */
 	DEV,		/* the metadata device's blocks + v */
 	FILL,		/* every byte of the field v */
 };
@@ -143,6 +144,22 @@ static const struct forgery fixed[] = {
 	{ PIN(end, 8), PEER, POFF(start), 'e', 0 },	/* an empty range */
 	/* past its volume's end (the pin is volume 1's last half) */
 	{ PIN(end, 8), REL, 1, 'e', 0 }, { PIN(end, 8), ABS, M64, 'e', 0 },
+	/*
+	 * The staging log (issue 21): its region off the heat's end, of no
+	 * blocks with a start, odd, past its bound; its state past a half,
+	 * in no half, after the superblock, with reserved bits, a length
+	 * without the flag; then the flag and a length over a half never
+	 * written: its block's checksum refuses it at load.
+	 */
+	{ SB(slog_start, 8), REL, 1, 'e', 0 }, { SB(slog_start, 8), ABS, M64, 'e', 0 },
+	{ SB(slog_blocks, 8), ABS, 0, 'e', 0 }, { SB(slog_blocks, 8), REL, 1, 'e', 0 },
+	{ SB(slog_blocks, 8), ABS, DMH_SLOG_BLOCKS_MAX + 2, 'e', 0 },
+	{ SB(slog_blocks, 8), ABS, M64, 'e', 0 },
+	{ SB(slog_used, 8), ABS, M64, 'e', 0 }, { SB(slog_half, 4), ABS, 2, 'e', 0 },
+	{ SB(slog_base, 8), ABS, M64, 'e', 0 }, { SB(slog_reserved, 4), ABS, 1, 'e', 0 },
+	{ SB(slog_used, 8), ABS, 1, 'e', 0 },
+	{ SB(flags, 4), ABS, DMH_SB_INCOMPAT_SLOG, 'e', 1 },
+	{ SB(slog_used, 8), ABS, 1, 'e', 0 },
 };
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -314,7 +331,8 @@ static __u64 forged_value(const struct forgery *f)
 		       get_le(b + OFF(chunk_sectors), 4) + f->v;
 	case END:
 		return get_le(b + OFF(heat_start), 8) +
-		       get_le(b + OFF(heat_blocks), 8) + f->v;
+		       get_le(b + OFF(heat_blocks), 8) +
+		       get_le(b + OFF(slog_blocks), 8) + f->v;
 	case DEV:
 		return image_len / DMH_BLOCK_SIZE + f->v;
 	default:

@@ -3,11 +3,12 @@
 # Corrupted metadata at activation: bit flips in both copies of
 # the superblock, a volume table block and reverse-map blocks, a truncated
 # metadata device, data devices that shrank or were swapped, a different
-# chunk size and forged reverse-map entries with valid checksums (written
-# by hybrid_restore) must be refused with an error in the kernel log, and
-# so must forged superblocks with valid checksums (dmh-sbforge: every field
-# at its extremes), unless the field is free: then the pool activates and
-# its volumes read.
+# chunk size, forged reverse-map entries and forged staging logs with valid
+# checksums (written by hybrid_restore) must be refused with an error in
+# the kernel log, and so must forged superblocks with valid checksums
+# (dmh-sbforge: every field at its extremes, the staging log's among
+# them), unless the field is free: then the pool activates and its volumes
+# read.
 # Damage the kernel may tolerate (one copy of a block, the live superblock,
 # a stale superblock, random garbage) may activate, but then every volume
 # reads without a crash.  Each round starts from the pristine image, which
@@ -73,11 +74,13 @@ flip() {
 }
 rnd() { echo $(( $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1 )); }
 
-# activate [TABLE-CHUNK]: try the pool; 0 if it activated.
+# activate [TABLE-CHUNK]: try the pool, with the features in FEAT; 0 if
+# it activated.
+FEAT=0
 activate() {
 	dmesg -c >/dev/null
 	dmsetup create pool --table \
-		"0 $((ZS + ZH)) hybrid-pool $META $SSD $HDD ${1:-$CS} 0" >/tmp/act.out 2>&1
+		"0 $((ZS + ZH)) hybrid-pool $META $SSD $HDD ${1:-$CS} $FEAT" >/tmp/act.out 2>&1
 }
 # refused WHAT [CHUNK]: activation must fail with a kernel error line.
 refused() {
@@ -161,6 +164,87 @@ forge "a chunk beyond its volume's end" 'sub(/vchunk=[0-9]*/, "vchunk=100000")'
 forge "a chunk beyond the data device" 'sub(/pchunk=[0-9]*/, / tier=ssd / ? "pchunk=300" : "pchunk=600"); sub(/len=[0-9]*/, "len=1")'
 forge "a chunk in a spare reverse-map block" 'sub(/pchunk=[0-9]*/, / tier=ssd / ? "pchunk=1000" : "pchunk=2000"); sub(/len=[0-9]*/, "len=1")'
 forge "a virtual chunk with two homes" 'l = $0; sub(/pchunk=[0-9]*/, "pchunk=200", l); sub(/len=[0-9]*/, "len=1", l); print l'
+# Forged staging logs (issue 21), sealed by hybrid_restore: the live half
+# (1) holds one block stamped at the last commit TX, after slog_base
+# TX - 1, with one record: volume 1's 4 KiB block 600 (its chunk 37, on
+# the HDD by the pin) staged in SSD block 3200 (chunk 200, free).  Each
+# forgery breaks one rule; the kernel line must name that rule.
+TX=$(sed -n 's/^superblock txid=\([0-9]*\) .*/\1/p' /tmp/dump)
+FL=$(sed -n 's/^superblock .* flags=\([0-9]*\) .*/\1/p' /tmp/dump)
+[ -n "$TX" ] && [ -n "$FL" ] || fail "no txid or flags in the dump"
+PS="3 block_tier 1 persistent_staging"
+slog_dump() {	# slog_dump SED-SCRIPT: that log's dump, edited, in /tmp/forged
+	awk -v base=$((TX - 1)) -v fl=$((FL | 65536)) \
+		-v rec="slogrec block=0 txid=$TX vol=1 vblock=600 where=3200 sectors=255" '
+	/^superblock / { sub(/ flags=[0-9]*/, " flags=" fl) }
+	/^slog half=/ { print "slog half=1 used=1 base=" base; print rec; next }
+	{ print }' /tmp/dump | sed "$1" > /tmp/forged
+}
+# slog_write: that dump's superblocks and log, sealed by hybrid_restore,
+# over the pristine image.  Not its whole image: hybrid_restore seals
+# every reverse-map block of the capacity, and the kernel refuses one
+# past the chunk counts ("Metadata maps chunks past its device sizes").
+SL=$(lay slog_start) SLB=$(lay slog_blocks)
+[ "${SLB:-0}" -gt 0 ] || fail "the pool has no staging log: $LAYOUT"
+slog_write() {
+	hybrid_restore -q -f -i /tmp/forged -o /tmp/slog.img >/tmp/restore.out 2>&1 &&
+		dd if=/tmp/slog.img of="$RM" bs=4k count=2 conv=notrunc oflag=direct 2>/dev/null &&
+		dd if=/tmp/slog.img of="$RM" bs=4k skip="$SL" seek="$SL" count="$SLB" \
+			conv=notrunc oflag=direct 2>/dev/null
+}
+# slog_forge WHAT FEATURES PATTERN SED-SCRIPT: refused, the kernel line
+# matching PATTERN, when activated with FEATURES.
+slog_forge() {
+	ROUNDS=$((ROUNDS + 1))
+	slog_dump "$4"
+	if ! slog_write; then
+		not_ok "staging log: $1" "hybrid_restore would not write it: $(head -n1 /tmp/restore.out)"
+	elif FEAT=$2; activate; then
+		not_ok "staging log: $1" "activated: $(dmsetup status pool)"
+		dmsetup remove pool
+	elif _e=$(dmesg | grep -m1 "hybrid-pool: \|device-mapper: hybrid: ") &&
+	     echo "$_e" | grep -q "$3"; then
+		ok "staging log: $1 (${_e#*hybrid*: })"
+	else
+		not_ok "staging log: $1" "no kernel line with \"$3\": ${_e:-$(cat /tmp/act.out)}"
+	fi
+	FEAT=0
+	pristine
+}
+DAMAGED="staging log is damaged"
+slog_forge "staged writes, pool without persistent_staging" 0 \
+	"holds staged writes" ''
+slog_forge "a block stamped at slog_base" 0 "$DAMAGED" \
+	"/^slogrec/s/ txid=[0-9]*/ txid=$((TX - 1))/"
+slog_forge "a block stamped after the superblock" 0 "$DAMAGED" \
+	"/^slogrec/s/ txid=[0-9]*/ txid=$((TX + 1))/"
+slog_forge "a used count past the blocks written" 0 "$DAMAGED" 's/^slog half=1 used=1 /slog half=1 used=2 /'
+slog_forge "a record of sectors past 0xff" 0 "$DAMAGED" '/^slogrec/s/sectors=255/sectors=256/'
+slog_forge "a record with reserved bits" 0 "$DAMAGED" '/^slogrec/s/$/ reserved=1/'
+slog_forge "a record in an SSD chunk a volume maps" "$PS" "is mapped" '/^slogrec/s/where=3200/where=5/'
+slog_forge "a record past the SSD" "$PS" "past the SSD" '/^slogrec/s/where=3200/where=8192/'
+slog_forge "a record of a missing volume" "$PS" "not on the HDD" '/^slogrec/s/ vol=1 / vol=9 /'
+slog_forge "a record of a chunk on the SSD" "$PS" "not on the HDD" '/^slogrec/s/vblock=600/vblock=3/'
+slog_forge "a record past its volume's end" "$PS" "not on the HDD" '/^slogrec/s/vblock=600/vblock=5000/'
+slog_forge "two SSD blocks for one block of a volume" "$PS" "not on the HDD" \
+	"/^slogrec/p; /^slogrec/s/where=3200 sectors=255/where=3201 sectors=1/"
+# The same log unforged activates with persistent_staging and replays the
+# block; SSD block 3200 holds what the HDD does, so v1 reads the same.
+ROUNDS=$((ROUNDS + 1))
+dd if=/tmp/p1 of="$S" bs=4k skip=600 seek=3200 count=1 oflag=direct conv=notrunc 2>/dev/null
+slog_dump ''
+FEAT=$PS
+if slog_write && activate; then
+	make_volume pool 1 v1 $VS >/dev/null || fail "v1 with the staging log"
+	check "staging log replayed: v1 reads whole" \
+		sh -c "dd if=/dev/mapper/v1 bs=64k iflag=direct 2>/dev/null | cmp -s - /tmp/p1"
+	dmsetup remove v1
+	dmsetup remove pool
+else
+	not_ok "staging log replayed" "refused: $(dmesg | grep -m1 'hybrid') $(cat /tmp/act.out)"
+fi
+FEAT=0
+pristine
 # Tolerated damage.
 flip "$VT" 77 2
 tolerated "one copy of the volume table block"
