@@ -571,6 +571,12 @@ void dmh_blk_copy_runs(struct dmh_blk *blk, struct slot *s, u32 runs,
 	struct dm_io_region r[2];
 	unsigned int off = 0, n;
 
+	if (!runs) {
+		/* A failed staged write left nothing to copy: done now. */
+		atomic_set(&s->wb_parts, 1);
+		run_copied(0, 0, s);
+		return;
+	}
 	atomic_set(&s->wb_parts, nr_runs(runs));
 	while (runs >> off) {
 		off += __ffs(runs >> off);

@@ -25,7 +25,7 @@ static int parse_features(struct dm_arg_set *as, struct pool_c *pc,
 			  struct dm_target *ti)
 {
 	static const struct dm_arg _args[] = {
-		{0, 6, "Invalid number of pool feature arguments"},
+		{0, 7, "Invalid number of pool feature arguments"},
 	};
 	unsigned int argc;
 	const char *name;

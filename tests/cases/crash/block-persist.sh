@@ -155,6 +155,10 @@ case $DMH_BOOT in
 	  while [ $i -le "$acked" ]; do region_job $i; i=$((i + 1)); done; } > /tmp/v.fio
 	check "regions 0..$acked read the same from the HDD alone" fio /tmp/v.fio --output=/tmp/fio2.out
 	pool_down
+	# shellcheck disable=SC2086
+	check "a table with all seven feature arguments" make_pool pool 2048 \
+		no_discard_passdown error_if_no_space read_only $FEATURES
+	pool_down
 	pass
 	;;
 esac
