@@ -52,8 +52,8 @@ enum base {
 	PEER,		/* the value of the field at offset v */
 	CAP_SSD,	/* the SSD reverse map's capacity, in sectors, + v */
 	CAP_HDD,	/* the same of the HDD */
-	END,		/* heat_start + heat_blocks + slog_blocks + v: the
-			 * layout's end (the staging log follows the heat) */
+	/* heat_start + heat_blocks + slog_blocks + v: the layout's end */
+	END,
 	DEV,		/* the metadata device's blocks + v */
 	FILL,		/* every byte of the field v */
 };
