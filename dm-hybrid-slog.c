@@ -54,6 +54,16 @@ bool dmh_md_slog_fits(struct dmh_metadata *md, u64 n)
 	return n <= room;
 }
 
+/* Let go of the block being filled, if any (sealed or thrown away). */
+static void drop_open(struct dmh_slog *sl)
+{
+	if (!sl->data)
+		return;
+	dm_bufio_release(sl->buf);
+	sl->buf = NULL;
+	sl->data = NULL;
+}
+
 /* Seal the block being filled into the open transaction. */
 static void seal(struct dmh_metadata *md)
 {
@@ -68,9 +78,7 @@ static void seal(struct dmh_metadata *md)
 	h->reserved = cpu_to_le64(sl->n);
 	h->csum = cpu_to_le32(dmh_csum(sl->data, DMH_BT_SLOG));
 	dm_bufio_mark_buffer_dirty(sl->buf);
-	dm_bufio_release(sl->buf);
-	sl->buf = NULL;
-	sl->data = NULL;
+	drop_open(sl);
 	sl->next_used++;
 }
 
@@ -78,11 +86,7 @@ void dmh_md_slog_restart(struct dmh_metadata *md)
 {
 	struct dmh_slog *sl = &md->slog;
 
-	if (sl->data) {
-		dm_bufio_release(sl->buf);
-		sl->buf = NULL;
-		sl->data = NULL;
-	}
+	drop_open(sl);
 	sl->next_half = !sl->half;
 	sl->next_used = 0;
 	sl->next_base = md->txid;
@@ -150,11 +154,7 @@ void dmh_slog_abort(struct dmh_metadata *md)
 {
 	struct dmh_slog *sl = &md->slog;
 
-	if (sl->data) {
-		dm_bufio_release(sl->buf);
-		sl->buf = NULL;
-		sl->data = NULL;
-	}
+	drop_open(sl);
 	sl->next_used = sl->used;
 	sl->next_base = sl->base;
 	sl->next_half = sl->half;
@@ -277,7 +277,6 @@ struct dmh_slog_rec *dmh_md_slog_take(struct dmh_metadata *md, u64 *nr)
 
 void dmh_slog_free(struct dmh_metadata *md)
 {
-	if (md->slog.data)
-		dm_bufio_release(md->slog.buf);
+	drop_open(&md->slog);
 	kvfree(md->slog.recs);
 }
