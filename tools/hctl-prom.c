@@ -127,6 +127,18 @@ static int pool_persistent(const struct hp_obj *o, u32 k, u64 *v)
 	return 0;
 }
 
+/* ssd_failed|-, from kernels that print it. */
+static int pool_ssd_failed(const struct hp_obj *o, u32 k, u64 *v)
+{
+	const struct hc_pool_status *st = o->st;
+
+	(void)k;
+	if (!st->ssd_known)
+		return -1;
+	*v = st->ssd_failed;
+	return 0;
+}
+
 /* The staging log's field, from kernels that print it. */
 static int pool_has_slog(const struct hp_obj *o)
 {
@@ -193,6 +205,9 @@ static const struct hp_family pool_families[] = {
 	{ .name = "dm_hybrid_pool_migration_backoffs_total", .type = "counter",
 	  .help = "Ticks since activation at which foreground load cut the migration rate.",
 	  .get = pool_backoffs },
+	{ .name = "dm_hybrid_pool_ssd_failed", .type = "gauge",
+	  .help = "1 once the SSD was found dead: its chunks and staged blocks are lost (ro mode).",
+	  .get = pool_ssd_failed },
 	{ .name = "dm_hybrid_pool_block_slots", .type = "gauge",
 	  .help = "Slots of 4 KiB in the block tier (pools with block_tier).",
 	  .off = PST(blk_slots), .scale = 1, .has = pool_has_blk },
@@ -223,6 +238,12 @@ static const struct hp_family pool_families[] = {
 	  .help =
 	  "4 KiB metadata blocks a half of the staging log has (0: the metadata device has no log).",
 	  .off = PST(slog_half), .scale = 1, .has = pool_has_slog },
+	{ .name = "dm_hybrid_pool_staging_log_used_bytes", .type = "gauge",
+	  .help = "The staging log's live half in use as of the last commit, in bytes.",
+	  .off = PST(slog_used), .scale = DMH_BLOCK_SIZE, .has = pool_has_slog },
+	{ .name = "dm_hybrid_pool_staging_log_size_bytes", .type = "gauge",
+	  .help = "The size of a half of the staging log, in bytes (0: no log).",
+	  .off = PST(slog_half), .scale = DMH_BLOCK_SIZE, .has = pool_has_slog },
 };
 
 /* The volume's size is in its table, not in its status line. */

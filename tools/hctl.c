@@ -186,6 +186,7 @@ static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 	s->blk_staging = 1;
 	s->blk_dirty = v[4];
 	s->blk_writebacks = v[5];
+	s->ssd_known = n > 5;
 	s->ssd_failed = n > 5 && !strcmp(f[5], "ssd_failed");
 	if (n < 7 || ratio(f[6], &v[6], &v[7]))
 		return;

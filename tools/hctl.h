@@ -51,6 +51,7 @@ struct hc_pool_status {
 	int blk_staging;		/* the next two fields are known */
 	u64 blk_dirty, blk_writebacks;	/* write staging (4 KiB blocks) */
 	int ssd_failed;			/* the SSD is dead: "A dying SSD" */
+	int ssd_known;			/* ssd_failed|- is in the line */
 	int slog_known;			/* the next two fields are known */
 	u64 slog_used, slog_half;	/* staging log blocks: live half, a half */
 };

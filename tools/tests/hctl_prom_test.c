@@ -31,6 +31,8 @@
 #define POOL_STAGE "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345"
 /* persistent_staging, and the staging log's field (34 fields + 4 features) */
 #define POOL_SLOG "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 4 block_tier 64 write_staging persistent_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345 - 3/97"
+/* A dead SSD, no block tier and no staging log (34 fields) */
+#define POOL_DEAD POOL_DOC " 30 0 1 0/0 0 0 0 0 ssd_failed 0/0"
 #define VOL_DOC "256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal"
 /* With block hits (17), staged writes (700) and dirty blocks (10). */
 #define VOL_STAGE VOL_DOC " 17 700 10"
@@ -44,18 +46,19 @@
 
 #define VM3 "{pool=\"stage\",volume=\"vm3\""
 
-static struct hc_pool_status ps[6];
+static struct hc_pool_status ps[7];
 static struct hc_vol_status vs[3];
-static struct hp_pool pools[6];
+static struct hp_pool pools[7];
 static struct hp_vol vols[3];
 
 static int setup(void)
 {
 	static const char *const pl[] = {
-		POOL_DOC, POOL_RO, POOL_NEW, POOL_BLK, POOL_STAGE, POOL_SLOG
+		POOL_DOC, POOL_RO, POOL_NEW, POOL_BLK, POOL_STAGE, POOL_SLOG,
+		POOL_DEAD
 	};
 	static const char *const names[] = {
-		"p0", "p1", "new", "blk", "stage", "slog"
+		"p0", "p1", "new", "blk", "stage", "slog", "dead"
 	};
 	u32 i;
 
@@ -201,9 +204,20 @@ static void test_block(const char *m)
 	  "persistent_staging: 1 or 0 for each pool with a block tier");
 	t(has_line(m, "dm_hybrid_pool_staging_log_blocks{pool=\"slog\"} 3") &&
 	  has_line(m, "dm_hybrid_pool_staging_log_capacity_blocks{pool=\"slog\"} 97") &&
-	  count(m, "dm_hybrid_pool_staging_log_blocks{") == 1 &&
-	  count(m, "dm_hybrid_pool_staging_log_capacity_blocks{") == 1,
-	  "staging log: 3 of 97 blocks; none from a kernel without the field");
+	  has_line(m, "dm_hybrid_pool_staging_log_capacity_blocks{pool=\"dead\"} 0") &&
+	  count(m, "dm_hybrid_pool_staging_log_blocks{") == 2 &&
+	  count(m, "dm_hybrid_pool_staging_log_capacity_blocks{") == 2,
+	  "staging log: 3 of 97 blocks, 0/0 without a log; none from a kernel without the field");
+	t(has_line(m, "dm_hybrid_pool_staging_log_used_bytes{pool=\"slog\"} 12288") &&
+	  has_line(m, "dm_hybrid_pool_staging_log_size_bytes{pool=\"slog\"} 397312") &&
+	  has_line(m, "dm_hybrid_pool_staging_log_size_bytes{pool=\"dead\"} 0") &&
+	  count(m, "dm_hybrid_pool_staging_log_used_bytes{") == 2 &&
+	  count(m, "dm_hybrid_pool_staging_log_size_bytes{") == 2,
+	  "staging log in bytes: 3 and 97 blocks of 4 KiB; none from a kernel without the field");
+	t(has_line(m, "dm_hybrid_pool_ssd_failed{pool=\"dead\"} 1") &&
+	  has_line(m, "dm_hybrid_pool_ssd_failed{pool=\"slog\"} 0") &&
+	  count(m, "dm_hybrid_pool_ssd_failed{") == 2,
+	  "ssd_failed: 1 or 0 where the status line has ssd_failed|-, none before it");
 	t(has_line(m, "dm_hybrid_volume_block_hits_total" VM3 "} 17") &&
 	  has_line(m, "dm_hybrid_volume_block_hits_total" VM1 "} 0") &&
 	  has_line(m, "dm_hybrid_volume_block_staged_writes_total" VM3 "} 700") &&
@@ -243,8 +257,8 @@ static void test_vol(const char *m)
 
 static void test_format(const char *m)
 {
-	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 43,
-	  "43 families, each with HELP and TYPE");
+	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 46,
+	  "46 families, each with HELP and TYPE");
 	t(grouped(m), "one TYPE a family, its samples one group, _total on counters only");
 }
 

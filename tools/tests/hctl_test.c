@@ -122,7 +122,9 @@ static void test_staging(void)
 	  ps.ssd_failed && ps.blk_writebacks == 345,
 	  "pool status with ssd_failed (33 fields + 3 features)");
 	t(!hc_parse_pool_status(POOL_STAGE " -", &ps) && !ps.ssd_failed &&
-	  !hc_parse_pool_status(POOL_STAGE, &ps) && !ps.ssd_failed,
+	  ps.ssd_known &&
+	  !hc_parse_pool_status(POOL_STAGE, &ps) && !ps.ssd_failed &&
+	  !ps.ssd_known,
 	  "pool status with - or without the ssd_failed field");
 	t(hc_pool_has_feature(&ps, "write_staging") &&
 	  hc_pool_has_feature(&ps, "block_tier") &&

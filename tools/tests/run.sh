@@ -255,6 +255,44 @@ tests:
 EOF
 	expect 0 "promtool: the dashboard's per-VM block tier share divides each pool's held slots" \
 		promtool test rules dash.test
+	# panel 13: pool p's log at 3 of 97 blocks, pool q's metadata has none
+	# (0/0: no fill, no division by 0); only p has persistent_staging, so
+	# only its volume's staged bytes are shown
+	cat > dash13.test <<'EOF'
+rule_files: [dash.rules]
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'dm_hybrid_pool_staging_log_used_bytes{pool="p"}'
+        values: '12288'
+      - series: 'dm_hybrid_pool_staging_log_size_bytes{pool="p"}'
+        values: '397312'
+      - series: 'dm_hybrid_pool_staging_log_used_bytes{pool="q"}'
+        values: '0'
+      - series: 'dm_hybrid_pool_staging_log_size_bytes{pool="q"}'
+        values: '0'
+      - series: 'dm_hybrid_pool_persistent_staging{pool="p"}'
+        values: '1'
+      - series: 'dm_hybrid_pool_persistent_staging{pool="q"}'
+        values: '0'
+      - series: 'dm_hybrid_volume_block_dirty_bytes{pool="p",volume="vm1",guest="g"}'
+        values: '40960'
+      - series: 'dm_hybrid_volume_block_dirty_bytes{pool="q",volume="vm2"}'
+        values: '8192'
+    promql_expr_test:
+      - expr: dash:13:A
+        eval_time: 1m
+        exp_samples:
+          - labels: 'dash:13:A{pool="p"}'
+            value: 0.030927835051546393
+      - expr: dash:13:B
+        eval_time: 1m
+        exp_samples:
+          - labels: 'dash:13:B{pool="p",volume="vm1",guest="g"}'
+            value: 40960
+EOF
+	expect 0 "promtool: the dashboard's staging log fill (none without a log) and staged bytes of persistent pools" \
+		promtool test rules dash13.test
 fi
 
 # hybridctl's reports of write staging (issue 21), against canned devices:
