@@ -153,6 +153,15 @@ vol_mapped_n() { num vol_mapped "$1"; }
 vol_ssd_n() { num vol_ssd "$1"; }
 vol_hdd_n() { num vol_hdd "$1"; }
 
+# --- block tier and write staging (issue 21) ---------------------------------
+# The block tier's counters (0 without block_tier), as the status names
+# them: pool fields after F (see pool_xfield), volume fields by number.
+blk_valid() { pool_xfield "$1" 17 | cut -d/ -f1; }	# POOL: <valid block slots>
+blk_dirty() { num pool_xfield "$1" 20; }	# POOL: <dirty blocks>, all volumes'
+blk_writebacks() { num pool_xfield "$1" 21; }	# POOL: <block writebacks>
+vol_staged() { num vol_field "$1" 19; }	# VOL: <staged writes> so far
+vol_dirty() { num vol_field "$1" 20; }	# VOL: <dirty blocks> now
+
 # placement POOL ID [BUCKETS]: the placement_map line, e.g.
 #   chunks=1024 ssd=128 hdd=256 tiers=..hhSS.. heat=0012f...
 placement() { pool_msg "$1" placement_map "$2" ${3:+"$3"}; }
@@ -184,6 +193,23 @@ _idle() { [ "$(pool_inflight "$1")" -eq 0 ]; }
 drain() {
 	migration "$1" off || return 1
 	wait_until 20 _idle "$1"
+}
+
+# Devices --------------------------------------------------------------------
+# sum DEV: the md5 of all of DEV, read with O_DIRECT (not from the page
+# cache).  A case that sources this file gives up the sum command.
+sum() { dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
+
+# flush DEV: fsync the block device (an empty REQ_PREFLUSH).
+flush() { dd if=/dev/zero of="$1" bs=512 count=0 conv=notrunc,fsync 2>/dev/null; }
+
+# swap_ssd TABLE: load TABLE into the dm device "fs" that the case made
+# with make_linear to stand for the SSD (to fail it and to heal it).
+swap_ssd() {
+	echo "$1" > /tmp/tbl
+	dmsetup suspend fs || return 1
+	dmsetup load fs /tmp/tbl || return 1
+	dmsetup resume fs
 }
 
 # Workloads ------------------------------------------------------------------
@@ -218,4 +244,51 @@ stop_bg() {
 need_migration() {
 	dmsetup message "$1" 0 migration on >/tmp/msg.out 2>&1 ||
 		{ cat /tmp/msg.out; dmesg | tail -n 3; fail "pool refuses 'migration on': no migration support in this module"; }
+}
+
+
+# --- power-cut regions --------------------------------------------------------
+# Boot 1 writes numbered regions, each acknowledged only after its fsync,
+# until the host cuts the power; boot 2 reads back every acknowledged one.
+# The case defines the regions: "common" prints fio's [global] section
+# (rw=write, block size, verify=crc32c, seed) and "region_job N" region
+# N's job (its device, offset and size).
+
+# write_regions PAUSE [NAME CMD...]: arm the power cut, then write regions
+# 0, 1, ... (400 at most).  After each region's fsync: keep NAME as CMD's
+# output then, keep the region as acked ($KEEP_acked in boot 2), sleep
+# PAUSE seconds.  Fails the case if a write fails or the power stays on.
+write_regions() {
+	_wp=$1 _wk=${2:-}
+	shift
+	[ $# -eq 0 ] || shift
+	arm_powercut
+	_wn=0
+	while [ $_wn -lt 400 ]; do
+		{ common; echo end_fsync=1; echo do_verify=0; region_job $_wn; } > /tmp/w.fio
+		fio /tmp/w.fio >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; fail "write of region $_wn failed"; }
+		[ -z "$_wk" ] || keep "$_wk" "$("$@")"
+		keep acked $_wn
+		_wn=$((_wn + 1))
+		[ "$_wp" -eq 0 ] || sleep "$_wp"
+	done
+	fail "the workload ended before the power cut"
+}
+
+# read_regions LAST: regions 0..LAST read back as written (fio checks
+# each block's crc32c header); prints fio's output if not.
+read_regions() {
+	{ common; echo verify_only=1; _ri=0
+	  while [ $_ri -le "$1" ]; do region_job $_ri; _ri=$((_ri + 1)); done; } > /tmp/v.fio
+	fio /tmp/v.fio >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; return 1; }
+}
+
+# verify_regions LAST LOST: the subtest "regions 0..LAST intact after the
+# power cut", named LOST when it fails.
+verify_regions() {
+	if read_regions "$1"; then
+		ok "regions 0..$1 intact after the power cut"
+	else
+		not_ok "$2"
+	fi
 }

@@ -22,17 +22,8 @@
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
-blk_dirty() { num pool_xfield pool 20; }
-blk_writebacks() { num pool_xfield pool 21; }
-vol_staged() { num vol_field "$1" 19; }
-vol_dirty() { num vol_field "$1" 20; }
 VSIZE=32768	# 16 MiB: 16 chunks of 1 MiB, all on the HDD
 REGION=64	# KiB, sixteen blocks
-
-sum() { dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
-
-# flush DEV: fsync the block device (an empty REQ_PREFLUSH).
-flush() { dd if=/dev/zero of="$1" bs=512 count=0 conv=notrunc,fsync 2>/dev/null; }
 
 FEATURES="block_tier 8 write_staging persistent_staging"
 
@@ -93,19 +84,19 @@ case $DMH_BOOT in
 	dmsetup clear pool 2>/dev/null
 
 	# fsync every four writes: staged all the same, nothing written back.
-	st=$(vol_staged vm1) wb=$(blk_writebacks)
+	st=$(vol_staged vm1) wb=$(blk_writebacks pool)
 	check "8 KiB writes with an fsync every 4" \
 		fio --name=f --filename=/dev/mapper/vm1 --direct=1 \
 		--ioengine=psync --rw=randwrite --bs=8k --size=2M --io_size=1M \
 		--fsync=4 --randseed=12 --output=/tmp/f.out
 	staged=$(($(vol_staged vm1) - st))
-	log "vm1 staged $staged block writes of 128 fsync'd writes, dirty $(vol_dirty vm1), writebacks $(($(blk_writebacks) - wb))"
+	log "vm1 staged $staged block writes of 128 fsync'd writes, dirty $(vol_dirty vm1), writebacks $(($(blk_writebacks pool) - wb))"
 	check "a volume flushing every 4 writes stages them ($staged)" \
 		test "$staged" -gt 100
 	check "fsync of vm1" flush /dev/mapper/vm1
 	check "vm1 keeps dirty blocks after its flushes ($(vol_dirty vm1))" \
 		test "$(vol_dirty vm1)" -gt 0
-	check "the flushes wrote nothing back" test "$(blk_writebacks)" -eq "$wb"
+	check "the flushes wrote nothing back" test "$(blk_writebacks pool)" -eq "$wb"
 	s1=$(sum /dev/mapper/vm1)
 	check "suspend and resume vm1" sh -c 'dmsetup suspend vm1 && dmsetup resume vm1'
 	check "nothing dirty after the suspend" test "$(vol_dirty vm1)" -eq 0
@@ -113,16 +104,7 @@ case $DMH_BOOT in
 		test "$(sum /dev/mapper/vm1)" = "$s1"
 
 	# Acknowledged staged writes survive a power cut.
-	arm_powercut
-	n=0
-	while [ $n -lt 400 ]; do
-		{ common; echo end_fsync=1; echo do_verify=0; region_job $n; } > /tmp/w.fio
-		fio /tmp/w.fio >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; fail "write of region $n failed"; }
-		keep dirty "$(vol_dirty vm2)"
-		keep acked $n
-		n=$((n + 1))
-	done
-	fail "the workload ended before the power cut"
+	write_regions 0 dirty vol_dirty vm2
 	;;
 2)
 	acked=${KEEP_acked:-}
@@ -136,24 +118,16 @@ case $DMH_BOOT in
 	pool_down
 	# shellcheck disable=SC2086
 	pool_up $FEATURES || fail "pool with persistent_staging does not reassemble"
-	log "replayed: vm2 dirty $(vol_dirty vm2), pool dirty $(blk_dirty)"
+	log "replayed: vm2 dirty $(vol_dirty vm2), pool dirty $(blk_dirty pool)"
 	check "the log gave vm2 its dirty blocks back" test "$(vol_dirty vm2)" -gt 0
-	{ common; echo verify_only=1; i=0
-	  while [ $i -le "$acked" ]; do region_job $i; i=$((i + 1)); done; } > /tmp/v.fio
-	if fio /tmp/v.fio >/tmp/fio.out 2>&1; then
-		ok "regions 0..$acked intact after the power cut"
-	else
-		cat /tmp/fio.out; not_ok "acknowledged staged data lost or corrupt"
-	fi
+	verify_regions "$acked" "acknowledged staged data lost or corrupt"
 	pool_down
 	check "hybrid_check after the writeback: clean" hybrid_check "$(disk meta)"
 	check "... and the log is empty (no incompatible feature left)" \
 		sh -c "hybrid_check $(disk meta) | grep -q 'staging log 0 blocks 0 records'"
 	pool_up || fail "pool without a block tier"
 	check "nothing was left staged: the pool activates without the tier" true
-	{ common; echo verify_only=1; i=0
-	  while [ $i -le "$acked" ]; do region_job $i; i=$((i + 1)); done; } > /tmp/v.fio
-	check "regions 0..$acked read the same from the HDD alone" fio /tmp/v.fio --output=/tmp/fio2.out
+	check "regions 0..$acked read the same from the HDD alone" read_regions "$acked"
 	pool_down
 	# shellcheck disable=SC2086
 	check "a table with all seven feature arguments" make_pool pool 2048 \

@@ -41,15 +41,7 @@ case $DMH_BOOT in
 	make_volume pool 1 vm1 204800 >/dev/null || fail vm1
 	make_volume pool 2 vm2 65536 >/dev/null || fail vm2
 	churn &
-	arm_powercut
-	n=0
-	while [ $n -lt 400 ]; do
-		{ common; echo end_fsync=1; echo do_verify=0; region_job $n; } > /tmp/w.fio
-		fio /tmp/w.fio >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; fail "write of region $n failed"; }
-		echo "DMH-KEEP acked=$n"
-		n=$((n + 1))
-	done
-	fail "the workload ended before the power cut"
+	write_regions 0
 	;;
 2)
 	acked=${KEEP_acked:-}
@@ -60,13 +52,7 @@ case $DMH_BOOT in
 	check "hybrid_check after the cut: clean (exit 0)" test $rc -eq 0
 	make_pool pool 128 || fail "pool does not reassemble after the cut"
 	make_volume pool 1 vm1 204800 >/dev/null || fail vm1
-	{ common; echo verify_only=1; i=0
-	  while [ $i -le "$acked" ]; do region_job $i; i=$((i + 1)); done; } > /tmp/v.fio
-	if fio /tmp/v.fio >/tmp/fio.out 2>&1; then
-		ok "regions 0..$acked intact after the power cut"
-	else
-		cat /tmp/fio.out; not_ok "acknowledged data lost or corrupt"
-	fi
+	verify_regions "$acked" "acknowledged data lost or corrupt"
 	dmsetup remove vm1 && dmsetup remove pool
 	check "hybrid_check after reassembly: clean" hybrid_check "$(disk meta)"
 	pass

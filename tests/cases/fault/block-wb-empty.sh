@@ -19,16 +19,6 @@ ZS=$(sectors "$RS")
 SSD=$(make_linear fs "$RS") || fail fs
 export SSD
 
-# swap_ssd TABLE: the SSD's dm device gets TABLE.
-swap_ssd() {
-	echo "$1" > /tmp/tbl
-	dmsetup suspend fs || return 1
-	dmsetup load fs /tmp/tbl || return 1
-	dmsetup resume fs
-}
-vol_dirty() { num vol_field "$1" 20; }
-vol_staged() { num vol_field "$1" 19; }
-
 make_pool pool 2048 block_tier 8 write_staging || fail pool
 migration pool off
 make_volume pool 1 v1 $((8 * 2048)) >/dev/null || fail v1

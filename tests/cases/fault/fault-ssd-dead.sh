@@ -26,15 +26,6 @@ SSD=$(make_linear fs "$RS") || fail fs
 HDD=$(make_linear fh "$RH") || fail fh
 export META SSD HDD
 
-# swap_ssd TABLE: the SSD's dm device gets TABLE.
-swap_ssd() {
-	echo "$1" > /tmp/tbl
-	dmsetup suspend fs || return 1
-	dmsetup load fs /tmp/tbl || return 1
-	dmsetup resume fs
-}
-blk_valid() { pool_xfield pool 17 | cut -d/ -f1; }
-vol_dirty() { num vol_field "$1" 20; }
 # rd DEV OFF_KIB KIB [OUT]: an O_DIRECT read.
 rd() {
 	dd if="$1" of="${4:-/dev/null}" bs=4k skip=$(($2 / 4)) count=$(($3 / 4)) \
@@ -74,12 +65,12 @@ warm() {
 		--randseed=3 >/tmp/warm.out 2>&1
 }
 n=0
-while [ "$(blk_valid)" -lt 128 ] && [ $n -lt 5 ]; do
+while [ "$(blk_valid pool)" -lt 128 ] && [ $n -lt 5 ]; do
 	warm || fail "warm vB"
 	sleep 1
 	n=$((n + 1))
 done
-check "vB has 128 or more clean slots ($(blk_valid))" test "$(blk_valid)" -ge 128
+check "vB has 128 or more clean slots ($(blk_valid pool))" test "$(blk_valid pool)" -ge 128
 # Stage 4 KiB into each of vB's blocks 0..15; the staged ones are dirty.
 dd if=/dev/urandom of=/tmp/new bs=4k count=16 2>/dev/null
 k=0
@@ -154,7 +145,7 @@ while [ $k -lt 16 ]; do
 done
 check "every chunk of vA (SSD) fails to read ($bad read)" test $bad -eq 0
 expect_refused "a flush of vA, whose chunks are on the SSD, fails" \
-	stuck dd if=/dev/null of=/dev/mapper/vA count=0 conv=fsync,notrunc
+	stuck flush /dev/mapper/vA
 expect_refused "a write to vA fails" \
 	dd if=/tmp/A of=/dev/mapper/vA bs=4k count=1 oflag=direct conv=notrunc
 eio=0 stale=0 k=0
@@ -173,7 +164,7 @@ check "the staged blocks of vB fail with EIO ($eio of 16, $dirty were dirty)" \
 expect_refused "a first write fails (ro)" \
 	dd if=/tmp/A of=/dev/mapper/vC bs=4k count=1 seek=3000 oflag=direct
 expect_refused "a flush of vB, whose staged blocks are lost, fails" \
-	stuck dd if=/dev/null of=/dev/mapper/vB count=0 conv=fsync,notrunc
+	stuck flush /dev/mapper/vB
 
 # --- hybridctl names the damage -------------------------------------------------
 hybridctl pool status pool >/tmp/st.out 2>&1

@@ -24,11 +24,6 @@
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
-blk_valid() { pool_xfield pool 17 | cut -d/ -f1; }
-blk_dirty() { num pool_xfield pool 20; }
-blk_writebacks() { num pool_xfield pool 21; }
-vol_staged() { num vol_field "$1" 19; }
-vol_dirty() { num vol_field "$1" 20; }
 VSIZE=65536	# 32 MiB: 32 chunks of 1 MiB, all on the HDD
 REGION=64	# KiB, sixteen blocks
 
@@ -55,14 +50,12 @@ warm_until() {
 # wait_valid N: up to 20 s for N valid slots.
 wait_valid() {
 	_i=0
-	while [ "$(blk_valid)" -lt "$1" ] && [ $_i -lt 200 ]; do
+	while [ "$(blk_valid pool)" -lt "$1" ] && [ $_i -lt 200 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	[ "$(blk_valid)" -ge "$1" ]
+	[ "$(blk_valid pool)" -ge "$1" ]
 }
-
-sum() { dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
 
 # perm N: 0 .. N-1 in a fixed random order.
 perm() {
@@ -111,9 +104,6 @@ topped() {
 	halves /dev/mapper/"$1" "$2" $HALF read || return 1
 	echo $(($(vol_field "$1" 18) - _h))
 }
-
-# flush DEV: fsync the block device (an empty REQ_PREFLUSH).
-flush() { dd if=/dev/zero of="$1" bs=512 count=0 conv=notrunc,fsync 2>/dev/null; }
 
 # stage_some DEV SEED: 8 KiB random writes over the first 2 MiB.
 stage_some() {
@@ -167,7 +157,7 @@ case $DMH_BOOT in
 
 	check "warm vm1's first 2 MiB into slots" warm /dev/mapper/vm1 2048 0
 	check "128 or more slots valid" wait_valid 128
-	log "valid slots $(blk_valid)"
+	log "valid slots $(blk_valid pool)"
 	check "random 4-32 KiB reads and writes with verify" \
 		fio --name=rw --filename=/dev/mapper/vm1 --direct=1 \
 		--ioengine=libaio --iodepth=8 --rw=randrw --rwmixread=50 \
@@ -176,10 +166,10 @@ case $DMH_BOOT in
 		--output=/tmp/rw.out
 	grep -q "err= 0" /tmp/rw.out || cat /tmp/rw.out
 	check "staged writes the volume counts" stage_some /dev/mapper/vm1 8
-	log "vm1 staged $(vol_staged vm1) dirty $(vol_dirty vm1); pool dirty $(blk_dirty) writebacks $(blk_writebacks)"
+	log "vm1 staged $(vol_staged vm1) dirty $(vol_dirty vm1); pool dirty $(blk_dirty pool) writebacks $(blk_writebacks pool)"
 	check "vm1 staged writes" test "$(vol_staged vm1)" -gt 100
 	check "vm1 has dirty blocks" test "$(vol_dirty vm1)" -gt 0
-	check "the pool counts them" test "$(blk_dirty)" -eq "$(vol_dirty vm1)"
+	check "the pool counts them" test "$(blk_dirty pool)" -eq "$(vol_dirty vm1)"
 	s1=$(sum /dev/mapper/vm1)
 	check "suspend and resume vm1" sh -c 'dmsetup suspend vm1 && dmsetup resume vm1'
 	check "nothing dirty after the suspend: $(vol_dirty vm1)" test "$(vol_dirty vm1)" -eq 0
@@ -265,18 +255,8 @@ case $DMH_BOOT in
 		test "$(vol_hdd_n vm2)" -ge 16
 	check "warm 4 MiB of vm2 into 192 slots or more" \
 		warm_until /dev/mapper/vm2 4096 16384 192
-	log "valid slots $(blk_valid)"
-	arm_powercut
-	n=0
-	while [ $n -lt 400 ]; do
-		{ common; echo end_fsync=1; echo do_verify=0; region_job $n; } > /tmp/w.fio
-		fio /tmp/w.fio >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; fail "write of region $n failed"; }
-		keep staged "$(vol_staged vm2)"
-		keep acked $n
-		n=$((n + 1))
-		sleep 1		# flushes a second apart stop staging
-	done
-	fail "the workload ended before the power cut"
+	log "valid slots $(blk_valid pool)"
+	write_regions 1 staged vol_staged vm2	# flushes a second apart stop staging
 	;;
 2)
 	acked=${KEEP_acked:-}
@@ -285,13 +265,7 @@ case $DMH_BOOT in
 	check "regions were staged before the cut ($staged writes)" test "$staged" -gt 0
 	check "hybrid_check after the cut: clean" hybrid_check "$(disk meta)"
 	pool_up block_tier 8 write_staging || fail "pool does not reassemble"
-	{ common; echo verify_only=1; i=0
-	  while [ $i -le "$acked" ]; do region_job $i; i=$((i + 1)); done; } > /tmp/v.fio
-	if fio /tmp/v.fio >/tmp/fio.out 2>&1; then
-		ok "regions 0..$acked intact after the power cut"
-	else
-		cat /tmp/fio.out; not_ok "acknowledged staged data lost or corrupt"
-	fi
+	verify_regions "$acked" "acknowledged staged data lost or corrupt"
 	dmsetup remove vm1 && dmsetup remove vm2 && dmsetup remove pool
 	pass
 	;;
