@@ -25,13 +25,14 @@ static int kmsg_fd = -1;
 
 void ctl_err(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: %s\n", prog, msg);
+	ctl_result_err(msg);
 }
 
 /* Print the kernel's own reason, if it logged one, after an error. */

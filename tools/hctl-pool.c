@@ -280,6 +280,11 @@ int pool_create(int argc, char **argv)
 		 hc_format_size(sz[2], b, sizeof(b)),
 		 (unsigned long long)p.st.total[1],
 		 hc_format_size(e.chunk_sectors * 512, c, sizeof(c)), ctl_tab);
+	ctl_result_str("pool", e.name);
+	ctl_result_u64("ssd_chunks", p.st.total[0]);
+	ctl_result_u64("hdd_chunks", p.st.total[1]);
+	ctl_result_u64("chunk_bytes", e.chunk_sectors * 512);
+	ctl_result_str("tab", ctl_tab);
 	free_pool(&p);
 	return 0;
 }
@@ -318,6 +323,8 @@ static int activate_volumes(struct pool *p)
 			bad = 1;
 		} else {
 			printf("  /dev/mapper/%s\n", dn);
+			snprintf(what, sizeof(what), "/dev/mapper/%s", dn);
+			ctl_result_item("devices", what);
 		}
 	}
 	free(devs);
@@ -332,6 +339,7 @@ static int activate_opened(const char *name, int was_active)
 
 	if (pool_open(name, &p, 0))
 		return -1;
+	ctl_result_item(was_active ? "already_active" : "activated", name);
 	if (was_active)
 		printf("Pool %s was already active.\n", name);
 	else
@@ -411,6 +419,7 @@ static int deactivate_one(const char *name)
 			return -1;
 		}
 		printf("Pool %s is not active.\n", name);
+		ctl_result_item("not_active", name);
 		return 0;
 	}
 	free_pool(&p);
@@ -434,6 +443,7 @@ static int deactivate_one(const char *name)
 		return -1;
 	}
 	printf("Pool %s deactivated (%u volume devices removed).\n", name, n);
+	ctl_result_item("deactivated", name);
 	return 0;
 }
 
@@ -579,6 +589,9 @@ int pool_grow(int argc, char **argv)
 	}
 	if (pool_open(argv[1], &p, 0))
 		return CTL_EXIT_FAIL;
+	ctl_result_str("pool", p.name);
+	ctl_result_u64("ssd_chunks", p.st.total[0]);
+	ctl_result_u64("hdd_chunks", p.st.total[1]);
 	printf("Pool %s grown: SSD %llu chunks, HDD %llu chunks.\n", p.name,
 	       (unsigned long long)p.st.total[0],
 	       (unsigned long long)p.st.total[1]);
@@ -634,6 +647,9 @@ int pool_set(int argc, char **argv)
 	if (pool_open(argv[1], &p, 0))
 		return CTL_EXIT_FAIL;
 	free_pool(&p);
+	ctl_result_str("pool", p.name);
+	ctl_result_str("knob", argv[2]);
+	ctl_result_str("value", argv[3]);
 	if (strcmp(argv[2], "migration"))
 		return set_knob(p.name, argv[2], argv[3]);
 	if (strcmp(argv[3], "on") && strcmp(argv[3], "off")) {
@@ -670,10 +686,13 @@ int pool_remove(int argc, char **argv)
 			argv[1], ctl_tab, e->meta);
 	else
 		r = 0;
-	if (!r)
+	if (!r) {
+		ctl_result_str("pool", argv[1]);
+		ctl_result_str("tab", ctl_tab);
 		ctl_info("Pool %s removed from %s%s.\n", argv[1], ctl_tab,
 			 wipe ? "; its metadata was wiped and its volumes are gone" :
 			 "; its metadata is intact");
+	}
 	free(tab.e);
 	return r;
 }

@@ -361,12 +361,26 @@ static int create_in(struct pool *p, struct vol_new *n, struct hc_vol_info *nv)
 	return 0;
 }
 
+/* The pool and volume a command acted on, for --json. */
+static void vol_result(const char *pool, const char *vol)
+{
+	ctl_result_str("pool", pool);
+	ctl_result_str("volume", vol);
+}
+
+/* vol resize's sizes, in sectors, for --json. */
+static void resize_result(u64 old, u64 now)
+{
+	ctl_result_u64("old_size_bytes", old * 512);
+	ctl_result_u64("size_bytes", now * 512);
+}
+
 int vol_create(int argc, char **argv)
 {
 	struct hc_vol_info nv;
 	struct vol_new n;
 	struct pool p;
-	char a[32];
+	char a[32], dev[160];
 	int r;
 
 	r = create_args(argc, argv, &n);
@@ -382,6 +396,11 @@ int vol_create(int argc, char **argv)
 	printf("Volume %s created in pool %s: id %u, %s, /dev/mapper/%s\n",
 	       n.name, p.name, nv.id, hc_format_size(n.size * 512, a, sizeof(a)),
 	       n.name);
+	vol_result(p.name, n.name);
+	ctl_result_u64("id", nv.id);
+	ctl_result_u64("size_bytes", n.size * 512);
+	snprintf(dev, sizeof(dev), "/dev/mapper/%s", n.name);
+	ctl_result_str("device", dev);
 	free_pool(&p);
 	return 0;
 }
@@ -451,6 +470,7 @@ int vol_delete(int argc, char **argv)
 	v = pool_open_vol(argv[1], argv[2], &p);
 	if (!v)
 		return CTL_EXIT_FAIL;
+	vol_result(p.name, argv[2]);
 	had_dev = !vol_device(&p, v->id, &d);
 	if (had_dev) {
 		if (d.info.open_count) {
@@ -523,7 +543,9 @@ int vol_resize(int argc, char **argv)
 		goto fail;
 	if (arg[0] == '+')
 		size += old.len;
+	vol_result(p.name, argv[optind + 1]);
 	if (size == old.len) {
+		resize_result(old.len, size);
 		printf("Volume %s is already %s.\n", argv[optind + 1],
 		       hc_format_size(size * 512, a, sizeof(a)));
 		free_pool(&p);
@@ -542,6 +564,7 @@ int vol_resize(int argc, char **argv)
 			ctl_err("a volume shrinks only when no chunk beyond the new end is mapped; discard that range first.");
 		goto fail;
 	}
+	resize_result(old.len, size);
 	printf("Volume %s resized from %s to %s.\n", argv[optind + 1],
 	       hc_format_size(old.len * 512, a, sizeof(a)),
 	       hc_format_size(size * 512, b, sizeof(b)));
@@ -565,6 +588,7 @@ int vol_set(int argc, char **argv)
 	v = pool_open_vol(argv[1], argv[2], &p);
 	if (!v)
 		return CTL_EXIT_FAIL;
+	vol_result(p.name, argv[2]);
 	if (!settings_check(&p, v, kv, (argc - 3) / 2, &last) &&
 	    !settings_apply(&p, v, kv, (argc - 3) / 2, last))
 		r = 0;
@@ -609,6 +633,7 @@ int vol_pin(int argc, char **argv)
 	v = pool_open_vol(argv[optind], argv[optind + 1], &p);
 	if (!v)
 		return CTL_EXIT_FAIL;
+	vol_result(p.name, argv[optind + 1]);
 	if (!larg)
 		len = v->size > start ? v->size - start : 0;
 	if (!len || start + len > v->size) {

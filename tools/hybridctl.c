@@ -100,7 +100,8 @@ static void usage(FILE *f, const char *noun)
 	if (!noun)
 		fprintf(f,
 			"\nSizes take K, M, G, T (powers of 1024), e.g. 20G.  Pools are remembered\n"
-			"in %s.  --json writes a report as JSON.  See hybridctl(8).\n",
+			"in %s.  --json writes a report as JSON; the other commands but metrics\n"
+			"take it too and write their result as one JSON object.  See hybridctl(8).\n",
 			TAB_DEFAULT);
 }
 
@@ -150,6 +151,42 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Whether @c writes JSON itself (--json, --progress=json) or is a format
+ * of its own (metrics); the others get hctl-result.c's object.
+ */
+static int json_native(const struct ctl_cmd *c)
+{
+	return strstr(c->synopsis, "json") || !strcmp(c->noun, "metrics");
+}
+
+/* Take every "--json" before a "--" out of @argv: 1 if there was one. */
+static int take_json(int *argc, char **argv)
+{
+	int i, k, found = 0, end = 0;
+
+	for (i = k = 1; i < *argc; i++) {
+		end |= !strcmp(argv[i], "--");
+		if (!end && !strcmp(argv[i], "--json"))
+			found = 1;
+		else
+			argv[k++] = argv[i];
+	}
+	*argc = k;
+	argv[k] = NULL;
+	return found;
+}
+
+/* Run @c; with --json (and no JSON of its own), its result as JSON. */
+static int run(const struct ctl_cmd *c, int argc, char **argv)
+{
+	if (json_native(c) || !take_json(&argc, argv))
+		return c->fn(argc, argv);
+	if (ctl_json_begin(c))
+		return CTL_EXIT_FAIL;
+	return ctl_json_end(c->fn(argc, argv));
+}
+
 static int dispatch(int argc, char **argv)
 {
 	const char *noun = canonical_noun(argv[0]);
@@ -180,7 +217,7 @@ static int dispatch(int argc, char **argv)
 		return 0;
 	}
 	ctl_dm_init();
-	return c->fn(argc - skip, argv + skip);
+	return run(c, argc - skip, argv + skip);
 }
 
 int main(int argc, char **argv)

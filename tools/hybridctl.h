@@ -53,6 +53,25 @@ struct ctl_cmd {
 /* Print "usage: <noun> <verb> <synopsis>" of the running command; 2. */
 int ctl_usage(void);
 
+/* ---- hctl-result.c: --json of the commands without a report ------------- */
+
+extern int ctl_json;		/* --json: results go in one JSON object */
+
+/*
+ * Capture stdout while command @c runs (its sentences become the
+ * object's "messages"): 0, or -1 with an error printed.
+ */
+int ctl_json_begin(const struct ctl_cmd *c);
+/* Write the object of the command begun, which returned @status; its exit status. */
+int ctl_json_end(int status);
+/* A result field of the object; nothing without --json. */
+void ctl_result_str(const char *key, const char *s);
+void ctl_result_u64(const char *key, u64 v);
+/* One more string of the array @key. */
+void ctl_result_item(const char *key, const char *s);
+/* An error sentence for "errors" (ctl_err() passes each). */
+void ctl_result_err(const char *msg);
+
 /* ---- hctl-dm.c: device-mapper ---------------------------------------------- */
 
 /* printf, named so that checkpatch lets its long strings be */

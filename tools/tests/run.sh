@@ -964,6 +964,74 @@ expect 1 "restore refuses a log state out of range (used past a half)" \
 	hybrid_restore -f -i badstate.txt -o badstate.img
 check "... and says why" 'grep -q "staging log state is out of range" out.log'
 
+# ---- --json of the commands that change something (hctl-result.c) ----
+
+# canned pool p0 (volumes vm1 and 2, device p0-2) that accepts two messages;
+# every other change fails in tests/fake_dm.c with EPERM
+cat > act.dm <<'EOF'
+dev p0 254 0 2 hybrid-pool 278528|254:1 254:2 254:3 128 0|14 81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 1 48 6144 0 4 60 1 1024 4 200 30 3 5
+dev vm1 254 4 1 hybrid 41943040|254:0 1|256 64 192 27350 256 218800 32768 26930 676 48 0 240 27350-0-256-0-0-0 100 0 0 normal
+dev p0-2 254 5 0 hybrid 2048|254:0 2|10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 200 10 50 high
+msg p0 list_volumes|1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0
+msg p0 set migration_rate 5|-
+msg p0 pin 1 0 41943040 ssd|-
+EOF
+act() {
+	HCTL_FAKE_DM=$work/act.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
+}
+# jexpect STATUS DESC PYTHON-CONDITION CMD...: stdout is one JSON object j
+# for which the condition holds; stderr still gets the error sentences
+jexpect() {
+	local want=$1 desc=$2 cond=$3 rc
+	shift 3
+	"$@" > out.json 2> err.log
+	rc=$?
+	python3 -c '
+import json, sys
+j = json.load(open("out.json"))
+sys.exit(0 if eval("(" + sys.argv[1] + ")") else 1)' "$cond" && [ "$rc" -eq "$want" ] &&
+		[ "$(jq_status)" = "$want" ]
+	rc=$?
+	[ "$rc" -eq 0 ] || sed 's/^/# /' out.json err.log
+	report $rc "$desc"
+}
+jq_status() {
+	python3 -c 'import json; print(json.load(open("out.json"))["exit_status"])'
+}
+jexpect 0 "pool set --json: the result as one object" \
+	'j == {"command": "pool set", "ok": True, "exit_status": 0, "pool": "p0",
+	       "knob": "migration_rate", "value": "5", "messages": [], "errors": []}' \
+	act pool set p0 migration_rate 5 --json
+jexpect 1 "pool set --json refused: ok false, the sentence in errors" \
+	'not j["ok"] and len(j["errors"]) == 1 and "refused migration_rate=7" in j["errors"][0]' \
+	act pool set --json p0 migration_rate 7
+check "... and on stderr" 'grep -q "refused migration_rate=7" err.log'
+jexpect 0 "vol pin --json: pool and volume" \
+	'j["ok"] and j["command"] == "vol pin" and j["pool"] == "p0" and j["volume"] == "vm1"' \
+	act vol pin p0 vm1 ssd --json
+jexpect 0 "pool deactivate --json: a pool not active, the sentence in messages" \
+	'j["ok"] and j["not_active"] == ["nosuch"] and j["messages"] == ["Pool nosuch is not active."]' \
+	act pool deactivate --json nosuch
+jexpect 0 "vol resize --json to its size: old and new size in bytes" \
+	'j["ok"] and j["old_size_bytes"] == j["size_bytes"] == 21474836480 and
+	 j["messages"] == ["Volume vm1 is already 20G."]' \
+	act vol resize p0 vm1 20G --json
+jexpect 1 "vol delete --json that fails: ok false, exit_status 1, the error" \
+	'not j["ok"] and j["volume"] == "2" and "cannot remove device p0-2" in j["errors"][0]' \
+	act vol delete p0 2 --json
+jexpect 2 "vol set --json with a usage error: exit_status 2" \
+	'not j["ok"] and j["command"] == "vol set"' act vol set p0 web weight --json
+# a command that exit()s on its way (no device-mapper here, or no pool x)
+jexpect 1 "pool set --json with no kernel to talk to still writes its object" \
+	'not j["ok"] and j["errors"]' hybridctl pool set x migration on --json
+expect 0 "pool set without --json: no JSON, no sentence" act pool set p0 migration_rate 5
+check "... as before" '[ ! -s out.log ]'
+expect 0 "vol resize without --json: the sentence" act vol resize p0 vm1 20G
+check "... alone" '[ "$(cat out.log)" = "Volume vm1 is already 20G." ]'
+expect 0 "pool status --json is still its own report" act pool status --json p0
+check "... not wrapped" 'python3 -c "import json; j = json.load(open(\"out.log\")); assert \"command\" not in j"'
+expect 2 "metrics --json is refused (Prometheus' text is its format)" act metrics --json
+
 # ---- man pages render (man -l), without warnings ----
 
 for page in "$tools"/../Documentation/man/*.8; do
