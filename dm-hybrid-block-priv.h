@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-hybrid block tier, private to its two rooms: dm-hybrid-block.c (the
- * slots, their index, admission, fills and lifecycle) and
- * dm-hybrid-stage.c (the bio path through the tier and write staging),
- * which calls the first and is never called by it.  The life of a slot
+ * dm-hybrid block tier, private to its three rooms: dm-hybrid-block.c
+ * (the slots, their index, admission, fills and lifecycle),
+ * dm-hybrid-readfill.c (fills from the reads that missed) and
+ * dm-hybrid-stage.c (the bio path through the tier and write staging);
+ * each calls only the ones before it.  The life of a slot
  * is told at the top of dm-hybrid-block.c.
  */
 #ifndef DM_HYBRID_BLOCK_PRIV_H
@@ -105,6 +106,7 @@ struct dmh_blk {
 	struct list_head wb_done;	/* and those that ended (kcopyd) */
 	struct list_head tu_wait;	/* top-ups waiting for an epoch */
 	struct list_head tu_done;	/* and those that ended (kcopyd) */
+	struct list_head rf_ready;	/* fills from reads: read, not written */
 	u64 dirty;
 	u64 pending;			/* writebacks asked for, not done */
 	u64 settled;			/* writebacks ended, dirty slots dropped */
@@ -275,5 +277,15 @@ void dmh_blk_fills(struct dmh_blk *blk);
  * misses noted since the last pass.
  */
 void dmh_blk_admit(struct dmh_blk *blk, bool staging);
+/*
+ * Map context (dm-hybrid-readfill.c): fill a free slot from @bio, a read
+ * inside one block of @v's HDD chunk @home that has no slot.  True: the
+ * tier took @bio and completes it; false: nothing changed, the bio goes
+ * home as it was.
+ */
+bool dmh_blk_read_fill(struct dmh_blk *blk, struct dmh_volume *v,
+		       struct bio *bio, dmh_ploc_t home);
+/* Pool worker: write the blocks that fills from reads read to their slots. */
+void dmh_blk_write_fills(struct dmh_blk *blk);
 
 #endif /* DM_HYBRID_BLOCK_PRIV_H */

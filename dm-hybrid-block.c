@@ -11,6 +11,10 @@
  *   FILLING -> COPYING  kcopyd copies the HDD block to the slot;
  *   COPYING -> VALID  reads of the block now go to the slot.
  *
+ * A read miss that finds a free slot takes it COPYING at once and fills it
+ * with the block it read (dm-hybrid-readfill.c: how it closes the race
+ * the epoch barrier closes here).
+ *
  * A write or discard of the block, or a drop (the chunk's home changes,
  * the volume goes, the pool leaves rw mode), takes the slot out of the
  * index: a FILLING or COPYING slot turns STALE and its fill's end throws
@@ -665,7 +669,20 @@ static void to_drain(struct dmh_blk *blk, struct slot *s)
 	list_move_tail(&s->list, &blk->drain);
 }
 
-/* Worker: fills that ended become VALID, or are thrown away. */
+/*
+ * Worker, md_lock held: is @s's block still in the HDD chunk it was filled
+ * from, not moving, nor pinned to the HDD since?  A fill from a read was
+ * admitted where neither could be looked at.
+ */
+static bool still_home(struct dmh_blk *blk, struct slot *s)
+{
+	u64 vchunk = key_vchunk(blk, s->key);
+
+	return dmh_lookup(s->vol, vchunk) == dmh_entry(s->from, 0) &&
+	       dmh_pin_of(s->vol, vchunk) != DMH_PIN_HDD;
+}
+
+/* Worker, md_lock held: fills that ended become VALID, or are thrown away. */
 static void end_fills(struct dmh_blk *blk)
 {
 	struct slot *s, *tmp;
@@ -676,7 +693,7 @@ static void end_fills(struct dmh_blk *blk)
 	list_splice_init(&blk->copied, &done);
 	list_for_each_entry_safe(s, tmp, &done, list) {
 		n++;
-		if (s->state == S_COPYING && s->error)
+		if (s->state == S_COPYING && (s->error || !still_home(blk, s)))
 			dmh_blk_unindex(blk, s);
 		if (s->state == S_COPYING) {
 			s->state = S_VALID;
@@ -976,6 +993,7 @@ struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 	INIT_LIST_HEAD(&blk->wb_done);
 	INIT_LIST_HEAD(&blk->tu_wait);
 	INIT_LIST_HEAD(&blk->tu_done);
+	INIT_LIST_HEAD(&blk->rf_ready);
 	init_waitqueue_head(&blk->idle);
 	atomic_set(&blk->inflight, 0);
 	atomic64_set(&blk->hits, 0);
@@ -1018,6 +1036,9 @@ void dmh_blk_suspend(struct dmh_blk *blk)
 	while (!wait_event_timeout(blk->idle, !atomic_read(&blk->inflight),
 				   POLL_DRAIN))
 		wake_worker(blk);
+	/* A fill from a read hands its slot over under the lock: let go. */
+	spin_lock_irq(&blk->lock);
+	spin_unlock_irq(&blk->lock);
 }
 
 void dmh_blk_resume(struct dmh_blk *blk)

@@ -85,11 +85,13 @@ enum dmh_blk_route {
 	DMH_BLK_HOME,		/* issue it to its chunk's home, as mapped */
 	DMH_BLK_SLOT,		/* issue it to the slot at *ssd_sector */
 	DMH_BLK_WAIT,		/* a dirty slot overlaps it: see below */
+	DMH_BLK_TAKEN,		/* the tier took it: a fill from the read */
 };
 
 #define DMH_BLK_STAGE	BIT(0)	/* a write may be staged */
 #define DMH_BLK_NOTE	BIT(1)	/* a miss counts for admission */
 #define DMH_BLK_SPLIT	BIT(2)	/* the caller may split the bio */
+#define DMH_BLK_FILL	BIT(3)	/* a read miss may fill a slot itself */
 
 /*
  * Any context, no sleeping: @bio of @v (its sector still the volume's),
@@ -106,7 +108,12 @@ enum dmh_blk_route {
  * blocks, or the valid and the missing sectors of a dirty slot, may
  * instead be split: *@ssd_sector is then the part to take first; with
  * DMH_BLK_SPLIT, a small read is split around every slot in its range,
- * so that each block's part goes to its own home.
+ * so that each block's part goes to its own home.  With DMH_BLK_FILL and
+ * DMH_BLK_NOTE, a read inside one block that has no slot may fill a free
+ * one: DMH_BLK_TAKEN, the tier reads the block from the HDD and completes
+ * @bio itself; the caller must not touch it.  Any write to the HDD that
+ * could reach DMH_BLK_HOME counts in @v->blk_hddw, with a full barrier,
+ * before this is called, and from then until it ends if it went home.
  */
 enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
 			       struct bio *bio, dmh_ploc_t home,

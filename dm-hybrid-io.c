@@ -60,12 +60,39 @@ static unsigned int blk_flags(struct dmh_pool *pool, struct dmh_bio *pb)
 	if (pb->flags & PB_STREAM)
 		return 0;	/* scans neither stage nor promote */
 	if (READ_ONCE(pool->features) & DMH_F_WRITE_STAGING)
-		return DMH_BLK_NOTE | DMH_BLK_SPLIT | DMH_BLK_STAGE;
-	return DMH_BLK_NOTE | DMH_BLK_SPLIT;
+		return DMH_BLK_NOTE | DMH_BLK_SPLIT | DMH_BLK_FILL |
+		       DMH_BLK_STAGE;
+	return DMH_BLK_NOTE | DMH_BLK_SPLIT | DMH_BLK_FILL;
+}
+
+/*
+ * Any context: @bio, a write to @v's HDD chunk, asks the block tier where
+ * to go.  It counts in @v->blk_hddw before the tier looks its block up,
+ * and while it is in flight if it goes home: a fill from a read checks
+ * that count after it indexed its slot (dm-hybrid-readfill.c).
+ */
+static enum dmh_blk_route map_hdd_write(struct dmh_pool *pool,
+					struct bio *bio, dmh_ploc_t p,
+					unsigned int flags, sector_t *ssd)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+	atomic_t *hddw = &pb->vol->blk_hddw;
+	enum dmh_blk_route r;
+
+	atomic_inc(hddw);
+	/* Pairs with the barrier in dmh_blk_read_fill(). */
+	smp_mb__after_atomic();
+	r = dmh_blk_map(pool->blk, pb->vol, bio, p, flags, ssd,
+			&pb->blk_cookie);
+	if (r == DMH_BLK_HOME)
+		pb->flags |= PB_HDDW;
+	else
+		atomic_dec(hddw);
+	return r;
 }
 
 /* remap()'s answers: dmh_blk_map()'s, and one of its own. */
-enum { ROUTE_LOST = DMH_BLK_WAIT + 1 };	/* needs the dead SSD: fail it */
+enum { ROUTE_LOST = DMH_BLK_TAKEN + 1 };	/* needs the dead SSD: fail it */
 
 /*
  * The SSD is dead (pool->ssd_failed): is route @r of a bio to @tier lost?
@@ -101,14 +128,20 @@ static int remap(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p,
 	sector_t ssd = 0;
 
 	if (!stage)
-		flags &= ~(DMH_BLK_STAGE | DMH_BLK_SPLIT);
+		flags &= ~(DMH_BLK_STAGE | DMH_BLK_SPLIT | DMH_BLK_FILL);
 	if (dead)	/* nothing new for the SSD, not even a staged write */
 		flags &= ~(DMH_BLK_STAGE | DMH_BLK_NOTE);
-	if (tier == DMH_TIER_HDD)
+	if (tier == DMH_TIER_HDD && pool->blk && op_is_write(bio_op(bio)))
+		r = map_hdd_write(pool, bio, p, flags, &ssd);
+	else if (tier == DMH_TIER_HDD)
 		r = dmh_blk_map(pool->blk, pb->vol, bio, p, flags, &ssd,
 				&pb->blk_cookie);
 	if (unlikely(dead) && lost_route(r, tier, stage && ssd))
 		return ROUTE_LOST;
+	if (r == DMH_BLK_TAKEN) {
+		dmh_mon_tier(pb->vol, DMH_TIER_HDD);
+		return r;
+	}
 	if (r == DMH_BLK_WAIT) {
 		*split = ssd;
 		return r;
@@ -962,6 +995,8 @@ int dmh_hybrid_map(struct dm_target *ti, struct bio *bio)
 		r = map_fast(pool, bio, dmh_entry_ploc(e));
 	if (r == DMH_BLK_HOME || r == DMH_BLK_SLOT)
 		return DM_MAPIO_REMAPPED;
+	if (r == DMH_BLK_TAKEN)
+		return DM_MAPIO_SUBMITTED;	/* the tier ends it */
 	uncount_bio(pool, pb);
 	if (r == ROUTE_LOST)
 		return DM_MAPIO_KILL;
@@ -990,6 +1025,10 @@ int dmh_hybrid_end_io(struct dm_target *ti, struct bio *bio,
 	}
 	if (pb->flags & PB_COUNTED)
 		uncount_bio(pool, pb);
+	if (pb->flags & PB_HDDW) {
+		pb->flags &= ~PB_HDDW;
+		atomic_dec(&pb->vol->blk_hddw);
+	}
 	if (unlikely(*error) && (pb->flags & PB_SSD) &&
 	    *error != BLK_STS_NOTSUPP && !test_and_set_bit(0, &pool->ssd_suspect))
 		wake_worker(pool);	/* is the SSD dead? */

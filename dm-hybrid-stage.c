@@ -179,13 +179,15 @@ static void note_span(struct dmh_blk *blk, struct dmh_volume *v,
 
 /*
  * Under RCU: a read inside one block goes to its slot if the slot holds
- * it; one that spans blocks is split (map_span()).
+ * it, or fills a free one if it has none (dm-hybrid-readfill.c); one that
+ * spans blocks is split (map_span()).
  */
 static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
-				   sector_t sector, unsigned int len,
-				   dmh_ploc_t home, unsigned int flags,
-				   sector_t *target)
+				   struct bio *bio, dmh_ploc_t home,
+				   unsigned int flags, sector_t *target)
 {
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned int len = bio_sectors(bio);
 	u64 key = blk_key(v, sector);
 	enum dmh_blk_route r;
 	u32 mask, valid;
@@ -202,8 +204,12 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 	}
 	e = xa_load(&blk->index, key);
 	if (!e) {
-		if (flags & DMH_BLK_NOTE)
-			dmh_blk_note_miss(blk, v, key, home);
+		if (!(flags & DMH_BLK_NOTE))
+			return DMH_BLK_HOME;
+		if ((flags & DMH_BLK_FILL) &&
+		    dmh_blk_read_fill(blk, v, bio, home))
+			return DMH_BLK_TAKEN;
+		dmh_blk_note_miss(blk, v, key, home);
 		return DMH_BLK_HOME;
 	}
 	s = &blk->slots[xa_to_value(e)];
@@ -412,8 +418,7 @@ enum dmh_blk_route dmh_blk_map(struct dmh_blk *blk, struct dmh_volume *v,
 		flags &= ~DMH_BLK_STAGE;
 	if (op_is_write(bio_op(bio)))
 		return map_write(blk, v, bio, home, flags, ssd_sector, cookie);
-	return map_read(blk, v, bio->bi_iter.bi_sector, bio_sectors(bio),
-			home, flags, ssd_sector);
+	return map_read(blk, v, bio, home, flags, ssd_sector);
 }
 
 void dmh_blk_sync(struct dmh_blk *blk, struct dmh_volume *v)
@@ -628,6 +633,7 @@ bool dmh_blk_process(struct dmh_blk *blk, bool staging)
 
 	if (!blk)
 		return false;
+	dmh_blk_write_fills(blk);
 	dmh_blk_fills(blk);
 	run_writebacks(blk);
 	begin_writebacks(blk);

@@ -52,6 +52,7 @@ enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
 #define PB_STREAM	BIT(3)	/* part of a sequential stream */
 #define PB_QUEUED	BIT(4)	/* queued for space since ->queued */
 #define PB_SSD		BIT(5)	/* sent to the SSD: its error is a probe's */
+#define PB_HDDW		BIT(6)	/* a write counted in vol->blk_hddw */
 
 /* Per-bio data of the hybrid target. */
 struct dmh_bio {

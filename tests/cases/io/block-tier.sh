@@ -79,6 +79,48 @@ check "unpin vm1" pin pool 1 0 131072 auto
 check "unpin vm2" pin pool 2 0 65536 auto
 check "vm1's 64 chunks are on the HDD" test "$(vol_hdd_n vm1)" -eq 64
 
+# Fills from reads: a read miss that finds a free slot fills it with the
+# block it read, one HDD read for both (the worker's fill reads the HDD a
+# second time); a 1 KiB read fills its whole 4 KiB block.
+hdd_reads() {
+	awk '{ print $1 }' "/sys/block/$(basename "$(readlink -f "$(disk hdd)")")/stat"
+}
+# settle_fills: wait until the fills under way ended (30 s at most).
+settle_fills() {
+	_a=-2 _b=$(blk_fills) _n=0
+	while [ "$_a" != "$_b" ] && [ $_n -lt 30 ]; do
+		sleep 1
+		_a=$_b _b=$(blk_fills) _n=$((_n + 1))
+	done
+}
+cold() {	# cold DEV SEED: 200 4 KiB reads of distinct blocks, one at a time
+	fio --name=cold --filename="$1" --direct=1 --ioengine=psync \
+		--rw=randread --bs=4k --number_ios=200 --randseed="$2" \
+		--output=/tmp/cold.out || { cat /tmp/cold.out; return 1; }
+}
+q0=$(hdd_reads) f0=$(blk_fills)
+check "200 cold reads of distinct blocks of vm1" cold /dev/mapper/vm1 7
+settle_fills
+q1=$(hdd_reads) f1=$(blk_fills) b0=$(vol_block_hits vm1)
+log "cold reads: HDD reads $q0 -> $q1, fills $f0 -> $f1"
+check "they filled a slot each: $((f1 - f0)) fills" test $((f1 - f0)) -ge 190
+check "with one HDD read each: $((q1 - q0)) for 200 reads" \
+	test $((q1 - q0)) -le 210
+check "the same reads again" cold /dev/mapper/vm1 7
+q2=$(hdd_reads) b1=$(vol_block_hits vm1)
+log "again: HDD reads $q1 -> $q2, vm1 block hits $b0 -> $b1"
+check "they hit their slots: $((b1 - b0)) of 200" test $((b1 - b0)) -ge 195
+check "and did not read the HDD: $((q2 - q1))" test $((q2 - q1)) -le 5
+b0=$(vol_block_hits vm2)
+check "a cold 1 KiB read of vm2" \
+	dd if=/dev/mapper/vm2 of=/dev/null bs=1k skip=8196 count=1 iflag=direct
+settle_fills
+q3=$(hdd_reads)
+check "another 1 KiB of its block" \
+	dd if=/dev/mapper/vm2 of=/tmp/k2 bs=1k skip=8198 count=1 iflag=direct
+check "hit the slot the first filled" test "$(vol_block_hits vm2)" -eq $((b0 + 1))
+check "no HDD read for it: $(($(hdd_reads) - q3))" test "$(hdd_reads)" -eq "$q3"
+
 # Warm up, then measure the hits of a second run.
 check "hot reads on vm1 (warm-up)" hot /dev/mapper/vm1 15 1
 f0=$(blk_fills) h0=$(blk_hits) b0=$(vol_block_hits vm1)
