@@ -428,15 +428,25 @@ int vol_add(struct pool *p, const char *name, u64 sectors, u32 *id)
 
 static int delete_when_settled(const struct pool *p, u32 id, const char *vol)
 {
-	int r, tries = DELETE_WAIT_S * 4;
+	int r, tries = DELETE_WAIT_S * 4, tty = isatty(STDERR_FILENO);
 
 	while ((r = dm_msg(p->name, NULL, "delete_volume %u", id)) == -EBUSY &&
 	       --tries > 0) {
-		if (tries == DELETE_WAIT_S * 4 - 1)
+		if (tries == DELETE_WAIT_S * 4 - 1) {
 			printf("Volume %s is busy (chunks being migrated); waiting up to %d s.\n",
 			       vol, DELETE_WAIT_S);
+			fflush(stdout);
+		}
+		/* on a terminal, how long so far (the sentence says how long at most) */
+		if (tty)
+			fprintf(stderr, "\rwaited %.2f s of %d s\033[K",
+				(DELETE_WAIT_S * 4 - tries) / 4.0, DELETE_WAIT_S);
 		usleep(250000);
 	}
+	if (tty && tries < DELETE_WAIT_S * 4)
+		fprintf(stderr, "\rwaited %.2f s of %d s: %s\033[K\n",
+			(DELETE_WAIT_S * 4 - tries) / 4.0, DELETE_WAIT_S,
+			r ? "still busy" : "done");
 	return r;
 }
 

@@ -10,6 +10,8 @@
  *
  *   msg NAME MESSAGE|REPLY
  *
+ * (a REPLY of "!busy N" fails the message with EBUSY N times, then
+ * succeeds, as the kernel's delete_volume does while chunks migrate).
  * Every other task fails with EPERM, so a command that would change
  * something cannot pass by mistake.  tools/tests/run.sh links hybridctl's
  * objects with this file instead of -ldevmapper (tests/hybridctl_fake).
@@ -32,6 +34,7 @@ struct fake_dev {
 
 struct fake_msg {
 	char dev[128], msg[128], reply[1024];
+	int busy;		/* "!busy N": EBUSY for the first N times */
 };
 
 struct dm_task {
@@ -75,8 +78,11 @@ static void parse_line(char *l)
 		ndevs++;
 	else if (nmsgs < FAKE_MAX &&
 		 sscanf(l, "msg %127s %127[^|]|%1023[^\n]", m->dev, m->msg,
-			m->reply) == 3)
+			m->reply) == 3) {
+		if (sscanf(m->reply, "!busy %d", &m->busy) != 1)
+			m->busy = 0;
 		unescape(msgs[nmsgs++].reply);
+	}
 }
 
 static void load(void)
@@ -169,6 +175,11 @@ static int run_msg(struct dm_task *dmt)
 	for (i = 0; i < nmsgs; i++) {
 		if (!strcmp(msgs[i].dev, dmt->name) &&
 		    !strcmp(msgs[i].msg, dmt->msg)) {
+			if (msgs[i].busy > 0) {
+				msgs[i].busy--;
+				dmt->err = EBUSY;
+				return 0;
+			}
 			dmt->reply = msgs[i].reply;
 			return 1;
 		}

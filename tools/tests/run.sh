@@ -1032,6 +1032,29 @@ expect 0 "pool status --json is still its own report" act pool status --json p0
 check "... not wrapped" 'python3 -c "import json; j = json.load(open(\"out.log\")); assert \"command\" not in j"'
 expect 2 "metrics --json is refused (Prometheus' text is its format)" act metrics --json
 
+# vol delete waiting for migrations: volume 2 has no device here, and its
+# delete_volume is refused with EBUSY 3 times (0.75 s) before it passes
+grep -v '^dev p0-2 ' act.dm > busy.dm
+echo 'msg p0 delete_volume 2|!busy 3' >> busy.dm
+busy() {
+	HCTL_FAKE_DM=$work/busy.dm "$here/hybridctl_fake" "$@"
+}
+expect 0 "vol delete of a volume whose chunks migrate: waits, then deletes" busy vol delete p0 2
+check "... saying so, with no progress line off a terminal" \
+	'grep -q "^Volume 2 is busy (chunks being migrated); waiting up to 30 s.$" out.log &&
+	 grep -q "^Volume 2 deleted from pool p0.$" out.log && ! grep -q waited out.log'
+if command -v script >/dev/null; then
+	# script(1) gives it a terminal
+	expect 0 "vol delete on a terminal" script -qec \
+		"HCTL_FAKE_DM=$work/busy.dm $here/hybridctl_fake vol delete p0 2" /dev/null
+	check "... shows how long it waited, 0.75 s, and that it is done" \
+		'tr "\r" "\n" < out.log | grep -q "^waited 0.75 s of 30 s: done"'
+fi
+jexpect 0 "vol delete --json after waiting: the sentences in messages" \
+	'j["ok"] and j["messages"] == ["Volume 2 is busy (chunks being migrated); waiting up to 30 s.",
+	                              "Volume 2 deleted from pool p0."]' \
+	busy vol delete p0 2 --json
+
 # ---- man pages render (man -l), without warnings ----
 
 for page in "$tools"/../Documentation/man/*.8; do
