@@ -65,7 +65,7 @@ static double secs_since(const struct timespec *t)
 	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
-/* --progress=json: 0 and @json set, or the exit status. */
+/* --progress=json (or --json): 0 and @json set, or the exit status. */
 static int copy_args(int argc, char **argv, int *json)
 {
 	static const struct option opts[] = {
@@ -74,7 +74,7 @@ static int copy_args(int argc, char **argv, int *json)
 	};
 	int ch;
 
-	*json = 0;
+	*json = ctl_json;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 'p')
@@ -88,6 +88,15 @@ static int copy_args(int argc, char **argv, int *json)
 	if (optind + 3 != argc)
 		return ctl_usage();
 	return 0;
+}
+
+/* --json's fields: the pool, the volume, and the file or device @what. */
+static void copy_result(const char *pool, const char *vol, const char *what,
+			const char *path)
+{
+	ctl_result_str("pool", pool);
+	ctl_result_str("volume", vol);
+	ctl_result_str(what, path);
 }
 
 /* Show @done: a JSON line each second, a terminal line 4 times a second. */
@@ -265,6 +274,7 @@ int vol_import(int argc, char **argv)
 	if (name_arg("volume", name))
 		return CTL_EXIT_USAGE;
 	c.from = argv[optind + 2];
+	copy_result(pool, name, "source", c.from);
 	r = -1;
 	c.in = open(c.from, O_RDONLY | O_CLOEXEC);
 	if (c.in < 0) {
@@ -284,6 +294,8 @@ int vol_import(int argc, char **argv)
 			"Volume %s imported into pool %s from %s: %s, /dev/mapper/%s\n",
 			name, p.name, c.from,
 			hc_format_size(c.total, a, sizeof(a)), name);
+		ctl_result_u64("id", id);
+		ctl_result_u64("size_bytes", c.total);
 		r = 0;
 	}
 	free_pool(&p);
@@ -364,6 +376,7 @@ int vol_export(int argc, char **argv)
 	r = copy_args(argc, argv, &c.json);
 	if (r)
 		return r;
+	copy_result(argv[optind], argv[optind + 1], "dest", argv[optind + 2]);
 	v = pool_open_vol(argv[optind], argv[optind + 1], &p);
 	if (!v)
 		return CTL_EXIT_FAIL;
@@ -392,6 +405,8 @@ int vol_export(int argc, char **argv)
 			"Volume %s of pool %s exported to %s: %s\n",
 			argv[optind + 1], p.name, argv[optind + 2],
 			hc_format_size(c.total, a, sizeof(a)));
+	if (!r)
+		ctl_result_u64("size_bytes", c.total);
 out:
 	free_pool(&p);
 	return r ? copy_status() : 0;

@@ -2,7 +2,8 @@
 /*
  * --json for the commands that change something (pool create, vol
  * delete, ...): instead of their sentences, one JSON object on stdout
- * when the command ends, whether it succeeded or not:
+ * when the command ends, whether it succeeded or not (vol import and
+ * export: after their --progress=json lines, which they then write):
  *
  *   {"command": "vol create", "ok": true, "exit_status": 0,
  *    <the command's result fields>, "messages": [...], "errors": [...]}
@@ -102,18 +103,21 @@ static void end_at_exit(void)
 		ctl_json_end(CTL_EXIT_FAIL);
 }
 
-int ctl_json_begin(const struct ctl_cmd *c)
+int ctl_json_begin(const struct ctl_cmd *c, int capture)
 {
+	ctl_json = 1;
+	running = c;
+	atexit(end_at_exit);
+	if (!capture)
+		return 0;
 	fflush(stdout);
 	captured = tmpfile();
 	saved_stdout = captured ? dup(STDOUT_FILENO) : -1;
 	if (saved_stdout < 0 || dup2(fileno(captured), STDOUT_FILENO) < 0) {
+		running = NULL;
 		ctl_err("--json: cannot capture the command's output: %m.");
 		return -1;
 	}
-	ctl_json = 1;
-	running = c;
-	atexit(end_at_exit);
 	return 0;
 }
 
@@ -125,8 +129,9 @@ static void put_messages(struct hc_json *j)
 	ssize_t len;
 
 	hc_json_open(j, "messages", '[');
-	rewind(captured);
-	while ((len = getline(&line, &cap, captured)) > 0) {
+	if (captured)
+		rewind(captured);
+	while (captured && (len = getline(&line, &cap, captured)) > 0) {
 		if (line[len - 1] == '\n')
 			line[len - 1] = '\0';
 		hc_json_str(j, NULL, line);
@@ -166,9 +171,10 @@ int ctl_json_end(int status)
 
 	running = NULL;
 	fflush(stdout);
-	if (dup2(saved_stdout, STDOUT_FILENO) < 0)
+	if (captured && dup2(saved_stdout, STDOUT_FILENO) < 0)
 		return CTL_EXIT_FAIL;
-	close(saved_stdout);
+	if (captured)
+		close(saved_stdout);
 	snprintf(cmd, sizeof(cmd), "%s%s%s", c->noun, c->verb ? " " : "",
 		 c->verb ? c->verb : "");
 	hc_json_init(&j, stdout);
@@ -184,6 +190,7 @@ int ctl_json_end(int status)
 		hc_json_str(&j, NULL, errs[i]);
 	hc_json_close(&j);
 	hc_json_close(&j);
-	fclose(captured);
+	if (captured)
+		fclose(captured);
 	return fflush(stdout) && !status ? CTL_EXIT_FAIL : status;
 }

@@ -47,8 +47,10 @@ static const struct ctl_cmd commands[] = {
 	  "POOL VOLUME KEY VALUE... (weight, priority, ssd_min, ssd_max, name)" },
 	{ "vol", "pin", vol_pin,
 	  "POOL VOLUME ssd|hdd|auto [--start OFFSET] [--length SIZE]" },
-	{ "vol", "import", vol_import, "POOL NAME SOURCE [--progress=json]" },
-	{ "vol", "export", vol_export, "POOL VOLUME DEST [--progress=json]" },
+	{ "vol", "import", vol_import,
+	  "POOL NAME SOURCE [--progress=json | --json]" },
+	{ "vol", "export", vol_export,
+	  "POOL VOLUME DEST [--progress=json | --json]" },
 	{ "stats", NULL, cmd_stats,
 	  "[POOL | --pool POOL] [--watch [SECS]] [--count N] [--json] [VOLUME...]" },
 	{ "map", NULL, cmd_map,
@@ -101,7 +103,7 @@ static void usage(FILE *f, const char *noun)
 		fprintf(f,
 			"\nSizes take K, M, G, T (powers of 1024), e.g. 20G.  Pools are remembered\n"
 			"in %s.  --json writes a report as JSON; the other commands but metrics\n"
-			"take it too and write their result as one JSON object.  See hybridctl(8).\n",
+			"take it too and write their result as a JSON object.  See hybridctl(8).\n",
 			TAB_DEFAULT);
 }
 
@@ -152,12 +154,19 @@ static int wants_help(int argc, char **argv)
 }
 
 /*
- * Whether @c writes JSON itself (--json, --progress=json) or is a format
- * of its own (metrics); the others get hctl-result.c's object.
+ * How @c takes --json: as its own report (or, metrics, not at all), as
+ * --progress=json lines followed by hctl-result.c's object, or as that
+ * object alone, its sentences in the object.
  */
-static int json_native(const struct ctl_cmd *c)
+enum json_kind { JSON_OWN, JSON_STREAM, JSON_OBJECT };
+
+static enum json_kind json_kind(const struct ctl_cmd *c)
 {
-	return strstr(c->synopsis, "json") || !strcmp(c->noun, "metrics");
+	if (strstr(c->synopsis, "--progress=json"))
+		return JSON_STREAM;
+	if (strstr(c->synopsis, "--json") || !strcmp(c->noun, "metrics"))
+		return JSON_OWN;
+	return JSON_OBJECT;
 }
 
 /* Take every "--json" before a "--" out of @argv: 1 if there was one. */
@@ -180,9 +189,11 @@ static int take_json(int *argc, char **argv)
 /* Run @c; with --json (and no JSON of its own), its result as JSON. */
 static int run(const struct ctl_cmd *c, int argc, char **argv)
 {
-	if (json_native(c) || !take_json(&argc, argv))
+	enum json_kind k = json_kind(c);
+
+	if (k == JSON_OWN || !take_json(&argc, argv))
 		return c->fn(argc, argv);
-	if (ctl_json_begin(c))
+	if (ctl_json_begin(c, k == JSON_OBJECT))
 		return CTL_EXIT_FAIL;
 	return ctl_json_end(c->fn(argc, argv));
 }

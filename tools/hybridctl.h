@@ -58,10 +58,11 @@ int ctl_usage(void);
 extern int ctl_json;		/* --json: results go in one JSON object */
 
 /*
- * Capture stdout while command @c runs (its sentences become the
- * object's "messages"): 0, or -1 with an error printed.
+ * Command @c begins; with @capture, its stdout is captured (its sentences
+ * become the object's "messages"), else left alone (--progress=json lines
+ * come before the object).  0, or -1 with an error printed.
  */
-int ctl_json_begin(const struct ctl_cmd *c);
+int ctl_json_begin(const struct ctl_cmd *c, int capture);
 /* Write the object of the command begun, which returned @status; its exit status. */
 int ctl_json_end(int status);
 /* A result field of the object; nothing without --json. */

@@ -1031,6 +1031,14 @@ check "... alone" '[ "$(cat out.log)" = "Volume vm1 is already 20G." ]'
 expect 0 "pool status --json is still its own report" act pool status --json p0
 check "... not wrapped" 'python3 -c "import json; j = json.load(open(\"out.log\")); assert \"command\" not in j"'
 expect 2 "metrics --json is refused (Prometheus' text is its format)" act metrics --json
+jexpect 1 "vol import --json of a missing file: the object, with the source" \
+	'not j["ok"] and j["source"] == "no-such.img" and j["volume"] == "web" and
+	 "cannot open no-such.img" in j["errors"][0]' \
+	act vol import --json p0 web no-such.img
+jexpect 1 "vol export --json of no such volume: the object, with the destination" \
+	'not j["ok"] and j["dest"] == "x.img" and "has no volume" in j["errors"][0]' \
+	act vol export p0 nosuch x.img --json
+check "... and no x.img" '[ ! -e x.img ]'
 
 # vol delete waiting for migrations: volume 2 has no device here, and its
 # delete_volume is refused with EBUSY 3 times (0.75 s) before it passes
