@@ -156,19 +156,37 @@ static int dev_usable(const char *path)
 	return 1;
 }
 
+void wait_line(const char *what, double waited, int secs, const char *end)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\r%s: waited %.2f s of %d s%s%s\033[K%s", what, waited,
+		secs, end ? ": " : "", end ? end : "", end ? "\n" : "");
+}
+
 /* Wait up to @secs for the devices of a tab entry to appear. */
 int wait_devices(const struct hc_tab *e, int secs)
 {
+	char what[160];
 	int i;
 
+	snprintf(what, sizeof(what), "pool %s: its devices", e->name);
 	for (i = 0; i <= secs * 10; i++) {
 		/* a stale node of a removed device does not count */
 		if (dev_usable(e->meta) && dev_usable(e->ssd) &&
-		    dev_usable(e->hdd))
+		    dev_usable(e->hdd)) {
+			if (i)
+				wait_line(what, i / 10.0, secs, "there");
 			return 0;
-		if (i < secs * 10)
+		}
+		if (i < secs * 10) {
+			if (i % 10 == 0 && i)
+				wait_line(what, i / 10.0, secs, NULL);
 			usleep(100000);
+		}
 	}
+	if (secs)
+		wait_line(what, secs, secs, "not there");
 	return -1;
 }
 

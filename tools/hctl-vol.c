@@ -428,8 +428,10 @@ int vol_add(struct pool *p, const char *name, u64 sectors, u32 *id)
 
 static int delete_when_settled(const struct pool *p, u32 id, const char *vol)
 {
-	int r, tries = DELETE_WAIT_S * 4, tty = isatty(STDERR_FILENO);
+	int r, tries = DELETE_WAIT_S * 4;
+	char what[160];
 
+	snprintf(what, sizeof(what), "volume %s", vol);
 	while ((r = dm_msg(p->name, NULL, "delete_volume %u", id)) == -EBUSY &&
 	       --tries > 0) {
 		if (tries == DELETE_WAIT_S * 4 - 1) {
@@ -437,16 +439,14 @@ static int delete_when_settled(const struct pool *p, u32 id, const char *vol)
 			       vol, DELETE_WAIT_S);
 			fflush(stdout);
 		}
-		/* on a terminal, how long so far (the sentence says how long at most) */
-		if (tty)
-			fprintf(stderr, "\rwaited %.2f s of %d s\033[K",
-				(DELETE_WAIT_S * 4 - tries) / 4.0, DELETE_WAIT_S);
+		/* how long so far (the sentence says how long at most) */
+		wait_line(what, (DELETE_WAIT_S * 4 - tries) / 4.0, DELETE_WAIT_S,
+			  NULL);
 		usleep(250000);
 	}
-	if (tty && tries < DELETE_WAIT_S * 4)
-		fprintf(stderr, "\rwaited %.2f s of %d s: %s\033[K\n",
-			(DELETE_WAIT_S * 4 - tries) / 4.0, DELETE_WAIT_S,
-			r ? "still busy" : "done");
+	if (tries < DELETE_WAIT_S * 4)
+		wait_line(what, (DELETE_WAIT_S * 4 - tries) / 4.0, DELETE_WAIT_S,
+			  r ? "still busy" : "done");
 	return r;
 }
 

@@ -156,6 +156,11 @@ int md_wipe(const char *path);
 int need_module(void);
 /* Wait up to @secs for the three devices of @e to open: 0 or -1. */
 int wait_devices(const struct hc_tab *e, int secs);
+/*
+ * On a terminal, "<what>: waited W s of S s" on stderr, rewritten in place;
+ * @end (NULL while waiting) ends the line with what came of it.
+ */
+void wait_line(const char *what, double waited, int secs, const char *end);
 
 /* An active pool: its device, table, status and volumes. */
 struct pool {

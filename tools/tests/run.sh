@@ -1051,13 +1051,34 @@ expect 0 "vol delete of a volume whose chunks migrate: waits, then deletes" busy
 check "... saying so, with no progress line off a terminal" \
 	'grep -q "^Volume 2 is busy (chunks being migrated); waiting up to 30 s.$" out.log &&
 	 grep -q "^Volume 2 deleted from pool p0.$" out.log && ! grep -q waited out.log'
+echo "pw $work/no-md $work/no-ssd $work/no-hdd" > wait.tab
 if command -v script >/dev/null; then
 	# script(1) gives it a terminal
 	expect 0 "vol delete on a terminal" script -qec \
 		"HCTL_FAKE_DM=$work/busy.dm $here/hybridctl_fake vol delete p0 2" /dev/null
 	check "... shows how long it waited, 0.75 s, and that it is done" \
-		'tr "\r" "\n" < out.log | grep -q "^waited 0.75 s of 30 s: done"'
+		'tr "\r" "\n" < out.log | grep -q "^volume 2: waited 0.75 s of 30 s: done"'
+	# pool activate --wait: devices that never come
+	expect 1 "pool activate --wait 2 on a terminal, devices that never come" \
+		script -qec "HCTL_FAKE_DM=$work/busy.dm $here/hybridctl_fake --tab $work/wait.tab pool activate pw --wait 2" /dev/null
+	check "... shows each second waited and the end" \
+		'tr "\r" "\n" < out.log > wait.lines &&
+		 grep -q "^pool pw: its devices: waited 1.00 s of 2 s" wait.lines &&
+		 grep -q "^pool pw: its devices: waited 2.00 s of 2 s: not there" wait.lines &&
+		 grep -q "did not all appear in time" wait.lines'
+	# ... and devices that come after a second
+	rm -f no-md no-ssd no-hdd
+	(sleep 1.2; : > no-md; : > no-ssd; : > no-hdd) &
+	expect 1 "pool activate --wait 5 on a terminal, devices that come" \
+		script -qec "HCTL_FAKE_DM=$work/busy.dm $here/hybridctl_fake --tab $work/wait.tab pool activate pw --wait 5" /dev/null
+	wait
+	check "... ends its line when they are there" \
+		'tr "\r" "\n" < out.log | grep -q "^pool pw: its devices: waited [1-4]\.[0-9]* s of 5 s: there"'
 fi
+rm -f no-md no-ssd no-hdd
+expect 1 "pool activate --wait 1 off a terminal: no progress line" \
+	busy --tab wait.tab pool activate pw --wait 1
+check "... only the error" '! grep -q waited out.log && grep -q "did not all appear in time" out.log'
 jexpect 0 "vol delete --json after waiting: the sentences in messages" \
 	'j["ok"] and j["messages"] == ["Volume 2 is busy (chunks being migrated); waiting up to 30 s.",
 	                              "Volume 2 deleted from pool p0."]' \
