@@ -162,6 +162,21 @@ blk_writebacks() { num pool_xfield "$1" 21; }	# POOL: <block writebacks>
 vol_staged() { num vol_field "$1" 19; }	# VOL: <staged writes> so far
 vol_dirty() { num vol_field "$1" 20; }	# VOL: <dirty blocks> now
 
+# hdd_pair SECTORS: volumes 1 and 2 of "pool", vm1 and vm2 of SECTORS
+# (whole MiB) each, full of random bytes on HDD chunks (pinned there for
+# the fill, then unpinned) and migration off: where block tier cases start.
+hdd_pair() {
+	make_volume pool 1 vm1 "$1" >/dev/null || fail vm1
+	make_volume pool 2 vm2 "$1" >/dev/null || fail vm2
+	check "migration off" migration pool off
+	check "pin vm1 to the HDD" pin pool 1 0 "$1" hdd
+	check "pin vm2 to the HDD" pin pool 2 0 "$1" hdd
+	check "fill vm1" dd if=/dev/urandom of=/dev/mapper/vm1 bs=1M count=$(($1 / 2048)) oflag=direct
+	check "fill vm2" dd if=/dev/urandom of=/dev/mapper/vm2 bs=1M count=$(($1 / 2048)) oflag=direct
+	check "unpin vm1" pin pool 1 0 "$1" auto
+	check "unpin vm2" pin pool 2 0 "$1" auto
+}
+
 # placement POOL ID [BUCKETS]: the placement_map line, e.g.
 #   chunks=1024 ssd=128 hdd=256 tiers=..hhSS.. heat=0012f...
 placement() { pool_msg "$1" placement_map "$2" ${3:+"$3"}; }

@@ -64,15 +64,7 @@ case $DMH_BOOT in
 		make_pool bad 2048 persistent_staging
 	dmsetup remove bad 2>/dev/null || true
 	make_pool pool 2048 || fail pool
-	make_volume pool 1 vm1 $VSIZE >/dev/null || fail vm1
-	make_volume pool 2 vm2 $VSIZE >/dev/null || fail vm2
-	check "migration off" migration pool off
-	check "pin vm1 to the HDD" pin pool 1 0 $VSIZE hdd
-	check "pin vm2 to the HDD" pin pool 2 0 $VSIZE hdd
-	check "fill vm1" dd if=/dev/urandom of=/dev/mapper/vm1 bs=1M count=16 oflag=direct
-	check "fill vm2" dd if=/dev/urandom of=/dev/mapper/vm2 bs=1M count=16 oflag=direct
-	check "unpin vm1" pin pool 1 0 $VSIZE auto
-	check "unpin vm2" pin pool 2 0 $VSIZE auto
+	hdd_pair $VSIZE
 	pool_down
 	# shellcheck disable=SC2086
 	pool_up $FEATURES || fail "pool with persistent_staging"

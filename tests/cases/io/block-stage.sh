@@ -139,15 +139,7 @@ case $DMH_BOOT in
 	# The volumes exist before the tier takes its chunks, so that the
 	# first writes find HDD chunks under their pins.
 	make_pool pool 2048 || fail pool
-	make_volume pool 1 vm1 $VSIZE >/dev/null || fail vm1
-	make_volume pool 2 vm2 $VSIZE >/dev/null || fail vm2
-	check "migration off" migration pool off
-	check "pin vm1 to the HDD" pin pool 1 0 $VSIZE hdd
-	check "pin vm2 to the HDD" pin pool 2 0 $VSIZE hdd
-	check "fill vm1" dd if=/dev/urandom of=/dev/mapper/vm1 bs=1M count=32 oflag=direct
-	check "fill vm2" dd if=/dev/urandom of=/dev/mapper/vm2 bs=1M count=32 oflag=direct
-	check "unpin vm1" pin pool 1 0 $VSIZE auto
-	check "unpin vm2" pin pool 2 0 $VSIZE auto
+	hdd_pair $VSIZE
 	dmsetup remove vm1 && dmsetup remove vm2 && dmsetup remove pool
 	pool_up block_tier 8 write_staging || fail "pool with write_staging"
 	check "the table line keeps both features" \
