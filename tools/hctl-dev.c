@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,68 @@ void wait_line(const char *what, double waited, int secs, const char *end)
 		return;
 	fprintf(stderr, "\r%s: waited %.2f s of %d s%s%s\033[K%s", what, waited,
 		secs, end ? ": " : "", end ? end : "", end ? "\n" : "");
+}
+
+/* Pool @pool's staged bytes not yet on the HDD, or -1 if unknown. */
+static long long staged_bytes(const char *pool)
+{
+	struct dm_target_line t;
+	struct hc_pool_status st;
+
+	if (dm_target_of(pool, 1, &t) || hc_parse_pool_status(t.params, &st) ||
+	    !st.blk_staging)
+		return -1;
+	return (long long)(st.blk_dirty * HC_BLOCK_BYTES);
+}
+
+/* "pool P: staged data not yet on the HDD: X (was Y)[: @end]". */
+static void staged_line(const struct wb_progress *w, const char *end)
+{
+	long long now = staged_bytes(w->pool);
+	char a[32], b[32];
+
+	if (now < 0)
+		return;
+	fprintf(stderr, "\rpool %s: staged data not yet on the HDD: %s (was %s)%s%s\033[K%s",
+		w->pool, hc_format_size((u64)now, a, sizeof(a)),
+		hc_format_size(w->was, b, sizeof(b)), end ? ": " : "",
+		end ? end : "", end ? "\n" : "");
+}
+
+void wb_begin(struct wb_progress *w, const char *pool)
+{
+	long long was;
+
+	w->pid = 0;
+	w->pool = pool;
+	if (!isatty(STDERR_FILENO))
+		return;
+	was = staged_bytes(pool);
+	if (was <= 0)
+		return;
+	w->was = (u64)was;
+	fflush(NULL);
+	w->pid = fork();
+	if (w->pid < 0)
+		w->pid = 0;
+	if (w->pid)
+		return;
+	/* the child: until wb_end() ends it (SIGTERM, no atexit handler) */
+	signal(SIGTERM, SIG_DFL);
+	for (;;) {
+		staged_line(w, NULL);
+		usleep(250000);
+	}
+}
+
+void wb_end(struct wb_progress *w, int r)
+{
+	if (!w->pid)
+		return;
+	kill(w->pid, SIGTERM);
+	waitpid(w->pid, NULL, 0);
+	staged_line(w, r ? "failed" : "done");
+	w->pid = 0;
 }
 
 /* Wait up to @secs for the devices of a tab entry to appear. */

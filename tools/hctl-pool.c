@@ -408,6 +408,7 @@ static int deactivate_check(const struct pool *p, const struct voldev *devs,
 
 static int deactivate_one(const char *name)
 {
+	struct wb_progress wb = { 0 };
 	struct voldev *devs;
 	struct pool p;
 	u32 n, i;
@@ -427,13 +428,17 @@ static int deactivate_one(const char *name)
 		return -1;
 	/* check first: a pool is deactivated completely or not at all */
 	bad = deactivate_check(&p, devs, n);
+	if (!bad && n)
+		wb_begin(&wb, name);
 	for (i = 0; i < n && !bad; i++) {
 		r = dm_simple(DM_DEVICE_REMOVE, devs[i].name);
 		if (r) {
+			wb_end(&wb, r);
 			op_fail(r, NULL, "cannot remove volume device %s", devs[i].name);
 			bad = 1;
 		}
 	}
+	wb_end(&wb, 0);
 	free(devs);
 	if (bad)
 		return -1;

@@ -468,6 +468,7 @@ int vol_drop(const struct pool *p, u32 id, const char *dev)
 
 int vol_delete(int argc, char **argv)
 {
+	struct wb_progress wb;
 	struct dm_target_line old;
 	struct hc_vol_info *v;
 	struct voldev d;
@@ -490,7 +491,9 @@ int vol_delete(int argc, char **argv)
 		}
 		if (dm_target_of(d.name, 0, &old))
 			goto fail;
+		wb_begin(&wb, p.name);
 		r = dm_simple(DM_DEVICE_REMOVE, d.name);
+		wb_end(&wb, r);
 		if (r) {
 			op_fail(r, NULL, "cannot remove device %s", d.name);
 			goto fail;

@@ -162,6 +162,22 @@ int wait_devices(const struct hc_tab *e, int secs);
  */
 void wait_line(const char *what, double waited, int secs, const char *end);
 
+/*
+ * Removing a volume device (suspending it) writes its staged blocks back
+ * to the HDD first, for as long as the HDD needs.  Between wb_begin() and
+ * wb_end(), on a terminal and while pool @pool has staged data, a child
+ * process shows on stderr how much is left, 4 times a second; wb_end()
+ * ends the line with done, or failed when @r is not 0.
+ */
+struct wb_progress {
+	const char *pool;
+	u64 was;		/* staged bytes at wb_begin() */
+	pid_t pid;		/* the child, 0 if none */
+};
+
+void wb_begin(struct wb_progress *w, const char *pool);
+void wb_end(struct wb_progress *w, int r);
+
 /* An active pool: its device, table, status and volumes. */
 struct pool {
 	const char *name;

@@ -13,7 +13,9 @@
  * (a REPLY of "!busy N" fails the message with EBUSY N times, then
  * succeeds, as the kernel's delete_volume does while chunks migrate).
  * Every other task fails with EPERM, so a command that would change
- * something cannot pass by mistake.  tools/tests/run.sh links hybridctl's
+ * something cannot pass by mistake; but with $HCTL_FAKE_REMOVE_MS set, a
+ * device removal takes that many milliseconds and succeeds (the canned
+ * device stays).  tools/tests/run.sh links hybridctl's
  * objects with this file instead of -ldevmapper (tests/hybridctl_fake).
  */
 #define _GNU_SOURCE
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FAKE_MAX	32
 
@@ -204,6 +207,13 @@ int dm_task_run(struct dm_task *dmt)
 		return !!dmt->dev;
 	case DM_DEVICE_TARGET_MSG:
 		return run_msg(dmt);
+	case DM_DEVICE_REMOVE:
+		/* $HCTL_FAKE_REMOVE_MS: a removal that takes that long */
+		if (getenv("HCTL_FAKE_REMOVE_MS")) {
+			usleep(atoi(getenv("HCTL_FAKE_REMOVE_MS")) * 1000);
+			return 1;
+		}
+		break;
 	}
 	dmt->err = EPERM;
 	return 0;
