@@ -524,6 +524,7 @@ int vol_resize(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dm_target_line old;
+	struct wb_progress wb;
 	struct hc_vol_info *v;
 	struct voldev d;
 	struct pool p;
@@ -570,7 +571,9 @@ int vol_resize(int argc, char **argv)
 			hc_format_size(old.len * 512, b, sizeof(b)));
 		goto fail;
 	}
+	wb_begin(&wb, p.name);	/* the suspend writes staged blocks back */
 	r = dm_reload(d.name, size, "hybrid", old.params, &old);
+	wb_end(&wb, r);
 	if (r) {
 		op_fail(r, NULL, "cannot resize volume %s", argv[optind + 1]);
 		if (size < old.len && !dm_refused_table())

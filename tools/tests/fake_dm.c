@@ -13,9 +13,9 @@
  * (a REPLY of "!busy N" fails the message with EBUSY N times, then
  * succeeds, as the kernel's delete_volume does while chunks migrate).
  * Every other task fails with EPERM, so a command that would change
- * something cannot pass by mistake; but with $HCTL_FAKE_REMOVE_MS set, a
- * device removal takes that many milliseconds and succeeds (the canned
- * device stays).  tools/tests/run.sh links hybridctl's
+ * something cannot pass by mistake; but with $HCTL_FAKE_CHANGE_MS set, a
+ * device removal or suspension takes that many milliseconds and succeeds,
+ * and so do table loads and resumes (the canned devices stay as they are).  tools/tests/run.sh links hybridctl's
  * objects with this file instead of -ldevmapper (tests/hybridctl_fake).
  */
 #define _GNU_SOURCE
@@ -208,11 +208,16 @@ int dm_task_run(struct dm_task *dmt)
 	case DM_DEVICE_TARGET_MSG:
 		return run_msg(dmt);
 	case DM_DEVICE_REMOVE:
-		/* $HCTL_FAKE_REMOVE_MS: a removal that takes that long */
-		if (getenv("HCTL_FAKE_REMOVE_MS")) {
-			usleep(atoi(getenv("HCTL_FAKE_REMOVE_MS")) * 1000);
+	case DM_DEVICE_SUSPEND:
+		if (getenv("HCTL_FAKE_CHANGE_MS")) {
+			usleep(atoi(getenv("HCTL_FAKE_CHANGE_MS")) * 1000);
 			return 1;
 		}
+		break;
+	case DM_DEVICE_RELOAD:
+	case DM_DEVICE_RESUME:
+		if (getenv("HCTL_FAKE_CHANGE_MS"))
+			return 1;
 		break;
 	}
 	dmt->err = EPERM;
@@ -294,7 +299,7 @@ int dm_task_add_target(struct dm_task *dmt, uint64_t start, uint64_t size,
 	(void)size;
 	(void)ttype;
 	(void)params;
-	return 0;
+	return !!getenv("HCTL_FAKE_CHANGE_MS");
 }
 
 int dm_udev_wait(uint32_t cookie)

@@ -1084,24 +1084,30 @@ check "... only the error" '! grep -q waited out.log && grep -q "did not all app
 { cat stage.dm; echo 'msg s0 delete_volume 2|-'; } > wb.dm
 if command -v script >/dev/null; then
 	expect 0 "vol delete on a terminal while the pool has staged data" \
-		script -qec "HCTL_FAKE_REMOVE_MS=1000 HCTL_FAKE_DM=$work/wb.dm $here/hybridctl_fake vol delete s0 vm6" /dev/null
+		script -qec "HCTL_FAKE_CHANGE_MS=1000 HCTL_FAKE_DM=$work/wb.dm $here/hybridctl_fake vol delete s0 vm6" /dev/null
 	check "... shows what is left to write back while the device goes, then done" \
 		'tr "\r" "\n" < out.log > wb.lines &&
 		 [ "$(grep -c "^pool s0: staged data not yet on the HDD: 48K (was 48K)" wb.lines)" -ge 2 ] &&
 		 grep -q "^pool s0: staged data not yet on the HDD: 48K (was 48K): done" wb.lines &&
 		 grep -q "^Volume vm6 deleted from pool s0.$" wb.lines'
+	expect 0 "vol resize on a terminal while the pool has staged data" \
+		script -qec "HCTL_FAKE_CHANGE_MS=1000 HCTL_FAKE_DM=$work/wb.dm $here/hybridctl_fake vol resize s0 vm6 2M" /dev/null
+	check "... shows what is left to write back while the device is suspended, then done" \
+		'tr "\r" "\n" < out.log > wb.lines &&
+		 grep -q "^pool s0: staged data not yet on the HDD: 48K (was 48K): done" wb.lines &&
+		 grep -q "^Volume vm6 resized from 1M to 2M.$" wb.lines'
 	# pool deactivate of s0 with none of its volumes open: the same line
 	# over the removal of its three volume devices (0.3 s each)
 	sed 's/^\(dev vm[57] [0-9]* [0-9]*\) 1 /\1 0 /' wb.dm > wb2.dm
 	expect 0 "pool deactivate on a terminal while the pool has staged data" \
-		script -qec "HCTL_FAKE_REMOVE_MS=300 HCTL_FAKE_DM=$work/wb2.dm $here/hybridctl_fake pool deactivate s0" /dev/null
+		script -qec "HCTL_FAKE_CHANGE_MS=300 HCTL_FAKE_DM=$work/wb2.dm $here/hybridctl_fake pool deactivate s0" /dev/null
 	check "... shows what is left to write back, then done" \
 		'tr "\r" "\n" < out.log > wb.lines &&
 		 grep -q "^pool s0: staged data not yet on the HDD: 48K (was 48K): done" wb.lines &&
 		 grep -q "^Pool s0 deactivated (3 volume devices removed).$" wb.lines'
 fi
 expect 0 "vol delete off a terminal while the pool has staged data" \
-	env HCTL_FAKE_REMOVE_MS=10 HCTL_FAKE_DM="$work/wb.dm" "$here/hybridctl_fake" vol delete s0 vm6
+	env HCTL_FAKE_CHANGE_MS=10 HCTL_FAKE_DM="$work/wb.dm" "$here/hybridctl_fake" vol delete s0 vm6
 check "... only its sentence" '[ "$(cat out.log)" = "Volume vm6 deleted from pool s0." ]'
 jexpect 0 "vol delete --json after waiting: the sentences in messages" \
 	'j["ok"] and j["messages"] == ["Volume 2 is busy (chunks being migrated); waiting up to 30 s.",
