@@ -15,8 +15,9 @@
  * Every other task fails with EPERM, so a command that would change
  * something cannot pass by mistake; but with $HCTL_FAKE_CHANGE_MS set, a
  * device removal or suspension takes that many milliseconds and succeeds,
- * and so do table loads and resumes (the canned devices stay as they are).  tools/tests/run.sh links hybridctl's
- * objects with this file instead of -ldevmapper (tests/hybridctl_fake).
+ * and so do table loads and resumes (the canned devices stay as they are).
+ * tools/tests/run.sh links hybridctl's objects with this file instead of
+ * -ldevmapper (tests/hybridctl_fake).
  */
 #define _GNU_SOURCE
 #include <errno.h>
