@@ -10,6 +10,7 @@
 #ifndef DM_HYBRID_BLOCK_PRIV_H
 #define DM_HYBRID_BLOCK_PRIV_H
 
+#include <linux/bio.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/xarray.h>
 
@@ -41,6 +42,8 @@ enum { LOG_NONE, LOG_CLEAN, LOG_DIRTY };
 #define MAX_WB		64	/* writebacks in flight */
 /* Background writebacks in flight: a read miss must not queue behind many. */
 #define BG_WB		4
+/* Bios kept for fills from reads (dm-hybrid-readfill.c): they back off. */
+#define RF_BIOS		16
 /* Every sector of a block: a slot's sectors are the low bits of a u32. */
 #define FULL		((u32)((1ull << DMH_BLK_SECTORS) - 1))
 static_assert(DMH_BLK_SECTORS <= 32, "a slot's sectors are bits of a u32");
@@ -107,6 +110,7 @@ struct dmh_blk {
 	struct list_head tu_wait;	/* top-ups waiting for an epoch */
 	struct list_head tu_done;	/* and those that ended (kcopyd) */
 	struct list_head rf_ready;	/* fills from reads: read, not written */
+	struct bio_set rf_bios;		/* their HDD reads and SSD writes */
 	u64 dirty;
 	u64 pending;			/* writebacks asked for, not done */
 	u64 settled;			/* writebacks ended, dirty slots dropped */
@@ -278,10 +282,10 @@ void dmh_blk_fills(struct dmh_blk *blk);
  */
 void dmh_blk_admit(struct dmh_blk *blk, bool staging);
 /*
- * Map context (dm-hybrid-readfill.c): fill a free slot from @bio, a read
- * inside one block of @v's HDD chunk @home that has no slot.  True: the
- * tier took @bio and completes it; false: nothing changed, the bio goes
- * home as it was.
+ * Map context (dm-hybrid-readfill.c): fill free slots from @bio, a read of
+ * a few blocks of @v's HDD chunk @home, none of which has a slot.  True:
+ * the tier took @bio and completes it; false: nothing changed (but for
+ * slots given up at once), the bio goes home as it was.
  */
 bool dmh_blk_read_fill(struct dmh_blk *blk, struct dmh_volume *v,
 		       struct bio *bio, dmh_ploc_t home);

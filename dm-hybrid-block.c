@@ -1000,7 +1000,9 @@ struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 	blk->stop = true;
 	blk->stamp = jiffies;
 	blk->write_miss = jiffies - 2 * WRITES_RECENT;
-	r = populate(blk, nr_chunks);
+	r = bioset_init(&blk->rf_bios, RF_BIOS, 0, BIOSET_NEED_BVECS);
+	if (!r)
+		r = populate(blk, nr_chunks);
 	if (r || !blk->nr_slots) {
 		dmh_blk_destroy(blk);
 		return r ? ERR_PTR(r) : NULL;
@@ -1021,6 +1023,7 @@ void dmh_blk_destroy(struct dmh_blk *blk)
 		dmh_md_put_chunk(blk->env.md, blk->chunks[c]);
 	xa_destroy(&blk->index);
 	free_tables(blk);
+	bioset_exit(&blk->rf_bios);
 	kfree(blk);
 }
 

@@ -179,8 +179,8 @@ static void note_span(struct dmh_blk *blk, struct dmh_volume *v,
 
 /*
  * Under RCU: a read inside one block goes to its slot if the slot holds
- * it, or fills a free one if it has none (dm-hybrid-readfill.c); one that
- * spans blocks is split (map_span()).
+ * it; one that spans blocks is split (map_span()).  A read that goes home
+ * and whose blocks have no slot may fill free ones (dm-hybrid-readfill.c).
  */
 static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 				   struct bio *bio, dmh_ploc_t home,
@@ -196,6 +196,10 @@ static enum dmh_blk_route map_read(struct dmh_blk *blk, struct dmh_volume *v,
 
 	if (!one_block(sector, len)) {
 		r = map_span(blk, v, sector, len, home, flags, target);
+		if (r == DMH_BLK_HOME && (flags & DMH_BLK_NOTE) &&
+		    (flags & DMH_BLK_FILL) &&
+		    dmh_blk_read_fill(blk, v, bio, home))
+			return DMH_BLK_TAKEN;
 		if (r == DMH_BLK_HOME && (flags & DMH_BLK_NOTE))
 			note_span(blk, v, sector, len, home);
 		if (r == DMH_BLK_SLOT)

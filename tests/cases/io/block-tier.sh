@@ -120,6 +120,22 @@ check "another 1 KiB of its block" \
 	dd if=/dev/mapper/vm2 of=/tmp/k2 bs=1k skip=8198 count=1 iflag=direct
 check "hit the slot the first filled" test "$(vol_block_hits vm2)" -eq $((b0 + 1))
 check "no HDD read for it: $(($(hdd_reads) - q3))" test "$(hdd_reads)" -eq "$q3"
+# A 6 KiB read across two blocks fills both with one HDD read, and hands
+# the reader the right part of them: the same bytes the slots serve next.
+at=$((10 * 1048576 + 2048))
+six() {	# six FILE: the 6 KiB of vm2 at $at
+	dd if=/dev/mapper/vm2 of="$1" bs=6144 count=1 skip=$at \
+		iflag=direct,skip_bytes 2>/dev/null
+}
+f0=$(blk_fills) q0=$(hdd_reads)
+check "a cold 6 KiB read across two blocks" six /tmp/six1
+settle_fills
+log "6 KiB: fills $f0 -> $(blk_fills), HDD reads $q0 -> $(hdd_reads)"
+check "it filled both" test "$(blk_fills)" -eq $((f0 + 2))
+check "with one HDD read" test "$(hdd_reads)" -eq $((q0 + 1))
+check "read again, from the slots" six /tmp/six2
+check "with no HDD read" test "$(hdd_reads)" -eq $((q0 + 1))
+check "the same bytes both times" cmp /tmp/six1 /tmp/six2
 
 # Warm up, then measure the hits of a second run.
 check "hot reads on vm1 (warm-up)" hot /dev/mapper/vm1 15 1
