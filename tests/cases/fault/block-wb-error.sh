@@ -40,7 +40,7 @@ swap() {
 # hdd_bad [CHUNK]: HDD chunk CHUNK (none: no chunk) fails every I/O;
 # flushes of the HDD still work (dm-error takes none).
 hdd_bad() {
-	if [ -z "$1" ]; then
+	if [ -z "${1:-}" ]; then
 		swap fh "0 $ZH linear $RH 0"
 		return
 	fi
