@@ -27,6 +27,7 @@ ZS=$(sectors "$RS") ZH=$(sectors "$RH")
 SSD=$(make_linear fs "$RS") || fail fs
 HDD=$(make_linear fh "$RH") || fail fh
 dmsetup create fserr --table "0 $ZS error" || fail fserr
+dmsetup mknodes fserr
 export SSD HDD
 CH=2048	# chunk sectors (1 MiB)
 
@@ -34,7 +35,7 @@ CH=2048	# chunk sectors (1 MiB)
 swap() {
 	echo "$2" > /tmp/tbl
 	dmsetup suspend "$1" || return 1
-	dmsetup load "$1" /tmp/tbl || return 1
+	dmsetup load "$1" /tmp/tbl || { dmsetup resume "$1"; return 1; }
 	dmsetup resume "$1"
 }
 # hdd_bad [CHUNK]: HDD chunk CHUNK (none: no chunk) fails every I/O;
@@ -131,7 +132,8 @@ dirty=$(vol_dirty v3)
 check "vC has more than 128 dirty blocks ($dirty)" test "$dirty" -gt 128
 check "the SSD dies" swap fs "0 $ZS linear /dev/mapper/fserr 0"
 # A read of vC's blocks in turn: the first staged one fails on the SSD.
-dd if=/dev/mapper/v3 of=/dev/null bs=4k iflag=direct 2>/dev/null || true
+timeout 60 dd if=/dev/mapper/v3 of=/dev/null bs=4k iflag=direct 2>/dev/null ||
+	true
 check "the pool finds the SSD dead" \
 	wait_for 10 sh -c 'dmsetup status pool | grep -qw ssd_failed'
 sleep 1
