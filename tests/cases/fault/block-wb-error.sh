@@ -80,7 +80,8 @@ reads_back() {
 		cmp -s - "$3"
 }
 ssd_reads() {
-	awk '{ print $1 }' "/sys/block/$(basename "$(readlink -f "$SSD")")/stat"
+	_mm=$(dmsetup info -c --noheadings -o major,minor fs | tr -d ' ')
+	awk '{ print $1 }' "/sys/dev/block/$_mm/stat"
 }
 
 make_pool pool $CH block_tier 1 write_staging || fail pool
