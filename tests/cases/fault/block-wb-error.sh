@@ -14,6 +14,8 @@
 #    (fault-ssd-dead checks what the pool serves), so the pool must read
 #    their slots no more: the SSD sees no read for 3 s, and a suspend of
 #    vC still ends.  Before the fix the writebacks were retried for ever.
+#    Before the SSD dies, a suspend of the pool must end too: before the
+#    fix it waited for ever, background writebacks going on after it.
 # kernels: debian debug
 # disks: meta=16M ssd=64M hdd=128M
 # tier: quick
@@ -131,6 +133,10 @@ check "stage 160 blocks of vC" fio --name=st --filename=/dev/mapper/v3 \
 	--size=640k --randseed=5 --output=/tmp/fio.out
 dirty=$(vol_dirty v3)
 check "vC has more than 128 dirty blocks ($dirty)" test "$dirty" -gt 128
+# A pool suspend stops background writebacks and waits for those in
+# flight: it must end although each one fails and vC stays over the mark.
+check "a suspend of the pool ends" timeout 60 dmsetup suspend pool
+check "resume the pool" dmsetup resume pool
 check "the SSD dies" swap fs "0 $ZS linear /dev/mapper/fserr 0"
 # A read of vC's blocks in turn: the first staged one fails on the SSD.
 timeout 60 dd if=/dev/mapper/v3 of=/dev/null bs=4k iflag=direct 2>/dev/null ||
