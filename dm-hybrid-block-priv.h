@@ -114,7 +114,6 @@ struct dmh_blk {
 	u64 dirty;
 	u64 pending;			/* writebacks asked for, not done */
 	u64 settled;			/* writebacks ended, dirty slots dropped */
-	bool wb_error;			/* one asked for failed */
 	u64 nr_free;			/* slots on @free */
 	u64 nr_reclaim;			/* slots on their way to @free */
 	u64 reserve;			/* free slots fills leave to writes */
@@ -125,6 +124,7 @@ struct dmh_blk {
 	unsigned int nr_cands;
 	bool stop;			/* suspended: admit nothing */
 	bool off;			/* the pool left rw mode: for good */
+	bool dead;			/* the SSD died: no writeback begins */
 
 	/* Pool worker, md_lock held. */
 	struct list_head drain;

@@ -144,12 +144,22 @@ void dmh_blk_sync_range(struct dmh_blk *blk, struct dmh_volume *v,
 			sector_t sector, unsigned int len);
 /* Any context: writebacks asked for and not yet done. */
 u64 dmh_blk_pending(struct dmh_blk *blk);
-/* Pool worker: did a writeback asked for fail since the last call? */
-bool dmh_blk_take_error(struct dmh_blk *blk);
+/*
+ * Pool worker: did a writeback of @v's dirty slots asked for fail since
+ * @v's last flush began (dmh_blk_flushed())?  Other volumes' failures are
+ * theirs: each flush of a batch that shares a commit asks about its own.
+ */
+bool dmh_blk_wb_failed(struct dmh_blk *blk, struct dmh_volume *v);
+/*
+ * Pool worker, md_lock held: the SSD is dead (pool->ssd_failed).  No
+ * writeback begins again and dmh_blk_pending() is 0 from now on.
+ */
+void dmh_blk_ssd_dead(struct dmh_blk *blk);
 /*
  * Process context, takes no lock, may sleep (a volume's postsuspend):
  * write every dirty slot of @v back to the HDD and wait for it.  -EIO:
- * some could not be (they stay dirty, and are retried).
+ * some could not be (they stay dirty, and are retried; on a dead SSD,
+ * never).
  */
 int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v);
 /*

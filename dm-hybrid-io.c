@@ -285,6 +285,7 @@ static bool ssd_dead(struct dmh_pool *pool)
 	DMERR("pool %s: the SSD fails every read: serving HDD chunks only",
 	      dm_device_name(pool->pool_md));
 	WRITE_ONCE(pool->ssd_failed, true);
+	dmh_blk_ssd_dead(pool->blk);
 	if (pool->ti)
 		dm_table_event(pool->ti->table);
 	return true;
@@ -736,6 +737,21 @@ static bool sync_flushed(struct dmh_pool *pool, struct bio_list *flushes)
 	return !dmh_blk_persistent(pool->blk) && dmh_blk_pending(pool->blk);
 }
 
+static bool lost_on_ssd(struct dmh_pool *pool, struct dmh_volume *v);
+
+/*
+ * Worker: a flush of @v that waited for writebacks, its commit done with
+ * @r, fails if one of @v's failed -- not another volume's, whose flush
+ * shared the commit -- or if the SSD died meanwhile holding @v's data.
+ */
+static blk_status_t synced_status(struct dmh_pool *pool,
+				  struct dmh_volume *v, int r)
+{
+	if (!r && (dmh_blk_wb_failed(pool->blk, v) || lost_on_ssd(pool, v)))
+		r = -EIO;
+	return errno_to_blk_status(r);
+}
+
 /*
  * Worker: end the flushes that waited for the block tier's writebacks,
  * once these are done: one batch at a time, so that later flushes, which
@@ -744,6 +760,7 @@ static bool sync_flushed(struct dmh_pool *pool, struct bio_list *flushes)
 static bool end_synced_flushes(struct dmh_pool *pool)
 {
 	struct bio_list flushes = pool->flush_synced;
+	struct bio *bio;
 	int r;
 
 	if (bio_list_empty(&flushes))
@@ -752,9 +769,8 @@ static bool end_synced_flushes(struct dmh_pool *pool)
 		return true;
 	bio_list_init(&pool->flush_synced);
 	r = dmh_pool_commit(pool);
-	if (!r && dmh_blk_take_error(pool->blk))
-		r = -EIO;
-	end_list(&flushes, errno_to_blk_status(r));
+	while ((bio = bio_list_pop(&flushes)))
+		end_bio(bio, synced_status(pool, dmh_pb(bio)->vol, r));
 	wake_worker(pool);	/* flushes that came meanwhile */
 	return false;
 }

@@ -155,6 +155,8 @@ struct dmh_volume {
 	/* Block tier room (dm-hybrid-stage.c), jiffies, 0 at creation. */
 	unsigned long blk_flush;	/* the volume's last flush */
 	unsigned long blk_quiet;	/* stage none of its writes before */
+	u32 blk_wb_failed;		/* writebacks asked, failed: worker */
+	u32 blk_wb_seen;		/* ... as its last flush began */
 	/* Writes in flight to its HDD chunks (dm-hybrid-readfill.c). */
 	atomic_t blk_hddw;
 };

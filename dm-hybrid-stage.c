@@ -297,7 +297,10 @@ void dmh_blk_flushed(struct dmh_blk *blk, struct dmh_volume *v)
 {
 	unsigned long now = jiffies;
 
-	if (!blk || blk->persist)
+	if (!blk)
+		return;
+	v->blk_wb_seen = v->blk_wb_failed;	/* dmh_blk_wb_failed() */
+	if (blk->persist)
 		return;		/* the commit records the dirty slots */
 	if (time_before(now, READ_ONCE(v->blk_flush) + FLUSH_GAP))
 		WRITE_ONCE(v->blk_quiet, now + QUIET);
@@ -439,22 +442,32 @@ void dmh_blk_sync_range(struct dmh_blk *blk, struct dmh_volume *v,
 		sync_keys(blk, blk_key(v, sector), blk_key(v, sector + len - 1));
 }
 
+/* On a dead SSD none will ever be done (dmh_blk_ssd_dead()). */
 u64 dmh_blk_pending(struct dmh_blk *blk)
 {
-	return blk ? READ_ONCE(blk->pending) : 0;
+	return blk && !READ_ONCE(blk->dead) ? READ_ONCE(blk->pending) : 0;
 }
 
-bool dmh_blk_take_error(struct dmh_blk *blk)
+bool dmh_blk_wb_failed(struct dmh_blk *blk, struct dmh_volume *v)
 {
-	bool err;
+	return blk && v->blk_wb_failed != v->blk_wb_seen;
+}
 
+/*
+ * Its dirty slots held the only copy of their blocks, which reads and
+ * flushes now report lost (dm-hybrid-io.c); a writeback could only fail,
+ * and the worker would begin it again and again.  The bios that wait for
+ * one look again and fail; so do the flushes and suspends.
+ */
+void dmh_blk_ssd_dead(struct dmh_blk *blk)
+{
 	if (!blk)
-		return false;
+		return;
 	spin_lock_irq(&blk->lock);
-	err = blk->wb_error;
-	blk->wb_error = false;
+	WRITE_ONCE(blk->dead, true);
+	blk->settled++;
 	spin_unlock_irq(&blk->lock);
-	return err;
+	wake_up(&blk->idle);
 }
 
 /* blk->lock held: begin @s's writeback; its epoch barrier comes after. */
@@ -500,8 +513,8 @@ static unsigned int begin_marked(struct dmh_blk *blk, xa_mark_t mark,
 /*
  * Worker: writebacks asked for first, then, past half the slots dirty and
  * down to a quarter, the others in key (volume, address) order, paid from
- * the fill rate, BG_WB at a time.  One barrier, taken after every @wseq
- * was noted, covers the writes staged before.
+ * the fill rate, BG_WB at a time; none once the SSD died.  One barrier,
+ * taken after every @wseq was noted, covers the writes staged before.
  */
 static void begin_writebacks(struct dmh_blk *blk)
 {
@@ -510,12 +523,15 @@ static void begin_writebacks(struct dmh_blk *blk)
 	struct slot *s;
 	u64 gen;
 
+	if (blk->dead)
+		return;
 	n = begin_marked(blk, NEED, &cursor, room);
 	if (blk->dirty > blk->wb_high && !blk->stop)
 		blk->wb_background = true;
 	if (blk->dirty <= blk->wb_low)
 		blk->wb_background = false;
-	if (blk->wb_background && blk->tokens > 0 &&
+	/* A suspend waits for the writebacks in flight: none begins then. */
+	if (blk->wb_background && !blk->stop && blk->tokens > 0 &&
 	    blk->wb_inflight + n < BG_WB) {
 		cursor = blk->wb_cursor;
 		n += begin_marked(blk, DIRTY, &cursor,
@@ -593,7 +609,7 @@ static void end_wb(struct dmh_blk *blk, struct slot *s)
 	}
 	if (s->error) {
 		blk->wb_errors++;
-		blk->wb_error |= s->wb_need;
+		s->vol->blk_wb_failed += s->wb_need;
 	} else {
 		wb_ok(blk, s);
 	}
@@ -689,8 +705,8 @@ int dmh_blk_writeback_volume(struct dmh_blk *blk, struct dmh_volume *v)
 	dmh_blk_sync(blk, v);
 	/* No write reaches a suspended volume: its dirty slots only go. */
 	while (!wait_event_timeout(blk->idle, !vol_dirty(blk, v) ||
-				   READ_ONCE(blk->wb_errors) != errors,
-				   POLL_DRAIN))
+				   READ_ONCE(blk->wb_errors) != errors ||
+				   READ_ONCE(blk->dead), POLL_DRAIN))
 		wake_worker(blk);
 	if (!vol_dirty(blk, v))
 		return 0;
