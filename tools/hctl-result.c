@@ -162,22 +162,16 @@ static void put_field(struct hc_json *j, u32 i)
 	}
 }
 
-int ctl_json_end(int status)
+/* The object of command @c, which returned @status, as hc_json writes it. */
+static void put_object(FILE *f, const struct ctl_cmd *c, int status)
 {
-	const struct ctl_cmd *c = running;
 	struct hc_json j;
 	char cmd[64];
 	u32 i;
 
-	running = NULL;
-	fflush(stdout);
-	if (captured && dup2(saved_stdout, STDOUT_FILENO) < 0)
-		return CTL_EXIT_FAIL;
-	if (captured)
-		close(saved_stdout);
 	snprintf(cmd, sizeof(cmd), "%s%s%s", c->noun, c->verb ? " " : "",
 		 c->verb ? c->verb : "");
-	hc_json_init(&j, stdout);
+	hc_json_init(&j, f);
 	hc_json_open(&j, NULL, '{');
 	hc_json_str(&j, "command", cmd);
 	hc_json_bool(&j, "ok", !status);
@@ -190,6 +184,39 @@ int ctl_json_end(int status)
 		hc_json_str(&j, NULL, errs[i]);
 	hc_json_close(&j);
 	hc_json_close(&j);
+}
+
+int ctl_json_end(int status)
+{
+	const struct ctl_cmd *c = running;
+	char *buf = NULL, *s;
+	size_t len = 0;
+	FILE *f;
+
+	running = NULL;
+	fflush(stdout);
+	if (captured && dup2(saved_stdout, STDOUT_FILENO) < 0)
+		return CTL_EXIT_FAIL;
+	if (captured)
+		close(saved_stdout);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return CTL_EXIT_FAIL;
+	put_object(f, c, status);
+	fclose(f);
+	/*
+	 * One line, so that it is one JSON Lines record after import's
+	 * progress lines: hc_json's newlines are between tokens only (a
+	 * string's control characters are escaped); ", " as between members.
+	 */
+	for (s = buf; *s; s++) {
+		if (*s != '\n')
+			putchar(*s);
+		else if (s > buf && s[-1] == ',')
+			putchar(' ');
+	}
+	putchar('\n');
+	free(buf);
 	if (captured)
 		fclose(captured);
 	return fflush(stdout) && !status ? CTL_EXIT_FAIL : status;

@@ -1012,6 +1012,8 @@ jexpect 0 "vol pin --json: pool and volume" \
 jexpect 0 "pool deactivate --json: a pool not active, the sentence in messages" \
 	'j["ok"] and j["not_active"] == ["nosuch"] and j["messages"] == ["Pool nosuch is not active."]' \
 	act pool deactivate --json nosuch
+check "... on one line (a JSON Lines record after import's progress lines)" \
+	'[ "$(wc -l < out.json)" = 1 ]'
 jexpect 0 "vol resize --json to its size: old and new size in bytes" \
 	'j["ok"] and j["old_size_bytes"] == j["size_bytes"] == 21474836480 and
 	 j["messages"] == ["Volume vm1 is already 20G."]' \
