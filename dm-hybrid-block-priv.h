@@ -250,14 +250,20 @@ void dmh_blk_forget_dirty(struct dmh_blk *blk, struct slot *s);
  */
 bool dmh_blk_over_share(struct dmh_blk *blk, struct dmh_volume *v,
 			bool or_equal);
+/*
+ * blk->lock held: may @v take @n more slots within its ssd_max, which
+ * counts its SSD chunks and its slots (in chunks, rounded up) together?
+ */
+bool dmh_blk_may_grow(struct dmh_blk *blk, struct dmh_volume *v, u64 n);
 /* Any context: note a miss of @key of @v (home @home) for admission. */
 void dmh_blk_note_miss(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 		       dmh_ploc_t home);
 /*
  * blk->lock held: index the first free slot under @key of @v, whose home
  * is @home, in @state, holding the sectors @valid; NULL when none is
- * free beyond @keep or the index has no memory now.  Its fields are set
- * before the index publishes it to lockless readers.
+ * free beyond @keep, @v is at its ssd_max, or the index has no memory
+ * now.  Its fields are set before the index publishes it to lockless
+ * readers.
  */
 struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 			   dmh_ploc_t home, u8 state, u32 valid, u64 keep);

@@ -58,6 +58,12 @@ static u32 share_weight(struct dmh_volume *v)
 	return READ_ONCE(v->weight) << READ_ONCE(v->priority);
 }
 
+/* SSD chunks @slots slots fill, rounded up. */
+static u64 slot_chunks(struct dmh_blk *blk, u64 slots)
+{
+	return (slots + (1ull << blk->slot_shift) - 1) >> blk->slot_shift;
+}
+
 /* blk->lock held: @v claimed a slot; its weight may have changed since. */
 static void share_add(struct dmh_blk *blk, struct dmh_volume *v)
 {
@@ -67,6 +73,7 @@ static void share_add(struct dmh_blk *blk, struct dmh_volume *v)
 	blk->active += (u64)w - (sh->slots ? sh->weight : 0);
 	sh->weight = w;
 	WRITE_ONCE(sh->slots, sh->slots + 1);
+	WRITE_ONCE(v->blk_held, slot_chunks(blk, sh->slots));
 }
 
 /* blk->lock held: a slot of @v left the index. */
@@ -75,8 +82,24 @@ static void share_sub(struct dmh_blk *blk, struct dmh_volume *v)
 	struct share *sh = &blk->shares[v->slot];
 
 	WRITE_ONCE(sh->slots, sh->slots - 1);
+	WRITE_ONCE(v->blk_held, slot_chunks(blk, sh->slots));
 	if (!sh->slots)
 		blk->active -= sh->weight;
+}
+
+/*
+ * blk->lock held: may @v take @n more slots within its ssd_max, which
+ * counts its SSD chunks and its slots together (racy reads of the
+ * chunk counts: the cap may be passed by the chunks under way)?
+ */
+bool dmh_blk_may_grow(struct dmh_blk *blk, struct dmh_volume *v, u64 n)
+{
+	u64 max = READ_ONCE(v->ssd_max);
+	u64 chunks = READ_ONCE(v->nr_chunks[DMH_TIER_SSD]);
+
+	return !max || (chunks < max &&
+			slot_chunks(blk, blk->shares[v->slot].slots + n) <=
+			max - chunks);
 }
 
 bool dmh_blk_over_share(struct dmh_blk *blk, struct dmh_volume *v,
@@ -224,7 +247,7 @@ struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 {
 	struct slot *s;
 
-	if (blk->nr_free <= keep)
+	if (blk->nr_free <= keep || !dmh_blk_may_grow(blk, v, 1))
 		return NULL;
 	s = pick_free(blk, key);
 	s->vol = v;
@@ -327,7 +350,8 @@ static bool admit(struct dmh_blk *blk, u64 key)
  */
 static void evict_one(struct dmh_blk *blk, struct dmh_volume *v)
 {
-	bool own = v && dmh_blk_over_share(blk, v, true);
+	bool own = v && (dmh_blk_over_share(blk, v, true) ||
+			 !dmh_blk_may_grow(blk, v, 1));
 	unsigned int look;
 	struct slot *s;
 
@@ -367,7 +391,8 @@ static void begin_fill(struct dmh_blk *blk, struct cand *c)
 	struct slot *s;
 
 	spin_lock_irq(&blk->lock);
-	if (blk->nr_free <= blk->reserve) {	/* the reserve is for writes */
+	/* The reserve is for writes; a volume at its cap trades its own. */
+	if (blk->nr_free <= blk->reserve || !dmh_blk_may_grow(blk, c->vol, 1)) {
 		evict_one(blk, c->vol);
 		spin_unlock_irq(&blk->lock);
 		return;

@@ -159,6 +159,12 @@ struct dmh_volume {
 	u32 blk_wb_seen;		/* ... as its last flush began */
 	/* Writes in flight to its HDD chunks (dm-hybrid-readfill.c). */
 	atomic_t blk_hddw;
+	/*
+	 * Its slots, in SSD chunks (rounded up): its ssd_min and ssd_max
+	 * count them with its chunks.  Written under the tier's lock, read
+	 * racily.
+	 */
+	u64 blk_held;
 };
 
 /* md_lock held, or under RCU for a racy read: @vchunk's heat byte. */

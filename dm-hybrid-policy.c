@@ -248,20 +248,26 @@ EXPORT_SYMBOL_IF_KUNIT(dmh_pin_of);
 
 /* -------------------------------------------------------------- policy */
 
-/* SSD chunks a volume holds or is about to hold (md_lock held). */
+/*
+ * SSD chunks a volume holds or is about to hold, its block tier slots
+ * counted as the chunks they fill (md_lock held).
+ */
 static u64 ssd_held(struct dmh_volume *v)
 {
-	return v->nr_chunks[DMH_TIER_SSD] + v->ssd_pending;
+	return v->nr_chunks[DMH_TIER_SSD] + v->ssd_pending +
+	       READ_ONCE(v->blk_held);
 }
 
 /*
  * SSD chunks a volume keeps once the demotions under way finish: what its
  * reservation and its cap are checked against, so that plans of earlier
- * ticks still copying are not counted twice (md_lock held).
+ * ticks still copying are not counted twice (md_lock held).  Its slots
+ * count too: a volume whose slots fill its cap keeps no chunk beyond it.
  */
 static u64 ssd_kept(struct dmh_volume *v)
 {
-	return v->nr_chunks[DMH_TIER_SSD] - v->ssd_leaving;
+	return v->nr_chunks[DMH_TIER_SSD] - v->ssd_leaving +
+	       READ_ONCE(v->blk_held);
 }
 
 /*

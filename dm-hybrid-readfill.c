@@ -125,6 +125,7 @@ static bool rf_claim(struct dmh_blk *blk, struct rfill *rf,
 	spin_lock_irqsave(&blk->lock, flags);
 	if (blk->stop || blk->off ||
 	    blk->nr_free < READ_ONCE(blk->reserve) + rf->nr ||
+	    !dmh_blk_may_grow(blk, v, rf->nr) ||
 	    xa_find(&blk->index, &i, key + rf->nr - 1, XA_PRESENT))
 		goto out;
 	for (; n < rf->nr; n++) {
@@ -321,21 +322,23 @@ void dmh_blk_write_fills(struct dmh_blk *blk)
 {
 	struct rfill *rf, *tmp;
 	LIST_HEAD(ready);
+	LIST_HEAD(again);
 
 	spin_lock_irq(&blk->lock);
 	list_splice_init(&blk->rf_ready, &ready);
 	spin_unlock_irq(&blk->lock);
 	list_for_each_entry_safe(rf, tmp, &ready, list) {
+		/* Off the list first: once its writes are sent, it may be gone. */
+		list_del(&rf->list);
 		if (rf_stale(rf)) {	/* end_fills() drains them all */
-			list_del(&rf->list);
 			rf_done(blk, rf, true);
 			rf_free(rf);
-		} else if (!rf_write(blk, rf)) {
-			list_del(&rf->list);
+		} else if (rf_write(blk, rf)) {
+			list_add_tail(&rf->list, &again);
 		}
 	}
 	/* Those without a bio wait for the next pass. */
 	spin_lock_irq(&blk->lock);
-	list_splice(&ready, &blk->rf_ready);
+	list_splice(&again, &blk->rf_ready);
 	spin_unlock_irq(&blk->lock);
 }

@@ -182,6 +182,22 @@ check "the slots counted per volume are the pool's at most" \
 check "vm2 at 3x the weight holds over twice vm1's slots ($s2, $s1)" \
 	test "$s2" -gt $((2 * s1))
 check "vm2's weight 100 again" vol_set pool 2 weight 100
+
+# ssd_max counts a volume's slots with its SSD chunks: vm1, capped at one
+# chunk, holds no more than a chunk's 256 slots however hot it reads
+# (without the cap, at vm2's weight, it takes half of the 1,024).
+check "vm1's weight 300" vol_set pool 1 weight 300
+check "vm1's ssd_max 1 (chunk)" vol_set pool 1 ssd_max 1
+check "hot reads on vm1 under its cap" hot /dev/mapper/vm1 20 12
+s1=$(vol_slots vm1)
+log "vm1 under ssd_max 1: $s1 slots, vm2 $(vol_slots vm2)"
+check "vm1 holds one chunk's worth of slots at most ($s1)" test "$s1" -le 256
+check "vm1's ssd_max 0 (no cap)" vol_set pool 1 ssd_max 0
+check "hot reads on vm1 without it" hot /dev/mapper/vm1 20 13
+s1=$(vol_slots vm1)
+log "vm1 without a cap: $s1 slots, vm2 $(vol_slots vm2)"
+check "then it takes more ($s1)" test "$s1" -gt 256
+check "vm1's weight 100 again" vol_set pool 1 weight 100
 check "vm1 reads only its own bytes" verify_all /dev/mapper/vm1 11
 check "vm2 reads only its own bytes" verify_all /dev/mapper/vm2 22
 
