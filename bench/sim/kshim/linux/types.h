@@ -14,6 +14,10 @@ typedef __u64 u64;
 typedef __s32 s32;
 typedef __s64 s64;
 typedef u64 sector_t;
+/* One thread: the counter of struct dmh_volume is a plain int. */
+typedef struct {
+	int counter;
+} atomic_t;
 
 #define __bitwise
 #define __force
