@@ -899,7 +899,7 @@ static int restore_slot(struct dmh_blk *blk, u64 i, struct dmh_slog_rec *r)
 	if (!e || dmh_ploc_tier(dmh_entry_ploc(e)) != DMH_TIER_HDD ||
 	    e != dmh_entry(dmh_entry_ploc(e), 0))
 		return -EINVAL;
-	if (xa_insert(&blk->index, r->key, xa_mk_value(i), GFP_KERNEL))
+	if (xa_insert_irq(&blk->index, r->key, xa_mk_value(i), GFP_KERNEL))
 		return -EINVAL;		/* two slots for one block, or no memory */
 	s->vol = v;
 	s->key = r->key;
@@ -909,7 +909,9 @@ static int restore_slot(struct dmh_blk *blk, u64 i, struct dmh_slog_rec *r)
 	s->dirty = 1;
 	s->logged = 1;
 	s->lvalid = r->sectors;
-	xa_set_mark(&blk->index, r->key, DIRTY);
+	xa_lock_irq(&blk->index);
+	__xa_set_mark(&blk->index, r->key, DIRTY);
+	xa_unlock_irq(&blk->index);
 	list_del_init(&s->list);
 	blk->nr_free--;
 	blk->valid++;
@@ -1007,7 +1009,12 @@ struct dmh_blk *dmh_blk_create(const struct dmh_blk_env *env, u32 mib)
 	blk->persist = env->persist;
 	blk->slot_shift = __ffs(env->chunk_sectors) - DMH_BLK_SHIFT;
 	blk->chunk_shift = __ffs(env->chunk_sectors);
-	xa_init(&blk->index);
+	/*
+	 * Completions in hard interrupt context take blk->lock, under which
+	 * the index is changed: its lock must never be taken with
+	 * interrupts on (restore_slot()).
+	 */
+	xa_init_flags(&blk->index, XA_FLAGS_LOCK_IRQ);
 	spin_lock_init(&blk->lock);
 	INIT_LIST_HEAD(&blk->free);
 	INIT_LIST_HEAD(&blk->dying);
