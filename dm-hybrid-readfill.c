@@ -243,6 +243,13 @@ bool dmh_blk_read_fill(struct dmh_blk *blk, struct dmh_volume *v,
 
 	if (nr > RF_BLOCKS)
 		return false;
+	/*
+	 * Racy hints, checked again where they count: the misses of a full
+	 * tier, or of a volume writing to the HDD, allocate nothing.
+	 */
+	if (READ_ONCE(blk->nr_free) < READ_ONCE(blk->reserve) + nr ||
+	    atomic_read(&v->blk_hddw))
+		return false;
 	rf = rf_alloc(nr);
 	if (!rf)
 		return false;
