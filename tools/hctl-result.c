@@ -162,7 +162,10 @@ static void put_field(struct hc_json *j, u32 i)
 	}
 }
 
-/* The object of command @c, which returned @status, as hc_json writes it. */
+/*
+ * The object of command @c, which returned @status, on one line: a JSON
+ * Lines record after import's progress lines.
+ */
 static void put_object(FILE *f, const struct ctl_cmd *c, int status)
 {
 	struct hc_json j;
@@ -172,6 +175,7 @@ static void put_object(FILE *f, const struct ctl_cmd *c, int status)
 	snprintf(cmd, sizeof(cmd), "%s%s%s", c->noun, c->verb ? " " : "",
 		 c->verb ? c->verb : "");
 	hc_json_init(&j, f);
+	j.one_line = 1;
 	hc_json_open(&j, NULL, '{');
 	hc_json_str(&j, "command", cmd);
 	hc_json_bool(&j, "ok", !status);
@@ -189,9 +193,6 @@ static void put_object(FILE *f, const struct ctl_cmd *c, int status)
 int ctl_json_end(int status)
 {
 	const struct ctl_cmd *c = running;
-	char *buf = NULL, *s;
-	size_t len = 0;
-	FILE *f;
 
 	running = NULL;
 	fflush(stdout);
@@ -199,24 +200,7 @@ int ctl_json_end(int status)
 		return CTL_EXIT_FAIL;
 	if (captured)
 		close(saved_stdout);
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return CTL_EXIT_FAIL;
-	put_object(f, c, status);
-	fclose(f);
-	/*
-	 * One line, so that it is one JSON Lines record after import's
-	 * progress lines: hc_json's newlines are between tokens only (a
-	 * string's control characters are escaped); ", " as between members.
-	 */
-	for (s = buf; *s; s++) {
-		if (*s != '\n')
-			putchar(*s);
-		else if (s > buf && s[-1] == ',')
-			putchar(' ');
-	}
-	putchar('\n');
-	free(buf);
+	put_object(stdout, c, status);
 	if (captured)
 		fclose(captured);
 	return fflush(stdout) && !status ? CTL_EXIT_FAIL : status;

@@ -693,7 +693,7 @@ static void json_key(struct hc_json *j, const char *key)
 
 	if (j->depth && j->count[j->depth - 1]++)
 		fputc(',', j->f);
-	if (in_array)
+	if (in_array && !j->one_line)
 		fputc('\n', j->f);
 	else if (j->depth && j->count[j->depth - 1] > 1)
 		fputc(' ', j->f);
@@ -716,7 +716,7 @@ void hc_json_close(struct hc_json *j)
 	if (!j->depth)
 		return;
 	j->depth--;
-	if (j->close[j->depth] == ']')
+	if (j->close[j->depth] == ']' && !j->one_line)
 		fputc('\n', j->f);
 	fputc(j->close[j->depth], j->f);
 	if (!j->depth)

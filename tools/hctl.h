@@ -184,8 +184,9 @@ void hc_stats_compute(const struct hc_vol_status *a,
 
 /*
  * A JSON writer for the reports: members separated by ", ", each element
- * of an array on a line of its own, a newline after the outermost close.
- * A key is given inside objects and NULL inside arrays.
+ * of an array on a line of its own (all on one line with @one_line set
+ * after hc_json_init(): a JSON Lines record), a newline after the
+ * outermost close.  A key is given inside objects and NULL inside arrays.
  */
 #define HC_JSON_DEPTH	8
 
@@ -194,6 +195,7 @@ struct hc_json {
 	u32 depth;
 	u32 count[HC_JSON_DEPTH];	/* values written at each level */
 	char close[HC_JSON_DEPTH];	/* '}' or ']' */
+	int one_line;			/* arrays' elements ", " apart */
 };
 
 void hc_json_init(struct hc_json *j, FILE *f);

@@ -279,19 +279,14 @@ static void test_knobs(void)
 	t(same, "knob names in status order, the backoffs field NULL");
 }
 
-/* What the JSON writer makes of a report like stats --json's. */
-static void test_json(void)
+/* A report like stats --json's, through the JSON writer into @buf. */
+static void json_sample(char *buf, size_t len, int one_line)
 {
-	static const char want[] =
-		"{\"interval_s\": 1.500, \"volumes\": [\n"
-		"{\"device\": \"a\\\"b\\\\\\u0001\", \"name\": null, \"id\": 7, \"hit\": null, \"xen\": {\"id\": 1}},\n"
-		"{\"hit\": 12.5}\n"
-		"], \"empty\": [\n]}\n";
 	struct hc_json j;
-	char buf[512];
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	FILE *f = fmemopen(buf, len, "w");
 
 	hc_json_init(&j, f);
+	j.one_line = one_line;
 	hc_json_open(&j, NULL, '{');
 	hc_json_num(&j, "interval_s", 1.5, 3, 0);
 	hc_json_open(&j, "volumes", '[');
@@ -312,8 +307,29 @@ static void test_json(void)
 	hc_json_close(&j);
 	hc_json_close(&j);
 	fclose(f);
-	t(!strcmp(buf, want), "JSON writer: separators, escapes, null, nesting");
-	if (strcmp(buf, want))
+}
+
+static void test_json(void)
+{
+	static const char lines[] =
+		"{\"interval_s\": 1.500, \"volumes\": [\n"
+		"{\"device\": \"a\\\"b\\\\\\u0001\", \"name\": null, \"id\": 7, \"hit\": null, \"xen\": {\"id\": 1}},\n"
+		"{\"hit\": 12.5}\n"
+		"], \"empty\": [\n]}\n";
+	static const char one[] =
+		"{\"interval_s\": 1.500, \"volumes\": [{"
+		"\"device\": \"a\\\"b\\\\\\u0001\", \"name\": null, \"id\": 7, \"hit\": null, \"xen\": {"
+		"\"id\": 1}}, {"
+		"\"hit\": 12.5}], \"empty\": []}\n";
+	char buf[512];
+
+	json_sample(buf, sizeof(buf), 0);
+	t(!strcmp(buf, lines), "JSON writer: separators, escapes, null, nesting");
+	if (strcmp(buf, lines))
+		printf("# %s", buf);
+	json_sample(buf, sizeof(buf), 1);
+	t(!strcmp(buf, one), "JSON writer, one_line: the same on one line");
+	if (strcmp(buf, one))
 		printf("# %s", buf);
 }
 
