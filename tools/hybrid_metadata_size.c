@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hctl.h"
 #include "md.h"
 #include "md_tool.h"
 
@@ -22,7 +23,7 @@ static void print_help(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s --ssd-size SIZE --hdd-size SIZE [--chunk-size SIZE]\n"
-		"       [--growth PERCENT] [--persistent-staging SIZE] [--numeric]\n"
+		"       [--growth PERCENT] [--persistent-staging SIZE] [--numeric|--json]\n"
 		"Print the metadata device size a dm-hybrid pool needs.\n\n"
 		"  -s, --ssd-size SIZE      size of the SSD data device\n"
 		"  -d, --hdd-size SIZE      size of the HDD data device\n"
@@ -34,6 +35,7 @@ static void print_help(FILE *f)
 		"                           room for a staging log that keeps a block\n"
 		"                           tier of SIZE all dirty (persistent_staging)\n"
 		"  -n, --numeric            print only the size in bytes\n"
+		"      --json               the inputs and sizes as one JSON object\n"
 		"  -h, --help               show this help\n\n"
 		"SIZE is a number of bytes with an optional suffix: s (512-byte\n"
 		"sectors), K, M, G, T, P (powers of 1024; KiB, KB, k also accepted).\n",
@@ -96,6 +98,33 @@ static int size_arg(const char *opt, const char *arg, u64 *bytes)
 	return -1;
 }
 
+/* What was asked and what it takes, for --json. */
+struct md_size {
+	u64 ssd, hdd, chunk, growth, staging;	/* the options' values */
+	u64 cap[DMH_NR_TIERS];			/* chunks with the growth */
+	u64 log;				/* staging log blocks, or 0 */
+	u64 blocks;				/* the answer */
+};
+
+static void print_json(const struct md_size *z)
+{
+	struct hc_json j;
+
+	md_json_begin(&j, prog, MD_EXIT_OK);
+	hc_json_u64(&j, "metadata_bytes", z->blocks * DMH_BLOCK_SIZE);
+	hc_json_u64(&j, "metadata_blocks", z->blocks);
+	hc_json_u64(&j, "block_bytes", DMH_BLOCK_SIZE);
+	hc_json_u64(&j, "ssd_bytes", z->ssd);
+	hc_json_u64(&j, "hdd_bytes", z->hdd);
+	hc_json_u64(&j, "chunk_bytes", z->chunk);
+	hc_json_u64(&j, "growth_percent", z->growth);
+	hc_json_u64(&j, "ssd_chunks", z->cap[0]);
+	hc_json_u64(&j, "hdd_chunks", z->cap[1]);
+	hc_json_u64(&j, "persistent_staging_bytes", z->staging);
+	hc_json_u64_known(&j, "staging_log_blocks", z->log, z->staging);
+	md_json_end(&j);
+}
+
 /* Log blocks for a block tier of @bytes, with a note when it cannot hold it all. */
 static u64 slog_for(u64 bytes)
 {
@@ -119,34 +148,37 @@ int main(int argc, char **argv)
 		{ "growth", required_argument, NULL, 'g' },
 		{ "persistent-staging", required_argument, NULL, 'p' },
 		{ "numeric", no_argument, NULL, 'n' },
+		MD_TOOL_JSON_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	u64 ssd = ~0ull, hdd = ~0ull, chunk = DMH_CHUNK_SECTORS_DEF * 512ull;
-	u64 growth = 0, cs, cap[DMH_NR_TIERS], chunks[DMH_NR_TIERS], blocks;
-	u64 staging = 0;
-	int ch, numeric = 0, t;
+	struct md_size z = {
+		.ssd = ~0ull, .hdd = ~0ull,
+		.chunk = DMH_CHUNK_SECTORS_DEF * 512ull,
+	};
+	u64 cs, chunks[DMH_NR_TIERS];
+	int ch, numeric = 0, json = 0, t;
 	char *end;
 
 	while ((ch = getopt_long(argc, argv, "s:d:c:g:p:nh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if (size_arg("--ssd-size", optarg, &ssd))
+			if (size_arg("--ssd-size", optarg, &z.ssd))
 				return MD_TOOL_EXIT_USAGE;
 			break;
 		case 'd':
-			if (size_arg("--hdd-size", optarg, &hdd))
+			if (size_arg("--hdd-size", optarg, &z.hdd))
 				return MD_TOOL_EXIT_USAGE;
 			break;
 		case 'c':
-			if (size_arg("--chunk-size", optarg, &chunk))
+			if (size_arg("--chunk-size", optarg, &z.chunk))
 				return MD_TOOL_EXIT_USAGE;
 			break;
 		case 'g':
 			errno = 0;
-			growth = strtoull(optarg, &end, 10);
+			z.growth = strtoull(optarg, &end, 10);
 			if (errno || *end || *optarg < '0' || *optarg > '9' ||
-			    growth > 100000) {
+			    z.growth > 100000) {
 				fprintf(stderr,
 					"%s: --growth: \"%s\" is not a percentage (0..100000)\n",
 					prog, optarg);
@@ -154,57 +186,64 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			if (size_arg("--persistent-staging", optarg, &staging))
+			if (size_arg("--persistent-staging", optarg, &z.staging))
 				return MD_TOOL_EXIT_USAGE;
 			break;
 		case 'n':
 			numeric = 1;
+			break;
+		case MD_TOOL_OPT_JSON:
+			json = 1;
 			break;
 		default:	/* -h, unknown */
 			print_help(ch == 'h' ? stdout : stderr);
 			return ch == 'h' ? MD_EXIT_OK : MD_TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc || ssd == ~0ull || hdd == ~0ull) {
+	if (optind != argc || z.ssd == ~0ull || z.hdd == ~0ull) {
 		fprintf(stderr, "%s: --ssd-size and --hdd-size are required\n",
 			prog);
 		print_help(stderr);
 		return MD_TOOL_EXIT_USAGE;
 	}
-	cs = chunk / 512;
-	if (chunk % 512 || cs < DMH_CHUNK_SECTORS_MIN ||
+	cs = z.chunk / 512;
+	if (z.chunk % 512 || cs < DMH_CHUNK_SECTORS_MIN ||
 	    cs > DMH_CHUNK_SECTORS_MAX || (cs & (cs - 1))) {
 		fprintf(stderr, "%s: chunk size must be a power of two from 64 KiB to 64 MiB\n",
 			prog);
 		return MD_TOOL_EXIT_USAGE;
 	}
-	cap[0] = ssd / chunk;
-	cap[1] = hdd / chunk;
-	chunks[0] = cap[0];
-	chunks[1] = cap[1];
+	z.cap[0] = z.ssd / z.chunk;
+	z.cap[1] = z.hdd / z.chunk;
+	chunks[0] = z.cap[0];
+	chunks[1] = z.cap[1];
 	/* growth <= 100000 and cap < 2^34 keep cap * growth below 2^51 */
 	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (cap[t] <= DMH_TIER_CHUNKS_MAX)
-			cap[t] += dmh_div_up(cap[t] * growth, 100);
-		if (cap[t] > DMH_TIER_CHUNKS_MAX) {
+		if (z.cap[t] <= DMH_TIER_CHUNKS_MAX)
+			z.cap[t] += dmh_div_up(z.cap[t] * z.growth, 100);
+		if (z.cap[t] > DMH_TIER_CHUNKS_MAX) {
 			fprintf(stderr,
 				"%s: over %llu chunks a device%s; use larger chunks\n",
 				prog, DMH_TIER_CHUNKS_MAX,
-				growth ? " with the growth" : "");
+				z.growth ? " with the growth" : "");
 			return MD_TOOL_EXIT_USAGE;
 		}
 	}
-	blocks = dmh_layout_need(cap[0], cap[1]);
-	if (staging)
-		blocks = md_size_with_log(chunks, cap, slog_for(staging));
-	if (!blocks) {
+	z.blocks = dmh_layout_need(z.cap[0], z.cap[1]);
+	if (z.staging) {
+		z.log = slog_for(z.staging);
+		z.blocks = md_size_with_log(chunks, z.cap, z.log);
+	}
+	if (!z.blocks) {
 		fprintf(stderr, "%s: no metadata device of up to 256 TiB has that room\n",
 			prog);
 		return MD_TOOL_EXIT_USAGE;
 	}
-	if (numeric)
-		printf("%llu\n", (unsigned long long)(blocks * DMH_BLOCK_SIZE));
+	if (json)
+		print_json(&z);
+	else if (numeric)
+		printf("%llu\n", (unsigned long long)(z.blocks * DMH_BLOCK_SIZE));
 	else
-		print_human(blocks);
+		print_human(z.blocks);
 	return MD_EXIT_OK;
 }

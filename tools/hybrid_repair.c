@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hctl.h"
 #include "md.h"
 #include "md_tool.h"
 
@@ -34,7 +35,8 @@ static const char *prog = "hybrid_repair";
 static void print_help(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s -i METADATA_DEV [-o OUTPUT] [--rewrite] [--drop-staged] [-q|-v]\n"
+		"Usage: %s -i METADATA_DEV [-o OUTPUT] [--rewrite] [--drop-staged]\n"
+		"       [-q|-v] [--json]\n"
 		"Repair dm-hybrid metadata in place, or into a copy with -o.\n"
 		"The pool must not be active.\n\n"
 		"  -i, --input DEV    metadata device or image to repair\n"
@@ -46,6 +48,7 @@ static void print_help(FILE *f)
 		"                     losing the staged writes it records\n"
 		"  -q, --quiet        print nothing but errors\n"
 		"  -v, --verbose      also print harmless findings\n"
+		"      --json         what was found and changed as one JSON object\n"
 		"  -h, --help         show this help\n\n"
 		"Exit status: 0 clean, 1 still not clean, 2 broken (nothing\n"
 		"written) or bad usage, 3 I/O error.\n", prog);
@@ -78,33 +81,35 @@ static int copy_image(struct md_image *img, const char *out)
 	return 0;
 }
 
-/* Re-read what was written and check it from scratch. */
-static int verify(const char *path, int verbosity)
+/* Re-read what was written and check it from scratch into @r. */
+static int verify(const char *path, struct md_report *r)
 {
-	struct md_report r;
 	struct md_image img;
 	struct md_counts c;
 	int rc;
 
-	md_report_init(&r, prog, stdout, verbosity);
-	rc = md_open(&img, path, 0, &r);
+	rc = md_open(&img, path, 0, r);
 	if (!rc)
-		md_check(&img, &r, 0, &c);
-	md_report_flush(&r);
+		md_check(&img, r, 0, &c);
+	md_report_flush(r);
 	md_close(&img);
 	if (!rc)
-		rc = md_report_exit(&r);
+		rc = md_report_exit(r);
 	if (rc)
 		fprintf(stderr, "%s: %s is still not clean after repair\n",
 			prog, path);
 	return rc;
 }
 
+/*
+ * Fix what md_check() can and commit it as transaction *@txid (left 0 when
+ * nothing is written); the sentences only without --json (@r keeps).
+ */
 static int repair(struct md_image *img, struct md_report *r,
-		  const char *out, int rewrite)
+		  const char *out, int rewrite, u64 *txid)
 {
+	int say = r->verbosity && !r->keep;
 	struct md_counts c;
-	u64 txid = img->sb.txid + 1;
 	int rc;
 
 	md_check(img, r, 1, &c);
@@ -116,7 +121,7 @@ static int repair(struct md_image *img, struct md_report *r,
 		return MD_EXIT_BROKEN;
 	}
 	if (!md_problems(r) && !rewrite && !out) {
-		if (r->verbosity)
+		if (say)
 			printf("%s: %s: clean, nothing to do\n", prog,
 			       img->path);
 		return MD_EXIT_OK;
@@ -132,17 +137,18 @@ static int repair(struct md_image *img, struct md_report *r,
 	if (!md_problems(r) && !rewrite)
 		return MD_EXIT_OK;
 	img->sb.flags &= ~DMH_SB_NEEDS_CHECK;
-	rc = md_commit(img, txid, 0);
+	rc = md_commit(img, img->sb.txid + 1, 0);
 	if (rc) {
 		fprintf(stderr, "%s: writing %s failed: %s\n", prog,
 			out ? out : img->path, strerror(-rc));
 		return MD_EXIT_USAGE;
 	}
-	if (r->verbosity)
+	*txid = img->sb.txid;
+	if (say)
 		fprintf(stdout,
 			"%s: %s: fixed %lu problems, %lu leftovers cleared, committed transaction %llu\n",
 			prog, out ? out : img->path, md_problems(r),
-			r->leftovers, (unsigned long long)txid);
+			r->leftovers, (unsigned long long)*txid);
 	return MD_EXIT_OK;
 }
 
@@ -166,6 +172,34 @@ static int repair_opt(int ch, const char *arg, void *ctx)
 	return 0;
 }
 
+/*
+ * --json: the findings of the repair pass (@r), what was written (@txid, 0
+ * for nothing) and the check of the result (@after, NULL if not run).
+ */
+static void json_out(const struct md_args *a, const struct md_report *r,
+		     u64 txid, const struct md_report *after, int status)
+{
+	struct hc_json j;
+
+	md_json_begin(&j, prog, status);
+	hc_json_str(&j, "verdict", md_json_verdict(status));
+	hc_json_str(&j, "input", a->in);
+	hc_json_str(&j, "output", a->out);
+	hc_json_bool(&j, "committed", txid != 0);
+	hc_json_u64_known(&j, "transaction", txid, txid != 0);
+	hc_json_u64(&j, "fixed", txid ? md_problems(r) : 0);
+	hc_json_u64(&j, "leftovers_cleared", txid ? r->leftovers : 0);
+	md_json_report(&j, r);
+	if (after) {
+		hc_json_open(&j, "after", '{');
+		md_json_report(&j, after);
+		hc_json_close(&j);
+	} else {
+		hc_json_str(&j, "after", NULL);
+	}
+	md_json_end(&j);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -175,6 +209,7 @@ int main(int argc, char **argv)
 		{ "drop-staged", no_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		MD_TOOL_JSON_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -184,10 +219,11 @@ int main(int argc, char **argv)
 		.help = print_help, .opt = repair_opt, .ctx = &ro,
 	};
 	const char *in, *out;
-	struct md_report r;
+	struct md_report r, after;
 	struct md_image img;
 	struct md_args a;
-	int rc;
+	u64 txid = 0;
+	int rc, verified;
 
 	rc = md_tool_args(&tool, argc, argv, &a);
 	if (rc >= 0)
@@ -195,6 +231,9 @@ int main(int argc, char **argv)
 	in = a.in;
 	out = a.out;
 	md_report_init(&r, prog, stdout, a.verbosity);
+	md_report_init(&after, prog, stdout, a.verbosity ? 1 : 0);
+	r.keep = a.json;
+	after.keep = a.json;
 	rc = md_open(&img, in, out ? 0 : 1, &r);
 	if (rc == MD_EXIT_BROKEN) {
 		md_report_flush(&r);
@@ -203,9 +242,14 @@ int main(int argc, char **argv)
 	}
 	img.slog.drop = ro.drop_staged;
 	if (!rc)
-		rc = repair(&img, &r, out, ro.rewrite);
+		rc = repair(&img, &r, out, ro.rewrite, &txid);
 	md_close(&img);
-	if (!rc)
-		rc = verify(out ? out : in, a.verbosity ? 1 : 0);
+	verified = !rc;
+	if (verified)
+		rc = verify(out ? out : in, &after);
+	if (a.json)
+		json_out(&a, &r, txid, verified ? &after : NULL, rc);
+	md_report_free(&r);
+	md_report_free(&after);
 	return rc;
 }

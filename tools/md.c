@@ -70,6 +70,27 @@ void md_report_init(struct md_report *r, const char *prog, FILE *out,
 	r->verbosity = verbosity;
 }
 
+/* Keep a finding for --json; one that finds no memory is lost. */
+static void keep_note(struct md_report *r, enum md_sev sev, const char *fmt,
+		      va_list ap)
+{
+	struct md_finding *k;
+	char buf[512], *msg;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	msg = strdup(buf);
+	if (!msg)
+		return;
+	k = realloc(r->kept, (r->nkept + 1) * sizeof(*k));
+	if (!k) {
+		free(msg);
+		return;
+	}
+	r->kept = k;
+	k[r->nkept].sev = sev;
+	k[r->nkept++].msg = msg;
+}
+
 void md_note(struct md_report *r, enum md_sev sev, const char *fmt, ...)
 {
 	va_list ap;
@@ -82,20 +103,34 @@ void md_note(struct md_report *r, enum md_sev sev, const char *fmt, ...)
 		return;
 	}
 	r->printed++;
-	fprintf(r->out, "%s: %s: ", r->prog, sev_tag[sev]);
 	va_start(ap, fmt);
-	vfprintf(r->out, fmt, ap);
+	if (r->keep) {
+		keep_note(r, sev, fmt, ap);
+	} else {
+		fprintf(r->out, "%s: %s: ", r->prog, sev_tag[sev]);
+		vfprintf(r->out, fmt, ap);
+		fputc('\n', r->out);
+	}
 	va_end(ap);
-	fputc('\n', r->out);
 }
 
 void md_report_flush(struct md_report *r)
 {
+	if (r->keep)
+		return;
 	if (r->suppressed && r->verbosity)
 		fprintf(r->out,
 			"%s: %lu more messages not shown (use --verbose)\n",
 			r->prog, r->suppressed);
 	r->suppressed = 0;
+}
+
+void md_report_free(struct md_report *r)
+{
+	while (r->nkept)
+		free(r->kept[--r->nkept].msg);
+	free(r->kept);
+	r->kept = NULL;
 }
 
 unsigned long md_problems(const struct md_report *r)

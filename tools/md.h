@@ -56,6 +56,12 @@ enum md_sev {
 	MD_NR_SEV,
 };
 
+/* A finding kept for --json rather than printed. */
+struct md_finding {
+	enum md_sev sev;
+	char *msg;
+};
+
 struct md_report {
 	const char *prog;
 	FILE *out;
@@ -64,6 +70,14 @@ struct md_report {
 	unsigned long printed;
 	unsigned long suppressed;
 	unsigned long leftovers;	/* uncommitted or torn copies */
+	/*
+	 * --json: the findings that would be printed are kept here instead
+	 * (the same ones: by verbosity, at most as many), and
+	 * md_report_flush() leaves suppressed as it is for the object.
+	 */
+	int keep;
+	struct md_finding *kept;
+	unsigned long nkept;
 };
 
 /* Host-order copy of a pin record (struct dmh_disk_pin). */
@@ -197,6 +211,8 @@ void md_report_init(struct md_report *r, const char *prog, FILE *out,
 __printf(3, 4)
 void md_note(struct md_report *r, enum md_sev sev, const char *fmt, ...);
 void md_report_flush(struct md_report *r);
+/* Free the kept findings. */
+void md_report_free(struct md_report *r);
 int md_report_exit(const struct md_report *r);
 unsigned long md_problems(const struct md_report *r);
 

@@ -1116,6 +1116,107 @@ jexpect 0 "vol delete --json after waiting: the sentences in messages" \
 	                              "Volume 2 deleted from pool p0."]' \
 	busy vol delete p0 2 --json
 
+# ---- --json of the metadata tools (jexpect above) ----
+
+write_dump j.txt 5
+hybrid_restore -q -i j.txt -o jbase.img
+write_dump jleak.txt 5 "map vol=99 vchunk=0 tier=hdd pchunk=0 len=2"
+hybrid_restore -q -f -i jleak.txt -o jleak.img 2>/dev/null
+jexpect 0 "check --json of a clean image: the verdict and the pool summary" \
+	'j["command"] == "hybrid_check" and j["ok"] and j["verdict"] == "clean" and
+	 j["path"] == "jbase.img" and j["problems"] == 0 and j["findings"] == [] and
+	 j["pool"] == {"transaction": 5, "volumes": 2,
+	               "ssd": {"mapped": 13, "free": 987},
+	               "hdd": {"mapped": 90, "free": 9910},
+	               "staging_log": {"blocks": 0, "records": 0}}' \
+	hybrid_check --json jbase.img
+check "... on one line, and nothing on stderr" \
+	'[ "$(wc -l < out.json)" = 1 ] && [ ! -s err.log ]'
+jexpect 1 "check --json of a leak: repairable, the counts and the findings" \
+	'not j["ok"] and j["verdict"] == "repairable" and j["problems"] == 2 and
+	 j["counts"] == {"info": 0, "repairable": 2, "data_loss": 0, "broken": 0} and
+	 j["pool"]["hdd"]["mapped"] == 92 and j["findings"][0] == {"severity":
+	 "repairable", "message": "leaked chunk: hdd chunk 0 belongs to volume 99, which does not exist"}' \
+	hybrid_check --json jleak.img
+jexpect 1 "check --json --quiet: the counts, no findings" \
+	'j["counts"]["repairable"] == 2 and j["findings"] == []' \
+	hybrid_check --json -q jleak.img
+write_dump jmany.txt 5 "map vol=99 vchunk=0 tier=hdd pchunk=0 len=150"
+hybrid_restore -q -f -i jmany.txt -o jmany.img 2>/dev/null
+jexpect 1 "check --json of 150 leaks: 100 findings and 50 not shown, as the text" \
+	'j["counts"]["repairable"] == 150 and len(j["findings"]) == 100 and
+	 j["findings_not_shown"] == 50' \
+	hybrid_check --json jmany.img
+jexpect 1 "... all 150 with --verbose" \
+	'len(j["findings"]) == 150 and j["findings_not_shown"] == 0' \
+	hybrid_check --json -v jmany.img
+layout jbase.img
+cp jbase.img jflip.img
+flip_byte jflip.img $((L_ssd_rmap_start + (5 & 1))) 100
+jexpect 2 "check --json of a bit flip in the live rmap: broken" \
+	'j["verdict"] == "broken" and j["counts"]["broken"] == 1 and
+	 "no usable copy" in j["findings"][0]["message"] and
+	 j["findings"][0]["severity"] == "broken"' \
+	hybrid_check --json jflip.img
+cp jbase.img jnosb.img
+zero_block jnosb.img 1
+jexpect 2 "check --json without a superblock: broken, no pool summary" \
+	'j["verdict"] == "broken" and j["pool"] is None and
+	 "no valid superblock" in j["findings"][0]["message"]' \
+	hybrid_check --json jnosb.img
+jexpect 3 "check --json of a missing file: io_error, the error on stderr" \
+	'j["verdict"] == "io_error" and j["pool"] is None' \
+	hybrid_check --json no-such.img
+check "... which says why" 'grep -q "cannot open no-such.img" err.log'
+expect 2 "check --json without a device: a usage error, no object" \
+	hybrid_check --json
+check "... only the usage" '! grep -q "{" out.log && grep -q "^Usage" out.log'
+
+cp jleak.img jleak2.img
+jexpect 0 "repair --json of a leak: committed, what it fixed, the check after" \
+	'j["command"] == "hybrid_repair" and j["verdict"] == "clean" and
+	 j["committed"] and j["transaction"] == 6 and j["fixed"] == 2 and
+	 j["input"] == "jleak2.img" and j["output"] is None and
+	 j["counts"]["repairable"] == 2 and len(j["findings"]) == 2 and
+	 j["after"]["problems"] == 0 and j["after"]["findings"] == []' \
+	hybrid_repair --json -i jleak2.img
+check "... on one line, and the image is clean" \
+	'[ "$(wc -l < out.json)" = 1 ] && hybrid_check -q jleak2.img'
+jexpect 0 "repair --json of a clean image: nothing committed" \
+	'j["ok"] and not j["committed"] and j["transaction"] is None and
+	 j["fixed"] == 0 and j["after"]["problems"] == 0' \
+	hybrid_repair --json -i jleak2.img
+jexpect 0 "repair --json -o: the output named, the input left alone" \
+	'j["output"] == "jleak-fixed.img" and j["committed"] and j["fixed"] == 2' \
+	hybrid_repair --json -i jleak.img -o jleak-fixed.img
+check "... which still has its leak" 'hybrid_check -q jleak.img; [ $? = 1 ]'
+cp jflip.img jflip2.img
+jexpect 2 "repair --json of broken metadata: nothing committed, no check after" \
+	'j["verdict"] == "broken" and not j["committed"] and
+	 j["counts"]["broken"] == 1 and j["after"] is None' \
+	hybrid_repair --json -i jflip2.img
+check "... and the image untouched" 'cmp -s jflip.img jflip2.img'
+
+got=$(hybrid_metadata_size -s 1T -d 16T -n)
+jexpect 0 "metadata_size --json: the size --numeric gives and what it was asked" \
+	'j["command"] == "hybrid_metadata_size" and
+	 j["metadata_bytes"] == j["metadata_blocks"] * 4096 == '"$got"' and
+	 j["ssd_bytes"] == 1 << 40 and j["hdd_bytes"] == 16 << 40 and
+	 j["chunk_bytes"] == 1 << 20 and j["ssd_chunks"] == 1 << 20 and
+	 j["hdd_chunks"] == 1 << 24 and j["staging_log_blocks"] is None' \
+	hybrid_metadata_size -s 1T -d 16T --json
+got=$(hybrid_metadata_size -s 1000M -d 10000M -p 64M -g 50 -n)
+jexpect 0 "metadata_size --json with growth and persistent staging" \
+	'j["metadata_bytes"] == '"$got"' and j["growth_percent"] == 50 and
+	 j["ssd_chunks"] == 1500 and j["hdd_chunks"] == 15000 and
+	 j["persistent_staging_bytes"] == 64 << 20 and
+	 j["staging_log_blocks"] == 194' \
+	hybrid_metadata_size -s 1000M -d 10000M -p 64M -g 50 --json
+check "... on one line" '[ "$(wc -l < out.json)" = 1 ]'
+expect 2 "metadata_size --json with a bad size: a usage error, no object" \
+	hybrid_metadata_size -s 12Q -d 1T --json
+check "... only the sentence" '! grep -q "{" out.log && grep -q "invalid size" out.log'
+
 # ---- man pages render (man -l), without warnings ----
 
 for page in "$tools"/../Documentation/man/*.8; do
