@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hctl.h"
 #include "md.h"
 #include "md_tool.h"
 
@@ -51,7 +52,7 @@ struct dump {
 static void print_help(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s -i DUMP -o METADATA_DEV [--md-blocks N] [--force]\n"
+		"Usage: %s -i DUMP -o METADATA_DEV [--md-blocks N] [--force] [--json]\n"
 		"Write dm-hybrid metadata described by a hybrid_dump text.\n\n"
 		"  -i, --input FILE    the dump (\"-\" for standard input)\n"
 		"  -o, --output DEV    metadata device or image file to write\n"
@@ -59,6 +60,7 @@ static void print_help(FILE *f)
 		"                      device size, or the dump's md_blocks for files)\n"
 		"  -f, --force         write even if the dump is inconsistent\n"
 		"  -q, --quiet         print nothing but errors\n"
+		"      --json          what was written as one JSON object\n"
 		"  -h, --help          show this help\n\n"
 		"Exit status: 0 written, 1 invalid dump, 2 bad usage, 3 I/O error.\n",
 		prog);
@@ -680,15 +682,13 @@ static int write_image(struct md_image *img, const char *out)
 	return MD_EXIT_OK;
 }
 
-static int check_image(struct md_image *img, int force, int verbosity)
+static int check_image(struct md_image *img, int force, struct md_report *r)
 {
-	struct md_report r;
 	struct md_counts c;
 
-	md_report_init(&r, prog, stderr, verbosity);
-	md_check(img, &r, 0, &c);
-	md_report_flush(&r);
-	if (!md_problems(&r))
+	md_check(img, r, 0, &c);
+	md_report_flush(r);
+	if (!md_problems(r))
 		return 0;
 	if (force) {
 		fprintf(stderr, "%s: writing inconsistent metadata (--force)\n",
@@ -724,6 +724,58 @@ static int restore_opt(int ch, const char *arg, void *ctx)
 	return MD_TOOL_EXIT_USAGE;
 }
 
+/*
+ * --json: what was written (@written), from the dump's image @img if it
+ * was read (@parsed), and the findings of its check (@r).
+ */
+static void json_out(const struct md_args *a, const struct md_image *img,
+		     int parsed, int written, const struct md_report *r,
+		     int status)
+{
+	struct hc_json j;
+
+	md_json_begin(&j, prog, status);
+	hc_json_str(&j, "input", a->in);
+	hc_json_str(&j, "output", a->out);
+	hc_json_bool(&j, "parsed", parsed);
+	hc_json_bool(&j, "written", written);
+	hc_json_u64_known(&j, "md_blocks", img->sb.md_blocks, parsed);
+	hc_json_u64_known(&j, "transaction", img->sb.txid, parsed);
+	hc_json_u64_known(&j, "volumes", img->nr_vols, parsed);
+	md_json_report(&j, r);
+	md_json_end(&j);
+}
+
+/*
+ * Read the dump @a->in into @img, whose size is @md_blocks or else the
+ * output's or the dump's: 0, MD_EXIT_REPAIRABLE (an invalid dump) or
+ * MD_EXIT_USAGE (I/O).
+ */
+static int read_dump(const struct md_args *a, u64 md_blocks,
+		     struct md_image *img)
+{
+	FILE *f;
+	int rc;
+
+	memset(img, 0, sizeof(*img));
+	img->fd = -1;
+	if (!md_blocks && target_blocks(a->out, &md_blocks)) {
+		fprintf(stderr, "%s: cannot get the size of %s\n", prog,
+			a->out);
+		return MD_EXIT_USAGE;
+	}
+	f = strcmp(a->in, "-") ? fopen(a->in, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, a->in,
+			strerror(errno));
+		return MD_EXIT_USAGE;
+	}
+	rc = parse_dump(f, a->in, img, md_blocks);
+	if (f != stdin)
+		fclose(f);
+	return rc ? MD_EXIT_REPAIRABLE : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -732,6 +784,7 @@ int main(int argc, char **argv)
 		{ "md-blocks", required_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		MD_TOOL_JSON_OPTION,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -741,47 +794,29 @@ int main(int argc, char **argv)
 		.longopts = opts, .help = print_help, .opt = restore_opt,
 		.ctx = &ro, .need_out = 1,
 	};
-	const char *in, *out;
-	u64 md_blocks;
-	int rc, force, verbosity;
 	struct md_image img;
+	struct md_report r;
 	struct md_args a;
-	FILE *f;
+	int rc, parsed;
 
 	rc = md_tool_args(&tool, argc, argv, &a);
 	if (rc >= 0)
 		return rc;
-	in = a.in;
-	out = a.out;
-	verbosity = a.verbosity;
-	md_blocks = ro.md_blocks;
-	force = ro.force;
-	if (!md_blocks && target_blocks(out, &md_blocks)) {
-		fprintf(stderr, "%s: cannot get the size of %s\n", prog, out);
-		return MD_EXIT_USAGE;
-	}
-	f = strcmp(in, "-") ? fopen(in, "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "%s: cannot open %s: %s\n", prog, in,
-			strerror(errno));
-		return MD_EXIT_USAGE;
-	}
-	memset(&img, 0, sizeof(img));
-	img.fd = -1;
-	rc = parse_dump(f, in, &img, md_blocks);
-	if (f != stdin)
-		fclose(f);
+	md_report_init(&r, prog, stderr, a.verbosity);
+	r.keep = a.json;
+	rc = read_dump(&a, ro.md_blocks, &img);
+	parsed = !rc;
+	if (!rc && check_image(&img, ro.force, &r))
+		rc = MD_EXIT_REPAIRABLE;
 	if (!rc)
-		rc = check_image(&img, force, verbosity);
-	if (rc) {
-		md_close(&img);
-		return MD_EXIT_REPAIRABLE;
-	}
-	rc = write_image(&img, out);
-	if (!rc && verbosity)
+		rc = write_image(&img, a.out);
+	if (a.json)
+		json_out(&a, &img, parsed, !rc, &r, rc);
+	else if (!rc && a.verbosity)
 		printf("%s: wrote %s: %llu blocks, transaction %llu, %u volumes\n",
-		       prog, out, (unsigned long long)img.sb.md_blocks,
+		       prog, a.out, (unsigned long long)img.sb.md_blocks,
 		       (unsigned long long)img.sb.txid, img.nr_vols);
 	md_close(&img);
+	md_report_free(&r);
 	return rc;
 }

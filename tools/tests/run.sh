@@ -1197,6 +1197,28 @@ jexpect 2 "repair --json of broken metadata: nothing committed, no check after" 
 	hybrid_repair --json -i jflip2.img
 check "... and the image untouched" 'cmp -s jflip.img jflip2.img'
 
+jexpect 0 "restore --json: what it wrote" \
+	'j["command"] == "hybrid_restore" and j["ok"] and j["written"] and
+	 j["parsed"] and j["input"] == "j.txt" and j["output"] == "jr.img" and
+	 j["md_blocks"] == 200 and j["transaction"] == 5 and j["volumes"] == 2 and
+	 j["problems"] == 0' \
+	hybrid_restore --json -i j.txt -o jr.img
+check "... on one line, the same image as without --json" \
+	'[ "$(wc -l < out.json)" = 1 ] && cmp -s jr.img jbase.img'
+jexpect 1 "restore --json of an inconsistent dump: nothing written, the findings" \
+	'not j["written"] and j["parsed"] and j["counts"]["repairable"] == 2 and
+	 "leaked chunk" in j["findings"][1]["message"]' \
+	hybrid_restore --json -i jleak.txt -o jr2.img
+check "... and no image" '[ ! -e jr2.img ] && grep -q "nothing written" err.log'
+jexpect 0 "restore --json --force: written anyway, with its findings" \
+	'j["written"] and j["problems"] == 2' \
+	hybrid_restore --json -f -i jleak.txt -o jr2.img
+echo "volume id=1" > jbad.txt
+jexpect 1 "restore --json of a dump that does not parse: parsed false, nulls" \
+	'not j["parsed"] and not j["written"] and j["transaction"] is None' \
+	hybrid_restore --json -i jbad.txt -o jr3.img
+check "... the reason on stderr" 'grep -q "jbad.txt:1:" err.log'
+
 got=$(hybrid_metadata_size -s 1T -d 16T -n)
 jexpect 0 "metadata_size --json: the size --numeric gives and what it was asked" \
 	'j["command"] == "hybrid_metadata_size" and
