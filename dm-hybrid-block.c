@@ -102,6 +102,20 @@ bool dmh_blk_may_grow(struct dmh_blk *blk, struct dmh_volume *v, u64 n)
 			max - chunks);
 }
 
+/*
+ * blk->lock held: would losing one slot take @v below its ssd_min, which
+ * counts its SSD chunks and its slots together as ssd_max does (racy
+ * read of the chunk count: chunks under way may move the line)?
+ */
+static bool at_min(struct dmh_blk *blk, struct dmh_volume *v)
+{
+	u64 min = READ_ONCE(v->ssd_min);
+	u64 chunks = READ_ONCE(v->nr_chunks[DMH_TIER_SSD]);
+	u64 slots = blk->shares[v->slot].slots;
+
+	return min && slots && chunks + slot_chunks(blk, slots - 1) < min;
+}
+
 bool dmh_blk_over_share(struct dmh_blk *blk, struct dmh_volume *v,
 			bool or_equal)
 {
@@ -346,7 +360,9 @@ static bool admit(struct dmh_blk *blk, u64 key)
 /*
  * Worker, blk->lock held: turn one unreferenced VALID slot DYING, for @v:
  * one of @v's own if @v holds its share or more, else one of a volume
- * over its share.  For the writes' reserve (no @v), anyone's.
+ * over its share.  For the writes' reserve (no @v), anyone's.  Another
+ * volume's slot is never taken below that volume's ssd_min: the
+ * reservation holds against the slots' fair shares too.
  */
 static void evict_one(struct dmh_blk *blk, struct dmh_volume *v)
 {
@@ -362,6 +378,8 @@ static void evict_one(struct dmh_blk *blk, struct dmh_volume *v)
 			continue;
 		if (v && (own ? s->vol != v :
 			  !dmh_blk_over_share(blk, s->vol, false)))
+			continue;
+		if (s->vol != v && at_min(blk, s->vol))
 			continue;
 		if (s->ref) {
 			s->ref = 0;

@@ -197,6 +197,25 @@ check "hot reads on vm1 without it" hot /dev/mapper/vm1 20 13
 s1=$(vol_slots vm1)
 log "vm1 without a cap: $s1 slots, vm2 $(vol_slots vm2)"
 check "then it takes more ($s1)" test "$s1" -gt 256
+
+# ssd_min counts a volume's slots with its SSD chunks too, and keeps
+# them: vm1 at weight 1 reserving 2 chunks keeps over a chunk's 256 slots
+# while vm2 at weight 1000 reads hot; without the reservation its share is
+# about one slot and vm2 takes the rest.
+check "vm1's ssd_min 2 (chunks)" vol_set pool 1 ssd_min 2
+check "vm1's weight 1" vol_set pool 1 weight 1
+check "vm1 claims at its new weight" hot /dev/mapper/vm1 3 14
+check "vm2's weight 1000" vol_set pool 2 weight 1000
+check "hot reads on vm2 beside vm1's ssd_min" hot /dev/mapper/vm2 20 15
+s1=$(vol_slots vm1)
+log "vm1 at ssd_min 2: $s1 slots, vm2 $(vol_slots vm2)"
+check "vm1 keeps over 256 slots under its ssd_min ($s1)" test "$s1" -gt 256
+check "vm1's ssd_min 0" vol_set pool 1 ssd_min 0
+check "hot reads on vm2 without it" hot /dev/mapper/vm2 20 16
+s1=$(vol_slots vm1)
+log "vm1 without ssd_min: $s1 slots, vm2 $(vol_slots vm2)"
+check "then vm2 takes them ($s1)" test "$s1" -le 256
+check "vm2's weight 100 again" vol_set pool 2 weight 100
 check "vm1's weight 100 again" vol_set pool 1 weight 100
 check "vm1 reads only its own bytes" verify_all /dev/mapper/vm1 11
 check "vm2 reads only its own bytes" verify_all /dev/mapper/vm2 22
