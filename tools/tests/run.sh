@@ -1081,33 +1081,29 @@ rm -f no-md no-ssd no-hdd
 expect 1 "pool activate --wait 1 off a terminal: no progress line" \
 	busy --tab wait.tab pool activate pw --wait 1
 check "... only the error" '! grep -q waited out.log && grep -q "did not all appear in time" out.log'
-# vol delete of vm6 in pool s0, which has 48K staged: the device's removal
-# (suspend writes the volume's staged blocks back) takes 1 s here
+# Pool s0 has 48K staged: a command that suspends or removes its volume
+# devices shows on a terminal what is left to write back, then "done",
+# then its sentence.  One row a command: the ms each device change takes
+# (HCTL_FAKE_CHANGE_MS), the canned devices, how many such lines at least
+# (the "done" one counts), the command and its sentence.  vol delete and
+# vol resize act on vm6 (1 s); pool deactivate of s0 with none of its
+# volumes open (wb2.dm) removes its three volume devices (0.3 s each).
 { cat stage.dm; echo 'msg s0 delete_volume 2|-'; } > wb.dm
-if command -v script >/dev/null; then
-	expect 0 "vol delete on a terminal while the pool has staged data" \
-		script -qec "HCTL_FAKE_CHANGE_MS=1000 HCTL_FAKE_DM=$work/wb.dm $here/hybridctl_fake vol delete s0 vm6" /dev/null
-	check "... shows what is left to write back while the device goes, then done" \
+sed 's/^\(dev vm[57] [0-9]* [0-9]*\) 1 /\1 0 /' wb.dm > wb2.dm
+wb_lines='^pool s0: staged data not yet on the HDD: 48K (was 48K)'
+while IFS='|' read -r -u 3 ms dm min cmd sentence; do
+	command -v script >/dev/null || break
+	expect 0 "${cmd% s0*} on a terminal while the pool has staged data" \
+		script -qec "HCTL_FAKE_CHANGE_MS=$ms HCTL_FAKE_DM=$work/$dm $here/hybridctl_fake $cmd" /dev/null
+	check "... shows what is left to write back, then done, then its sentence" \
 		'tr "\r" "\n" < out.log > wb.lines &&
-		 [ "$(grep -c "^pool s0: staged data not yet on the HDD: 48K (was 48K)" wb.lines)" -ge 2 ] &&
-		 grep -q "^pool s0: staged data not yet on the HDD: 48K (was 48K): done" wb.lines &&
-		 grep -q "^Volume vm6 deleted from pool s0.$" wb.lines'
-	expect 0 "vol resize on a terminal while the pool has staged data" \
-		script -qec "HCTL_FAKE_CHANGE_MS=1000 HCTL_FAKE_DM=$work/wb.dm $here/hybridctl_fake vol resize s0 vm6 2M" /dev/null
-	check "... shows what is left to write back while the device is suspended, then done" \
-		'tr "\r" "\n" < out.log > wb.lines &&
-		 grep -q "^pool s0: staged data not yet on the HDD: 48K (was 48K): done" wb.lines &&
-		 grep -q "^Volume vm6 resized from 1M to 2M.$" wb.lines'
-	# pool deactivate of s0 with none of its volumes open: the same line
-	# over the removal of its three volume devices (0.3 s each)
-	sed 's/^\(dev vm[57] [0-9]* [0-9]*\) 1 /\1 0 /' wb.dm > wb2.dm
-	expect 0 "pool deactivate on a terminal while the pool has staged data" \
-		script -qec "HCTL_FAKE_CHANGE_MS=300 HCTL_FAKE_DM=$work/wb2.dm $here/hybridctl_fake pool deactivate s0" /dev/null
-	check "... shows what is left to write back, then done" \
-		'tr "\r" "\n" < out.log > wb.lines &&
-		 grep -q "^pool s0: staged data not yet on the HDD: 48K (was 48K): done" wb.lines &&
-		 grep -q "^Pool s0 deactivated (3 volume devices removed).$" wb.lines'
-fi
+		 [ "$(grep -c "$wb_lines" wb.lines)" -ge "$min" ] &&
+		 grep -q "$wb_lines: done" wb.lines && grep -qxF "$sentence" wb.lines'
+done 3<<'EOF'
+1000|wb.dm|2|vol delete s0 vm6|Volume vm6 deleted from pool s0.
+1000|wb.dm|1|vol resize s0 vm6 2M|Volume vm6 resized from 1M to 2M.
+300|wb2.dm|1|pool deactivate s0|Pool s0 deactivated (3 volume devices removed).
+EOF
 expect 0 "vol delete off a terminal while the pool has staged data" \
 	env HCTL_FAKE_CHANGE_MS=10 HCTL_FAKE_DM="$work/wb.dm" "$here/hybridctl_fake" vol delete s0 vm6
 check "... only its sentence" '[ "$(cat out.log)" = "Volume vm6 deleted from pool s0." ]'
