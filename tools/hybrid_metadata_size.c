@@ -139,6 +139,96 @@ static u64 slog_for(u64 bytes)
 	return n;
 }
 
+enum md_size_out { OUT_HUMAN, OUT_NUMERIC, OUT_JSON };
+
+static int growth_arg(const char *arg, u64 *growth)
+{
+	char *end;
+
+	errno = 0;
+	*growth = strtoull(arg, &end, 10);
+	if (!errno && !*end && *arg >= '0' && *arg <= '9' && *growth <= 100000)
+		return 0;
+	fprintf(stderr, "%s: --growth: \"%s\" is not a percentage (0..100000)\n",
+		prog, arg);
+	return -1;
+}
+
+/* Option @ch with @arg into @z and @out: -1 to go on, else the exit status. */
+static int one_opt(int ch, const char *arg, struct md_size *z,
+		   enum md_size_out *out)
+{
+	int bad = 0;
+
+	switch (ch) {
+	case 's':
+		bad = size_arg("--ssd-size", arg, &z->ssd);
+		break;
+	case 'd':
+		bad = size_arg("--hdd-size", arg, &z->hdd);
+		break;
+	case 'c':
+		bad = size_arg("--chunk-size", arg, &z->chunk);
+		break;
+	case 'g':
+		bad = growth_arg(arg, &z->growth);
+		break;
+	case 'p':
+		bad = size_arg("--persistent-staging", arg, &z->staging);
+		break;
+	case 'n':
+		*out = OUT_NUMERIC;
+		break;
+	case MD_TOOL_OPT_JSON:
+		*out = OUT_JSON;
+		break;
+	default:	/* -h, unknown */
+		print_help(ch == 'h' ? stdout : stderr);
+		return ch == 'h' ? MD_EXIT_OK : MD_TOOL_EXIT_USAGE;
+	}
+	return bad ? MD_TOOL_EXIT_USAGE : -1;
+}
+
+/* The chunks with the growth and the blocks they need: 0, or a usage error. */
+static int compute(struct md_size *z)
+{
+	u64 cs = z->chunk / 512, chunks[DMH_NR_TIERS];
+	int t;
+
+	if (z->chunk % 512 || cs < DMH_CHUNK_SECTORS_MIN ||
+	    cs > DMH_CHUNK_SECTORS_MAX || (cs & (cs - 1))) {
+		fprintf(stderr, "%s: chunk size must be a power of two from 64 KiB to 64 MiB\n",
+			prog);
+		return MD_TOOL_EXIT_USAGE;
+	}
+	chunks[0] = z->ssd / z->chunk;
+	chunks[1] = z->hdd / z->chunk;
+	/* growth <= 100000 and cap < 2^34 keep cap * growth below 2^51 */
+	for (t = 0; t < DMH_NR_TIERS; t++) {
+		z->cap[t] = chunks[t];
+		if (z->cap[t] <= DMH_TIER_CHUNKS_MAX)
+			z->cap[t] += dmh_div_up(z->cap[t] * z->growth, 100);
+		if (z->cap[t] > DMH_TIER_CHUNKS_MAX) {
+			fprintf(stderr,
+				"%s: over %llu chunks a device%s; use larger chunks\n",
+				prog, DMH_TIER_CHUNKS_MAX,
+				z->growth ? " with the growth" : "");
+			return MD_TOOL_EXIT_USAGE;
+		}
+	}
+	z->blocks = dmh_layout_need(z->cap[0], z->cap[1]);
+	if (z->staging) {
+		z->log = slog_for(z->staging);
+		z->blocks = md_size_with_log(chunks, z->cap, z->log);
+	}
+	if (!z->blocks) {
+		fprintf(stderr, "%s: no metadata device of up to 256 TiB has that room\n",
+			prog);
+		return MD_TOOL_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -156,49 +246,13 @@ int main(int argc, char **argv)
 		.ssd = ~0ull, .hdd = ~0ull,
 		.chunk = DMH_CHUNK_SECTORS_DEF * 512ull,
 	};
-	u64 cs, chunks[DMH_NR_TIERS];
-	int ch, numeric = 0, json = 0, t;
-	char *end;
+	enum md_size_out out = OUT_HUMAN;
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "s:d:c:g:p:nh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			if (size_arg("--ssd-size", optarg, &z.ssd))
-				return MD_TOOL_EXIT_USAGE;
-			break;
-		case 'd':
-			if (size_arg("--hdd-size", optarg, &z.hdd))
-				return MD_TOOL_EXIT_USAGE;
-			break;
-		case 'c':
-			if (size_arg("--chunk-size", optarg, &z.chunk))
-				return MD_TOOL_EXIT_USAGE;
-			break;
-		case 'g':
-			errno = 0;
-			z.growth = strtoull(optarg, &end, 10);
-			if (errno || *end || *optarg < '0' || *optarg > '9' ||
-			    z.growth > 100000) {
-				fprintf(stderr,
-					"%s: --growth: \"%s\" is not a percentage (0..100000)\n",
-					prog, optarg);
-				return MD_TOOL_EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			if (size_arg("--persistent-staging", optarg, &z.staging))
-				return MD_TOOL_EXIT_USAGE;
-			break;
-		case 'n':
-			numeric = 1;
-			break;
-		case MD_TOOL_OPT_JSON:
-			json = 1;
-			break;
-		default:	/* -h, unknown */
-			print_help(ch == 'h' ? stdout : stderr);
-			return ch == 'h' ? MD_EXIT_OK : MD_TOOL_EXIT_USAGE;
-		}
+		rc = one_opt(ch, optarg, &z, &out);
+		if (rc >= 0)
+			return rc;
 	}
 	if (optind != argc || z.ssd == ~0ull || z.hdd == ~0ull) {
 		fprintf(stderr, "%s: --ssd-size and --hdd-size are required\n",
@@ -206,42 +260,12 @@ int main(int argc, char **argv)
 		print_help(stderr);
 		return MD_TOOL_EXIT_USAGE;
 	}
-	cs = z.chunk / 512;
-	if (z.chunk % 512 || cs < DMH_CHUNK_SECTORS_MIN ||
-	    cs > DMH_CHUNK_SECTORS_MAX || (cs & (cs - 1))) {
-		fprintf(stderr, "%s: chunk size must be a power of two from 64 KiB to 64 MiB\n",
-			prog);
-		return MD_TOOL_EXIT_USAGE;
-	}
-	z.cap[0] = z.ssd / z.chunk;
-	z.cap[1] = z.hdd / z.chunk;
-	chunks[0] = z.cap[0];
-	chunks[1] = z.cap[1];
-	/* growth <= 100000 and cap < 2^34 keep cap * growth below 2^51 */
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (z.cap[t] <= DMH_TIER_CHUNKS_MAX)
-			z.cap[t] += dmh_div_up(z.cap[t] * z.growth, 100);
-		if (z.cap[t] > DMH_TIER_CHUNKS_MAX) {
-			fprintf(stderr,
-				"%s: over %llu chunks a device%s; use larger chunks\n",
-				prog, DMH_TIER_CHUNKS_MAX,
-				z.growth ? " with the growth" : "");
-			return MD_TOOL_EXIT_USAGE;
-		}
-	}
-	z.blocks = dmh_layout_need(z.cap[0], z.cap[1]);
-	if (z.staging) {
-		z.log = slog_for(z.staging);
-		z.blocks = md_size_with_log(chunks, z.cap, z.log);
-	}
-	if (!z.blocks) {
-		fprintf(stderr, "%s: no metadata device of up to 256 TiB has that room\n",
-			prog);
-		return MD_TOOL_EXIT_USAGE;
-	}
-	if (json)
+	rc = compute(&z);
+	if (rc)
+		return rc;
+	if (out == OUT_JSON)
 		print_json(&z);
-	else if (numeric)
+	else if (out == OUT_NUMERIC)
 		printf("%llu\n", (unsigned long long)(z.blocks * DMH_BLOCK_SIZE));
 	else
 		print_human(z.blocks);
