@@ -420,8 +420,10 @@ smoke)	# every set-up once, tiny: checks that the machinery works
 esac
 # BENCH_SETUPS / BENCH_WORKLOADS / BENCH_VMS narrow a run (debugging);
 # BENCH_WARM_SETUPS the warm-up ("none": no warm-up table); BENCH_SSD_PCT
-# the SSD shares (% of each workload's 4 KiB footprint; 100 = fits).
-for v in SETUPS WORKLOADS VMS WARM_SETUPS SSD_PCT; do
+# the SSD shares (% of each workload's 4 KiB footprint; 100 = fits);
+# BENCH_BLK_PCT the block tier's % of that SSD in hybrid-blk, -stage and
+# -persist (default 50).
+for v in SETUPS WORKLOADS VMS WARM_SETUPS SSD_PCT BLK_PCT; do
 	eval "x=\${BENCH_$v:-}"
 	x=${x//,/ }	# "3,4" or "3 4"
 	# shellcheck disable=SC2154 # x is set by the eval

@@ -42,6 +42,7 @@ WARM_SETUPS="ssd hybrid dmcache bcache writeboost"
 WARM_PHASES=6
 WARM_SECS=2
 SSD_PCT=50
+BLK_PCT=50
 [ -f $B/config ] && . $B/config
 [ "$WARM_SETUPS" = none ] && WARM_SETUPS=""
 log "set-ups: $SETUPS"
@@ -58,7 +59,7 @@ esac
 # bcache's backing devices with their 8 KiB headers).
 NMAX=1
 for n in $VMS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
-bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' passes=$PASSES vol=${VOL_MB}MiB qd=$QD ssd_pct='$SSD_PCT'"
+bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' passes=$PASSES vol=${VOL_MB}MiB qd=$QD ssd_pct='$SSD_PCT' blk_pct=$BLK_PCT"
 
 # wl_geom WL: the workload's volume WVOL (sectors) and its footprints in
 # bytes: FP4K (distinct 4 KiB blocks), FP256K and FP1M (distinct 256 KiB
@@ -166,9 +167,10 @@ setup_hybrid_256k() { CHUNK=512 setup_hybrid "$1"; }
 teardown_hybrid_256k() { teardown_hybrid "$1"; }
 setup_hybrid_nomig() { NOMIG=1 setup_hybrid "$1"; }
 teardown_hybrid_nomig() { teardown_hybrid "$1"; }
-# hybrid-blk: half the same SSD as a block tier (16 KiB slots), the rest
-# for chunks (Documentation/dm-hybrid.rst, "Block tier").
-setup_hybrid_blk() { BLK=$(($1 * SSDV / 4096)) setup_hybrid "$1"; }
+# hybrid-blk: BLK_PCT % of the same SSD (default half) as a block tier
+# (4 KiB slots), the rest for chunks (Documentation/dm-hybrid.rst, "Block
+# tier").
+setup_hybrid_blk() { BLK=$(($1 * SSDV * BLK_PCT / 100 / 2048)) setup_hybrid "$1"; }
 teardown_hybrid_blk() { teardown_hybrid "$1"; }
 # hybrid-stage: hybrid-blk with write staging ("Write staging").
 setup_hybrid_stage() { STAGE=1 setup_hybrid_blk "$1"; }
