@@ -36,7 +36,7 @@ OPT_BINS=(/usr/sbin/make-bcache)
 BOOT_MODS=(virtio_blk dm-mod dm-bufio dm-delay dm-flakey dm-log-writes
 	dm-cache dm-cache-smq dm-thin-pool loop ext4 crc32c_generic)
 # Stock modules shipped for cases to modprobe on demand.
-EXTRA_MODS=(bcache brd null_blk dm-dust lkdtm dm-snapshot dm-zero)
+EXTRA_MODS=(bcache brd null_blk dm-dust lkdtm dm-snapshot dm-zero dm-raid raid1)
 
 log() { printf 'mkinitramfs: %s\n' "$*" >&2; }
 
