@@ -11,7 +11,7 @@
 # (the pool or a workload).
 #   DEMO_RUN=SECONDS (default 120) sets how long the workloads run;
 #   DEMO_BLOCK=SIZE (default 0: none) a block tier, with write staging
-#   (e.g. 64M).
+#   (e.g. 64M); DEMO_PERSIST=1 adds persistent staging.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -27,10 +27,11 @@ for t in "web websearch1-60s.spc" "msr msr-rw20-80.trace"; do
 done
 # DEMO_RUN: a copy of the case with another RUN (the guest sees no host
 # environment).
-if [ -n "${DEMO_RUN:-}${DEMO_BLOCK:-}" ]; then
+if [ -n "${DEMO_RUN:-}${DEMO_BLOCK:-}${DEMO_PERSIST:-}" ]; then
 	mkdir -p "$OUT/case"
 	sed -e "s/^RUN=\\\${DEMO_RUN:-120}/RUN=${DEMO_RUN:-120}/" \
 		-e "s/^BLOCK=\\\${DEMO_BLOCK:-0}/BLOCK=${DEMO_BLOCK:-0}/" \
+		-e "s/^PERSIST=\\\${DEMO_PERSIST:-0}/PERSIST=${DEMO_PERSIST:-0}/" \
 		scripts/demo/demo.sh > "$OUT/case/demo.sh"
 	CASEDIR=$OUT/case
 else

@@ -24,6 +24,7 @@
 D=/lib/dmh/data
 RUN=${DEMO_RUN:-120}	# seconds of workload
 BLOCK=${DEMO_BLOCK:-0}	# block tier with write staging (e.g. 64M); 0: none
+PERSIST=${DEMO_PERSIST:-0}	# 1: and persistent staging (needs BLOCK)
 STEP=${DEMO_STEP:-5}	# seconds between snapshots
 VOL_MB=192
 VOLS="web msr oltp backup"
@@ -43,6 +44,7 @@ if [ "$BLOCK" = 0 ]; then
 	set --
 else
 	set -- --block-tier "$BLOCK" --write-staging
+	[ "$PERSIST" = 0 ] || set -- "$@" --persistent-staging
 fi
 hybridctl pool create demo --metadata "$(disk meta)" --ssd "$(disk ssd)" \
 	--hdd "$HDD" --chunk-size 1M "$@" || fail "pool create failed"
