@@ -153,10 +153,11 @@ bool dmh_blk_wb_failed(struct dmh_blk *blk, struct dmh_volume *v);
 /*
  * Pool worker, md_lock held: a stamp of the writebacks failed so far, and
  * did the writeback of a dirty slot of @v in [@sector, +@len) fail after
- * @stamp?  A bio that waits for those slots (DMH_BLK_WAIT) notes a stamp
- * when it first waits: a region of the HDD may fail every writeback, and
- * the bio must then fail rather than wait for ever.  The slots stay dirty
- * and are written back once the HDD takes them.
+ * @stamp?  A bio that waits for those slots (DMH_BLK_WAIT), or a
+ * migration of their chunk, notes a stamp when it begins to wait: a
+ * region of the HDD may fail every writeback, and the bio or migration
+ * must then fail rather than wait for ever.  The slots stay dirty and are
+ * written back once the HDD takes them.
  */
 u32 dmh_blk_wb_stamp(struct dmh_blk *blk);
 bool dmh_blk_wb_failed_since(struct dmh_blk *blk, struct dmh_volume *v,

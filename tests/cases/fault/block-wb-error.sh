@@ -15,8 +15,12 @@
 #    nothing: checked once the HDD works); a suspend of the pool with
 #    such a write in flight ends in 20 s.  The block stays dirty, reads
 #    back from its slot, and reaches the HDD at the first flush once the
-#    HDD works again.  Before the fix the write was parked and the
-#    writeback retried for ever, and a pool suspend waited for it.
+#    HDD works again.  Then, the block staged again, vB's chunk is pinned
+#    to the SSD: its migration waits for the writeback, gives up once it
+#    failed, and a suspend of the pool ends in 20 s.  Before the fix the
+#    write was parked and the writeback retried for ever, a pool suspend
+#    could wait for it, and the migration waited for ever, and the pool
+#    suspend with it.
 # 3. A dead SSD ends the writebacks.  vC stages more blocks than the high
 #    mark while its HDD chunk fails writes, so background writebacks run
 #    (and fail); then the SSD dies.  Its dirty blocks are lost
@@ -28,7 +32,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=64M hdd=128M
 # tier: quick
-# timeout: 300
+# timeout: 420
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
@@ -219,6 +223,32 @@ check "a flush of vB succeeds" flush /dev/mapper/v2
 check "vB has nothing dirty" test "$(vol_dirty v2)" -eq 0
 check "the staged block reached the HDD" on_hdd "$cB" 5 /tmp/newB2
 check "the waiting writes wrote nothing" head_is /dev/mapper/v2 /tmp/headB
+# A migration of the chunk waits for its staged block's writeback too.
+check "vB's HDD chunk fails again" hdd_bad "$cB"
+check "stage its block again" stage /dev/mapper/v2 5 /tmp/newB2
+for v in 1 3; do pin pool $v 0 $CH hdd || not_ok "pin $v"; done
+check "migration on" migration pool on
+check "pin vB's chunk to the SSD" pin pool 2 0 $CH ssd
+sleep 2
+bg_suspend pool
+if suspended_in 20; then
+	check "a suspend of the pool with that migration asked for ends" \
+		test "$(cat /tmp/sus.rc)" = 0
+	check "resume the pool" dmsetup resume pool
+else
+	not_ok "a suspend of the pool with that migration asked for ends in 20 s"
+	hdd_bad
+	suspended_in 60 || fail "the pool suspend hangs with the HDD mended"
+	dmsetup resume pool
+fi
+check "unpin vB's chunk" pin pool 2 0 $CH auto
+check "migration off" migration pool off
+for v in 1 3; do pin pool $v 0 $CH auto || not_ok "unpin $v"; done
+check "vB's chunk stays on the HDD, its block dirty" \
+	test "$(vol_ssd v2) $(vol_dirty v2)" = "0 1"
+check "the HDD works again" hdd_bad
+check "a flush of vB succeeds" flush /dev/mapper/v2
+check "vB's block reads back" reads_back /dev/mapper/v2 5 /tmp/newB2
 check "the pool stays rw" test "$(pool_mode pool)" = rw
 
 # --- 3. a dead SSD ends the writebacks ----------------------------------------
