@@ -78,6 +78,8 @@ struct slot {
 	u8 plog;			/* (LOG_*: the commit under way) */
 	u32 lvalid;			/* ... holding these sectors */
 	u32 pvalid;
+	/* Its writeback last failed at this dmh_blk_wb_stamp(); 0: never. */
+	u32 wb_failed;
 };
 
 /* A volume's hold on the slots, at blk->shares[its volume table slot]. */

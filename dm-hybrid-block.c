@@ -269,6 +269,7 @@ struct slot *dmh_blk_claim(struct dmh_blk *blk, struct dmh_volume *v, u64 key,
 	s->from = home;
 	s->ref = 0;
 	s->error = 0;
+	s->wb_failed = 0;
 	s->wseq = 0;
 	s->valid = valid;
 	s->pending = 0;

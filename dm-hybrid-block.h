@@ -151,6 +151,18 @@ u64 dmh_blk_pending(struct dmh_blk *blk);
  */
 bool dmh_blk_wb_failed(struct dmh_blk *blk, struct dmh_volume *v);
 /*
+ * Pool worker, md_lock held: a stamp of the writebacks failed so far, and
+ * did the writeback of a dirty slot of @v in [@sector, +@len) fail after
+ * @stamp?  A bio that waits for those slots (DMH_BLK_WAIT), or a
+ * migration of their chunk, notes a stamp when it begins to wait: a
+ * region of the HDD may fail every writeback, and the bio or migration
+ * must then fail rather than wait for ever.  The slots stay dirty and are
+ * written back once the HDD takes them.
+ */
+u32 dmh_blk_wb_stamp(struct dmh_blk *blk);
+bool dmh_blk_wb_failed_since(struct dmh_blk *blk, struct dmh_volume *v,
+			     sector_t sector, unsigned int len, u32 stamp);
+/*
  * Pool worker, md_lock held: the SSD is dead (pool->ssd_failed).  No
  * writeback begins again and dmh_blk_pending() is 0 from now on.
  */

@@ -44,6 +44,7 @@ struct dmh_cell {
 	dmh_ploc_t p;			/* the new home */
 	dmh_ploc_t from;		/* MIGRATE: the old home */
 	unsigned int kind;
+	u32 wb_stamp;			/* MIGRATE: dmh_blk_wb_stamp() at begin */
 	u64 gen;			/* MIGRATE: epoch to drain first */
 	struct bio *bio;		/* ALLOC: the first write */
 	struct bio_list held;

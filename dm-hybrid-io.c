@@ -158,6 +158,35 @@ static int remap(struct dmh_pool *pool, struct bio *bio, dmh_ploc_t p,
 }
 
 /*
+ * Worker, md_lock held: @bio, uncounted, waits on pool->wb_parked for the
+ * writeback of the dirty slots it overlaps; dmh_pool_worker() sends it
+ * back here whenever a writeback ended.  A region of the HDD may fail
+ * every writeback of a slot: once one it waits for failed after it first
+ * waited, it fails rather than wait again (and ask again: a suspend of
+ * the pool waits for the writebacks in flight).  Nothing of it was
+ * written; the slot stays dirty, still serves its block, and the next
+ * writeback (a flush, a suspend, the background ones) copies it once the
+ * HDD takes it.
+ */
+static void wait_writeback(struct dmh_pool *pool, struct bio *bio)
+{
+	struct dmh_bio *pb = dmh_pb(bio);
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned int len = bio_sectors(bio);
+
+	if (!(pb->flags & PB_WBWAIT)) {
+		pb->flags |= PB_WBWAIT;
+		pb->wb_stamp = dmh_blk_wb_stamp(pool->blk);
+	} else if (dmh_blk_wb_failed_since(pool->blk, pb->vol, sector, len,
+					   pb->wb_stamp)) {
+		end_bio(bio, BLK_STS_IOERR);
+		return;
+	}
+	dmh_blk_sync_range(pool->blk, pb->vol, sector, len);
+	bio_list_add(&pool->wb_parked, bio);
+}
+
+/*
  * Worker: send @bio to its home @p, counted in the epoch; one that a
  * dirty slot holds back waits, uncounted, for a writeback to end; one
  * that needs the dead SSD fails.  The worker cannot split a bio, so it
@@ -179,9 +208,7 @@ static void remap_and_issue(struct dmh_pool *pool, struct bio *bio,
 	}
 	if (r == DMH_BLK_WAIT) {
 		uncount_bio(pool, pb);
-		dmh_blk_sync_range(pool->blk, pb->vol, bio->bi_iter.bi_sector,
-				   bio_sectors(bio));
-		bio_list_add(&pool->wb_parked, bio);
+		wait_writeback(pool, bio);
 		return;
 	}
 	submit_bio_noacct(bio);

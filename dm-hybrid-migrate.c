@@ -111,6 +111,7 @@ static int mig_begin(struct dmh_mig *mig, struct dmh_move *mv)
 	/* The slot exists: replacing a value entry cannot fail. */
 	dmh_md_set_entry(mv->vol, mv->vchunk, dmh_entry(c->from, DMH_E_MIGRATE));
 	c->gen = dmh_epoch_barrier(mig->env.epochs);
+	c->wb_stamp = dmh_blk_wb_stamp(mig->env.blk);
 	dmh_policy_work_started(mv->vol, mv->to, false);
 	list_add_tail(&c->list, &mig->wait);
 	atomic_inc(&mig->inflight);
@@ -177,6 +178,26 @@ static void mig_finish(struct dmh_mig *mig, struct dmh_cell *c)
 		wake_up(&mig->idle);
 }
 
+/*
+ * Pool worker, md_lock held: before step 2, a writeback of a staged block
+ * of @c's chunk failed after the migration began (the HDD refuses that
+ * region).  Give the chunk up, as a failed copy does: asking for the
+ * writeback again and again would keep this migration, and so
+ * dmh_mig_suspend(), waiting for ever.  The slot stays dirty.
+ */
+static bool mig_give_up(struct dmh_mig *mig, struct dmh_cell *c)
+{
+	if (!dmh_blk_wb_failed_since(mig->env.blk, c->vol,
+				     c->vchunk << mig->chunk_shift,
+				     mig->env.chunk_sectors, c->wb_stamp))
+		return false;
+	list_del(&c->list);
+	mig->queued--;
+	c->error = -EIO;
+	mig_finish(mig, c);
+	return true;
+}
+
 void dmh_mig_process(struct dmh_mig *mig)
 {
 	struct dmh_cell *c, *tmp;
@@ -184,7 +205,8 @@ void dmh_mig_process(struct dmh_mig *mig)
 	LIST_HEAD(done);
 
 	list_for_each_entry_safe(c, tmp, &mig->wait, list) {
-		if (!dmh_epoch_drained(mig->env.epochs, c->gen))
+		if (!dmh_epoch_drained(mig->env.epochs, c->gen) ||
+		    mig_give_up(mig, c))
 			continue;
 		/* Staged bytes reach the chunk before it is copied. */
 		if (!dmh_blk_chunk_clean(mig->env.blk, c->vol, c->vchunk))

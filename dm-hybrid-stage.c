@@ -453,6 +453,39 @@ bool dmh_blk_wb_failed(struct dmh_blk *blk, struct dmh_volume *v)
 	return blk && v->blk_wb_failed != v->blk_wb_seen;
 }
 
+/* The low bits of the count of failed writebacks: end_wb() changes it. */
+u32 dmh_blk_wb_stamp(struct dmh_blk *blk)
+{
+	return blk ? lower_32_bits(blk->wb_errors) : 0;
+}
+
+/*
+ * blk->lock is taken to read the slots' fields against end_wb(), the only
+ * writer of @wb_failed on an indexed slot.  A stamp is 32 bits: "after"
+ * holds for 2^31 failed writebacks, far more than a bio waits through.
+ */
+bool dmh_blk_wb_failed_since(struct dmh_blk *blk, struct dmh_volume *v,
+			     sector_t sector, unsigned int len, u32 stamp)
+{
+	unsigned long index, last;
+	bool failed = false;
+	struct slot *s;
+	void *e;
+
+	if (!blk || !len)
+		return false;
+	index = blk_key(v, sector);
+	last = blk_key(v, sector + len - 1);
+	spin_lock_irq(&blk->lock);
+	for (e = xa_find(&blk->index, &index, last, DIRTY); e && !failed;
+	     e = xa_find_after(&blk->index, &index, last, DIRTY)) {
+		s = &blk->slots[xa_to_value(e)];
+		failed = s->wb_failed && (s32)(s->wb_failed - stamp) > 0;
+	}
+	spin_unlock_irq(&blk->lock);
+	return failed;
+}
+
 /*
  * Its dirty slots held the only copy of their blocks, which reads and
  * flushes now report lost (dm-hybrid-io.c); a writeback could only fail,
@@ -609,6 +642,7 @@ static void end_wb(struct dmh_blk *blk, struct slot *s)
 	}
 	if (s->error) {
 		blk->wb_errors++;
+		s->wb_failed = dmh_blk_wb_stamp(blk) ?: 1;
 		s->vol->blk_wb_failed += s->wb_need;
 	} else {
 		wb_ok(blk, s);

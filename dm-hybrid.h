@@ -53,6 +53,7 @@ enum dmh_mode { DMH_MODE_RW, DMH_MODE_RO, DMH_MODE_FAIL };
 #define PB_QUEUED	BIT(4)	/* queued for space since ->queued */
 #define PB_SSD		BIT(5)	/* sent to the SSD: its error is a probe's */
 #define PB_HDDW		BIT(6)	/* a write counted in vol->blk_hddw */
+#define PB_WBWAIT	BIT(7)	/* waits for writebacks since ->wb_stamp */
 
 /* Per-bio data of the hybrid target. */
 struct dmh_bio {
@@ -63,6 +64,7 @@ struct dmh_bio {
 	u64 blk_cookie;			/* a staged write's, for its end */
 	u8 epoch;
 	u8 flags;
+	u32 wb_stamp;			/* dmh_blk_wb_stamp() as it first waited */
 };
 
 /* One table of a pool. */
