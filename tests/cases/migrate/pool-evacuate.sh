@@ -12,7 +12,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=32M ssd2=64M hdd=256M
 # tier: quick
-# timeout: 400
+# timeout: 700
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
