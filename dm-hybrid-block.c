@@ -334,6 +334,23 @@ void dmh_blk_drop_all(struct dmh_blk *blk)
 	drop_range(blk, 0, ULONG_MAX, false);
 }
 
+void dmh_blk_evacuate(struct dmh_blk *blk)
+{
+	if (!blk)
+		return;
+	spin_lock_irq(&blk->lock);
+	blk->nr_cands = 0;
+	spin_unlock_irq(&blk->lock);
+	if (!xa_empty(&blk->index))
+		drop_range(blk, 0, ULONG_MAX, false);
+}
+
+void dmh_blk_set_ssd(struct dmh_blk *blk, struct block_device *bdev)
+{
+	if (blk)
+		blk->env.bdev[DMH_TIER_SSD] = bdev;
+}
+
 /* ------------------------------------------------------------ admission */
 
 /*
@@ -816,7 +833,8 @@ void dmh_blk_admit(struct dmh_blk *blk, bool staging)
 	/* Only while writes look for slots: reads alone keep every slot. */
 	blk->reserve = staging && time_before(jiffies, last + WRITES_RECENT) ?
 		       blk->nr_slots / 16 : 0;
-	if (READ_ONCE(blk->stop) || blk->off)
+	if (READ_ONCE(blk->stop) || blk->off ||
+	    READ_ONCE(dmh_policy_knobs(blk->env.policy)->evacuate))
 		return;
 	if (staging)
 		keep_free(blk);

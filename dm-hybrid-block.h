@@ -195,6 +195,19 @@ void dmh_blk_drop_beyond(struct dmh_blk *blk, struct dmh_volume *v,
 			 sector_t sector);
 void dmh_blk_drop_all(struct dmh_blk *blk);
 /*
+ * Pool worker, md_lock held, no I/O, at every pass while the SSD is
+ * evacuated (the policy's knob evacuate; nothing is admitted meanwhile):
+ * forget the misses noted and drop every clean slot.  The caller asks for
+ * the writeback of the dirty ones (dmh_blk_sync()), dropped once clean.
+ */
+void dmh_blk_evacuate(struct dmh_blk *blk);
+/*
+ * md_lock held, the tier suspended and holding nothing (an evacuated
+ * pool's SSD is replaced): its slots are on @bdev from now on, at the
+ * same offsets.
+ */
+void dmh_blk_set_ssd(struct dmh_blk *blk, struct block_device *bdev);
+/*
  * Pool worker, md_lock held: admit, start and finish fills and writebacks,
  * reuse slots; with @staging, keep free slots for writes.  True when a
  * writeback ended or a dirty slot went: bios that waited may go.

@@ -111,7 +111,7 @@ struct dmh_disk_pin {
 };
 
 /* Tunables, indexes into dmh_disk_super::tunables; 0 there = default. */
-#define DMH_TUN_FLAGS		0	/* bit 0: migration off */
+#define DMH_TUN_FLAGS		0	/* bit 0: migration off, 1: evacuating */
 #define DMH_TUN_RATE		1	/* migration rate, MiB/s */
 #define DMH_TUN_HYSTERESIS	2
 #define DMH_TUN_HALF_LIFE	3	/* seconds */
@@ -131,7 +131,7 @@ struct dmh_disk_pin {
  * promote_free_threshold there (a field added before the last knob).
  * ssd_reserve's default 0 stands for "1% of the SSD, at least 1 chunk".
  * "set <name> <value>" stores value + 1 at the index (0 = default);
- * migration on|off is bit 0 of DMH_TUN_FLAGS.
+ * migration on|off is bit 0 of DMH_TUN_FLAGS, evacuate on|off bit 1.
  */
 #define DMH_KNOBS(X)							\
 	X(rate, migration_rate, DMH_TUN_RATE, 0, 100000, 64)		\

@@ -55,10 +55,17 @@ static void end_bio(struct bio *bio, blk_status_t status)
 	bio_endio(bio);
 }
 
+/* Is the SSD being emptied (message "evacuate on")?  Any context. */
+static bool evacuating(struct dmh_pool *pool)
+{
+	return READ_ONCE(dmh_policy_knobs(pool->policy)->evacuate);
+}
+
 static unsigned int blk_flags(struct dmh_pool *pool, struct dmh_bio *pb)
 {
-	if (pb->flags & PB_STREAM)
-		return 0;	/* scans neither stage nor promote */
+	/* Scans neither stage nor promote; an evacuation takes no slot. */
+	if ((pb->flags & PB_STREAM) || evacuating(pool))
+		return 0;
 	if (READ_ONCE(pool->features) & DMH_F_WRITE_STAGING)
 		return DMH_BLK_NOTE | DMH_BLK_SPLIT | DMH_BLK_FILL |
 		       DMH_BLK_STAGE;
@@ -896,6 +903,18 @@ static void process_ssd_error(struct dmh_pool *pool)
 		abort_transaction(pool);
 }
 
+/*
+ * Worker, md_lock held: while the SSD is evacuated, the block tier writes
+ * its dirty slots back and drops every clean one.
+ */
+static void process_evacuation(struct dmh_pool *pool)
+{
+	if (!evacuating(pool))
+		return;
+	dmh_blk_sync(pool->blk, NULL);
+	dmh_blk_evacuate(pool->blk);
+}
+
 void dmh_pool_worker(struct work_struct *ws)
 {
 	struct dmh_pool *pool = container_of(ws, struct dmh_pool, worker);
@@ -908,6 +927,7 @@ void dmh_pool_worker(struct work_struct *ws)
 	process_commit(pool);
 	process_drain(pool);
 	dmh_mig_process(pool->mig);
+	process_evacuation(pool);
 	if (dmh_blk_process(pool->blk,
 			    READ_ONCE(pool->features) & DMH_F_WRITE_STAGING))
 		requeue(pool, &pool->wb_parked, true);	/* before newer bios */

@@ -291,7 +291,8 @@ static void mig_tick(struct work_struct *ws)
 		dmh_md_save_heat(mig->env.md);
 	if (!stop) {
 		dmh_policy_tick(mig->env.policy, jiffies);
-		if (k->migration && mig->writable)
+		/* An evacuation moves even with migration off. */
+		if ((k->migration || k->evacuate) && mig->writable)
 			plan_and_begin(mig);
 	}
 	delay = msecs_to_jiffies(k->tick_ms);
@@ -356,6 +357,11 @@ void dmh_mig_suspend(struct dmh_mig *mig)
 		wake_worker(mig);
 	} while (!wait_event_timeout(mig->idle, !atomic_read(&mig->inflight),
 				     POLL_DRAIN));
+}
+
+void dmh_mig_set_ssd(struct dmh_mig *mig, struct block_device *bdev)
+{
+	mig->env.bdev[DMH_TIER_SSD] = bdev;
 }
 
 void dmh_mig_set_writable(struct dmh_mig *mig, bool rw)

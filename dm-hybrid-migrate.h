@@ -20,7 +20,10 @@
 struct dm_kcopyd_client;
 struct dmh_mig;
 
-/* What the engine uses of its pool; fixed for the engine's lifetime. */
+/*
+ * What the engine uses of its pool; fixed for the engine's lifetime, but
+ * for the SSD, which an evacuated pool may replace (dmh_mig_set_ssd()).
+ */
 struct dmh_mig_env {
 	struct dmh_metadata *md;
 	struct mutex *md_lock;		/* serialises every metadata change */
@@ -65,6 +68,12 @@ void dmh_mig_suspend(struct dmh_mig *mig);
  * finish the copies that ended.
  */
 void dmh_mig_process(struct dmh_mig *mig);
+
+/*
+ * md_lock held, the engine suspended and nothing on the SSD (an evacuated
+ * pool's SSD is replaced): copy to and from @bdev from now on.
+ */
+void dmh_mig_set_ssd(struct dmh_mig *mig, struct block_device *bdev);
 
 /*
  * md_lock held: the pool's mode allows metadata changes (@rw) or not;

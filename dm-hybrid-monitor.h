@@ -53,6 +53,7 @@ int dmh_mon_placement_map(struct dmh_volume *v, u32 chunk_sectors,
  */
 struct dmh_knobs {
 	bool migration;
+	bool evacuate;		/* empty the SSD: message "evacuate on" */
 	u32 rate;		/* MiB/s, 0 = unlimited */
 	u32 hysteresis;
 	u32 half_life;		/* seconds */
@@ -109,6 +110,13 @@ int dmh_policy_set_knob(struct dmh_policy *p, const char *name,
 			const char *val, unsigned long now);
 /* md_lock held, no I/O: "migration on|off"; the caller commits. */
 void dmh_policy_set_migration(struct dmh_policy *p, bool on);
+/*
+ * md_lock held, no I/O: "evacuate on|off", persistent like migration
+ * on|off; the caller commits.  While on, first writes go to the HDD,
+ * nothing is promoted and every SSD chunk is a forced demotion, pinned
+ * to the SSD or not, even with migration off.
+ */
+void dmh_policy_set_evacuate(struct dmh_policy *p, bool on);
 
 /*
  * md_lock held, no I/O: the tier a first write of @v's @vchunk goes to

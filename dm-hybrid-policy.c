@@ -56,9 +56,13 @@ static u32 *knob_field(struct dmh_knobs *k, const struct knob *kn)
 	return (u32 *)((char *)k + kn->off);
 }
 
+#define TUN_MIGRATION_OFF	BIT(0)	/* bits of t[DMH_TUN_FLAGS] */
+#define TUN_EVACUATE		BIT(1)
+
 /*
  * Knobs persist in the superblock's tunables as value + 1 (0 = default),
- * migration on/off as a flag.  The default SSD reserve is 1% of the SSD.
+ * migration on/off and evacuate on/off as flags.  The default SSD reserve
+ * is 1% of the SSD.
  */
 static void knobs_load(struct dmh_policy *p)
 {
@@ -77,7 +81,8 @@ static void knobs_load(struct dmh_policy *p)
 			v = t[knob_table[i].idx] - 1;
 		WRITE_ONCE(*knob_field(k, &knob_table[i]), v);
 	}
-	WRITE_ONCE(k->migration, !(t[DMH_TUN_FLAGS] & 1));
+	WRITE_ONCE(k->migration, !(t[DMH_TUN_FLAGS] & TUN_MIGRATION_OFF));
+	WRITE_ONCE(k->evacuate, !!(t[DMH_TUN_FLAGS] & TUN_EVACUATE));
 }
 
 struct dmh_policy *dmh_policy_create(struct dmh_metadata *md,
@@ -140,14 +145,28 @@ int dmh_policy_set_knob(struct dmh_policy *p, const char *name,
 	return 0;
 }
 
-void dmh_policy_set_migration(struct dmh_policy *p, bool on)
+/* Set or clear @flag in the stored tunables, then reload the knobs. */
+static void set_flag(struct dmh_policy *p, u32 flag, bool set)
 {
 	u32 t[DMH_NR_TUNABLES];
 
 	dmh_md_tunables(p->md, t, false);
-	t[DMH_TUN_FLAGS] = on ? t[DMH_TUN_FLAGS] & ~1u : t[DMH_TUN_FLAGS] | 1u;
+	t[DMH_TUN_FLAGS] = set ? t[DMH_TUN_FLAGS] | flag :
+				 t[DMH_TUN_FLAGS] & ~flag;
 	dmh_md_tunables(p->md, t, true);
-	WRITE_ONCE(p->knobs.migration, on);
+	knobs_load(p);
+}
+
+void dmh_policy_set_migration(struct dmh_policy *p, bool on)
+{
+	set_flag(p, TUN_MIGRATION_OFF, !on);
+}
+
+void dmh_policy_set_evacuate(struct dmh_policy *p, bool on)
+{
+	set_flag(p, TUN_EVACUATE, on);
+	/* The candidates of the pass under way were sorted the old way. */
+	dmh_scan_reset(&p->scan);
 }
 
 /* ------------------------------------------------------------ the tick */
@@ -273,7 +292,8 @@ static u64 ssd_kept(struct dmh_volume *v)
 /*
  * Where a first write goes: the SSD for a volume that may use it (below its
  * cap, free SSD beyond the reserve, not a stream, not pinned to the HDD),
- * else the HDD.  A range pinned to the SSD may use the reserve.
+ * else the HDD.  A range pinned to the SSD may use the reserve.  While
+ * the SSD is evacuated, everything goes to the HDD.
  */
 unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
 				   bool stream, u64 free_ssd,
@@ -281,6 +301,8 @@ unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
 {
 	int pin = dmh_pin_of(v, vchunk);
 
+	if (k->evacuate)
+		return DMH_TIER_HDD;
 	if (pin == DMH_PIN_SSD)
 		return free_ssd ? DMH_TIER_SSD : DMH_TIER_HDD;
 	if (pin == DMH_PIN_HDD || free_ssd <= k->reserve ||
@@ -343,6 +365,7 @@ static u32 score_of(struct dmh_volume *v, u8 heat)
  * Sort one chunk into promotion candidates or demotion victims.  Chunks
  * that can never move now (a capped volume's candidates, a reserved
  * volume's victims) are left out, so they do not crowd the bounded lists.
+ * While the SSD is evacuated, every SSD chunk is a forced victim.
  */
 static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 		     const struct dmh_knobs *k, struct dmh_cands *pro,
@@ -353,6 +376,12 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 	u8 heat = dmh_heat_get(v, vchunk);
 	struct dmh_move mv = { v, vchunk, !tier, score_of(v, heat), false };
 
+	if (k->evacuate) {	/* every SSD chunk leaves, none comes */
+		mv.forced = true;
+		if (tier == DMH_TIER_SSD)
+			cand_add(vic, mv);
+		return;
+	}
 	if (tier == DMH_TIER_HDD) {
 		if (pin == DMH_PIN_SSD)
 			mv.score = SCORE_FORCED;
@@ -419,13 +448,16 @@ static u64 planned(struct dmh_move *m, unsigned int n, struct dmh_volume *v,
 	return c;
 }
 
-/* Must @vm leave the SSD: pinned to the HDD, or its volume over its cap? */
-static bool forced_out(struct dmh_move *vm, struct dmh_move *plan,
-		       unsigned int n)
+/*
+ * Must @vm leave the SSD: the SSD is evacuated, @vm is pinned to the HDD,
+ * or its volume is over its cap?
+ */
+static bool forced_out(struct dmh_move *vm, const struct dmh_knobs *k,
+		       struct dmh_move *plan, unsigned int n)
 {
 	struct dmh_volume *v = vm->vol;
 
-	return dmh_pin_of(v, vm->vchunk) == DMH_PIN_HDD ||
+	return k->evacuate || dmh_pin_of(v, vm->vchunk) == DMH_PIN_HDD ||
 	       (v->ssd_max && ssd_kept(v) >
 			      v->ssd_max + planned(plan, n, v, DMH_TIER_HDD));
 }
@@ -486,7 +518,8 @@ static bool may_promote(struct dmh_move *cand, struct dmh_move *plan,
 
 /*
  * Plan up to @max moves (md_lock held):
- *  1. forced demotions: ranges pinned to the HDD, volumes over their cap;
+ *  1. forced demotions: ranges pinned to the HDD, volumes over their cap,
+ *     every SSD chunk while the SSD is evacuated (then nothing else);
  *  2. promotions, hottest first, into free SSD space beyond the reserve;
  *     a free-only candidate (heat below promote_threshold, at least
  *     promote_free_threshold) also leaves the chunks other volumes still
@@ -509,7 +542,7 @@ static unsigned int plan_from(struct dmh_cands pro, struct dmh_cands vic,
 	u64 own;
 
 	for (j = 0; j < vic.n && n < max; j++) {
-		if (forced_out(&vic.m[j], moves, n)) {
+		if (forced_out(&vic.m[j], k, moves, n)) {
 			used[j] = true;
 			moves[n++] = vic.m[j];
 		}

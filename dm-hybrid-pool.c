@@ -235,8 +235,6 @@ static struct dmh_pool *pool_alloc(struct pool_c *pc)
 static int pool_check_reload(struct dmh_pool *pool, struct pool_c *pc,
 			     char **error)
 {
-	int t;
-
 	if (pool->pool_md != dm_table_get_md(pc->ti->table)) {
 		*error = "Metadata device is already used by another pool";
 		return -EBUSY;
@@ -245,11 +243,10 @@ static int pool_check_reload(struct dmh_pool *pool, struct pool_c *pc,
 		*error = "A reload cannot change the metadata device";
 		return -EINVAL;
 	}
-	for (t = 0; t < DMH_NR_TIERS; t++) {
-		if (pool->bdev[t] != pc->data_dev[t]->bdev) {
-			*error = "A reload cannot change the data devices";
-			return -EINVAL;
-		}
+	/* An evacuated pool may change its SSD: dm-hybrid.c checks that. */
+	if (pool->bdev[DMH_TIER_HDD] != pc->data_dev[DMH_TIER_HDD]->bdev) {
+		*error = "A reload cannot change the HDD";
+		return -EINVAL;
 	}
 	if (pool->chunk_sectors != pc->chunk_sectors) {
 		*error = "A reload cannot change the chunk size";

@@ -129,6 +129,67 @@ static void put_pool_devices(struct dm_target *ti, struct pool_c *pc)
 		dm_put_device(ti, pc->meta_dev);
 }
 
+/* md_lock held: SSD chunks and block slots holding data. */
+static u64 ssd_data_left(struct dmh_pool *pool)
+{
+	struct dmh_blk_stats bs;
+	struct dmh_volume *v;
+	unsigned long id = 0;
+	u64 n = 0;
+
+	while ((v = dmh_md_next_volume(pool->md, &id)))
+		n += v->nr_chunks[DMH_TIER_SSD];
+	dmh_blk_get_stats(pool->blk, &bs);
+	return n + bs.valid;	/* dirty slots are valid ones */
+}
+
+/*
+ * md_lock held: why the SSD of @pool may not be replaced by @pc's, or
+ * NULL.  Only an evacuated pool (no chunk, no slot, no migration and no
+ * staging log record on the SSD) changes its SSD, for one as large or
+ * larger (dmh_md_resize() takes the growth in).
+ */
+static char *ssd_change_fault(struct dmh_pool *pool, struct pool_c *pc)
+{
+	sector_t len = bdev_nr_sectors(pc->data_dev[DMH_TIER_SSD]->bdev);
+	struct dmh_mig_stats st;
+	struct dmh_md_usage u;
+
+	if (!dmh_policy_knobs(pool->policy)->evacuate)
+		return "Only an evacuated pool can change its SSD (message evacuate on)";
+	dmh_mig_get_stats(pool->mig, &st);
+	dmh_md_usage(pool->md, &u);
+	if (ssd_data_left(pool) || st.inflight || u.slog_used)
+		return "Data still lives on the SSD: wait until the evacuation ends";
+	if (len < u.total[DMH_TIER_SSD] * pool->chunk_sectors)
+		return "The new SSD is smaller than the pool's SSD";
+	return NULL;
+}
+
+/*
+ * Refuse a reload that changes the SSD of a pool not yet evacuated.  One
+ * accepted is noted in pool->ssd_next until it resumes or goes, and keeps
+ * the pool evacuating meanwhile (msg_evacuate()), so nothing comes to the
+ * old SSD before the table takes the new one.
+ */
+static int check_ssd_change(struct dmh_pool *pool, struct pool_c *pc,
+			    char **error)
+{
+	char *why;
+
+	if (pool->bdev[DMH_TIER_SSD] == pc->data_dev[DMH_TIER_SSD]->bdev)
+		return 0;
+	mutex_lock(&pool->md_lock);
+	why = ssd_change_fault(pool, pc);
+	if (!why)
+		pool->ssd_next = pc;
+	mutex_unlock(&pool->md_lock);
+	if (!why)
+		return 0;
+	*error = why;
+	return -EBUSY;
+}
+
 /*
  * hybrid-pool <metadata dev> <ssd dev> <hdd dev> <chunk sectors>
  *             [<#feature args> [<feature arg>]*]
@@ -163,6 +224,11 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = PTR_ERR(pool);
 		goto bad;
 	}
+	r = check_ssd_change(pool, pc, &ti->error);
+	if (r) {
+		dmh_pool_put(pool);
+		goto bad;
+	}
 	pc->pool = pool;
 	ti->private = pc;
 	ti->num_flush_bios = 1;
@@ -184,6 +250,8 @@ static void pool_dtr(struct dm_target *ti)
 		pool->pc = NULL;
 		pool->ti = NULL;
 	}
+	if (pool->ssd_next == pc)
+		pool->ssd_next = NULL;
 	mutex_unlock(&pool->md_lock);
 	dmh_pool_put(pool);
 	put_pool_devices(ti, pc);
@@ -211,7 +279,39 @@ static bool can_passdown(struct pool_c *pc, unsigned int tier)
 	       bdev_max_discard_sectors(pc->data_dev[tier]->bdev);
 }
 
-/* Bind this table to the pool and take in grown data devices. */
+/*
+ * md_lock held, the migrations and the block tier suspended: move an
+ * evacuated pool to the SSD of @pc, checked again since the table was
+ * loaded (the pool stayed evacuating: check_ssd_change()).  The volumes
+ * keep running: with nothing on the SSD, none of their bios goes there.
+ * Once the checks pass, the pool follows the bound table's SSD even if
+ * taking in its growth fails: the old SSD goes with the old table.
+ */
+static int change_ssd(struct dmh_pool *pool, struct pool_c *pc)
+{
+	struct block_device *bdev = pc->data_dev[DMH_TIER_SSD]->bdev;
+	char *why;
+
+	if (pool->bdev[DMH_TIER_SSD] == bdev)
+		return 0;
+	why = ssd_change_fault(pool, pc);
+	if (why) {
+		DMERR("pool %s: %s", dm_device_name(pool->pool_md), why);
+		return -EBUSY;
+	}
+	DMINFO("pool %s: SSD %pg replaced by %pg", dm_device_name(pool->pool_md),
+	       pool->bdev[DMH_TIER_SSD], bdev);
+	WRITE_ONCE(pool->bdev[DMH_TIER_SSD], bdev);
+	dmh_mig_set_ssd(pool->mig, bdev);
+	dmh_blk_set_ssd(pool->blk, bdev);
+	pool->ssd_next = NULL;
+	return 0;
+}
+
+/*
+ * Bind this table to the pool, take in a replaced SSD (change_ssd()) and
+ * grown data devices.
+ */
 static int pool_preresume(struct dm_target *ti)
 {
 	struct pool_c *pc = ti->private;
@@ -220,6 +320,11 @@ static int pool_preresume(struct dm_target *ti)
 	int t, r;
 
 	mutex_lock(&pool->md_lock);
+	r = change_ssd(pool, pc);
+	if (r) {
+		mutex_unlock(&pool->md_lock);
+		return r;
+	}
 	pool->pc = pc;
 	pool->ti = ti;
 	pool->features = pc->features;
@@ -472,6 +577,21 @@ static int msg_migration(struct dmh_pool *pool, char **argv)
 	return 0;
 }
 
+/* evacuate on|off: empty the SSD, or use it again (dm-hybrid.rst). */
+static int msg_evacuate(struct dmh_pool *pool, char **argv)
+{
+	if (strcasecmp(argv[1], "on") && strcasecmp(argv[1], "off")) {
+		DMERR("evacuate: expected on or off");
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[1], "off") && pool->ssd_next) {
+		DMERR("evacuate: a loaded table changes the SSD: resume or clear it first");
+		return -EBUSY;
+	}
+	dmh_policy_set_evacuate(pool->policy, !strcasecmp(argv[1], "on"));
+	return 0;
+}
+
 static int msg_set(struct dmh_pool *pool, char **argv)
 {
 	return dmh_policy_set_knob(pool->policy, argv[1], argv[2], jiffies);
@@ -529,15 +649,20 @@ struct pool_msg {
 	unsigned int min_args, max_args;	/* argv[0] included */
 	bool changes;				/* needs rw, commits */
 	int (*fn)(struct dmh_pool *pool, char **argv);
+	const char *args;			/* for a wrong count */
 };
 
+#define VOL_ID	"<volume id 0..16777215>"
+static_assert(DMH_VOLUME_ID_MAX == 16777215, "VOL_ID names the limit");
+
 static const struct pool_msg pool_msgs[] = {
-	{ "create_volume", 2, 2, true, msg_create_delete },
-	{ "delete_volume", 2, 2, true, msg_create_delete },
-	{ "set_volume", 4, 4, true, msg_set_volume },
-	{ "pin", 5, 5, true, msg_pin },
-	{ "migration", 2, 2, true, msg_migration },
-	{ "set", 3, 3, true, msg_set },
+	{ "create_volume", 2, 2, true, msg_create_delete, VOL_ID },
+	{ "delete_volume", 2, 2, true, msg_create_delete, VOL_ID },
+	{ "set_volume", 4, 4, true, msg_set_volume, VOL_ID " <control> <value>" },
+	{ "pin", 5, 5, true, msg_pin, VOL_ID " <start> <length> ssd|hdd|auto" },
+	{ "migration", 2, 2, true, msg_migration, "on|off" },
+	{ "evacuate", 2, 2, true, msg_evacuate, "on|off" },
+	{ "set", 3, 3, true, msg_set, "<knob> <value>" },
 };
 
 /* Messages run with md_lock held; each one that changes state commits. */
@@ -570,8 +695,8 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 		return -EINVAL;
 	}
 	if (argc < m->min_args || argc > m->max_args) {
-		DMERR("message: expected '%s <volume id 0..%u>' or see dm-hybrid.rst",
-		      m->name, DMH_VOLUME_ID_MAX);
+		DMERR("message: expected '%s %s' (see dm-hybrid.rst)",
+		      m->name, m->args);
 		return -EINVAL;
 	}
 	mutex_lock(&pool->md_lock);
@@ -642,7 +767,8 @@ static void emit_migration(struct dmh_pool *pool, struct dmh_mig_stats *st,
  *   <migration backoffs> <promote_free_threshold>
  *   <valid block slots>/<block slots> <block fills> <block hits>
  *   <dirty block slots> <block writebacks> ssd_failed|-
- *   <staging log blocks>/<staging log half>
+ *   <staging log blocks>/<staging log half> evacuating|-
+ *   <ssd chunks and block slots holding data>
  */
 static void pool_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
@@ -677,6 +803,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       bs.slots, bs.fills, bs.hits, bs.dirty, bs.writebacks,
 		       pool->ssd_failed ? "ssd_failed" : "-", u.slog_used,
 		       u.slog_half);
+		DMEMIT(" %s %llu", dmh_policy_knobs(pool->policy)->evacuate ?
+		       "evacuating" : "-", ssd_data_left(pool));
 		mutex_unlock(&pool->md_lock);
 		break;
 	case STATUSTYPE_TABLE:

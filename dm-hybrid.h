@@ -94,6 +94,7 @@ struct dmh_pool {
 	struct mapped_device *pool_md;
 	dev_t md_dev;
 	struct pool_c *pc;		/* the bound (live) table */
+	struct pool_c *ssd_next;	/* a loaded one changing the SSD: md_lock */
 	struct dm_target *ti;
 	struct block_device *bdev[DMH_NR_TIERS];
 	u32 chunk_sectors;

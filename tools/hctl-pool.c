@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hybridctl.h"
 #include "md.h"
@@ -666,6 +667,135 @@ int pool_set(int argc, char **argv)
 		op_fail(r, NULL, "cannot set %s on pool %s", argv[2], p.name);
 		return CTL_EXIT_FAIL;
 	}
+	return 0;
+}
+
+/* Pool @name's status with the evacuation fields: 0, or -1 said why. */
+static int evac_status(const char *name, struct hc_pool_status *st)
+{
+	struct dm_target_line t;
+
+	if (dm_target_of(name, 1, &t) || hc_parse_pool_status(t.params, st)) {
+		ctl_err("cannot read the status of pool %s.", name);
+		return -1;
+	}
+	if (!st->evac_known) {
+		ctl_err("pool %s: the kernel module does not report evacuation (no \"evacuating\" field in its status); load a newer dm-hybrid.",
+			name);
+		return -1;
+	}
+	return 0;
+}
+
+/* On a terminal: "pool P: N chunks and slots on the SSD, W s of S s". */
+static void evac_line(const char *name, u64 left, double waited, int secs,
+		      const char *end)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\rpool %s: %llu chunks and slots on the SSD, %.1f s of %d s%s%s\033[K%s",
+		name, (unsigned long long)left, waited, secs, end ? ": " : "",
+		end ? end : "", end ? "\n" : "");
+}
+
+/* Poll until nothing of the volumes' data is left on the SSD, @secs at most. */
+static int evac_wait(const char *name, int secs, u64 *left)
+{
+	struct hc_pool_status st;
+	int i;
+
+	for (i = 0;; i++) {
+		if (evac_status(name, &st))
+			return -1;
+		*left = st.ssd_left;
+		if (!st.evacuating) {
+			ctl_err("pool %s stopped evacuating (evacuate off).", name);
+			return -1;
+		}
+		if (!*left || i >= secs * 10)
+			break;
+		evac_line(name, *left, i / 10.0, secs, NULL);
+		usleep(100000);
+	}
+	if (i)
+		evac_line(name, *left, i / 10.0, secs, *left ? "timed out" : "done");
+	if (!*left)
+		return 0;
+	ctl_err("pool %s: %llu chunks and block slots still on the SSD after %d s; it keeps evacuating.",
+		name, (unsigned long long)*left, secs);
+	return -1;
+}
+
+static int evacuate_args(int argc, char **argv, int *off, int *wait)
+{
+	static const struct option opts[] = {
+		{ "off", no_argument, NULL, 'o' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	u64 w;
+
+	*off = 0;
+	*wait = -1;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "ow:", opts, NULL)) != -1) {
+		if (ch == 'o') {
+			*off = 1;
+		} else if (ch == 'w' && !hc_parse_u64(optarg, &w) && w <= 86400) {
+			*wait = (int)w;
+		} else {
+			if (ch == 'w')
+				ctl_err("--wait takes a number of seconds (at most 86400).");
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || (*off && *wait >= 0))
+		return ctl_usage();
+	return 0;
+}
+
+/*
+ * "evacuate on|off" (dm-hybrid.rst, "Evacuating and replacing the SSD");
+ * with --wait, until the SSD holds nothing of the volumes' data.
+ */
+int pool_evacuate(int argc, char **argv)
+{
+	struct hc_pool_status st;
+	int off, wait, r;
+	const char *name;
+	u64 left = 0;
+
+	r = evacuate_args(argc, argv, &off, &wait);
+	if (r)
+		return r;
+	name = argv[optind];
+	if (evac_status(name, &st))
+		return CTL_EXIT_FAIL;
+	r = dm_msg(name, NULL, "evacuate %s", off ? "off" : "on");
+	if (r) {
+		op_fail(r, NULL, "cannot turn evacuation %s on pool %s",
+			off ? "off" : "on", name);
+		return CTL_EXIT_FAIL;
+	}
+	ctl_result_str("pool", name);
+	ctl_result_str("evacuate", off ? "off" : "on");
+	if (off) {
+		ctl_info("Pool %s uses its SSD again.\n", name);
+		return 0;
+	}
+	r = wait >= 0 ? evac_wait(name, wait, &left) : evac_status(name, &st);
+	if (wait < 0)
+		left = st.ssd_left;
+	ctl_result_u64("ssd_left", left);
+	if (r)
+		return CTL_EXIT_FAIL;
+	if (left)
+		ctl_info("Pool %s is evacuating its SSD: %llu chunks and block slots left.\n",
+			 name, (unsigned long long)left);
+	else
+		ctl_info("Pool %s: nothing of the volumes is left on the SSD; reload the pool with the new SSD (dm-hybrid.rst).\n",
+			 name);
 	return 0;
 }
 

@@ -193,6 +193,11 @@ static void parse_block_fields(char **f, u32 n, struct hc_pool_status *s)
 	s->slog_known = 1;
 	s->slog_used = v[6];
 	s->slog_half = v[7];
+	if (n < 9 || (strcmp(f[7], "evacuating") && strcmp(f[7], "-")) ||
+	    hc_parse_u64(f[8], &s->ssd_left))
+		return;
+	s->evac_known = 1;
+	s->evacuating = !strcmp(f[7], "evacuating");
 }
 
 int hc_parse_pool_status(const char *params, struct hc_pool_status *s)

@@ -54,6 +54,9 @@ struct hc_pool_status {
 	int ssd_known;			/* ssd_failed|- is in the line */
 	int slog_known;			/* the next two fields are known */
 	u64 slog_used, slog_half;	/* staging log blocks: live half, a half */
+	int evac_known;			/* the next two fields are known */
+	int evacuating;			/* message "evacuate on" */
+	u64 ssd_left;			/* SSD chunks and valid block slots */
 };
 
 /*

@@ -37,6 +37,7 @@ static const struct ctl_cmd commands[] = {
 	{ "pool", "set", pool_set,
 	  "NAME KNOB VALUE         (or: migration on|off)" },
 	{ "pool", "remove", pool_remove, "NAME [--wipe]" },
+	{ "pool", "evacuate", pool_evacuate, "NAME [--off] [--wait SECS]" },
 	{ "vol", "create", vol_create,
 	  "POOL NAME SIZE [--id N] [--weight W] [--priority P]\n"
 	  "[--ssd-min SIZE] [--ssd-max SIZE]" },

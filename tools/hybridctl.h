@@ -261,6 +261,7 @@ int pool_activate(int argc, char **argv);
 int pool_deactivate(int argc, char **argv);
 int pool_grow(int argc, char **argv);
 int pool_set(int argc, char **argv);
+int pool_evacuate(int argc, char **argv);
 int pool_remove(int argc, char **argv);
 
 int vol_create(int argc, char **argv);

@@ -1063,6 +1063,42 @@ static void pins_override_heat(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dmh_pin_of(v, 1), DMH_PIN_SSD);
 }
 
+/*
+ * evacuate: every SSD chunk is a forced demotion, pinned to the SSD, hot
+ * or reserved by ssd_min; no promotion, not even of a range pinned to the
+ * SSD; every first write goes to the HDD.
+ */
+static void evacuation_demotes_everything(struct kunit *test)
+{
+	struct dmh_knobs k = test_knobs;
+	struct dmh_move m[16];
+	struct dmh_volume *v;
+	unsigned int n, i;
+
+	k.evacuate = true;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	v = new_volume(test, 1, 64);
+	fill(test, v, DMH_TIER_SSD, 0, 4, 200);		/* hot, pinned there */
+	fill(test, v, DMH_TIER_SSD, 4, 2, 0);
+	fill(test, v, DMH_TIER_HDD, 10, 2, 200);	/* hot, pinned to the SSD */
+	KUNIT_ASSERT_EQ(test, pin(test, v, 0, 4, DMH_PIN_SSD), 0);
+	KUNIT_ASSERT_EQ(test, pin(test, v, 10, 12, DMH_PIN_SSD), 0);
+	v->ssd_min = 6;
+	n = plan(test, 4, m, &k);
+	KUNIT_EXPECT_EQ(test, n, 6u);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_HDD), 6u);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE(test, m[i].forced);
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 1, false, 10, &k),
+			(unsigned int)DMH_TIER_HDD);
+	KUNIT_EXPECT_EQ(test, dmh_policy_first_tier(v, 30, false, 10, &k),
+			(unsigned int)DMH_TIER_HDD);
+	/* evacuate off: the pins rule again. */
+	n = plan(test, 4, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_SSD), 2u);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, v, DMH_TIER_HDD), 0u);
+}
+
 static void first_write_classification(struct kunit *test)
 {
 	struct dmh_knobs k = test_knobs;
@@ -1322,6 +1358,7 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(swap_needs_twice_the_heat),
 	KUNIT_CASE(quotas_and_priority),
 	KUNIT_CASE(pins_override_heat),
+	KUNIT_CASE(evacuation_demotes_everything),
 	KUNIT_CASE(first_write_classification),
 	KUNIT_CASE(pass_spans_steps),
 	KUNIT_CASE(promotes_lukewarm_into_free_space),

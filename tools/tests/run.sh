@@ -478,7 +478,7 @@ check "pool set's usage lists the knobs of DMH_KNOBS" \
 	'grep -q "KNOB: migration_rate .* promote_free_threshold" out.log'
 hybridctl --help > help.txt
 check "every command of the table is in the usage" \
-	'[ "$(grep -cE "^  (pool|vol|stats|map|metrics)" help.txt)" = 18 ]'
+	'[ "$(grep -cE "^  (pool|vol|stats|map|metrics)" help.txt)" = 19 ]'
 # vol import and export refuse before any device-mapper call
 expect 2 "hybridctl: vol import without a source" hybridctl vol import p0 web
 expect 2 "hybridctl: vol import --progress=bar" \
@@ -964,6 +964,38 @@ expect 1 "restore refuses a log state out of range (used past a half)" \
 	hybrid_restore -f -i badstate.txt -o badstate.img
 check "... and says why" 'grep -q "staging log state is out of range" out.log'
 
+# ---- pool evacuate (issue 20 item 4): the status' last two fields ----
+# e0 is evacuated (36 fields, "evacuating 0"), e1 still has 12 chunks and
+# slots on the SSD, o0 is a kernel without the fields (34).
+L='81/4096 128 80/128 304/2048 2 48 0 0 rw 0 - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 0/4096 900 4000 0 345 - 0/97'
+cat > evac.dm <<EOF
+dev e0 254 30 1 hybrid-pool 278528|254:1 254:2 254:3 128 0|14 $L evacuating 0
+dev e1 254 31 1 hybrid-pool 278528|254:4 254:5 254:6 128 0|14 $L evacuating 12
+dev o0 254 32 1 hybrid-pool 278528|254:7 254:8 254:9 128 0|14 $L
+msg e0 evacuate on|-
+msg e0 evacuate off|-
+msg e1 evacuate on|-
+msg o0 evacuate on|-
+EOF
+evac() {
+	HCTL_FAKE_DM=$work/evac.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
+}
+expect 0 "pool evacuate --wait: an evacuated pool" evac pool evacuate e0 --wait 2
+check "... says the SSD can be replaced" \
+	'grep -q "nothing of the volumes is left on the SSD; reload the pool with the new SSD" out.log'
+expect 1 "pool evacuate --wait 1: data left" evac pool evacuate e1 --wait 1
+check "... says how much is left, and that it keeps evacuating" \
+	'grep -q "pool e1: 12 chunks and block slots still on the SSD after 1 s; it keeps evacuating" out.log'
+expect 0 "pool evacuate without --wait returns at once" evac pool evacuate e1
+check "... with the count" 'grep -q "evacuating its SSD: 12 chunks and block slots left" out.log'
+expect 0 "pool evacuate --off" evac pool evacuate e0 --off
+expect 1 "pool evacuate on a kernel without the status fields" evac pool evacuate o0
+check "... says so" 'grep -q "does not report evacuation" out.log'
+for a in "" "e0 --wait x" "e0 --off --wait 3" "e0 e1"; do
+	# shellcheck disable=SC2086
+	expect 2 "pool evacuate $a: usage" evac pool evacuate $a
+done
+
 # ---- --json of the commands that change something (hctl-result.c) ----
 
 # canned pool p0 (volumes vm1 and 2, device p0-2) that accepts two messages;
@@ -1006,6 +1038,10 @@ jexpect 1 "pool set --json refused: ok false, the sentence in errors" \
 	'not j["ok"] and len(j["errors"]) == 1 and "refused migration_rate=7" in j["errors"][0]' \
 	act pool set --json p0 migration_rate 7
 check "... and on stderr" 'grep -q "refused migration_rate=7" err.log'
+jexpect 0 "pool evacuate --json: pool, evacuate, ssd_left" \
+	'j["ok"] and j["command"] == "pool evacuate" and j["pool"] == "e1" and
+	 j["evacuate"] == "on" and j["ssd_left"] == 12' \
+	evac pool evacuate e1 --json
 jexpect 0 "vol pin --json: pool and volume" \
 	'j["ok"] and j["command"] == "vol pin" and j["pool"] == "p0" and j["volume"] == "vm1"' \
 	act vol pin p0 vm1 ssd --json

@@ -13,8 +13,8 @@
 load_dm_hybrid
 check "pool created on a blank metadata device" make_pool pool 128
 check "pool mode is rw" test "$(pool_mode pool)" = rw
-check "pool status has the documented 34 fields" \
-	test "$(dmsetup status pool | wc -w)" -eq 37
+check "pool status has the documented 36 fields" \
+	test "$(dmsetup status pool | wc -w)" -eq 39
 check "ssd total chunks = 128M / 64K" test "$(pool_ssd_total pool)" -eq 2048
 check "hdd total chunks = 512M / 64K" test "$(pool_hdd_total pool)" -eq 8192
 
