@@ -12,6 +12,7 @@
 # kernels: debian debug
 # disks: meta=16M ssd=32M ssd2=64M hdd=256M
 # tier: quick
+# debug-tier: long
 # timeout: 700
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
