@@ -61,6 +61,7 @@ report() {
 		[ -s "$OUT/times.txt" ] && { echo; echo "Wall time on the host:"; echo; cat "$OUT/times.txt"; }
 		echo
 		headline
+		mixed_headline
 		echo
 		echo "## Traces (compacted, see bench/trace2iolog.py)"
 		echo
@@ -80,7 +81,7 @@ report() {
 		echo
 		echo "## Set-ups (bench-setups)"
 		echo
-		rows bench-setups
+		rows bench-setups | mixed_table
 		echo
 		echo "## Normalised execution time (set-up / SSD only, same workload, VMs and pass)"
 		echo
@@ -190,8 +191,7 @@ headline() {
 # is none); SSD and HDD only, which have no SSD share, once per SSD % of
 # the others ("-" in rows from before BENCH_SSD_PCT); p99 = the highest
 # of the VMs' read and write p99.
-norm_rows() {
-	rows bench-setups | awk -F'|' '
+AWK_P99='
 		function p99(s,   a, n, i, m, x) {
 			n = split(s, a, /[ ,]/); m = -1
 			for (i = 1; i <= n; i++) {
@@ -199,7 +199,9 @@ norm_rows() {
 				if (x ~ /^[0-9]+[rw]$/ && x + 0 > m) m = x + 0
 			}
 			return m < 0 ? "-" : m
-		}
+		}'
+norm_rows() {
+	rows bench-setups | awk -F'|' "$AWK_P99"'
 		/^\| *[a-z]/ && NF >= 13 && $5 + 0 > 0 {
 			for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i)
 			pc = (NF >= 19 && $14 != "") ? $14 : "-"
@@ -256,6 +258,152 @@ results_tsv() {
 			r = (a[6] == "-") ? "-" : sprintf("%.3f", a[6])
 			if (ps != "") printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 				a[1], a[2], a[4], ps, a[5], r, a[7], a[8] } }'
+	mixed_rows | awk '{ printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+}
+
+# mixed_rows: the mixed tenants' per-VM rows (bench-setups' "mixed-vm"
+# lines) normalised to the same VM under SSD only in the same boot (its
+# pass 1 where SSD only ran one), pass 1 "cold" and the last "warm":
+# "workload VMs ssd_pct pass set-up time/SSD hit% p99us VM its-workload
+# p99/SSD-p99".  The workload is mixed-<the VM's workload>, and
+# mixed-<workload>-vm<K> for a later VM with the same workload (8 VMs run
+# the mix twice); SSD only's rows once per SSD % of the others.
+mixed_rows() {
+	rows bench-setups | awk -F'|' "$AWK_P99"'
+		function nm(n, v, w) { return F[n, w] == v ? "mixed-" w : "mixed-" w "-vm" v }
+		function ps(n, p) { return p == 1 ? "cold" : p == P[n] ? "warm" : "" }
+		function out(n, v, w, pc, q, su, r, h, l, pr) {
+			printf "%s %s %s %s %s %s %s %s %s %s %s\n", nm(n, v, w), n, pc, q, su, r, h, l, v, w, pr
+		}
+		/^mixed-vm \|/ && NF >= 11 {
+			for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i)
+			n = $3; v = $6 + 0; w = $2
+			if (!((n, w) in F) || v < F[n, w]) F[n, w] = v
+			if ($5 + 0 > P[n] + 0) P[n] = $5 + 0
+			if ($4 == "ssd") {
+				T0[n, v, $5] = $7; L0[n, v, $5] = p99($8)
+				if ($5 == 1) { ns++; SN[ns] = n; SV[ns] = v; SW[ns] = w }
+				next
+			}
+			nr++; RN[nr] = n; RV[nr] = v; RW[nr] = w; RU[nr] = $4; RP[nr] = $5
+			RT[nr] = $7; RL[nr] = p99($8); RH[nr] = $9; RC[nr] = $10
+			sub(/%$/, "", RH[nr])
+			if (RH[nr] == "") RH[nr] = "-"
+			if (!((n, $10) in C)) { C[n, $10] = 1; CL[n] = CL[n] " " $10 }
+		}
+		END {
+			for (k = 1; k <= ns; k++) {
+				n = SN[k]; v = SV[k]; l = L0[n, v, 1]
+				m = split(CL[n] == "" ? "-" : CL[n], pcs, " ")
+				for (j = 1; j <= m; j++) {
+					out(n, v, SW[k], pcs[j], "cold", "ssd", "1.000", "-", l, "1.000")
+					if (P[n] > 1) out(n, v, SW[k], pcs[j], "warm", "ssd", "1.000", "-", l, "1.000")
+				}
+			}
+			for (k = 1; k <= nr; k++) {
+				n = RN[k]; v = RV[k]; q = ps(n, RP[k])
+				if (q == "") continue
+				b = ((n, v, RP[k]) in T0) ? RP[k] : 1
+				t = T0[n, v, b] + 0; l = L0[n, v, b] + 0
+				out(n, v, RW[k], RC[k], q, RU[k], t > 0 ? sprintf("%.3f", RT[k] / t) : "-", RH[k],
+					RL[k], (l > 0 && RL[k] != "-") ? sprintf("%.3f", RL[k] / l) : "-")
+			}
+		}'
+}
+
+# mixed_table: the rows on stdin, with bench-setups' per-VM rows of the
+# mixed tenants moved out of the main table into their own after it.
+mixed_table() {
+	awk '/^mixed-vm \|/ { sub(/^mixed-vm /, ""); m[++n] = $0; next } { print }
+		END {
+			if (!n) exit
+			print ""
+			print "Mixed tenants, one row per VM (its own workload; SSD % of the mix'"'"'s mean 4 KiB footprint):"
+			print ""
+			print "| workload | VMs | set-up | pass | VM | exec time ms | p50/p99 us | SSD hit | SSD % of 4K footprint (asked) | SSD MiB per VM | SSD / 4K footprint % | SSD / chunk footprint % |"
+			print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+			for (i = 1; i <= n; i++) print m[i]
+		}'
+}
+
+# mixed_headline: issue 18 item 4's table from mixed_rows: per VM count,
+# SSD % and VM, each set-up's time / the VM's own SSD-only time, cold /
+# warm; the best peer (warm); the best dm-hybrid set-up over it; Jain's
+# index of the VMs' speeds (SSD-only time / time) per set-up; then each
+# VM's p99 over its SSD-only p99, warm (issue 21: the OLTP VM at priority
+# high <= 1.5).
+mixed_headline() {
+	local m
+	m=$(mixed_rows)
+	[ -n "$m" ] || return 0
+	echo
+	echo "## Headline: mixed tenants, each VM's time / its time under SSD only"
+	echo
+	echo "VM K runs the K-th workload of the mix at once with the others (one dm-hybrid pool or"
+	echo "bcache cache set for all; dm-cache one cache each), SSD % of the mix's mean 4 KiB"
+	echo "footprint per VM.  Cold / warm pass; best peer: the fastest other tiering set-up, warm;"
+	echo "hybrid / peer: the best dm-hybrid set-up's warm time over the best peer's (issue 21: <= 1)."
+	echo "Jain: Jain's index of the VMs' speeds (SSD-only time / time), cold / warm."
+	echo
+	echo "$m" | awk '
+		function f(x) { return (x == "" || x == "-") ? "-" : sprintf("%.2f", x) }
+		function jain(g, s, q,   i, x, a, b, c) {
+			a = 0; b = 0; c = 0
+			for (i = 1; i <= NV[g]; i++) {
+				x = R[g, VL[g, i], s, q]
+				if (x == "" || x == "-" || x <= 0) return "-"
+				a += 1 / x; b += 1 / (x * x); c++
+			}
+			return c ? sprintf("%.3f", a * a / (c * b)) : "-"
+		}
+		{
+			g = $2 SUBSEP $3
+			if (!(g in G)) { G[g] = 1; GL[++ng] = g }
+			if (!((g, $9) in V)) { V[g, $9] = $10; VL[g, ++NV[g]] = $9 }
+			if ($5 != "ssd" && !($5 in O)) { O[$5] = ++ns; L[ns] = $5 }
+			R[g, $9, $5, $4] = $6; Q[g, $9, $5, $4] = $11
+		}
+		END {
+			printf "| VMs | SSD %% | VM | workload |"
+			for (i = 1; i <= ns; i++) printf " %s |", L[i]
+			printf " best peer | hybrid / peer |\n|---|---|---|---|"
+			for (i = 1; i <= ns; i++) printf "---|"
+			printf "---|---|\n"
+			for (j = 1; j <= ng; j++) {
+				g = GL[j]; split(g, a, SUBSEP)
+				for (k = 1; k <= NV[g]; k++) {
+					v = VL[g, k]; bp = ""; bh = ""
+					printf "| %s | %s | %s | %s |", a[1], a[2], v, V[g, v]
+					for (i = 1; i <= ns; i++) {
+						s = L[i]; x = R[g, v, s, "warm"]
+						printf " %s / %s |", f(R[g, v, s, "cold"]), f(x)
+						if (x == "" || x == "-") continue
+						if (s ~ /^hybrid/) { if (bh == "" || x + 0 < bh + 0) bh = x }
+						else if (s != "hdd" && (bp == "" || x + 0 < bx + 0)) { bp = s; bx = x }
+					}
+					printf " %s | %s |\n", bp == "" ? "-" : bp " " f(bx),
+						(bp == "" || bh == "") ? "-" : sprintf("%.2f", bh / bx)
+				}
+				printf "| %s | %s | Jain | |", a[1], a[2]
+				for (i = 1; i <= ns; i++) printf " %s / %s |", jain(g, L[i], "cold"), jain(g, L[i], "warm")
+				printf " | |\n"
+			}
+			printf "\nEach VM'"'"'s p99 (the higher of read and write) over its SSD-only p99, warm:\n\n"
+			printf "| VMs | SSD %% | VM | workload |"
+			for (i = 1; i <= ns; i++) printf " %s |", L[i]
+			printf "\n|---|---|---|---|"
+			for (i = 1; i <= ns; i++) printf "---|"
+			printf "\n"
+			for (j = 1; j <= ng; j++) {
+				g = GL[j]; split(g, a, SUBSEP)
+				for (k = 1; k <= NV[g]; k++) {
+					v = VL[g, k]
+					printf "| %s | %s | %s | %s |", a[1], a[2], v, V[g, v]
+					for (i = 1; i <= ns; i++) printf " %s |", f(Q[g, v, L[i], "warm"])
+					printf "\n"
+				}
+			}
+		}'
 }
 
 # warm_table: the last pass normalised to SSD only, the paper's figure
@@ -422,13 +570,26 @@ esac
 # BENCH_WARM_SETUPS the warm-up ("none": no warm-up table); BENCH_SSD_PCT
 # the SSD shares (% of each workload's 4 KiB footprint; 100 = fits);
 # BENCH_BLK_PCT the block tier's % of that SSD in hybrid-blk, -stage and
-# -persist (default 50).
-for v in SETUPS WORKLOADS VMS WARM_SETUPS SSD_PCT BLK_PCT; do
+# -persist (default 50); BENCH_MIX the workloads of BENCH_WORKLOADS=mixed,
+# VM K the K-th (default "websearch oltp msr scan", repeated for more VMs);
+# BENCH_MIX_PRIO the priority of its oltp VMs in hybrid-persist-prio
+# (default high).
+for v in SETUPS WORKLOADS VMS WARM_SETUPS SSD_PCT BLK_PCT MIX MIX_PRIO; do
 	eval "x=\${BENCH_$v:-}"
 	x=${x//,/ }	# "3,4" or "3 4"
 	# shellcheck disable=SC2154 # x is set by the eval
 	[ -z "$x" ] || echo "$v=\"$x\"" >> "$DATA/config"
 done
+
+# run_wls: " <the run's workloads> ", the mix's after them when one is
+# "mixed" (its traces are converted, shipped and sized for like the others).
+run_wls() {
+	local w m
+	w=$(sed -n 's/^WORKLOADS="\(.*\)"$/\1/p' "$DATA/config" | tail -1)
+	m=$(sed -n 's/^MIX="\(.*\)"$/\1/p' "$DATA/config" | tail -1)
+	case " $w " in *" mixed "*) w="$w ${m:-websearch oltp msr scan}" ;; esac
+	echo " $w "
+}
 
 # trace_name FILE: the workload name of a trace file: the shared traces'
 # names as before, else the file's name in lower case without its
@@ -453,7 +614,7 @@ trace_name() {
 # tenths too; the workloads default to them with BENCH_TRACES.
 # Only the traces among the run's workloads (quick: web search alone),
 # all of them where BENCH_TRACES names the workloads.
-want=" $(sed -n 's/^WORKLOADS="\(.*\)"$/\1/p' "$DATA/config" | tail -1) "
+want=$(run_wls)
 [ -n "${BENCH_TRACES:-}" ] && [ -z "${BENCH_WORKLOADS:-}" ] && want=""
 files=() names=""
 {
@@ -482,7 +643,7 @@ if [ ${#files[@]} -gt 0 ] && make -s -C "$TOP/bench/sim" >/dev/null; then
 fi
 # Each trace gets a volume of its compacted size (bench-setups): two RAM
 # disks hold the largest of the run's once per VM; 1.5 GiB for the rest.
-wls=" $(sed -n 's/^WORKLOADS="\(.*\)"$/\1/p' "$DATA/config" | tail -1) "
+wls=$(run_wls)
 need=$(awk -v w="$wls" 'NR > 1 && index(w, " " $1 " ") { if ($4 > m) m = $4 }
 	END { print int(m / 1048576) + 1 }' "$OUT/traces.txt")
 nmax=$(sed -n 's/^VMS="\(.*\)"$/\1/p' "$DATA/config" | tail -1 | tr ' ' '\n' | sort -n | tail -1)
@@ -591,7 +752,8 @@ shard_vms() {
 # FILE as keep_rows wrote it): the first shard's lines, with every
 # shard's per-pass rows in the main table, ordered by VM count, and every
 # shard's settled bcache hit ratios after it (they came between the rows,
-# which split the table, and the other shards' were lost).
+# which split the table, and the other shards' were lost), then every
+# shard's per-VM rows of the mixed tenants (the report tables them apart).
 merge_rows() {
 	awk -F'|' '
 		FNR == 1 { f++; next }	# "# log ..." (the caller says where)
@@ -600,6 +762,7 @@ merge_rows() {
 		}
 		# after a blank line: a line right after a table row joins the table
 		/^DMH-BENCH bcache hit ratio/ { notes = (notes == "" ? "DMH-BENCH \n" : notes) $0 "\n"; next }
+		/^DMH-BENCH mixed-vm / { mv = mv $0 "\n"; next }
 		f == 1 { pre[FNR] = $0; n1 = FNR }
 		f > 1 && /^DMH-BENCH config:/ { extra = extra $0 "\n" }
 		END {
@@ -616,6 +779,7 @@ merge_rows() {
 				for (v = 1; v <= 64; v++) printf "%s", row[v]
 				printf "%s", notes
 			}
+			printf "%s", mv
 		}' "$@"
 }
 

@@ -15,7 +15,10 @@
 # Workloads: trace replays (fio iologs made on the host by
 # bench/trace2iolog.py, in $BENCH_DATA, each on a volume of its compacted
 # size, measured per tenth), an OLTP-like job, a zipfian random read, the
-# same whose hot set moves halfway (shift) and a sequential scan.  Pass 1
+# same whose hot set moves halfway (shift) and a sequential scan, and
+# "mixed" (issue 18 item 4): VM K runs the K-th workload of MIX (the list
+# repeated for more VMs), each on a volume the size of the mix's largest,
+# with one table row per VM besides the usual one (the slowest VM).  Pass 1
 # starts cold, the data on the HDD (dm-hybrid's volumes written once
 # before it; see prepare).  A second table follows
 # dm-hybrid and the caches from a cold start (zipf reads in phases):
@@ -43,6 +46,10 @@ WARM_PHASES=6
 WARM_SECS=2
 SSD_PCT=50
 BLK_PCT=50
+# mixed: VM K's workload; MIX_PRIO: the priority of the VMs running oltp in
+# hybrid-persist-prio (bench/run.sh writes both from BENCH_MIX, BENCH_MIX_PRIO)
+MIX="websearch oltp msr scan"
+MIX_PRIO=high
 [ -f $B/config ] && . $B/config
 [ "$WARM_SETUPS" = none ] && WARM_SETUPS=""
 log "set-ups: $SETUPS"
@@ -59,14 +66,17 @@ esac
 # bcache's backing devices with their 8 KiB headers).
 NMAX=1
 for n in $VMS; do [ "$n" -gt "$NMAX" ] && NMAX=$n; done
-bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' passes=$PASSES vol=${VOL_MB}MiB qd=$QD ssd_pct='$SSD_PCT' blk_pct=$BLK_PCT"
+bench "config: vms='$VMS' setups='$SETUPS' workloads='$WORKLOADS' mix='$MIX' mix_prio=$MIX_PRIO passes=$PASSES vol=${VOL_MB}MiB qd=$QD ssd_pct='$SSD_PCT' blk_pct=$BLK_PCT"
 
 # wl_geom WL: the workload's volume WVOL (sectors) and its footprints in
 # bytes: FP4K (distinct 4 KiB blocks), FP256K and FP1M (distinct 256 KiB
 # and 1 MiB chunks).  A trace: its .meta (trace2iolog.py), on a volume of
 # its compacted size; the synthetic jobs address the whole VOL_MB volume.
+# mixed: the largest of the mix's volumes, and the mean of its footprints.
 wl_geom() {
-	if [ -f "$B/$1.meta" ]; then
+	if [ "$1" = mixed ]; then
+		mix_geom
+	elif [ -f "$B/$1.meta" ]; then
 		set -- $(cat "$B/$1.meta")
 		# shellcheck disable=SC2017 # whole MiB on purpose
 		WVOL=$((($2 + 1048575) / 1048576 * 2048))
@@ -75,6 +85,22 @@ wl_geom() {
 		WVOL=$((VOL_MB * 2048))
 		FP4K=$((VOL_MB * 1048576)) FP256K=$FP4K FP1M=$FP4K
 	fi
+}
+mix_geom() {
+	_v=0 _a=0 _b=0 _c=0 _m=0
+	for _w in $MIX; do
+		wl_geom "$_w"
+		[ "$WVOL" -gt $_v ] && _v=$WVOL
+		_a=$((_a + FP4K)) _b=$((_b + FP256K)) _c=$((_c + FP1M)) _m=$((_m + 1))
+	done
+	WVOL=$_v FP4K=$((_a / _m)) FP256K=$((_b / _m)) FP1M=$((_c / _m))
+}
+# vm_wl WORKLOAD K: what VM K runs: WORKLOAD, or for mixed the K-th of MIX
+# (from the start again past its end).
+vm_wl() {
+	[ "$1" = mixed ] || { echo "$1"; return; }
+	set -- "$2" $MIX
+	eval "echo \${$((($1 - 1) % ($# - 1) + 2))}"
 }
 # ssd_geom PCT: SSDV, each VM's SSD share in sectors: PCT % of FP4K in
 # whole MiB (dm-hybrid's chunks), at least 4 MiB (bcache's 1024 buckets).
@@ -159,6 +185,11 @@ setup_hybrid() {
 	i=1
 	while [ $i -le "$1" ]; do
 		make_volume pool $i vm$i $VOL >/dev/null || return 1
+		# hybrid-persist-prio: the VMs running oltp at priority PRIO
+		if [ -n "${PRIO:-}" ] && [ "$(vm_wl "$wl" $i)" = oltp ]; then
+			vol_set pool $i priority "$PRIO" || return 1
+			log "vm$i (oltp): priority $PRIO"
+		fi
 		i=$((i + 1))
 	done
 }
@@ -178,6 +209,11 @@ teardown_hybrid_stage() { teardown_hybrid "$1"; }
 # hybrid-persist: hybrid-stage with the staging log ("Write staging").
 setup_hybrid_persist() { PLOG=1 setup_hybrid_stage "$1"; }
 teardown_hybrid_persist() { teardown_hybrid "$1"; }
+# hybrid-persist-prio: hybrid-persist with the VMs that run oltp (mixed:
+# the OLTP tenant) at priority MIX_PRIO (default high; issue 21's target:
+# its p99 within 1.5x its SSD-only p99).
+setup_hybrid_persist_prio() { PRIO=$MIX_PRIO setup_hybrid_persist "$1"; }
+teardown_hybrid_persist_prio() { teardown_hybrid "$1"; }
 
 # for_vms N FN: FN 1, ..., FN N; stops at the first that fails (status 1).
 for_vms() {
@@ -459,9 +495,10 @@ vm_sum() {
 
 # parts_curve SETUP N: "<hit % per part> | <IOPS per part>" over the N VMs
 # (part J of every VM; "-" for one part, and for hits the set-ups without
-# per-volume counters: SSD and HDD only, bcache).
+# per-volume counters: SSD and HDD only, bcache); "- | -" for mixed, whose
+# VMs run different workloads, in parts or not.
 parts_curve() {
-	[ "$(wc -l < /tmp/res.1)" -gt 1 ] || { echo "- | -"; return; }
+	[ "$wl" != mixed ] && [ "$(wc -l < /tmp/res.1)" -gt 1 ] || { echo "- | -"; return; }
 	_h="" _i="" _j=1
 	while [ -f /tmp/v1t$_j.postrun.txt ]; do
 		_a=0 _b=0 _io=0 _k=1
@@ -492,7 +529,7 @@ one_pass() {
 		# one seed per VM, the same in every pass: fio's zipf places
 		# its hot set by the seed, so a new seed per pass would make
 		# the "warm" pass a cold one on another hot set
-		run_wl "$wl" /dev/mapper/vm$i $((i * 7)) $i > /tmp/res.$i &
+		run_wl "$(vm_wl "$wl" $i)" /dev/mapper/vm$i $((i * 7)) $i > /tmp/res.$i &
 		i=$((i + 1))
 	done
 	wait
@@ -505,6 +542,7 @@ one_pass() {
 		tp="$tp $1"
 		[ "$2" -gt $ms ] && ms=$2
 		lat="$lat $3"
+		echo "$2 $3" > /tmp/sum.$i
 		i=$((i + 1))
 	done
 	curve=$(parts_curve "$su" "$n")
@@ -517,6 +555,22 @@ one_pass() {
 	mig=-
 	[ "$3" != - ] && mig=$(( ($3 - m0) / 1024 ))MiB
 	bench "| $wl | $n | $su | $p | $ms | $((t1 - t0)) | $(echo "$tp" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }') | $(echo $lat) | $hit | ${4}% | $mig | $(jain $tp) | $(ssd_cols "$pc" "$su") | $curve |"
+	[ "$wl" != mixed ] || for_vms "$n" mixed_vm_row
+}
+
+# mixed_vm_row K: VM K's row of a mixed pass (one_pass' variables): its
+# workload, exec time, p50/p99 and SSD hit (the set-ups with per-volume
+# counters; "-" else).  bench/run.sh normalises it to the same VM under
+# SSD only.
+mixed_vm_row() {
+	set -- "$1" $(cat /tmp/sum.$1) $(st_hits "$su" < /tmp/v$1t0.postrun.txt) \
+		$(dmsetup status vm$1 | st_hits "$su")
+	_h=-
+	case $su in
+	hybrid*|dmcache|writeboost) _h=$(awk -v a=$(($6 - $4)) -v b=$(($7 - $5)) \
+		'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }') ;;
+	esac
+	bench "mixed-vm | $(vm_wl mixed "$1") | $n | $su | $p | $1 | $2 | $3 | $_h | $(ssd_cols "$pc" "$su") |"
 }
 
 # bcache_hits: "<hits> <all>" once bcache's accounting timer has run.
