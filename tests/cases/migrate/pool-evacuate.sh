@@ -18,8 +18,8 @@
 . /lib/dmh/hybrid.sh
 
 # The fields this feature appended at the end of the pool status line.
-evac_state() { dmsetup status pool | awk '{ print $(NF - 1) }'; }
-_evac_left() { dmsetup status pool | awk '{ print $NF }'; }
+evac_state() { pool_xfield pool 24; }
+_evac_left() { pool_xfield pool 25; }
 evac_left() { num _evac_left; }
 evacuated() { [ "$(evac_left)" -eq 0 ]; }
 devno() { cat "/sys/class/block/$(basename "$(readlink -f "$1")")/dev"; }

@@ -282,7 +282,7 @@ cat /tmp/out
 check "... the table has the feature, the tab the option" eval \
 	'dmsetup table pz | grep -q " block_tier 16 write_staging persistent_staging$" &&
 	 grep -q "^pz[[:space:]].*,block_tier=16M,write_staging,persistent_staging" $HYBRIDTAB'
-half=$(dmsetup status pz | awk '{ split($NF, f, "/"); print f[2] }')
+half=$(slog_half pz)
 check "pool status pz" run $H pool status pz
 cat /tmp/out
 # a half holds a record of each of the 4096 slots and one more: 25 blocks
