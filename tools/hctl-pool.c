@@ -365,23 +365,32 @@ static int activate_check_metadata(const struct hc_tab *e)
 	return kind == 1 ? 0 : -1;
 }
 
-static int activate_one(const struct hc_tab *e, int wait)
+/* --all, --wait SECS and --progress of "pool activate". */
+struct act_opts {
+	int all, wait, progress;
+};
+
+static int activate_one(const struct hc_tab *e, const struct act_opts *o)
 {
+	struct act_progress a;
 	u64 s1, s2;
+	int r;
 
 	if (dm_info_of(e->name, NULL) > 0)
 		return activate_opened(e->name, 1);
-	if (wait_devices(e, wait)) {
+	if (wait_devices(e, o->wait)) {
 		ctl_err("pool %s: its devices %s, %s and %s did not all appear%s.",
 			e->name, e->meta, e->ssd, e->hdd,
-			wait ? " in time" : "");
+			o->wait ? " in time" : "");
 		return -1;
 	}
 	if (activate_check_metadata(e) || blk_size("SSD", e->ssd, &s1) ||
-	    blk_size("HDD", e->hdd, &s2) ||
-	    load_pool(e, s1, s2, "cannot activate pool"))
+	    blk_size("HDD", e->hdd, &s2))
 		return -1;
-	return activate_opened(e->name, 0);
+	act_begin(&a, e->name, e->meta, o->progress);
+	r = load_pool(e, s1, s2, "cannot activate pool");
+	act_end(&a, r);
+	return r ? -1 : activate_opened(e->name, 0);
 }
 
 /* None of the volume devices @devs of pool @p is open, nor the pool otherwise. */
@@ -453,32 +462,34 @@ static int deactivate_one(const char *name)
 	return 0;
 }
 
-/* --all and --wait SECS: optind at the first pool name, or the exit status. */
-static int activate_args(int argc, char **argv, int *all, int *wait)
+/* @o from the options: optind at the first pool name, or the exit status. */
+static int activate_args(int argc, char **argv, struct act_opts *o)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "progress", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 	u64 w;
 
-	*all = 0;
-	*wait = 0;
+	memset(o, 0, sizeof(*o));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "aw:", opts, NULL)) != -1) {
 		if (ch == 'a') {
-			*all = 1;
+			o->all = 1;
+		} else if (ch == 'p') {
+			o->progress = 1;
 		} else if (ch == 'w' && !hc_parse_u64(optarg, &w) && w <= 3600) {
-			*wait = (int)w;
+			o->wait = (int)w;
 		} else {
 			if (ch == 'w')
 				ctl_err("--wait takes a number of seconds.");
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (*all ? optind < argc : optind >= argc)
+	if (o->all ? optind < argc : optind >= argc)
 		return ctl_usage();
 	return 0;
 }
@@ -486,26 +497,27 @@ static int activate_args(int argc, char **argv, int *all, int *wait)
 /* The pools named, or every one in the tab not marked noauto (--all). */
 int pool_activate(int argc, char **argv)
 {
+	struct act_opts o;
 	struct hc_tab *e;
 	struct tab tab;
-	int all, wait, bad = 0;
+	int bad = 0;
 	u32 i;
 
-	bad = activate_args(argc, argv, &all, &wait);
+	bad = activate_args(argc, argv, &o);
 	if (bad)
 		return bad;
 	lock_all();
 	if (tab_read(&tab))
 		return CTL_EXIT_FAIL;
-	for (i = 0; all && i < tab.n; i++)
-		if (!tab.e[i].noauto && activate_one(&tab.e[i], wait))
+	for (i = 0; o.all && i < tab.n; i++)
+		if (!tab.e[i].noauto && activate_one(&tab.e[i], &o))
 			bad = 1;
 	for (; optind < argc; optind++) {
 		e = tab_find(&tab, argv[optind]);
 		if (!e)
 			ctl_err("pool %s is not defined in %s.", argv[optind],
 				ctl_tab);
-		if (!e || activate_one(e, wait))
+		if (!e || activate_one(e, &o))
 			bad = 1;
 	}
 	free(tab.e);
@@ -515,15 +527,18 @@ int pool_activate(int argc, char **argv)
 /* The pools named, or every active one, in the tab or not (--all). */
 int pool_deactivate(int argc, char **argv)
 {
+	struct act_opts o;
 	char **act;
 	u32 i, nact;
-	int all, wait, bad;
+	int bad;
 
-	bad = activate_args(argc, argv, &all, &wait);
+	bad = activate_args(argc, argv, &o);
 	if (bad)
 		return bad;
+	if (o.progress)		/* deactivation reads no metadata */
+		return ctl_usage();
 	lock_all();
-	if (all) {
+	if (o.all) {
 		if (list_pools(&act, &nact))
 			return CTL_EXIT_FAIL;
 		for (i = 0; i < nact; i++)

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -775,4 +776,26 @@ void hc_json_num(struct hc_json *j, const char *key, double v, int prec,
 		fputs("null", j->f);
 	else
 		fprintf(j->f, "%.*f", prec, v);
+}
+
+u64 hc_activation_bytes(const struct dmh_disk_super *s)
+{
+	u64 blocks = 2 + 2 * le64toh(s->vt_blocks) + le64toh(s->heat_blocks);
+	int t;
+
+	for (t = 0; t < DMH_NR_TIERS; t++)
+		blocks += 2 * le64toh(s->rmap_blocks[t]);
+	if (le64toh(s->slog_blocks))
+		blocks += le64toh(s->slog_used);
+	return blocks * DMH_BLOCK_SIZE;
+}
+
+int hc_stat_sectors_read(const char *line, u64 *sectors)
+{
+	unsigned long long ios, merges, sect;
+
+	if (sscanf(line, "%llu %llu %llu", &ios, &merges, &sect) != 3)
+		return -1;
+	*sectors = sect;
+	return 0;
 }

@@ -215,6 +215,22 @@ void hc_json_bool(struct hc_json *j, const char *key, int v);
 void hc_json_num(struct hc_json *j, const char *key, double v, int prec,
 		 int null_neg);
 
+/* ---- activation progress (hctl-activate.c) ---- */
+
+/*
+ * Bytes a pool's activation reads from its metadata device, from its
+ * committed superblock @s: both superblock slots, both copies of every
+ * volume table and reverse-map block (the kernel checks them all, those
+ * past a tier's chunk count too), the heat image and the staging log's
+ * live records.  The denominator of "pool activate"'s progress line.
+ */
+u64 hc_activation_bytes(const struct dmh_disk_super *s);
+/*
+ * Sectors read, the third field of a /sys/dev/block/M:m/stat @line:
+ * 0 and *@sectors, or -1 if the line does not hold one.
+ */
+int hc_stat_sectors_read(const char *line, u64 *sectors);
+
 /* ---- hctl-copy.c: import and export's pure parts ---- */
 
 /* 1 if the @len bytes at @buf are all zero. */

@@ -30,7 +30,7 @@ static const struct ctl_cmd commands[] = {
 	  "NAME --metadata DEV --ssd DEV --hdd DEV [--chunk-size 1M]\n"
 	  "[--error-if-no-space] [--no-discard-passdown] [--noauto] [--wipe]\n"
 	  "[--block-tier SIZE [--write-staging] [--persistent-staging]]" },
-	{ "pool", "activate", pool_activate, "NAME... | --all [--wait SECS]" },
+	{ "pool", "activate", pool_activate, "NAME... | --all [--wait SECS] [--progress]" },
 	{ "pool", "deactivate", pool_deactivate, "NAME... | --all" },
 	{ "pool", "status", pool_status, "[NAME...] [--json]" },
 	{ "pool", "grow", pool_grow, "NAME" },

@@ -24,6 +24,7 @@
 #include <libdevmapper.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "hctl.h"
 #include "hctl-xen.h"
@@ -177,6 +178,28 @@ struct wb_progress {
 
 void wb_begin(struct wb_progress *w, const char *pool);
 void wb_end(struct wb_progress *w, int r);
+
+/*
+ * A pool's activation reads its whole metadata layout before the create
+ * ioctl returns (hctl-activate.c).  Between act_begin() and act_end(), on
+ * a terminal or with @always (--progress), a child process shows on
+ * stderr how much of it has been read, 4 times a second on a terminal,
+ * else a line each second; act_end() ends with done, or failed when @r
+ * is not 0.  Nothing is shown if @meta's superblock cannot be read.
+ */
+struct act_progress {
+	const char *pool;
+	dev_t dev;		/* the metadata device */
+	u64 base;		/* its sectors read at act_begin() */
+	u64 total;		/* bytes activation reads */
+	struct timespec start;
+	int tty;
+	pid_t pid;		/* the child, 0 if none */
+};
+
+void act_begin(struct act_progress *a, const char *pool, const char *meta,
+	       int always);
+void act_end(struct act_progress *a, int r);
 
 /* An active pool: its device, table, status and volumes. */
 struct pool {

@@ -4,6 +4,7 @@
  * documented status lines and message replies, hybridtab lines and the
  * statistics arithmetic.  Prints TAP lines; exits non-zero on a failure.
  */
+#include <endian.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -333,6 +334,31 @@ static void test_json(void)
 		printf("# %s", buf);
 }
 
+/* What a pool's activation reads, and the stat line it is measured by. */
+static void test_activation(void)
+{
+	struct dmh_disk_super s;
+	u64 sect = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.vt_blocks = htole64(4);
+	s.rmap_blocks[0] = htole64(10);
+	s.rmap_blocks[1] = htole64(100);
+	s.heat_blocks = htole64(7);
+	s.slog_used = htole64(5);	/* no log: not read */
+	t(hc_activation_bytes(&s) == (2 + 8 + 20 + 200 + 7) * 4096ull,
+	  "activation reads both superblocks, both copies of the maps, the heat");
+	s.slog_blocks = htole64(64);
+	t(hc_activation_bytes(&s) == (2 + 8 + 20 + 200 + 7 + 5) * 4096ull,
+	  "and the staging log's live records");
+	t(!hc_stat_sectors_read("     123        4    98765       10    0 0 0 0 0 10 10\n",
+				&sect) && sect == 98765,
+	  "sectors read: the third field of a block stat line");
+	t(hc_stat_sectors_read("12 x", &sect) && sect == 98765 &&
+	  hc_stat_sectors_read("", &sect),
+	  "a malformed stat line is refused and changes nothing");
+}
+
 int main(void)
 {
 	struct hc_pool_status ps;
@@ -486,6 +512,7 @@ int main(void)
 
 	test_knobs();
 	test_json();
+	test_activation();
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;
 }
