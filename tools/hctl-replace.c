@@ -160,9 +160,18 @@ static int sectors_of(const char *devt, u64 *sectors)
 	return ok ? 0 : -1;
 }
 
-/* How to go on from an evacuating pool still on its old SSD. */
+/* Where a pool still on its old SSD was left, and how to go on. */
 static void still_old(const struct replace *r)
 {
+	struct hc_pool_status st;
+	struct dm_target_line t;
+
+	if (!dm_target_of(r->p.name, 1, &t) && !hc_parse_pool_status(t.params, &st) &&
+	    st.evac_known && !st.evacuating) {
+		ctl_err("pool %s is still on its old SSD %s and no longer evacuating; run \"hybridctl pool replace-ssd %s %s\" again to replace it.",
+			r->p.name, r->p.tb.dev[1], r->p.name, r->path);
+		return;
+	}
 	ctl_err("pool %s is evacuating and still on its old SSD %s; run \"hybridctl pool replace-ssd %s %s\" again to finish, or \"hybridctl pool evacuate %s --off\" to keep the old SSD.",
 		r->p.name, r->p.tb.dev[1], r->p.name, r->path, r->p.name);
 }
@@ -179,7 +188,11 @@ static int reload(struct replace *r)
 	u64 hdd;
 	int e, i;
 
-	if (dm_target_of(r->p.name, 0, &old) || sectors_of(r->p.tb.dev[2], &hdd))
+	if (dm_target_of(r->p.name, 0, &old)) {
+		ctl_err("cannot read the table of pool %s.", r->p.name);
+		return -1;
+	}
+	if (sectors_of(r->p.tb.dev[2], &hdd))
 		return -1;
 	if (hc_pool_table_set_ssd(old.params, r->devt, params, sizeof(params))) {
 		ctl_err("pool %s has a table hybridctl does not understand: \"%s\".",
@@ -249,7 +262,8 @@ static int replace(struct replace *r)
 	ctl_result_u64("ssd_left", 0);
 	e = dm_msg(name, NULL, "evacuate off");
 	if (e) {
-		op_fail(e, NULL, "pool %s is on the new SSD %s, but its evacuation could not end (nothing goes to the SSD meanwhile); run \"hybridctl pool evacuate %s --off\"",
+		op_fail(e, NULL, "cannot turn evacuation off in pool %s", name);
+		ctl_err("pool %s is on the new SSD %s but still evacuating (nothing goes to the SSD); run \"hybridctl pool evacuate %s --off\".",
 			name, r->path, name);
 		bad = 1;
 	}
