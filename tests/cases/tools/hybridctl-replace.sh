@@ -66,6 +66,15 @@ verify_rounds() {
 	done
 	echo $_r >"/tmp/rounds.$1"
 }
+# stop_probe PID: SIGINT until fio ends (one sent while it starts up may
+# be lost), so that it writes its JSON; its runtime bounds it anyway.
+stop_probe() {
+	while kill -INT "$1" 2>/dev/null; do
+		sleep 1
+		! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null || break
+	done
+	wait "$1" || true
+}
 # The largest "max" of the clat_ns sections (read and write) of fio's
 # JSON output, in ns.
 cat >/tmp/clatmax.awk <<'EOF'
@@ -141,7 +150,7 @@ p1=$!
 verify_rounds v2 $V2 &
 p2=$!
 fio --name=probe --filename=$V1 --direct=1 --ioengine=psync --rw=randrw \
-	--bs=4k --offset=40M --size=8M --time_based --runtime=600 \
+	--bs=4k --offset=40M --size=8M --time_based --runtime=200 \
 	--output-format=json --output=/tmp/probe.json >/dev/null 2>&1 &
 pp=$!
 sleep 1
@@ -151,8 +160,7 @@ check "pool replace-ssd pool $S2 --json, with fio running" \
 t1=$(uptime_cs)
 cat /tmp/out
 touch /tmp/stop
-kill -INT $pp 2>/dev/null || true
-wait $pp || true
+stop_probe $pp
 wait $p1 || true
 wait $p2 || true
 log "replace-ssd took $(((t1 - t0) / 100)).$(((t1 - t0) % 100 / 10)) s"
