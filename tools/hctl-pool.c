@@ -686,7 +686,7 @@ int pool_set(int argc, char **argv)
 }
 
 /* Pool @name's status with the evacuation fields: 0, or -1 said why. */
-static int evac_status(const char *name, struct hc_pool_status *st)
+int evac_status(const char *name, struct hc_pool_status *st)
 {
 	struct dm_target_line t;
 
@@ -702,19 +702,25 @@ static int evac_status(const char *name, struct hc_pool_status *st)
 	return 0;
 }
 
-/* On a terminal: "pool P: N chunks and slots on the SSD, W s of S s". */
+/*
+ * On a terminal: "pool P: N chunks and slots on the SSD, W s of S s" (or
+ * "W s" without a limit, @secs < 0).
+ */
 static void evac_line(const char *name, u64 left, double waited, int secs,
 		      const char *end)
 {
+	char of[32] = "";
+
 	if (!isatty(STDERR_FILENO))
 		return;
-	fprintf(stderr, "\rpool %s: %llu chunks and slots on the SSD, %.1f s of %d s%s%s\033[K%s",
-		name, (unsigned long long)left, waited, secs, end ? ": " : "",
+	if (secs >= 0)
+		snprintf(of, sizeof(of), " of %d s", secs);
+	fprintf(stderr, "\rpool %s: %llu chunks and slots on the SSD, %.1f s%s%s%s\033[K%s",
+		name, (unsigned long long)left, waited, of, end ? ": " : "",
 		end ? end : "", end ? "\n" : "");
 }
 
-/* Poll until nothing of the volumes' data is left on the SSD, @secs at most. */
-static int evac_wait(const char *name, int secs, u64 *left)
+int evac_wait(const char *name, int secs, u64 *left)
 {
 	struct hc_pool_status st;
 	int i;
@@ -727,7 +733,7 @@ static int evac_wait(const char *name, int secs, u64 *left)
 			ctl_err("pool %s stopped evacuating (evacuate off).", name);
 			return -1;
 		}
-		if (!*left || i >= secs * 10)
+		if (!*left || (secs >= 0 && i >= secs * 10))
 			break;
 		evac_line(name, *left, i / 10.0, secs, NULL);
 		usleep(100000);

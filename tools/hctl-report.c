@@ -259,6 +259,11 @@ static void print_pool(const struct pool *p)
 		 hc_format_size(p->st.moved * 512, c, sizeof(c)));
 	if (p->st.blk_slots)
 		print_block_tier(&p->st);
+	if (p->st.evac_known)
+		printf("  evacuation:  %s, %llu chunks and block slots %s the SSD\n",
+		       p->st.evacuating ? "on" : "off",
+		       (unsigned long long)p->st.ssd_left,
+		       p->st.evacuating ? "still to move off" : "hold data on");
 	printf("  knobs:      ");
 	/* fields after the named knobs (newer kernels) are not shown */
 	for (i = 0; i < p->st.nr_knobs && i < hc_nr_knob_names; i++)
@@ -330,6 +335,12 @@ static void json_pool(struct hc_json *j, const struct pool *p)
 			  p->st.slog_known);
 	hc_json_close(j);
 	hc_json_bool(j, "ssd_failed", p->st.ssd_failed);
+	/* null from a kernel without the evacuation fields */
+	if (p->st.evac_known)
+		hc_json_bool(j, "evacuating", p->st.evacuating);
+	else
+		hc_json_str(j, "evacuating", NULL);
+	hc_json_u64_known(j, "ssd_data_left", p->st.ssd_left, p->st.evac_known);
 	if (p->st.ssd_failed)
 		json_lost(j, p);
 }

@@ -68,14 +68,20 @@ struct hc_tab *tab_find(struct tab *t, const char *name)
 
 /*
  * Rewrite the tab: keep every line (comments too) except @drop's entry,
- * and append @add.  Written to a temporary file and renamed into place.
+ * and append @add, or put it in that entry's place when it replaces it
+ * (same name).  Written to a temporary file and renamed into place.
  */
 int tab_update(const struct hc_tab *add, const char *drop)
 {
-	char tmp[PATH_MAX], line[1024], why[256];
+	char tmp[PATH_MAX], line[1024], why[256], addl[1024];
+	int fd, placed = 0;
 	struct hc_tab e;
 	FILE *in, *out;
-	int fd, r = 0;
+
+	if (add && hc_tab_format(add, addl, sizeof(addl))) {
+		ctl_err("pool %s: its %s line is too long.", add->name, ctl_tab);
+		return -1;
+	}
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", ctl_tab, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -92,20 +98,22 @@ int tab_update(const struct hc_tab *add, const char *drop)
 	}
 	while (in && fgets(line, sizeof(line), in)) {
 		if (drop && hc_tab_parse(line, &e, why, sizeof(why)) == 1 &&
-		    !strcmp(e.name, drop))
+		    !strcmp(e.name, drop)) {
+			if (add && !placed && !strcmp(add->name, drop)) {
+				fputs(addl, out);
+				placed = 1;
+			}
 			continue;
+		}
 		fputs(line, out);
 		if (!strchr(line, '\n'))
 			fputc('\n', out);
 	}
 	if (in)
 		fclose(in);
-	if (add) {
-		r = hc_tab_format(add, line, sizeof(line));
-		if (!r)
-			fputs(line, out);
-	}
-	if (r || fflush(out) || fsync(fileno(out)) || fclose(out) ||
+	if (add && !placed)
+		fputs(addl, out);
+	if (fflush(out) || fsync(fileno(out)) || fclose(out) ||
 	    rename(tmp, ctl_tab)) {
 		ctl_err("cannot write %s: %s.", ctl_tab, strerror(errno));
 		unlink(tmp);

@@ -381,6 +381,26 @@ int hc_parse_pool_table(const char *params, struct hc_pool_table *t)
 	return 0;
 }
 
+/*
+ * The pool table @params with its SSD (the second field) replaced by @ssd,
+ * every other byte kept: what a reload onto a new SSD loads.
+ */
+int hc_pool_table_set_ssd(const char *params, const char *ssd, char *buf,
+			  size_t len)
+{
+	struct hc_pool_table t;
+	const char *a, *b;
+
+	if (!*ssd || strpbrk(ssd, " \t\n") || hc_parse_pool_table(params, &t))
+		return -1;
+	a = params + strspn(params, " \t");
+	a += strcspn(a, " \t");
+	a += strspn(a, " \t");		/* the SSD field */
+	b = a + strcspn(a, " \t");
+	return snprintf(buf, len, "%.*s%s%s", (int)(a - params), params, ssd,
+			b) >= (int)len ? -1 : 0;
+}
+
 int hc_parse_vol_table(const char *params, char *pool_dev, size_t len,
 		       u32 *id)
 {

@@ -98,6 +98,13 @@ struct hc_pool_table {
 };
 
 int hc_parse_pool_table(const char *params, struct hc_pool_table *t);
+/*
+ * @params, a pool table, with @ssd (a path or major:minor) in place of its
+ * SSD and everything else as it was, into @buf: 0, or -1 if @params is no
+ * pool table, @ssd is empty or has a blank, or @buf is too small.
+ */
+int hc_pool_table_set_ssd(const char *params, const char *ssd, char *buf,
+			  size_t len);
 /* Volume TABLE: "<pool major:minor> <volume id>". */
 int hc_parse_vol_table(const char *params, char *pool_dev, size_t len,
 		       u32 *id);

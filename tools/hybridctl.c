@@ -38,6 +38,7 @@ static const struct ctl_cmd commands[] = {
 	  "NAME KNOB VALUE         (or: migration on|off)" },
 	{ "pool", "remove", pool_remove, "NAME [--wipe]" },
 	{ "pool", "evacuate", pool_evacuate, "NAME [--off] [--wait SECS]" },
+	{ "pool", "replace-ssd", pool_replace_ssd, "NAME NEWSSD [--wait SECS]" },
 	{ "vol", "create", vol_create,
 	  "POOL NAME SIZE [--id N] [--weight W] [--priority P]\n"
 	  "[--ssd-min SIZE] [--ssd-max SIZE]" },

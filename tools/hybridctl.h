@@ -7,6 +7,7 @@
  *   hctl-dev.c     block devices, and the dm devices of pools and volumes
  *   hctl-tab.c     /etc/hybridtab and the lock that serialises changes
  *   hctl-pool.c    the "pool" commands
+ *   hctl-replace.c the command pool replace-ssd
  *   hctl-vol.c     the "vol" commands
  *   hctl-report.c  the reports pool status, vol list and stats
  *   hctl-map.c     the report map, with its PNG chart
@@ -270,7 +271,10 @@ struct tab {
 /* Read ctl_tab (missing: empty) into @t, free(t->e) after: 0 or -1. */
 int tab_read(struct tab *t);
 struct hc_tab *tab_find(struct tab *t, const char *name);
-/* Rewrite the tab without @drop's entry and with @add: 0 or -1. */
+/*
+ * Rewrite the tab without @drop's entry and with @add (in the dropped
+ * entry's place when it has @drop's name, else at the end): 0 or -1.
+ */
 int tab_update(const struct hc_tab *add, const char *drop);
 /* The pool's table line (devices, chunk size, features) for @e. */
 int tab_table_line(const struct hc_tab *e, char *buf, size_t n);
@@ -285,6 +289,15 @@ int pool_deactivate(int argc, char **argv);
 int pool_grow(int argc, char **argv);
 int pool_set(int argc, char **argv);
 int pool_evacuate(int argc, char **argv);
+int pool_replace_ssd(int argc, char **argv);
+/* Pool @name's status, which must have the evacuation fields: 0, or -1 told. */
+int evac_status(const char *name, struct hc_pool_status *st);
+/*
+ * Poll pool @name (evacuating) until nothing of the volumes' data is left
+ * on its SSD, @secs at most (< 0: no limit), the count shown on a
+ * terminal; *@left is what is left.  0, or -1 told why.
+ */
+int evac_wait(const char *name, int secs, u64 *left);
 int pool_remove(int argc, char **argv);
 
 int vol_create(int argc, char **argv);

@@ -436,6 +436,19 @@ int main(void)
 	  !hc_parse_pool_table("254:1 254:2 254:3 128 0", &pt) &&
 	  hc_parse_pool_table("254:1 254:2 254:3 128 2 x", &pt),
 	  "pool tables");
+	t(!hc_pool_table_set_ssd("254:1 254:2 254:3 128 3 block_tier 4 write_staging",
+				 "8:48", buf, sizeof(buf)) &&
+	  !strcmp(buf, "254:1 8:48 254:3 128 3 block_tier 4 write_staging") &&
+	  !hc_pool_table_set_ssd("254:1 254:2 254:3 2048", "/dev/vg/new", buf,
+				 sizeof(buf)) &&
+	  !strcmp(buf, "254:1 /dev/vg/new 254:3 2048"),
+	  "a pool table onto a new SSD keeps every other field");
+	t(hc_pool_table_set_ssd("254:1 254:2 254:3 128 0", "", buf, sizeof(buf)) &&
+	  hc_pool_table_set_ssd("254:1 254:2 254:3 128 0", "a b", buf, sizeof(buf)) &&
+	  hc_pool_table_set_ssd("254:1 254:2", "8:48", buf, sizeof(buf)) &&
+	  hc_pool_table_set_ssd("254:1 254:2 254:3 128 0", "8:48", buf, 22) &&
+	  !hc_pool_table_set_ssd("254:1 254:2 254:3 128 0", "8:48", buf, 23),
+	  "... and refuses no SSD, a blank in it, no pool table, a short buffer");
 	t(!hc_parse_vol_table("253:0 7", dev, sizeof(dev), &id) && id == 7 &&
 	  !strcmp(dev, "253:0") &&
 	  hc_parse_vol_table("/dev/x 7", dev, sizeof(dev), &id) &&

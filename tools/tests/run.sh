@@ -478,7 +478,7 @@ check "pool set's usage lists the knobs of DMH_KNOBS" \
 	'grep -q "KNOB: migration_rate .* promote_free_threshold" out.log'
 hybridctl --help > help.txt
 check "every command of the table is in the usage" \
-	'[ "$(grep -cE "^  (pool|vol|stats|map|metrics)" help.txt)" = 19 ]'
+	'[ "$(grep -cE "^  (pool|vol|stats|map|metrics)" help.txt)" = 20 ]'
 # vol import and export refuse before any device-mapper call
 expect 2 "hybridctl: vol import without a source" hybridctl vol import p0 web
 expect 2 "hybridctl: vol import --progress=bar" \
@@ -976,6 +976,8 @@ msg e0 evacuate on|-
 msg e0 evacuate off|-
 msg e1 evacuate on|-
 msg o0 evacuate on|-
+msg e1 list_volumes|1 2048 vm1 100 normal 0 0 0 0 0 0
+msg o0 list_volumes|1 2048 vm1 100 normal 0 0 0 0 0 0
 EOF
 evac() {
 	HCTL_FAKE_DM=$work/evac.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
@@ -994,6 +996,34 @@ check "... says so" 'grep -q "does not report evacuation" out.log'
 for a in "" "e0 --wait x" "e0 --off --wait 3" "e0 e1"; do
 	# shellcheck disable=SC2086
 	expect 2 "pool evacuate $a: usage" evac pool evacuate $a
+done
+expect 0 "pool status shows the evacuation (fields 24 and 25)" evac pool status e1 o0
+check "... on and what is left for e1" \
+	'grep -q "^  evacuation:  on, 12 chunks and block slots still to move off the SSD$" out.log'
+check "... and nothing for o0, whose kernel lacks the fields" \
+	'[ "$(grep -c "evacuation:" out.log)" = 1 ]'
+evac pool status e1 o0 --json > status.json
+check "pool status --json: evacuating and ssd_data_left, null without the fields" \
+	"python3 -c '
+import json, sys
+j = json.load(open(\"status.json\"))
+e1, o0 = j[\"pools\"] if \"pools\" in j else j
+sys.exit(not (e1[\"evacuating\"] is True and e1[\"ssd_data_left\"] == 12 and
+	      o0[\"evacuating\"] is None and o0[\"ssd_data_left\"] is None))'"
+
+# ---- pool replace-ssd: refusals before anything changes ----
+expect 1 "pool replace-ssd onto a device that does not exist" \
+	evac pool replace-ssd e1 "$work/nosuch"
+check "... says so" 'grep -q "new SSD device .*nosuch does not exist" out.log'
+: > notblock
+expect 1 "pool replace-ssd onto a file" evac pool replace-ssd e1 "$work/notblock"
+check "... says it is no block device" 'grep -q "notblock is not a block device" out.log'
+expect 1 "pool replace-ssd on a kernel without the evacuation fields" \
+	evac pool replace-ssd o0 "$work/notblock"
+check "... says so" 'grep -q "does not report evacuation" out.log'
+for a in "" "e1" "e1 x y" "e1 x --wait z" "e1 x --off"; do
+	# shellcheck disable=SC2086
+	expect 2 "pool replace-ssd $a: usage" evac pool replace-ssd $a
 done
 
 # ---- --json of the commands that change something (hctl-result.c) ----
@@ -1042,6 +1072,11 @@ jexpect 0 "pool evacuate --json: pool, evacuate, ssd_left" \
 	'j["ok"] and j["command"] == "pool evacuate" and j["pool"] == "e1" and
 	 j["evacuate"] == "on" and j["ssd_left"] == 12' \
 	evac pool evacuate e1 --json
+jexpect 1 "pool replace-ssd --json refused: pool, old and new SSD, the error" \
+	'not j["ok"] and j["command"] == "pool replace-ssd" and j["pool"] == "e1" and
+	 j["old_ssd"] == "254:5" and j["new_ssd"].endswith("nosuch") and
+	 "does not exist" in j["errors"][0]' \
+	evac pool replace-ssd e1 "$work/nosuch" --json
 jexpect 0 "vol pin --json: pool and volume" \
 	'j["ok"] and j["command"] == "vol pin" and j["pool"] == "p0" and j["volume"] == "vm1"' \
 	act vol pin p0 vm1 ssd --json
