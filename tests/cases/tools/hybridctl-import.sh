@@ -15,9 +15,16 @@
 # of a source of another size onto it is refused and changes nothing; the
 # same import run again resumes it (stale data planted in the volume, in a
 # hole of the source and over its data, does not survive), ends with the
-# source's md5, its holes unmapped, and NAME.importing gone.
+# source's md5, its holes unmapped, and NAME.importing gone.  Then a
+# power cut during an import (its source under a slower dm-delay): boot 2
+# activates the pool, which maps cut.importing and nothing under cut, and
+# says it is an interrupted import; the same import resumes it to the
+# source's md5 with its holes unmapped; the import the SIGKILL check
+# finished before the cut (kill) still reads back its source.
 # kernels: debian
 # disks: meta=16M ssd=64M hdd=256M
+# boots: 2
+# powercut: after-marker 1-3
 # tier: quick
 # timeout: 300
 . /lib/dmh/guest.sh
@@ -39,6 +46,35 @@ M=$(disk meta)
 # source the other 8 MiB
 make_linear pm "$M" 16384 0 >/dev/null
 make_linear src "$M" 16384 16384 >/dev/null
+names() { dmsetup message p0 0 list_volumes | awk '{ print $3 }'; }
+
+# ---- boot 2: after the power cut during the import of cut ----------------------
+if [ "$DMH_BOOT" = 2 ]; then
+	printf 'p0\t/dev/mapper/pm\t%s\t%s\tchunk=64K\n' "$(disk ssd)" "$(disk hdd)" \
+		>$HYBRIDTAB
+	check "after the power cut, pool activate p0" run $H pool activate p0
+	cat /tmp/out
+	check "... maps cut.importing, and no device and no volume named cut" eval \
+		'dmsetup info cut.importing >/dev/null 2>&1 && ! dmsetup info cut >/dev/null 2>&1 &&
+		 names | grep -qx cut.importing && ! names | grep -qx cut'
+	check "... and says cut.importing is an interrupted import of cut" \
+		grep -q "volume cut.importing is an interrupted import of cut" /tmp/out
+	check "the same import again completes" run $H vol import p0 cut /dev/mapper/src
+	cat /tmp/out
+	check "... says it resumes the interrupted import" \
+		grep -q "Resuming the interrupted import of cut" /tmp/out
+	check "the volume cut reads back the source (md5)" \
+		eval '[ "$(sum /dev/mapper/cut)" = "$(sum /dev/mapper/src)" ]'
+	mapped=$(vol_mapped cut)
+	log "cut: mapped chunks $mapped"
+	check "... its holes unmapped: 64 chunks" eval '[ "$mapped" = 64 ]'
+	check "cut.importing is gone (volume and device)" eval \
+		'! names | grep -q importing && ! dmsetup info cut.importing >/dev/null 2>&1'
+	check "the import finished before the cut (kill) reads back its source" \
+		eval '[ "$(sum /dev/mapper/kill)" = "$(sum /dev/mapper/src)" ]'
+	$H vol list p0
+	pass
+fi
 check "pool create p0 (64K chunks)" run $H pool create p0 --metadata /dev/mapper/pm \
 	--ssd "$(disk ssd)" --hdd "$(disk hdd)" --chunk-size 64K --wipe
 cat /tmp/out
@@ -131,7 +167,6 @@ log "the uninterrupted import of 8 MiB through dm-delay took ${T}0 ms"
 check "... with the device's data" eval '[ "$(sum /dev/mapper/half)" = "$(sum /dev/mapper/src)" ]'
 
 # ---- killed (SIGKILL), then resumed -----------------------------------------
-names() { dmsetup message p0 0 list_volumes | awk '{ print $3 }'; }
 # the source: data in MiB 0-1 and 4-5, holes in 2-3 and 6-7: 4 MiB of
 # data, 64 chunks of 64K
 dd if=/dev/zero of=/dev/mapper/src bs=1M count=8 oflag=direct 2>/dev/null
@@ -198,5 +233,19 @@ check "kill.importing is gone (volume and device)" eval \
 check "vol list shows kill and no kill.importing" eval \
 	'run $H vol list p0 && grep -qw kill /tmp/out && ! grep -q importing /tmp/out'
 
-$H vol list p0
-pass
+# ---- a power cut during an import ---------------------------------------------
+# 1.5 s a read: the import takes several seconds, the cut comes 1-3 s
+# after the device cut.importing appears; boot 2 checks.
+dmsetup create slower --table "0 16384 delay /dev/mapper/src 0 1500" &&
+	dmsetup mknodes slower || fail "dm-delay over the source"
+echo 3 >/proc/sys/vm/drop_caches
+$H vol import p0 cut /dev/mapper/slower --progress=json &
+n=0
+while ! dmsetup info cut.importing >/dev/null 2>&1 &&
+	! dmsetup info cut >/dev/null 2>&1 && [ $n -lt 200 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+arm_powercut
+sleep 120
+fail "no power cut came"
