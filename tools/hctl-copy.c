@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The pure parts of "vol import" and "vol export" (hctl-import.c): which
- * buffers are zeros, and the progress lines.  No I/O here, so the host
+ * buffers are zeros, the progress lines, an import's temporary name and
+ * what a resumed import does with each buffer.  No I/O here, so the host
  * tests (tools/tests/hctl_copy_test.c) cover it.
  */
 #include <string.h>
@@ -47,4 +48,28 @@ int hc_progress_line(char *buf, size_t len, u64 done, u64 total,
 			hc_format_size(total, t, sizeof(t)),
 			total ? (unsigned int)(done * 100 / total) : 100,
 			hc_format_size((u64)rate, r, sizeof(r)), eta);
+}
+
+int hc_import_is_tmpname(const char *name)
+{
+	size_t n = strlen(name), k = strlen(HC_IMPORT_SUFFIX);
+
+	return n >= k && !strcmp(name + n - k, HC_IMPORT_SUFFIX);
+}
+
+int hc_import_tmpname(const char *name, char *buf, size_t len)
+{
+	if (!hc_valid_name(name) || hc_import_is_tmpname(name) ||
+	    strlen(name) + strlen(HC_IMPORT_SUFFIX) > HC_NAME_MAX ||
+	    (size_t)snprintf(buf, len, "%s%s", name, HC_IMPORT_SUFFIX) >= len)
+		return -1;
+	return 0;
+}
+
+enum hc_resume_act hc_resume_action(const void *vol, const void *src,
+				    size_t n)
+{
+	if (!memcmp(vol, src, n))
+		return HC_RESUME_KEEP;
+	return hc_buf_zero(src, n) ? HC_RESUME_ZERO : HC_RESUME_WRITE;
 }

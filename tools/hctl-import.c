@@ -8,6 +8,30 @@
  * reads as zeros, so the image's holes stay unmapped in the volume, and
  * holes in an exported file.  An import that does not finish (an error,
  * SIGINT, SIGTERM) removes the volume it created, and says so.
+ *
+ * An import that cannot say so (SIGKILL, a power cut) must not leave a
+ * half volume that a VM could boot under its name.  So the copy goes into
+ * a volume named <name>.importing (HC_IMPORT_SUFFIX), mapped under that
+ * name, and only once it is complete and flushed (fsync: a flush, which
+ * the pool answers after committing the new mappings) does it become
+ * <name>: first the pool's volume name (set_volume name, committed by the
+ * kernel), then the dm device (a rename).  Where a stop leaves it:
+ *
+ *   - after create_volume, before its name (inside vol_add): an empty,
+ *     unnamed volume <pool>-<id>, as "vol create" can leave; no data and
+ *     never under <name>;
+ *   - <name>.importing, mapped or not, partly copied or complete: the same
+ *     import resumes it ("pool activate" maps it as <name>.importing);
+ *   - the pool calls it <name>, its device is still <name>.importing (a
+ *     SIGKILL between the two renames; after a reboot "pool activate" maps
+ *     it as <name>, complete): the same import finds the device, compares
+ *     and renames it;
+ *   - both renamed: done.
+ *
+ * A resumed import requires the same size, reads each 1 MiB buffer of the
+ * volume and writes only those that differ from the source; a buffer of
+ * zeros over one that is not is discarded (then written with zeros if it
+ * does not read back as zeros), so no stale byte survives.
  */
 #define _GNU_SOURCE	/* O_DIRECT */
 #include <errno.h>
@@ -17,9 +41,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/fs.h>	/* BLKDISCARD */
 
 #include "hybridctl.h"
 
@@ -32,6 +58,9 @@ struct copy {
 	const char *from, *to;		/* for the messages */
 	u64 total;
 	int skip_zero;			/* do not write buffers of zeros */
+	int resume;			/* compare with @out, write what differs */
+	u64 in_place;			/* resume: bytes found equal */
+	char *vbuf;			/* resume: @out's buffer */
 	int json;			/* --progress=json on stdout */
 	int tty;			/* a progress line on stderr */
 	struct timespec start, shown;
@@ -155,6 +184,48 @@ static int write_buf(struct copy *c, const char *buf, size_t n, u64 off)
 	return 0;
 }
 
+/* Read @n bytes of @out at @off into c->vbuf: 0 or -errno. */
+static int read_out(struct copy *c, size_t n, u64 off)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = pread(c->out, c->vbuf + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR && !copy_signal)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Resume: make @n bytes of @out at @off hold @buf (the source's), writing
+ * only if they differ.  Zeros over data: a discard (whole chunks become
+ * unmapped again), then zeros written if the range does not read back as
+ * zeros (a discard of part of a chunk, or none at all).  0 or -errno.
+ */
+static int resume_buf(struct copy *c, const char *buf, size_t n, u64 off)
+{
+	u64 range[2] = { off, n };
+	enum hc_resume_act act;
+	int r = read_out(c, n, off);
+
+	if (r)
+		return r;
+	act = hc_resume_action(c->vbuf, buf, n);
+	if (act == HC_RESUME_KEEP) {
+		c->in_place += n;
+		return 0;
+	}
+	if (act == HC_RESUME_ZERO && !ioctl(c->out, BLKDISCARD, range) &&
+	    !read_out(c, n, off) && hc_buf_zero(c->vbuf, n))
+		return 0;
+	return write_buf(c, buf, n, off);
+}
+
 /* Copy everything and fsync @out: 0, or -1 told (a signal: not told). */
 static int copy_run(struct copy *c)
 {
@@ -163,7 +234,9 @@ static int copy_run(struct copy *c)
 	size_t n;
 	int r = 0;
 
-	if (posix_memalign((void **)&buf, COPY_ALIGN, COPY_BUF)) {
+	if (posix_memalign((void **)&buf, COPY_ALIGN, COPY_BUF) ||
+	    (c->resume &&
+	     posix_memalign((void **)&c->vbuf, COPY_ALIGN, COPY_BUF))) {
 		ctl_err("out of memory.");
 		return -1;
 	}
@@ -178,7 +251,9 @@ static int copy_run(struct copy *c)
 				(unsigned long long)off, strerror(-r));
 			break;
 		}
-		if (!c->skip_zero || !hc_buf_zero(buf, n))
+		if (c->resume)
+			r = resume_buf(c, buf, n, off);
+		else if (!c->skip_zero || !hc_buf_zero(buf, n))
 			r = write_buf(c, buf, n, off);
 		if (r) {
 			ctl_err("cannot write %s at byte %llu: %s.", c->to,
@@ -188,6 +263,8 @@ static int copy_run(struct copy *c)
 		progress(c, off + n, 0);
 	}
 	free(buf);
+	free(c->vbuf);
+	c->vbuf = NULL;
 	if (!r && !copy_signal && fsync(c->out)) {
 		r = -errno;
 		ctl_err("cannot flush %s: %s.", c->to, strerror(-r));
@@ -228,15 +305,87 @@ static int source_size(const char *path, int fd, u64 *bytes)
 	return 0;
 }
 
-/* Copy into the new volume @id of @p (device @dev); removed on failure. */
-static int import_into(struct pool *p, u32 id, const char *dev,
-		       struct copy *c)
+/* What an import writes into: a new volume, or an interrupted import. */
+struct target {
+	const char *name;		/* the name asked for */
+	char tmp[DMH_NAME_LEN];		/* <name>.importing */
+	u32 id;
+	int resume;			/* volume @id is an interrupted import */
+	int named;			/* ... which the pool already calls @name */
+	char dev[128];			/* its device; "" until it has one */
+};
+
+/*
+ * Find @t in @p for a source of @sectors: an interrupted import of
+ * t->name (t->resume) or nothing in the way of a new one.  0, or -1 told,
+ * nothing changed.
+ */
+static int import_target(struct pool *p, struct target *t, u64 sectors,
+			 const char *from)
+{
+	struct hc_vol_info *vn = NULL, *vt = NULL;
+	struct voldev d;
+	char a[32], b[32];
+	u32 j;
+
+	for (j = 0; j < p->nr_vols; j++) {
+		if (!strcmp(p->vols[j].name, t->name))
+			vn = &p->vols[j];
+		if (!strcmp(p->vols[j].name, t->tmp))
+			vt = &p->vols[j];
+	}
+	if (vn && !vt && !vol_device(p, vn->id, &d) && !strcmp(d.name, t->tmp)) {
+		/* stopped between the two renames: the pool's was done */
+		vt = vn;
+		t->named = 1;
+	} else if (vn) {
+		ctl_err("pool %s already has a volume named %s (id %u).",
+			p->name, t->name, vn->id);
+		return -1;
+	}
+	if (!t->named && dm_name_free(t->name, "; choose another name"))
+		return -1;
+	if (!vt)
+		return 0;	/* vol_add() checks the temporary name */
+	if (vt->size != sectors) {
+		ctl_err("pool %s holds an interrupted import of %s (volume %s, %s), but %s is %s: delete it with \"hybridctl vol delete %s %s\" to import %s anew.",
+			p->name, t->name, vt->name,
+			hc_format_size(vt->size * 512, a, sizeof(a)), from,
+			hc_format_size(sectors * 512, b, sizeof(b)), p->name,
+			vt->name, t->name);
+		return -1;
+	}
+	t->id = vt->id;
+	t->resume = 1;
+	if (!vol_device(p, vt->id, &d))
+		snprintf(t->dev, sizeof(t->dev), "%s", d.name);
+	return 0;
+}
+
+/* Map the interrupted import @t under its temporary name unless it is. */
+static int resume_map(struct pool *p, struct target *t, u64 sectors)
+{
+	char what[192];
+
+	if (t->dev[0])
+		return 0;
+	snprintf(what, sizeof(what), "cannot map volume %s of pool %s", t->tmp,
+		 p->name);
+	if (dm_name_free(t->tmp, "") || vol_map(p, t->id, t->tmp, sectors, what))
+		return -1;
+	snprintf(t->dev, sizeof(t->dev), "%s", t->tmp);
+	return 0;
+}
+
+/* Copy into volume @t of @p (device t->dev); removed on failure. */
+static int import_into(struct pool *p, struct target *t, struct copy *c)
 {
 	char path[160];
+	int flags = (c->resume ? O_RDWR : O_WRONLY) | O_DIRECT | O_CLOEXEC;
 
-	snprintf(path, sizeof(path), "/dev/mapper/%s", dev);
+	snprintf(path, sizeof(path), "/dev/mapper/%s", t->dev);
 	c->to = path;
-	c->out = copy_signal ? -1 : open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	c->out = copy_signal ? -1 : open(path, flags);
 	if (c->out < 0 && !copy_signal)
 		ctl_err("cannot open %s: %s.", path, strerror(errno));
 	if (c->out >= 0 && !copy_run(c)) {
@@ -247,34 +396,90 @@ static int import_into(struct pool *p, u32 id, const char *dev,
 		close(c->out);
 	if (copy_signal)
 		ctl_err("interrupted by signal %d.", copy_signal);
-	if (vol_drop(p, id, dev))
-		ctl_err("the half-imported volume %s is still in pool %s: delete it with \"hybridctl vol delete %s %s\".",
-			dev, p->name, p->name, dev);
+	if (vol_drop(p, t->id, t->dev))
+		ctl_err("the half-imported volume %s is still in pool %s: delete it with \"hybridctl vol delete %s %s\", or run the same import again to resume it.",
+			t->named ? t->name : t->tmp, p->name, p->name,
+			t->named ? t->name : t->tmp);
 	else
 		ctl_err("the import did not finish: volume %s was removed from pool %s.",
-			dev, p->name);
+			t->name, p->name);
 	return -1;
+}
+
+/*
+ * The copy is complete and flushed: the pool's volume, then its device,
+ * become t->name.  A failure leaves (or puts back) the temporary name,
+ * which the same import resumes: 0, or -1 told.
+ */
+static int import_rename(struct pool *p, struct target *t)
+{
+	int r = 0;
+
+	if (!t->named) {
+		r = dm_msg(p->name, NULL, "set_volume %u name %s", t->id,
+			   t->name);
+		if (r) {
+			op_fail(r, r == -EEXIST ? "another volume has that name" : NULL,
+				"pool %s cannot rename volume %s to %s", p->name,
+				t->tmp, t->name);
+			goto keep;
+		}
+	}
+	r = dm_rename_dev(t->dev, t->name);
+	if (!r)
+		return 0;
+	op_fail(r, NULL, "cannot rename device %s to %s", t->dev, t->name);
+	undo_msg(p->name, "set_volume %u name %s", t->id, t->tmp);
+keep:
+	ctl_err("the copy is complete, but volume %s keeps that name: run the same import again to finish it, or delete it with \"hybridctl vol delete %s %s\".",
+		t->tmp, p->name, t->tmp);
+	return -1;
+}
+
+/* Check @name for an import and build its temporary name in @t. */
+static int import_name(const char *name, struct target *t)
+{
+	size_t k = strlen(HC_IMPORT_SUFFIX);
+
+	if (name_arg("volume", name))
+		return -1;
+	t->name = name;
+	if (hc_import_is_tmpname(name)) {
+		ctl_err("volume names ending in %s are an import's while it copies: to resume the interrupted import of %.*s, import into %.*s.",
+			HC_IMPORT_SUFFIX, (int)(strlen(name) - k), name,
+			(int)(strlen(name) - k), name);
+		return -1;
+	}
+	if (hc_import_tmpname(name, t->tmp, sizeof(t->tmp))) {
+		ctl_err("volume name %s is too long for an import: at most %zu characters (the copy runs under %s%s, at most %d).",
+			name, HC_NAME_MAX - k, name, HC_IMPORT_SUFFIX,
+			HC_NAME_MAX);
+		return -1;
+	}
+	return 0;
 }
 
 int vol_import(int argc, char **argv)
 {
 	struct copy c = { .skip_zero = 1, .tty = isatty(2) };
-	const char *pool, *name;
+	struct target t;
+	const char *pool;
 	struct pool p;
-	char a[32];
+	char a[32], b[32];
+	FILE *say;
 	u64 bytes;
-	u32 id;
 	int r;
 
 	r = copy_args(argc, argv, &c.json);
 	if (r)
 		return r;
+	say = c.json ? stderr : stdout;
+	memset(&t, 0, sizeof(t));
 	pool = argv[optind];
-	name = argv[optind + 1];
-	if (name_arg("volume", name))
+	if (import_name(argv[optind + 1], &t))
 		return CTL_EXIT_USAGE;
 	c.from = argv[optind + 2];
-	copy_result(pool, name, "source", c.from);
+	copy_result(pool, t.name, "source", c.from);
 	r = -1;
 	c.in = open(c.from, O_RDONLY | O_CLOEXEC);
 	if (c.in < 0) {
@@ -288,16 +493,37 @@ int vol_import(int argc, char **argv)
 	lock_all();
 	if (pool_open(pool, &p, 0))
 		goto out;
-	if (!vol_add(&p, name, c.total / 512, &id) &&
-	    !import_into(&p, id, name, &c)) {
-		fprintf(c.json ? stderr : stdout,
-			"Volume %s imported into pool %s from %s: %s, /dev/mapper/%s\n",
-			name, p.name, c.from,
-			hc_format_size(c.total, a, sizeof(a)), name);
-		ctl_result_u64("id", id);
-		ctl_result_u64("size_bytes", c.total);
-		r = 0;
+	if (import_target(&p, &t, c.total / 512, c.from))
+		goto done;
+	if (t.resume) {
+		if (resume_map(&p, &t, c.total / 512))
+			goto done;
+		c.resume = 1;
+		fprintf(say, "Resuming the interrupted import of %s: %s of pool %s, %s.\n",
+			t.name, t.named ? t.name : t.tmp, p.name,
+			hc_format_size(c.total, a, sizeof(a)));
+		fflush(say);
+	} else if (vol_add(&p, t.tmp, c.total / 512, &t.id)) {
+		goto done;
+	} else {
+		snprintf(t.dev, sizeof(t.dev), "%s", t.tmp);
 	}
+	if (import_into(&p, &t, &c) || import_rename(&p, &t))
+		goto done;
+	if (t.resume) {
+		fprintf(say, "Resumed the interrupted import of %s: %s of %s already in place.\n",
+			t.name, hc_format_size(c.in_place, a, sizeof(a)),
+			hc_format_size(c.total, b, sizeof(b)));
+		ctl_result_str("resumed_from", t.named ? t.name : t.tmp);
+		ctl_result_u64("in_place_bytes", c.in_place);
+	}
+	fprintf(say, "Volume %s imported into pool %s from %s: %s, /dev/mapper/%s\n",
+		t.name, p.name, c.from, hc_format_size(c.total, a, sizeof(a)),
+		t.name);
+	ctl_result_u64("id", t.id);
+	ctl_result_u64("size_bytes", c.total);
+	r = 0;
+done:
 	free_pool(&p);
 out:
 	close(c.in);

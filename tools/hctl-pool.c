@@ -292,6 +292,15 @@ int pool_create(int argc, char **argv)
 
 /* ---- activate and deactivate ----------------------------------------------- */
 
+/* Volume @v is an import that a power cut or SIGKILL stopped: say so. */
+static void import_note(const struct pool *p, const struct hc_vol_info *v)
+{
+	int n = (int)(strlen(v->name) - strlen(HC_IMPORT_SUFFIX));
+
+	ctl_info("  volume %s is an interrupted import of %.*s: \"hybridctl vol import %s %.*s <source>\" resumes it, \"hybridctl vol delete %s %s\" discards it\n",
+		 v->name, n, v->name, p->name, n, v->name, p->name, v->name);
+}
+
 /* Map every volume of an active pool that has a size and no device yet. */
 static int activate_volumes(struct pool *p)
 {
@@ -305,6 +314,8 @@ static int activate_volumes(struct pool *p)
 	for (i = 0; i < p->nr_vols; i++) {
 		struct hc_vol_info *v = &p->vols[i];
 
+		if (hc_import_is_tmpname(v->name))
+			import_note(p, v);
 		for (j = 0; j < nd && devs[j].id != v->id; j++)
 			;
 		if (j < nd)

@@ -254,4 +254,30 @@ int hc_progress_json(char *buf, size_t len, u64 done, u64 total,
 int hc_progress_line(char *buf, size_t len, u64 done, u64 total,
 		     double secs);
 
+/*
+ * An import copies into a volume named <name> HC_IMPORT_SUFFIX and renames
+ * it <name> once the copy is complete and flushed: a volume under that
+ * name is an interrupted import, which the same import resumes.
+ */
+#define HC_IMPORT_SUFFIX	".importing"
+/*
+ * The temporary name of an import into @name, in @buf: 0, or -1 when
+ * @name is not a valid name, already ends in HC_IMPORT_SUFFIX, or is too
+ * long to take the suffix (HC_NAME_MAX).
+ */
+int hc_import_tmpname(const char *name, char *buf, size_t len);
+/* 1 if @name ends in HC_IMPORT_SUFFIX. */
+int hc_import_is_tmpname(const char *name);
+
+/* What a resumed import does with one buffer. */
+enum hc_resume_act {
+	HC_RESUME_KEEP,		/* the volume already holds the source's bytes */
+	HC_RESUME_WRITE,	/* write the source's buffer */
+	HC_RESUME_ZERO,		/* the source is zeros, the volume not: discard */
+};
+
+/* For @n bytes of the volume at @vol and of the source at @src. */
+enum hc_resume_act hc_resume_action(const void *vol, const void *src,
+				    size_t n);
+
 #endif /* DMH_TOOLS_HCTL_H */

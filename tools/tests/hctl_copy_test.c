@@ -2,7 +2,8 @@
 /*
  * Host tests of the pure parts of "vol import" and "vol export"
  * (hctl-copy.c): which buffers are zeros (they are not written, so holes
- * stay unmapped), and the --progress=json and terminal progress lines.
+ * stay unmapped), the --progress=json and terminal progress lines, an
+ * import's temporary name and a resumed import's choice for each buffer.
  * Prints TAP lines.
  */
 #include <stdlib.h>
@@ -67,10 +68,68 @@ static void progress_tests(void)
 	  "terminal: the end");
 }
 
+static void tmpname_tests(void)
+{
+	char buf[DMH_NAME_LEN], n53[54], n54[55];
+
+	t(!hc_import_tmpname("db", buf, sizeof(buf)) &&
+	  !strcmp(buf, "db.importing"), "tmpname: db -> db.importing");
+	t(hc_valid_name(buf), "... a valid volume name");
+	memset(n53, 'a', 53);
+	n53[53] = '\0';
+	memset(n54, 'a', 54);
+	n54[54] = '\0';
+	t(!hc_import_tmpname(n53, buf, sizeof(buf)) && strlen(buf) == 63 &&
+	  hc_valid_name(buf), "tmpname: a 53-character name takes the suffix (63)");
+	t(hc_import_tmpname(n54, buf, sizeof(buf)) == -1,
+	  "tmpname: a 54-character name is too long for it");
+	t(hc_import_tmpname("db.importing", buf, sizeof(buf)) == -1,
+	  "tmpname: a name that already ends in .importing is refused");
+	t(hc_import_is_tmpname("db.importing") && hc_import_is_tmpname(".importing") &&
+	  !hc_import_is_tmpname("db.importin") && !hc_import_is_tmpname("db"),
+	  "is_tmpname: the suffix only at the end");
+	t(hc_import_tmpname("12345", buf, sizeof(buf)) == -1 &&
+	  hc_import_tmpname("a b", buf, sizeof(buf)) == -1 &&
+	  hc_import_tmpname("", buf, sizeof(buf)) == -1,
+	  "tmpname: invalid names are refused");
+	t(hc_import_tmpname("db", buf, 12) == -1,
+	  "tmpname: a buffer too small is refused, not truncated");
+}
+
+static void resume_tests(void)
+{
+	unsigned char *v = calloc(1, MIB), *s = calloc(1, MIB);
+
+	if (!v || !s) {
+		t(0, "buffers allocated");
+		free(v);
+		free(s);
+		return;
+	}
+	t(hc_resume_action(v, s, MIB) == HC_RESUME_KEEP,
+	  "resume: zeros over zeros are in place");
+	s[MIB - 1] = 7;
+	t(hc_resume_action(v, s, MIB) == HC_RESUME_WRITE,
+	  "resume: data over zeros is written");
+	v[MIB - 1] = 7;
+	t(hc_resume_action(v, s, MIB) == HC_RESUME_KEEP,
+	  "resume: the same data is in place");
+	v[3] = 1;
+	t(hc_resume_action(v, s, MIB) == HC_RESUME_WRITE,
+	  "resume: one byte differing is written");
+	s[MIB - 1] = 0;
+	t(hc_resume_action(v, s, MIB) == HC_RESUME_ZERO,
+	  "resume: zeros over stale data are discarded, not kept");
+	free(v);
+	free(s);
+}
+
 int main(void)
 {
 	zero_tests();
 	progress_tests();
+	tmpname_tests();
+	resume_tests();
 	printf("1..%d\n", n);
 	return failed != 0;
 }

@@ -484,6 +484,14 @@ expect 2 "hybridctl: vol import without a source" hybridctl vol import p0 web
 expect 2 "hybridctl: vol import --progress=bar" \
 	hybridctl vol import --progress=bar p0 web /dev/null
 expect 2 "hybridctl: vol import with a bad name" hybridctl vol import p0 12345 x.img
+expect 2 "hybridctl: vol import onto a name too long for its .importing name" \
+	hybridctl vol import p0 "$(printf 'a%.0s' $(seq 54))" x.img
+check "... says at most 53 characters" 'grep -q "too long for an import: at most 53 characters" out.log'
+expect 0 "hybridctl: ... a 53-character name is not refused for its length" \
+	sh -c "! hybridctl vol import p0 $(printf 'a%.0s' $(seq 53)) no-such.img 2>&1 | grep -q 'too long'"
+expect 2 "hybridctl: vol import onto a name ending in .importing" \
+	hybridctl vol import p0 web.importing x.img
+check "... says to import into web to resume" 'grep -q "import into web\." out.log'
 expect 2 "hybridctl: vol export with two destinations" \
 	hybridctl vol export p0 web a.img b.img
 expect 1 "hybridctl: vol import of a missing file" \
