@@ -518,3 +518,14 @@ int name_arg(const char *what, const char *name)
 		name, what);
 	return -1;
 }
+
+int user_vol_name(const char *name)
+{
+	if (name_arg("volume", name))
+		return -1;
+	if (!hc_import_is_tmpname(name))
+		return 0;
+	ctl_err("\"%s\": names ending in \"%s\" are kept for interrupted imports (vol import resumes into them).",
+		name, HC_IMPORT_SUFFIX);
+	return -1;
+}

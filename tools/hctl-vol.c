@@ -87,7 +87,7 @@ static int vol_set_one(struct pool *p, struct hc_vol_info *v,
 		r = dm_msg(p->name, NULL, "set_volume %u %s %llu", v->id, key,
 			   (unsigned long long)n);
 	} else if (!strcmp(key, "name")) {
-		if (strcmp(val, "-") && name_arg("volume", val))
+		if (strcmp(val, "-") && user_vol_name(val))
 			return -1;
 		if (dry)
 			return 0;
@@ -272,7 +272,7 @@ static int create_args(int argc, char **argv, struct vol_new *n)
 		return ctl_usage();
 	n->pool = argv[optind];
 	n->name = argv[optind + 1];
-	if (name_arg("volume", n->name) ||
+	if (user_vol_name(n->name) ||
 	    vol_size_arg(argv[optind + 2], &n->size))
 		return CTL_EXIT_USAGE;
 	return 0;

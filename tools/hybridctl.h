@@ -260,6 +260,12 @@ int vol_map(const struct pool *p, u32 id, const char *dev, u64 sectors,
 int dm_name_free(const char *name, const char *hint);
 /* 0 if @name is a valid pool or volume name (@what), else -1 with an error. */
 int name_arg(const char *what, const char *name);
+/*
+ * name_arg() for a name an admin gives a volume (vol create, vol set
+ * name): also refuses one ending in HC_IMPORT_SUFFIX, which "vol import"
+ * would take for its own interrupted copy and overwrite.
+ */
+int user_vol_name(const char *name);
 
 /* ---- hctl-tab.c: the hybridtab ---------------------------------------------- */
 

@@ -186,6 +186,9 @@ if command -v promtool >/dev/null; then
 	expect 0 "... and promtool check metrics finds nothing wrong" \
 		sh -c 'promtool check metrics < live.prom'
 fi
+expect 1 "hybridctl vol set name to a name kept for interrupted imports" \
+	fake vol set p0 vm1 name db.importing
+check "... says why" 'grep -q "kept for interrupted imports" out.log'
 expect 0 "hybridctl metrics POOL" fake metrics p0
 check "... is the same report" 'cmp -s out.log live.prom'
 expect 1 "hybridctl metrics of a pool that is not active" fake metrics nosuch
@@ -466,6 +469,9 @@ check "... prints the synopsis from the command table" \
 expect 2 "hybridctl: pool create with a bad chunk size" \
 	hybridctl pool create p0 --metadata a --ssd b --hdd c --chunk-size 3M
 expect 2 "hybridctl: vol create with a bad name" hybridctl vol create p0 12345 1G
+expect 2 "hybridctl: vol create of a name kept for interrupted imports" \
+	hybridctl vol create p0 web.importing 1G
+check "... says why" 'grep -q "kept for interrupted imports" out.log'
 expect 2 "hybridctl: vol set without a value" hybridctl vol set p0 web weight
 expect 2 "hybridctl: vol pin to no tier" hybridctl vol pin p0 web nvme
 expect 2 "hybridctl: map of two volumes" hybridctl map p0 a b
