@@ -15,7 +15,7 @@ CHECKPATCH := $(KSRC)/scripts/checkpatch.pl
 
 # The module's rooms (dm-hybrid.h draws their map).
 KMODSRC := dm-hybrid.c dm-hybrid-pool.c dm-hybrid-io.c dm-hybrid-cell.c dm-hybrid-migrate.c \
-	   dm-hybrid-block.c dm-hybrid-stage.c \
+	   dm-hybrid-block.c dm-hybrid-readfill.c dm-hybrid-stage.c \
 	   dm-hybrid-monitor.c dm-hybrid-policy.c dm-hybrid-map.c \
 	   dm-hybrid-metadata.c dm-hybrid-slog.c dm-hybrid.h dm-hybrid-cell.h \
 	   dm-hybrid-migrate.h dm-hybrid-block.h dm-hybrid-block-priv.h \
@@ -23,6 +23,12 @@ KMODSRC := dm-hybrid.c dm-hybrid-pool.c dm-hybrid-io.c dm-hybrid-cell.c dm-hybri
 	   dm-hybrid-metadata.h dm-hybrid-format.h
 KSOURCES := $(filter-out dm-hybrid-format.h,$(KMODSRC)) \
 	    $(wildcard tests/kunit/*.[ch]) tests/hddsim/dm-hddsim.c
+
+# What DKMS and the packages install (scripts/rooms.sh checks that every
+# kernel file of the module is in it).
+.PHONY: print-kmodsrc
+print-kmodsrc:
+	@echo $(KMODSRC)
 
 .PHONY: all module tools clean checkpatch sparse setup install \
 	install-module install-tools install-systemd dkms-install uninstall
