@@ -87,7 +87,9 @@ static int vol_set_one(struct pool *p, struct hc_vol_info *v,
 		r = dm_msg(p->name, NULL, "set_volume %u %s %llu", v->id, key,
 			   (unsigned long long)n);
 	} else if (!strcmp(key, "name")) {
-		if (strcmp(val, "-") && user_vol_name(val))
+		/* the dry run checks an admin's names; import names its copy */
+		if (strcmp(val, "-") &&
+		    (dry ? user_vol_name(val) : name_arg("volume", val)))
 			return -1;
 		if (dry)
 			return 0;
