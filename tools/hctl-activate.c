@@ -94,10 +94,26 @@ static void act_line(const struct act_progress *a, u64 done, const char *end)
 	fflush(stderr);
 }
 
+/*
+ * The metadata is read (or nothing read it for @idle s): the rest is the
+ * pool's start and its device's (udev at boot), which no counter shows.
+ */
+static void act_idle_line(const struct act_progress *a, u64 done, double idle)
+{
+	char d[32], t[32];
+
+	fprintf(stderr, "%spool %s: activating: %s of %s read; starting the pool, %.0f s%s",
+		a->tty ? "\r" : "", a->pool, hc_format_size(done, d, sizeof(d)),
+		hc_format_size(a->total, t, sizeof(t)), idle,
+		a->tty ? "\033[K" : "\n");
+	fflush(stderr);
+}
+
 /* The child: a line every @period until act_end() ends it (SIGTERM). */
 static void act_child(const struct act_progress *a, useconds_t period)
 {
-	u64 now, done;
+	u64 now, done, last = 0;
+	double idle = 0;
 
 	signal(SIGTERM, SIG_DFL);
 	for (;;) {
@@ -108,7 +124,12 @@ static void act_child(const struct act_progress *a, useconds_t period)
 		/* 100 % is for act_end(): the ioctl has not returned */
 		if (done >= a->total)
 			done = a->total - a->total / 100;
-		act_line(a, done, NULL);
+		idle = done == last ? idle + period / 1e6 : 0;
+		last = done;
+		if (idle < 2)
+			act_line(a, done, NULL);
+		else
+			act_idle_line(a, done, idle);
 	}
 }
 
