@@ -14,9 +14,10 @@
 # is zeroed without changing a byte of the volumes, and pool deactivate
 # then activate (from the tab) brings the pool back on the new SSD with
 # the same data.
-# kernels: debian
+# kernels: debian debug
 # disks: meta=16M ssd=32M ssd2=64M hdd=256M
 # tier: quick
+# debug-tier: long
 # timeout: 400
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
