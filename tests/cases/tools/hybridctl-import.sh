@@ -21,11 +21,12 @@
 # says it is an interrupted import; the same import resumes it to the
 # source's md5 with its holes unmapped; the import the SIGKILL check
 # finished before the cut (kill) still reads back its source.
-# kernels: debian
+# kernels: debian debug
 # disks: meta=16M ssd=64M hdd=256M
 # boots: 2
 # powercut: after-marker 1-3
 # tier: quick
+# debug-tier: long
 # timeout: 300
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
