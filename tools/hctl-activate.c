@@ -37,8 +37,7 @@ static int read_super(const char *path, struct dmh_disk_super *out)
 		if (md_read_block(fd, i, b))
 			break;
 		s = (struct dmh_disk_super *)b;
-		if (le32toh(s->magic) != DMH_MAGIC ||
-		    md_block_csum(b, DMH_BT_SUPER) != le32toh(s->csum))
+		if (!md_super_block_ok(b))
 			continue;
 		if (!found || le64toh(s->txid) > le64toh(out->txid))
 			memcpy(out, s, sizeof(*out));
@@ -66,15 +65,6 @@ static int sectors_read(dev_t dev, u64 *sectors)
 		r = hc_stat_sectors_read(line, sectors);
 	fclose(f);
 	return r;
-}
-
-static double secs_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) +
-	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
 /* "pool P: activating: 412M of 1.1G  35%  ...[: @end]", or a line of its own. */

@@ -76,6 +76,14 @@ int blk_free(const char *what, const char *path)
 	return 0;
 }
 
+int md_super_block_ok(const void *b)
+{
+	const struct dmh_disk_super *s = b;
+
+	return le32toh(s->magic) == DMH_MAGIC &&
+	       md_block_csum(b, DMH_BT_SUPER) == le32toh(s->csum);
+}
+
 /*
  * What the first two blocks (both superblock slots) of a metadata device
  * hold: 0 all zeros, 1 a dm-hybrid superblock, 2 something else, -1 I/O.
@@ -102,9 +110,7 @@ int md_kind(const char *path)
 			;
 		if (j == DMH_BLOCK_SIZE)
 			continue;
-		if (le32toh(((struct dmh_disk_super *)b)->magic) == DMH_MAGIC &&
-		    md_block_csum(b, DMH_BT_SUPER) ==
-		    le32toh(((struct dmh_disk_super *)b)->csum))
+		if (md_super_block_ok(b))
 			kind = 1;
 		else if (kind == 0)
 			kind = 2;
@@ -155,6 +161,15 @@ static int dev_usable(const char *path)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+double secs_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
 void wait_line(const char *what, double waited, int secs, const char *end)

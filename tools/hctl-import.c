@@ -85,15 +85,6 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static double secs_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) +
-	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 /* --progress=json (or --json): 0 and @json set, or the exit status. */
 static int copy_args(int argc, char **argv, int *json)
 {
@@ -148,24 +139,34 @@ static void progress(struct copy *c, u64 done, int last)
 	fprintf(stderr, "\r%s\033[K%s", line, last ? "\n" : "");
 }
 
-/* Read @n bytes at @off, zeros past the end of the input: 0 or -errno. */
-static int read_buf(struct copy *c, char *buf, size_t n, u64 off)
+/* Read up to @n bytes of @fd at @off, *@got of them before its end: 0 or -errno. */
+static int read_upto(int fd, char *buf, size_t n, u64 off, size_t *got)
 {
-	size_t got = 0;
 	ssize_t r;
 
-	while (got < n) {
-		r = pread(c->in, buf + got, n - got, (off_t)(off + got));
+	*got = 0;
+	while (*got < n) {
+		r = pread(fd, buf + *got, n - *got, (off_t)(off + *got));
 		if (r < 0 && errno == EINTR && !copy_signal)
 			continue;
 		if (r < 0)
 			return -errno;
 		if (!r)
 			break;
-		got += (size_t)r;
+		*got += (size_t)r;
 	}
-	memset(buf + got, 0, n - got);
 	return 0;
+}
+
+/* Read @n bytes at @off, zeros past the end of the input: 0 or -errno. */
+static int read_buf(struct copy *c, char *buf, size_t n, u64 off)
+{
+	size_t got;
+	int r = read_upto(c->in, buf, n, off, &got);
+
+	if (!r)
+		memset(buf + got, 0, n - got);
+	return r;
 }
 
 static int write_buf(struct copy *c, const char *buf, size_t n, u64 off)
@@ -187,18 +188,10 @@ static int write_buf(struct copy *c, const char *buf, size_t n, u64 off)
 /* Read @n bytes of @out at @off into c->vbuf: 0 or -errno. */
 static int read_out(struct copy *c, size_t n, u64 off)
 {
-	size_t got = 0;
-	ssize_t r;
+	size_t got;
+	int r = read_upto(c->out, c->vbuf, n, off, &got);
 
-	while (got < n) {
-		r = pread(c->out, c->vbuf + got, n - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR && !copy_signal)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		got += (size_t)r;
-	}
-	return 0;
+	return r ? r : got < n ? -EIO : 0;
 }
 
 /*

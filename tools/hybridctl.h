@@ -152,6 +152,8 @@ int blk_devt(const char *path, dev_t *dt);
 int blk_free(const char *what, const char *path);
 /* Both superblock slots of @path: 0 zero, 1 dm-hybrid, 2 other, -1 I/O. */
 int md_kind(const char *path);
+/* 1 if the block at @b is a dm-hybrid superblock with a valid checksum. */
+int md_super_block_ok(const void *b);
 /* Zero both superblock slots of @path: 0 or -1 (errno set). */
 int md_wipe(const char *path);
 /* Load dm-hybrid unless it is there: 0, or -1 with an error printed. */
@@ -163,6 +165,8 @@ int wait_devices(const struct hc_tab *e, int secs);
  * @end (NULL while waiting) ends the line with what came of it.
  */
 void wait_line(const char *what, double waited, int secs, const char *end);
+/* Seconds from @t to now, on CLOCK_MONOTONIC. */
+double secs_since(const struct timespec *t);
 
 /*
  * Removing a volume device (suspending it) writes its staged blocks back
