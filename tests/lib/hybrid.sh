@@ -160,6 +160,9 @@ blk_valid() { pool_xfield "$1" 17 | cut -d/ -f1; }	# POOL: <valid block slots>
 blk_dirty() { num pool_xfield "$1" 20; }	# POOL: <dirty blocks>, all volumes'
 blk_writebacks() { num pool_xfield "$1" 21; }	# POOL: <block writebacks>
 slog_half() { pool_xfield "$1" 23 | cut -d/ -f2; }	# POOL: <staging log half>
+evac_state() { pool_xfield "$1" 24; }		# POOL: evacuating | -
+evac_left() { num pool_xfield "$1" 25; }	# POOL: chunks and slots on the SSD
+evacuated() { [ "$(evac_left "$1")" -eq 0 ]; }	# POOL: nothing left on the SSD
 vol_staged() { num vol_field "$1" 19; }	# VOL: <staged writes> so far
 vol_dirty() { num vol_field "$1" 20; }	# VOL: <dirty blocks> now
 

@@ -16,10 +16,6 @@
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
-evac_state() { pool_xfield pool 24; }
-_evac_left() { pool_xfield pool 25; }
-evac_left() { num _evac_left; }
-evacuated() { [ "$(evac_left)" -eq 0 ]; }
 head_sum() { dd if=/dev/mapper/vm1 bs=1M count=40 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
 # 64 KiB chunks, a 64 MiB volume: chunk N is bucket N of tier_count.
 ssd_in() { tier_count pool 1 1024 "$1" "$2" S; }
@@ -30,33 +26,33 @@ load_dm_hybrid
 up || fail "pool"
 check "tick_ms 200" pool_set pool tick_ms 200
 fio_fill /dev/mapper/vm1 0 16M || fail "fill"
-left0=$(evac_left)
+left0=$(evac_left pool)
 check "16 MiB of chunks on the SSD ($left0)" test "$left0" -ge 200
 check "migration_rate 1 (MiB/s)" pool_set pool migration_rate 1
 s=$(head_sum)
 
 check "evacuate on" pool_msg pool evacuate on
 sleep 2
-l1=$(evac_left)
+l1=$(evac_left pool)
 check "evacuating, $l1 of $left0 chunks left after 2 s" \
-	test "$(evac_state)" = evacuating -a "$l1" -gt 0
+	test "$(evac_state pool)" = evacuating -a "$l1" -gt 0
 check "volume and pool removed mid-evacuation" down
 check "activated again from the same metadata" up
-l2=$(evac_left)
+l2=$(evac_left pool)
 log "after the reactivation: $(dmsetup status pool)"
 check "still evacuating after the reactivation ($l2 chunks left)" \
-	test "$(evac_state)" = evacuating -a "$l2" -gt 0
+	test "$(evac_state pool)" = evacuating -a "$l2" -gt 0
 fio_fill /dev/mapper/vm1 48M 4M || fail "write after the reactivation"
 check "first writes after the reactivation stay off the SSD" \
 	test "$(ssd_in 768 64)" -eq 0
 check "migration_rate 0 (unlimited)" pool_set pool migration_rate 0
-check "SSD empty within 60 s" wait_until 60 evacuated
+check "SSD empty within 60 s" wait_until 60 evacuated pool
 check "the volume reads back unchanged" test "$(head_sum)" = "$s"
 
 check "evacuate off" pool_msg pool evacuate off
 check "volume and pool removed" down
 check "activated again" up
-check "not evacuating after the reactivation" test "$(evac_state)" = -
+check "not evacuating after the reactivation" test "$(evac_state pool)" = -
 fio_fill /dev/mapper/vm1 56M 4M || fail "write after evacuate off"
 check "first writes use the SSD again ($(ssd_in 896 64) of 64 chunks)" \
 	test "$(ssd_in 896 64)" -gt 0

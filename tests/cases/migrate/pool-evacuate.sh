@@ -17,11 +17,6 @@
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
 
-# The fields this feature appended at the end of the pool status line.
-evac_state() { pool_xfield pool 24; }
-_evac_left() { pool_xfield pool 25; }
-evac_left() { num _evac_left; }
-evacuated() { [ "$(evac_left)" -eq 0 ]; }
 devno() { cat "/sys/class/block/$(basename "$(readlink -f "$1")")/dev"; }
 # region_sum DEV OFFSET_MIB MIB: the md5 of that range of DEV.
 region_sum() {
@@ -51,15 +46,15 @@ make_volume pool 2 vm2 131072 >/dev/null || fail vm2
 fio_fill /dev/mapper/vm1 0 8M || fail "vm1 fill"
 fio_fill /dev/mapper/vm2 0 8M || fail "vm2 fill"
 check "pin vm1's first 2 MiB to the SSD" pin pool 1 0 4096 ssd
-check "status ends in '- <n>' with data on the SSD ($(evac_left))" \
-	test "$(evac_state)" = - -a "$(evac_left)" -gt 100
+check "status ends in '- <n>' with data on the SSD ($(evac_left pool))" \
+	test "$(evac_state pool)" = - -a "$(evac_left pool)" -gt 100
 
 # Bad arguments change nothing.
 for a in "" maybe "on off"; do
 	# shellcheck disable=SC2086
 	expect_refused "evacuate '$a' refused" pool_msg pool evacuate $a
 done
-check "still not evacuating" test "$(evac_state)" = -
+check "still not evacuating" test "$(evac_state pool)" = -
 load_refused "reload onto ssd2 before evacuating" \
 	"Only an evacuated pool can change its SSD" "$(disk ssd2)"
 
@@ -82,7 +77,7 @@ fio_verify v2 /dev/mapper/vm2 16M --offset=8M &
 p2=$!
 sleep 1
 check "evacuate on" pool_msg pool evacuate on
-check "status says evacuating" test "$(evac_state)" = evacuating
+check "status says evacuating" test "$(evac_state pool)" = evacuating
 load_refused "reload onto ssd2 while data is on the SSD" \
 	"Data still lives on the SSD" "$(disk ssd2)"
 r=0
@@ -90,7 +85,7 @@ wait $p1 || r=1
 wait $p2 || r=1
 check "fio verify on vm1 and vm2 while evacuating" test $r -eq 0
 t0=$(uptime_s)
-check "SSD empty within 60 s" wait_until 60 evacuated
+check "SSD empty within 60 s" wait_until 60 evacuated pool
 log "evacuated $(($(uptime_s) - t0)) s after fio ended: $(dmsetup status pool)"
 check "no volume chunk on the SSD" test "$(vol_ssd_n vm1)$(vol_ssd_n vm2)" = 00
 check "vm1's range pinned to the SSD evacuated too" \
@@ -127,7 +122,7 @@ done
 
 # Back to normal on the new SSD.
 check "evacuate off" pool_msg pool evacuate off
-check "status says not evacuating" test "$(evac_state)" = -
+check "status says not evacuating" test "$(evac_state pool)" = -
 fio_fill /dev/mapper/vm2 48M 4M || fail "vm2 write after evacuate off"
 check "first writes use the new SSD ($(vol_ssd_n vm2))" test "$(vol_ssd_n vm2)" -gt 0
 pinned_back() { [ "$(tier_count pool 1 1024 0 32 S)" -eq 32 ]; }

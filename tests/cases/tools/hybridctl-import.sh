@@ -30,14 +30,9 @@
 # timeout: 300
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
-
-export HYBRIDTAB=/etc/hybridtab
-H=hybridctl
-command -v $H >/dev/null || fail "hybridctl is not in the initramfs"
-load_dm_hybrid
+. /lib/dmh/hctl.sh
 modprobe dm-delay 2>/dev/null || true
 
-run() { "$@" >/tmp/out 2>&1; }
 sum() { dd if="$1" bs=1M iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
 fsum() { md5sum <"$1" | cut -d' ' -f1; }
 snap() { dmsetup table | sort; dmsetup message p0 0 list_volumes; }

@@ -15,17 +15,14 @@
 # timeout: 300
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
-
-export HYBRIDTAB=/etc/hybridtab
-H=hybridctl
-command -v $H >/dev/null || fail "hybridctl is not in the initramfs"
-load_dm_hybrid
+. /lib/dmh/hctl.sh
 need_mod dm-zero || fail "dm-zero"
 dmsetup create zssd --table "0 $((2 << 31)) zero" || fail zssd
 dmsetup create zhdd --table "0 $((32 << 31)) zero" || fail zhdd
 dmsetup mknodes
 
-run() { "$@" >/tmp/out 2>/tmp/err; }
+# run_split CMD...: run, stdout in /tmp/out, stderr (the progress) in /tmp/err.
+run_split() { "$@" >/tmp/out 2>/tmp/err; }
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # bytes LINE: "412.0M of 1.1G ..." -> the numbers of bytes of both sizes
 bytes() { echo "$1" | sed 's/.*activating: //' | awk '
@@ -37,17 +34,17 @@ bytes() { echo "$1" | sed 's/.*activating: //' | awk '
 	}
 	{ print b($1), b($3) }'; }
 
-check "pool create big (2 TiB + 32 TiB, 1 MiB chunks)" run $H pool create big \
+check "pool create big (2 TiB + 32 TiB, 1 MiB chunks)" run_split $H pool create big \
 	--metadata "$(disk meta)" --ssd /dev/mapper/zssd --hdd /dev/mapper/zhdd \
 	--chunk-size 1M --wipe
 cat /tmp/out /tmp/err
-check "pool deactivate big" run $H pool deactivate big
+check "pool deactivate big" run_split $H pool deactivate big
 sync
 echo 3 >/proc/sys/vm/drop_caches
 
 # ---- with --progress ------------------------------------------------------------
 t0=$(ms)
-check "pool activate big --progress" run $H pool activate big --progress
+check "pool activate big --progress" run_split $H pool activate big --progress
 t1=$(ms)
 echo "# activation took $((t1 - t0)) ms; stderr:"
 sed 's/^/#   /' /tmp/err
@@ -72,17 +69,17 @@ check "bytes stay below the total while the ioctl runs" test "$below" = 1
 check "the total is over 500 MiB ($total)" test "$total" -gt $((500 << 20))
 check "the last line before the end is over half the total ($last of $total)" \
 	test "$((last * 2))" -gt "$total"
-check "deactivate" run $H pool deactivate big
+check "deactivate" run_split $H pool deactivate big
 
 # ---- without --progress, off a terminal: nothing on stderr ----------------------
-check "pool activate big" run $H pool activate big
+check "pool activate big" run_split $H pool activate big
 check "no progress line without --progress off a terminal" \
 	sh -c "! grep -q activating: /tmp/err"
 
 # ---- deactivate takes no --progress ------------------------------------------------
 rc=0
-run $H pool deactivate big --progress || rc=$?
+run_split $H pool deactivate big --progress || rc=$?
 check "pool deactivate --progress: usage error (exit $rc)" test $rc -eq 2
 check "... and the pool is still active" dmsetup status big
-check "deactivate" run $H pool deactivate big
+check "deactivate" run_split $H pool deactivate big
 pass

@@ -21,30 +21,7 @@
 # timeout: 400
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
-
-export HYBRIDTAB=/etc/hybridtab
-H=hybridctl
-command -v $H >/dev/null || fail "hybridctl is not in the initramfs"
-load_dm_hybrid
-
-# run CMD...: run, keep stdout+stderr in /tmp/out, return its status.
-run() { "$@" >/tmp/out 2>&1; }
-# refused WHAT TEXT CMD...: CMD fails and says something containing TEXT.
-refused() {
-	_w=$1 _t=$2
-	shift 2
-	if run "$@"; then
-		not_ok "$_w" "was accepted: $(head -c 300 /tmp/out)"
-	elif ! grep -qi -- "$_t" /tmp/out; then
-		not_ok "$_w" "failed without saying \"$_t\": $(head -c 300 /tmp/out)"
-	else
-		ok "$_w"
-		sed 's/^/    /' /tmp/out
-	fi
-}
-# The evacuation fields of the pool status, by number.
-evac_state() { pool_xfield pool 24; }
-evac_left() { num pool_xfield pool 25; }
+. /lib/dmh/hctl.sh
 devno() { cat "/sys/class/block/$(basename "$(readlink -f "$1")")/dev"; }
 table_ssd() { dmsetup table pool | awk '{ print $5 }'; }
 tab_ssd() { awk '$1 == "pool" { print $3 }' "$HYBRIDTAB"; }
@@ -54,7 +31,7 @@ region_sum() {
 	dd if="$1" bs=1M skip="$2" count="$3" iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1
 }
 # snap: every dm table, the tab and the evacuation state.
-snap() { dmsetup table | sort; cat "$HYBRIDTAB"; evac_state; }
+snap() { dmsetup table | sort; cat "$HYBRIDTAB"; evac_state pool; }
 same_as() { snap >/tmp/snap.now; cmp -s "$1" /tmp/snap.now || { diff "$1" /tmp/snap.now; return 1; }; }
 # verify_rounds NAME DEV: fio verify rounds (write 8 MiB at 8 MiB, read it
 # back) until /tmp/stop exists; the rounds done in /tmp/rounds.NAME, a
@@ -118,7 +95,7 @@ r1=$(region_sum $V1 0 8) r2=$(region_sum $V2 0 8) r24=$(region_sum $V2 24 4)
 # ---- pool status shows the evacuation fields ----------------------------------
 check "pool status" run $H pool status pool
 cat /tmp/out
-check "... says evacuation off, with the SSD's chunks and slots ($(evac_left))" \
+check "... says evacuation off, with the SSD's chunks and slots ($(evac_left pool))" \
 	grep -q "^  evacuation:  off, [1-9][0-9]* chunks and block slots hold data on the SSD$" /tmp/out
 check "pool status --json" run $H pool status pool --json
 check "... has evacuating false and ssd_data_left" eval \
@@ -178,7 +155,7 @@ check "... the JSON says ok, with the new SSD" eval \
 	'grep -q "\"ok\": true" /tmp/out && grep -q "\"new_ssd\": \"$S2\"" /tmp/out'
 check "the table names ssd2 ($(table_ssd))" test "$(table_ssd)" = "$(devno "$S2")"
 check "$HYBRIDTAB names ssd2 ($(tab_ssd))" test "$(tab_ssd)" = "$S2"
-check "the evacuation ended" test "$(evac_state)" = -
+check "the evacuation ended" test "$(evac_state pool)" = -
 check "the SSD grew to 1024 chunks" test "$(pool_ssd_total pool)" -eq 1024
 check "pool status says evacuation off" eval \
 	'run $H pool status pool && grep -q "^  evacuation:  off" /tmp/out'
@@ -203,7 +180,7 @@ cat /tmp/out
 check "pool activate (from $HYBRIDTAB)" run $H pool activate pool
 cat /tmp/out
 check "the activated table names ssd2" test "$(table_ssd)" = "$(devno "$S2")"
-check "not evacuating" test "$(evac_state)" = -
+check "not evacuating" test "$(evac_state pool)" = -
 check "vm1 reads back unchanged after activate" test "$(region_sum $V1 0 64)" = "$s1"
 check "vm2 reads back unchanged after activate" test "$(region_sum $V2 0 64)" = "$s2"
 log "pool: $(dmsetup status pool)"

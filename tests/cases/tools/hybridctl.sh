@@ -13,27 +13,7 @@
 # timeout: 240
 . /lib/dmh/guest.sh
 . /lib/dmh/hybrid.sh
-
-export HYBRIDTAB=/etc/hybridtab
-H=hybridctl
-command -v $H >/dev/null || fail "hybridctl is not in the initramfs"
-load_dm_hybrid
-
-# run CMD...: run, keep stdout+stderr in /tmp/out, return its status.
-run() { "$@" >/tmp/out 2>&1; }
-# refused WHAT TEXT CMD...: CMD fails and says something containing TEXT.
-refused() {
-	_w=$1 _t=$2
-	shift 2
-	if run "$@"; then
-		not_ok "$_w" "was accepted: $(head -c 300 /tmp/out)"
-	elif ! grep -qi -- "$_t" /tmp/out; then
-		not_ok "$_w" "failed without saying \"$_t\": $(head -c 300 /tmp/out)"
-	else
-		ok "$_w"
-		sed 's/^/    /' /tmp/out
-	fi
-}
+. /lib/dmh/hctl.sh
 # snap: every dm device with its table, and every pool's list_volumes.
 snap() {
 	dmsetup table | sort
