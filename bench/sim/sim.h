@@ -93,6 +93,27 @@ extern const struct sim_ops *const sim_sub_variants[];
 extern const struct sim_ops sim_dmhybrid_ops;
 #endif
 
+/*
+ * policy-dmhybrid.c: a dm-hybrid pool of @nvol volumes (index 0..nvol-1,
+ * volume ids 1..nvol), volume i of @units[i] chunks, all on the HDD at
+ * the start, one SSD of g->ssd_units chunks; for the multi-volume mode.
+ */
+struct sim_pool;
+struct sim_pool_vol {
+	u64 chunks[2];			/* mapped chunks: SSD, HDD */
+	u64 promotions, demotions;
+	u64 tier_ios[2];		/* pieces served: SSD, HDD */
+};
+
+struct sim_pool *sim_pool_create(const struct sim_geom *g, u64 unit_blocks,
+				 const u64 *units, unsigned int nvol);
+bool sim_pool_access(struct sim_pool *s, unsigned int vol,
+		     const struct sim_io *io);
+u64 sim_pool_tick(struct sim_pool *s, u64 now_us);
+void sim_pool_volume(struct sim_pool *s, unsigned int vol,
+		     struct sim_pool_vol *out);
+void sim_pool_destroy(struct sim_pool *s);
+
 /* trace.c */
 int sim_trace_load(const char *path, struct sim_trace *t);
 void sim_trace_free(struct sim_trace *t);

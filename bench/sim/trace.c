@@ -14,9 +14,19 @@
  * The times are the traces' own (SPC and CloudPhysics in seconds, MSR and
  * Tencent in milliseconds), made relative to the first request and never
  * allowed to go back.
+ *
+ * A pseudo-trace "zipf:MIB:THETA:WRITE_PCT[:REQUESTS]" (no file) is an
+ * OLTP-like source, bench's `oltp` job in shape: REQUESTS (default
+ * 100,000) requests 1 ms apart, each 512 B to 2 KiB (uniform, in 512 B
+ * steps) inside one 4 KiB block of a MIB MiB volume, WRITE_PCT % of them
+ * writes; the block is drawn by zipf(THETA) rank, the ranks spread over
+ * the volume by a random permutation (as fio hashes its zipf ranks, so the
+ * hot blocks fall in many chunks).  Fixed seed: the same spec gives the
+ * same requests.  Its space is the whole volume, not compacted.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +214,83 @@ static int compact(struct sim_trace *tr)
 	return 0;
 }
 
+/* splitmix64: the pseudo-traces' generator, seeded the same every time. */
+static u64 rnd(u64 *x)
+{
+	u64 z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double rnd01(u64 *x)
+{
+	return (rnd(x) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* "zipf:MIB:THETA:WRITE_PCT[:REQUESTS]", see the head of this file. */
+static int zipf_load(const char *spec, struct sim_trace *tr)
+{
+	double mib, theta, wpct, nreq = 100000, *cdf, sum = 0;
+	u64 seed = 0x5eed2026, nblk, i, j, k, *perm;
+	char tail;
+	int n = sscanf(spec, "zipf:%lf:%lf:%lf:%lf%c", &mib, &theta, &wpct,
+		       &nreq, &tail);
+
+	if ((n != 3 && n != 4) || !(mib >= 1 && mib <= 1 << 20) ||
+	    !(theta >= 0 && theta <= 10) || !(wpct >= 0 && wpct <= 100) ||
+	    !(nreq >= 1 && nreq <= 1e8) || nreq != (u64)nreq)
+		return -EINVAL;
+	nblk = (u64)(mib * (1 << 20)) / SIM_BLOCK;
+	if (!nblk)
+		return -EINVAL;
+	cdf = malloc(nblk * sizeof(*cdf));
+	perm = malloc(nblk * sizeof(*perm));
+	tr->req = malloc((size_t)nreq * sizeof(*tr->req));
+	if (!cdf || !perm || !tr->req) {
+		free(cdf);
+		free(perm);
+		sim_trace_free(tr);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nblk; i++) {
+		sum += pow((double)(i + 1), -theta);
+		cdf[i] = sum;
+		perm[i] = i;
+	}
+	for (i = nblk - 1; i > 0; i--) {	/* rank -> block */
+		j = rnd(&seed) % (i + 1);
+		k = perm[i];
+		perm[i] = perm[j];
+		perm[j] = k;
+	}
+	for (tr->nreq = 0; tr->nreq < (size_t)nreq; tr->nreq++) {
+		double u = rnd01(&seed) * sum;
+		u64 lo = 0, hi = nblk - 1, mid;
+		u32 len = 512 * (1 + rnd(&seed) % 4);
+
+		while (lo < hi) {	/* the first rank whose cdf >= u */
+			mid = (lo + hi) / 2;
+			if (cdf[mid] < u)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		tr->req[tr->nreq] = (struct sim_req){
+			.t_us = tr->nreq * 1000ull,
+			.off = perm[lo] * SIM_BLOCK +
+			       512 * (rnd(&seed) % ((SIM_BLOCK - len) / 512 + 1)),
+			.len = len,
+			.write = rnd01(&seed) * 100 < wpct,
+		};
+	}
+	free(cdf);
+	free(perm);
+	tr->space = nblk * SIM_BLOCK;
+	return 0;
+}
+
 int sim_trace_load(const char *path, struct sim_trace *tr)
 {
 	const char *base = strrchr(path, '/');
@@ -211,6 +298,10 @@ int sim_trace_load(const char *path, struct sim_trace *tr)
 	FILE *f;
 
 	*tr = (struct sim_trace){ .name = base ? base + 1 : path };
+	if (!strncmp(path, "zipf:", 5)) {
+		tr->name = path;
+		return zipf_load(path, tr);
+	}
 	fmt = format_of(tr->name);
 	if (fmt < 0)
 		return -EPROTONOSUPPORT;
