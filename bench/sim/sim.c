@@ -15,8 +15,17 @@
  * distinct 4 KiB blocks: that many blocks for a block cache, that many
  * bytes rounded down to whole chunks for a unit policy.  Everything starts
  * on the HDD, every cache empty.
+ *
+ *   sim --mix [--seconds S] [--warm S] [--ssd-us US] [--hdd-us US]
+ *       [--depth N] [-c ..] [-t ..] [-r ..] [-p PCTS] [-o DIR] TRACE...
+ *
+ * replays the TRACEs instead as volumes of one dm-hybrid pool sharing one
+ * SSD, closed loop (mix.c), and writes DIR/mix.tsv.  A TRACE may also be
+ * "zipf:MIB:THETA:WRITE_PCT[:REQUESTS]" (an OLTP-like pseudo-trace) or,
+ * with --mix, "idle:MIB" (a volume with no requests); see trace.c.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +92,9 @@ struct opts {
 	u32 rate_mib;
 	unsigned int pct[MAX_PCTS], npct;
 	FILE *tsv;
+	const char *dir;		/* -o */
+	bool mix, mix_opt;		/* --mix; a mix-only option given */
+	struct sim_mix_opts m;		/* --mix's own */
 };
 
 /* What one policy did in each pass. */
@@ -195,6 +207,10 @@ static int one_trace(const struct opts *o, const char *path)
 	unsigned int i;
 	int r = sim_trace_load(path, &tr);
 
+	if (!r && !tr.nreq) {	/* idle:MIB, for --mix only */
+		sim_trace_free(&tr);
+		r = -EINVAL;
+	}
 	if (r) {
 		fprintf(stderr, "sim: %s: %s\n", path, r == -EPROTONOSUPPORT ?
 			"unknown trace format (see bench/sim/trace.c)" :
@@ -233,14 +249,17 @@ static int parse_pcts(struct opts *o, char *s)
 	return o->npct ? 0 : -EINVAL;
 }
 
-static FILE *open_tsv(const char *dir)
+static FILE *open_tsv(const char *dir, bool mix)
 {
 	char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/sim.tsv", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, mix ? "mix.tsv" : "sim.tsv");
 	f = fopen(path, "w");
-	if (f)
+	if (f && mix)
+		fputs("ssd_pct\tvol\ttrace\trequests\thit_pct\tmean_ms\tssd_chunks\tssd_share_pct\talone_hit_pct\talone_mean_ms\tmoved_mib\tjain_hit\tjain_ms\tjain_speed\n",
+		      f);
+	else if (f)
 		fputs("trace\tssd_pct\tpolicy\thit_pct\tmoved_mib\tpct_of_optimum\n",
 		      f);
 	else
@@ -252,7 +271,68 @@ static int usage(void)
 {
 	fprintf(stderr, "Usage: sim [-c CHUNK_KIB] [-t TICK_MS] [-r RATE_MIB_S] ");
 	fprintf(stderr, "[-p PCTS] [-o DIR] TRACE...\n");
+	fprintf(stderr, "       sim --mix [--seconds S] [--warm S] [--ssd-us US] ");
+	fprintf(stderr, "[--hdd-us US] [--depth N] [OPTIONS] TRACE...\n");
+	fprintf(stderr, "  --mix: the TRACEs are volumes of one dm-hybrid pool sharing one SSD\n");
+	fprintf(stderr, "  of PCTS %% of their summed 4 KiB footprint, each a VM with N requests\n");
+	fprintf(stderr, "  outstanding (default 1) for S simulated seconds (default 600); a request\n");
+	fprintf(stderr, "  costs US from the SSD (default 100) or the HDD (default 8000); statistics\n");
+	fprintf(stderr, "  after --warm S (default half); -o DIR writes DIR/mix.tsv.\n");
+	fprintf(stderr, "  TRACE: a file, zipf:MIB:THETA:WRITE_PCT[:REQUESTS], or (--mix) idle:MIB\n");
 	return 2;
+}
+
+/* A --mix option's number: @lo <= it <= @hi, else -1. */
+static double mix_num(const char *s, double lo, double hi)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	return *s && !*end && v >= lo && v <= hi ? v : -1;
+}
+
+enum { OPT_MIX = 256, OPT_SECONDS, OPT_WARM, OPT_SSD_US, OPT_HDD_US,
+       OPT_DEPTH };
+
+static const struct option long_opts[] = {
+	{ "mix", no_argument, NULL, OPT_MIX },
+	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ "warm", required_argument, NULL, OPT_WARM },
+	{ "ssd-us", required_argument, NULL, OPT_SSD_US },
+	{ "hdd-us", required_argument, NULL, OPT_HDD_US },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{}
+};
+
+/* Parse one --mix option; -EINVAL if its value is out of range. */
+static int mix_opt(struct opts *o, int c, const char *arg)
+{
+	double v;
+
+	o->mix_opt = true;
+	switch (c) {
+	case OPT_SECONDS:
+		v = mix_num(arg, 0.001, 1e6);
+		o->m.seconds = v;
+		break;
+	case OPT_WARM:
+		v = mix_num(arg, 0, 1e6);
+		o->m.warm = v;
+		break;
+	case OPT_SSD_US:
+		v = mix_num(arg, 1, 1e7);
+		o->m.ssd_us = v;
+		break;
+	case OPT_HDD_US:
+		v = mix_num(arg, 1, 1e7);
+		o->m.hdd_us = v;
+		break;
+	default:
+		v = mix_num(arg, 1, 1024);
+		o->m.depth = v;
+	}
+	return v < 0 || (c != OPT_SECONDS && c != OPT_WARM && v != (u32)v) ?
+	       -EINVAL : 0;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -262,9 +342,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .tick_ms = knob_default(DMH_TUN_TICK),
 			    .rate_mib = knob_default(DMH_TUN_RATE), .npct = 4,
-			    .pct = { 10, 25, 50, 100 } };
-	while ((c = getopt(argc, argv, "c:t:r:p:o:")) != -1) {
-		if (c == 'c')
+			    .pct = { 10, 25, 50, 100 },
+			    .m = { .seconds = 600, .warm = -1, .ssd_us = 100,
+				   .hdd_us = 8000, .depth = 1 } };
+	while ((c = getopt_long(argc, argv, "c:t:r:p:o:", long_opts,
+				NULL)) != -1) {
+		if (c == OPT_MIX)
+			o->mix = true;
+		else if (c > OPT_MIX && !mix_opt(o, c, optarg))
+			continue;
+		else if (c == 'c')
 			kib = strtol(optarg, NULL, 10);
 		else if (c == 't')
 			o->tick_ms = strtoul(optarg, NULL, 10);
@@ -272,17 +359,37 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->rate_mib = strtoul(optarg, NULL, 10);
 		else if (c == 'p' && !parse_pcts(o, optarg))
 			continue;
-		else if (c == 'o' && !o->tsv)
-			o->tsv = open_tsv(optarg);
+		else if (c == 'o' && !o->dir)
+			o->dir = optarg;
 		else
-			return -EINVAL;
-		if (c == 'o' && !o->tsv)
 			return -EINVAL;
 	}
 	/* a chunk is a power of two of at least 4 KiB, as in the pool */
-	if (kib < 4 || (kib & (kib - 1)) || !o->tick_ms || optind >= argc)
+	if (kib < 4 || (kib & (kib - 1)) || !o->tick_ms || optind >= argc ||
+	    (o->mix_opt && !o->mix))
+		return -EINVAL;
+#ifndef SIM_DMHYBRID
+	if (o->mix) {
+		fprintf(stderr, "sim: --mix needs the dm-hybrid row (SIM_DMHYBRID=1)\n");
+		return -EINVAL;
+	}
+#endif
+	if (o->m.warm < 0)
+		o->m.warm = o->m.seconds / 2;
+	if (o->m.warm >= o->m.seconds)
 		return -EINVAL;
 	o->chunk = (u64)kib << 10;
+	o->m.chunk = o->chunk;
+	o->m.tick_ms = o->tick_ms;
+	o->m.rate_mib = o->rate_mib;
+	o->m.pct = o->pct;
+	o->m.npct = o->npct;
+	if (o->dir) {
+		o->tsv = open_tsv(o->dir, o->mix);
+		if (!o->tsv)
+			return -EINVAL;
+		o->m.tsv = o->tsv;
+	}
 	return 0;
 }
 
@@ -294,8 +401,21 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return usage();
-	list_policies();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+#ifdef SIM_DMHYBRID
+	if (o.mix) {
+		printf("# placement lab, multi-volume mode: %llu KiB chunks, tick %u ms, migration_rate %u MiB/s, dm-hybrid's policy at its defaults\n",
+		       o.chunk >> 10, o.tick_ms, o.rate_mib);
+		rc = sim_mix(&o.m, argv + optind, argc - optind) ? 1 : 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("\n# %d volumes in %.1f s\n", argc - optind,
+		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (o.tsv && fclose(o.tsv))
+			rc = 1;
+		return rc;
+	}
+#endif
+	list_policies();
 	printf("# placement lab: %llu KiB chunks, tick %u ms, migration_rate %u MiB/s;",
 	       o.chunk >> 10, o.tick_ms, o.rate_mib);
 	printf(" two passes (cold, warm; time goes on); hit %% = 4 KiB-block accesses");

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef __u8 u8;
 typedef __u16 u16;
@@ -113,6 +114,20 @@ u64 sim_pool_tick(struct sim_pool *s, u64 now_us);
 void sim_pool_volume(struct sim_pool *s, unsigned int vol,
 		     struct sim_pool_vol *out);
 void sim_pool_destroy(struct sim_pool *s);
+
+/* mix.c: the multi-volume mode (sim --mix), see its head. */
+struct sim_mix_opts {
+	u64 chunk;			/* bytes */
+	u32 tick_ms, rate_mib;
+	const unsigned int *pct;
+	unsigned int npct;
+	double seconds, warm;		/* replay, and stats after */
+	u32 ssd_us, hdd_us;		/* a request's service time */
+	unsigned int depth;		/* requests outstanding per volume */
+	FILE *tsv;			/* mix.tsv, or NULL */
+};
+
+int sim_mix(const struct sim_mix_opts *o, char *const *paths, unsigned int n);
 
 /* trace.c */
 int sim_trace_load(const char *path, struct sim_trace *t);

@@ -288,6 +288,132 @@ check "sim.tsv: the issue's header, then one warm row per size and policy" \
 check "sim rejects a trace of unknown format" \
 	'! "$here/sim" README.md > /dev/null 2>&1'
 
+# ---- the zipf pseudo-trace ----
+
+sim zipf.out -p 100 zipf:16:1.1:75:1000
+sim zipf2.out -p 100 zipf:16:1.1:75:1000
+check "zipf: 1000 requests 1 ms apart over the whole 16 MiB volume, the hot blocks spread over all 16 chunks" \
+	'grep -q "== zipf:16:1.1:75:1000: 1000 requests over 1.0 s, compacted space 16.0 MiB" zipf.out &&
+	 grep -q "16 chunks of 1024 KiB touched" zipf.out'
+check "zipf: a fixed seed, the same spec gives the same table" \
+	'diff <(grep -v "traces in" zipf.out) <(grep -v "traces in" zipf2.out) > /dev/null'
+check "zipf: theta 0 spreads the accesses evenly, theta 1.1 concentrates them" \
+	'"$here/sim" -p 100 zipf:16:0:75:20000 | grep -q "top 10/25/50 % of blocks take 1[0-9]\." &&
+	 "$here/sim" -p 100 zipf:16:1.1:75:20000 | grep -q "top 10/25/50 % of blocks take [6-9][0-9]\."'
+for bad in zipf:16:1.1 zipf:0:1:50 zipf:16:1.1:101 zipf:16:1.1:50:0 zipf:16:1.1:50:10x; do
+	check "zipf: '$bad' is refused" '! "$here/sim" "$bad" > /dev/null 2>&1'
+done
+
+# ---- the multi-volume mode (--mix) ----
+
+# The mode needs the dm-hybrid row (SIM_DMHYBRID=1): without it, one skip.
+mix_tests() {
+	# mixrow OUT PCT VOL COLUMN: one number of a mix table (5 requests,
+	# 7 hit % over the whole run, 8 hit % after the warm-up, 9 mean ms,
+	# 10 SSD chunks at the end, 11 share of the SSD %, 13 alone's SSD chunks,
+	# 14 alone's hit %).
+	mixrow() {
+		awk -v p="$2" -v vol="$3" -v c="$4" '
+			/^# SSD / { cur = $3 }
+			cur == p && $1 == vol && NF == 14 { print $c }' "$1"
+	}
+
+	# The closed loop's clock: two volumes, each one 4 KiB block read over and
+	# over; 4 KiB chunks and an SSD of 2 chunks (100 % of the 2 blocks), one of
+	# them the reserve.  Volume 1 (first at equal heat) is promoted at the
+	# first tick (250 ms) and served by the SSD (100 us) once its request in
+	# flight then completes (issued at 248 ms, done at 256 ms); volume 2 by
+	# the HDD (8 ms) throughout: in 100 s, 32 + 99.744 s / 100 us = 997,472
+	# against 100 s / 8 ms = 12,500 requests, a ratio of 79.8.
+	sim mix-clock.out --mix --seconds 100 -c 4 -p 100 msr-mix-one.trace msr-mix-one.trace
+	check "mix clock: the SSD-served volume completes ~80x the HDD-served one's requests (997,472 against 12,500)" \
+		'[ "$(mixrow mix-clock.out 100 1 5)" = 997472 ] &&
+		 [ "$(mixrow mix-clock.out 100 2 5)" = 12500 ]'
+	check "mix clock: ... holding the SSD's one free chunk, hits 100 % warm; the other none, 0 %" \
+		'[ "$(mixrow mix-clock.out 100 1 10)" = 1 ] &&
+		 [ "$(mixrow mix-clock.out 100 1 8)" = 100.00 ] &&
+		 [ "$(mixrow mix-clock.out 100 2 10)" = 0 ] &&
+		 [ "$(mixrow mix-clock.out 100 2 8)" = 0.00 ] &&
+		 [ "$(mixrow mix-clock.out 100 2 9)" = 8.000 ]'
+	# SSD 50 us, HDD 4 ms: 63 HDD requests up to 252 ms, then 99.748 s / 50 us.
+	check "mix clock: the service times are options and are printed (SSD 50 us, HDD 4 ms: 1,995,023 and 25,000)" \
+		'"$here/sim" --mix --seconds 100 --ssd-us 50 --hdd-us 4000 -c 4 -p 100 msr-mix-one.trace msr-mix-one.trace > mix-clock2.out &&
+		 grep -q "50 us from the SSD .*, else 4000 us" mix-clock2.out &&
+		 [ "$(mixrow mix-clock2.out 100 1 5)" = 1995023 ] &&
+		 [ "$(mixrow mix-clock2.out 100 2 5)" = 25000 ]'
+	sim mix-depth.out --mix --seconds 100 --depth 4 -c 4 -p 100 msr-mix-one.trace msr-mix-one.trace
+	check "mix depth 4: four requests outstanding per volume, four times the requests (no queueing)" \
+		'[ "$(mixrow mix-depth.out 100 2 5)" = 50000 ] &&
+		 grep -q "one of its 4 outstanding" mix-depth.out'
+
+	# An idle volume (no requests) gets no SSD, a busy one next to it does.
+	sim mix-idle.out --mix --seconds 60 -p 100 zipf:16:1.1:75:5000 idle:64
+	check "mix: an idle volume gets no SSD and completes nothing; the busy one gets SSD chunks" \
+		'[ "$(mixrow mix-idle.out 100 2 10)" = 0 ] &&
+		 [ "$(mixrow mix-idle.out 100 2 5)" = 0 ] &&
+		 [ "$(mixrow mix-idle.out 100 1 10)" -gt 0 ]'
+
+	# Two identical volumes: everything fits (SSD 10x the 4 KiB footprint, more
+	# than both volumes' chunks): each gets all 64 of its chunks and the same
+	# hits; contended (SSD 10, 25 and 50 %: 3, 7 and 15 chunks, one the
+	# reserve), their shares differ by at most 2 chunks.
+	sim mix-same.out --mix -p 1000,10,25,50 zipf:64:1.1:75:20000 zipf:64:1.1:75:20000
+	check "mix: two identical volumes in an SSD that holds both get all their chunks and equal hits" \
+		'[ "$(mixrow mix-same.out 1000 1 10)" = 64 ] &&
+		 [ "$(mixrow mix-same.out 1000 2 10)" = 64 ] &&
+		 [ "$(mixrow mix-same.out 1000 1 8)" = "$(mixrow mix-same.out 1000 2 8)" ]'
+	for pct in 10 25 50; do
+		check "mix: two identical volumes share an SSD of $pct % within 2 chunks, both holding some" \
+			'a=$(mixrow mix-same.out $pct 1 10); b=$(mixrow mix-same.out $pct 2 10)
+			 [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ $((a > b ? a - b : b - a)) -le 2 ]'
+	done
+
+	# A mix of three different volumes: every hit ratio within [0, 100], the
+	# chunks held within the SSD, and "alone" a volume in its own pool.
+	sim mix-three.out --mix --seconds 120 -p 10,25,50,100 -o . zipf:16:1.1:75:5000 zipf:32:0.8:25:5000 msr-rand.trace
+	mix_sane() {	# mix_sane PCT
+		awk -v p="$1" '/^# SSD / { cur = $3; ssd = $13 + 0 }
+			cur == p && NF == 14 && $1 ~ /^[0-9]+$/ {
+				n++; held += $10
+				for (c = 7; c <= 8; c++) if ($c < 0 || $c > 100) bad = 1
+				if ($14 < 0 || $14 > 100) bad = 1 }
+			END { exit !(n == 3 && !bad && held <= ssd) }' mix-three.out
+	}
+	for pct in 10 25 50 100; do
+		check "mix of three, SSD $pct %: hit ratios within [0, 100], chunks held <= the SSD's" "mix_sane $pct"
+	done
+	check "mix: jain's indices within [1/3, 1]" \
+		'awk "/^pool:/ { for (i = 1; i <= NF; i++) if (\$i ~ /^[0-9.]+,?\$/ && \$(i-1) != \"pool:\") { x = \$i + 0; if (x < 0.333 || x > 1) bad = 1; k++ } }
+		      END { exit !(k >= 12 && !bad) }" mix-three.out'
+	check "mix.tsv: its header, then one row per SSD size and volume" \
+		'[ "$(head -n1 mix.tsv | cut -f1-5)" = "$(printf "ssd_pct\tvol\ttrace\trequests\thit_pct")" ] &&
+		 [ "$(awk -F"\t" "NR > 1 && NF == 14" mix.tsv | wc -l)" = 12 ]'
+	check "mix: the same volume alone (alone_hit) is the single-volume pool: idle neighbours change nothing" \
+		'"$here/sim" --mix --seconds 120 -p 25 zipf:16:1.1:75:5000 > mix-solo.out &&
+		 "$here/sim" --mix --seconds 120 -p 25 zipf:16:1.1:75:5000 idle:1 > mix-solo2.out &&
+		 [ "$(mixrow mix-solo.out 25 1 8)" = "$(mixrow mix-solo.out 25 1 14)" ] &&
+		 [ "$(mixrow mix-solo.out 25 1 8)" = "$(mixrow mix-solo2.out 25 1 8)" ]'
+
+	# Bad input: a clear error, nothing run.
+	check "mix options without --mix are refused" \
+		'! "$here/sim" --seconds 10 msr-mix-one.trace > /dev/null 2>&1'
+	for bad in "--seconds 0" "--seconds x" "--depth 0" "--hdd-us 1.5" "--warm 600"; do
+		check "mix: '$bad' is refused" \
+			"! \"\$here/sim\" --mix $bad msr-mix-one.trace > /dev/null 2>&1"
+	done
+	check "the single-volume mode refuses an idle volume" \
+		'! "$here/sim" idle:64 > /dev/null 2>&1'
+}
+
+msr msr-mix-one.trace "0"
+if "$here/sim" --mix --seconds 1 msr-mix-one.trace > /dev/null 2>&1; then
+	mix_tests
+else
+	n=$((n + 1))
+	pass=$((pass + 1))
+	echo "ok $n - the multi-volume mode # SKIP sim built without the dm-hybrid row"
+fi
+
 echo "1..$n"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

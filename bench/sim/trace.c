@@ -23,6 +23,8 @@
  * the volume by a random permutation (as fio hashes its zipf ranks, so the
  * hot blocks fall in many chunks).  Fixed seed: the same spec gives the
  * same requests.  Its space is the whole volume, not compacted.
+ * "idle:MIB" is a volume of MIB MiB with no requests (the multi-volume
+ * mode's idle tenant; the single-volume mode refuses it).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -301,6 +303,17 @@ int sim_trace_load(const char *path, struct sim_trace *tr)
 	if (!strncmp(path, "zipf:", 5)) {
 		tr->name = path;
 		return zipf_load(path, tr);
+	}
+	if (!strncmp(path, "idle:", 5)) {
+		double mib;
+		char tail;
+
+		tr->name = path;
+		if (sscanf(path, "idle:%lf%c", &mib, &tail) != 1 ||
+		    !(mib >= 1 && mib <= 1 << 20))
+			return -EINVAL;
+		tr->space = (u64)(mib * (1 << 20)) / SIM_BLOCK * SIM_BLOCK;
+		return 0;
 	}
 	fmt = format_of(tr->name);
 	if (fmt < 0)
