@@ -8,9 +8,12 @@
  * issues its trace's next request when one of its previous ones completes,
  * looping over its trace, for SECONDS of simulated time.  A request costs
  * SSD_US if every piece of it (its parts inside one chunk) is served from
- * the SSD, else HDD_US (one random HDD access); no queueing between the
- * volumes and no cost for the migration's copies: the devices serve
- * every request in its constant time.  So a VM the HDD serves issues
+ * the SSD, else HDD_US (one random HDD access); no cost for the
+ * migration's copies, and by default no queueing between the volumes:
+ * the devices serve every request in its constant time.  With
+ * --hdd-queue, the HDD serves one request at a time for all volumes, in
+ * the order they are issued (a request's time then includes its wait).
+ * So a VM the HDD serves issues
  * HDD_US / SSD_US times fewer requests than one the SSD serves, as a real
  * mix does, and its chunks collect that much less heat.  The volumes are
  * interleaved on one clock by their issue times (ties: the lower volume,
@@ -27,6 +30,8 @@
  * hit ratio being the share of those requests served from the SSD.
  * "alone" is the same volume replayed alone in a pool whose SSD is PCT %
  * of its own footprint: what a fair split by footprint would give it.
+ * "heat" is, at the end, the heat of its hottest chunk on the HDD and of
+ * its coldest on the SSD ("-": none): what the policy compares.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -118,7 +123,7 @@ static int replay_mix(const struct sim_mix_opts *o, struct vol *const *v,
 		      u64 *moved)
 {
 	u64 end_us = o->seconds * 1000000ull, warm_us = o->warm * 1000000ull;
-	u64 tick_us = o->tick_ms * 1000ull, next_tick = tick_us;
+	u64 tick_us = o->tick_ms * 1000ull, next_tick = tick_us, hdd_free = 0;
 	unsigned int nslot = n * o->depth, k, best;
 	struct sim_geom g = {
 		.ssd_units = ssd_units, .ssd_blocks = ssd_units * o->chunk / SIM_BLOCK,
@@ -163,6 +168,10 @@ static int replay_mix(const struct sim_mix_opts *o, struct vol *const *v,
 		rq = &v[vol]->tr.req[next[vol]++ % v[vol]->tr.nreq];
 		ssd = issue(pool, vol, rq, o->chunk, t);
 		cost = ssd ? o->ssd_us : o->hdd_us;
+		if (!ssd && o->hdd_queue) {	/* wait for the HDD */
+			hdd_free = (hdd_free > t ? hdd_free : t) + o->hdd_us;
+			cost = hdd_free - t;
+		}
 		slot_t[best] = t + cost;
 		if (t + cost > end_us)
 			continue;
@@ -174,7 +183,8 @@ static int replay_mix(const struct sim_mix_opts *o, struct vol *const *v,
 			res[vol].busy_us += cost;
 		}
 	}
-	for (; next_tick <= end_us; next_tick += tick_us)
+	/* the ticks up to the end, not at it: no decay just before "heat" */
+	for (; next_tick < end_us; next_tick += tick_us)
 		*moved += sim_pool_tick(pool, next_tick);
 	for (k = 0; k < n; k++)
 		sim_pool_volume(pool, k, &res[k].pv);
@@ -210,6 +220,18 @@ static double mean_ms(const struct vres *r)
 	return r->done ? r->busy_us / 1000.0 / r->done : 0;
 }
 
+/* "HOT/COLD": its hottest HDD chunk's heat, its coldest SSD chunk's. */
+static void heat_of(char *buf, size_t len, const struct sim_pool_vol *pv)
+{
+	char hdd[12] = "-", ssd[12] = "-";
+
+	if (pv->chunks[1])
+		snprintf(hdd, sizeof(hdd), "%u", pv->hdd_max_heat);
+	if (pv->ssd_min_heat >= 0)
+		snprintf(ssd, sizeof(ssd), "%d", pv->ssd_min_heat);
+	snprintf(buf, len, "%s/%s", hdd, ssd);
+}
+
 static int one_pct(const struct sim_mix_opts *o, struct vol *const *v,
 		   unsigned int n, unsigned int pct)
 {
@@ -239,19 +261,20 @@ static int one_pct(const struct sim_mix_opts *o, struct vol *const *v,
 	printf("\n# SSD %u %% of the summed 4 KiB footprint (%.1f MiB): %llu chunks = %.1f %% of the %llu chunks touched (%llu in the volumes)\n",
 	       pct, distinct * SIM_BLOCK / MIB, ssd, 100.0 * ratio(ssd, touched),
 	       touched, units);
-	printf("%3s %-26s %7s %7s %9s %8s %8s %8s %8s %7s %7s %9s %8s %8s\n",
+	printf("%3s %-26s %7s %7s %9s %8s %8s %8s %8s %7s %7s %9s %8s %9s %7s\n",
 	       "vol", "trace", "chunks", "fp_MiB", "requests", "req/s",
 	       "hit_all", "hit", "mean_ms", "ssd_ch", "ssd_%", "pro/dem",
-	       "alone_ch", "alone_hit");
+	       "alone_ch", "alone_hit", "heat");
 	for (i = 0; i < n; i++) {
-		char pd[32];
+		char pd[48], heat[32];
 
 		hit[i] = ratio(res[i].hits, res[i].done);
 		ms[i] = mean_ms(&res[i]);
 		speed[i] = ms[i] > 0 ? o->ssd_us / 1000.0 / ms[i] : 0;
 		snprintf(pd, sizeof(pd), "%llu/%llu", res[i].pv.promotions,
 			 res[i].pv.demotions);
-		printf("%3u %-26.26s %7llu %7.1f %9llu %8.1f %8.2f %8.2f %8.3f %7llu %7.1f %9s %8llu %8.2f\n",
+		heat_of(heat, sizeof(heat), &res[i].pv);
+		printf("%3u %-26.26s %7llu %7.1f %9llu %8.1f %8.2f %8.2f %8.3f %7llu %7.1f %9s %8llu %9.2f %7s\n",
 		       i + 1, v[i]->tr.name, v[i]->units,
 		       v[i]->distinct * SIM_BLOCK / MIB, res[i].done_all,
 		       res[i].done_all / o->seconds,
@@ -259,7 +282,7 @@ static int one_pct(const struct sim_mix_opts *o, struct vol *const *v,
 		       100 * hit[i], ms[i], res[i].pv.chunks[0],
 		       100 * ratio(res[i].pv.chunks[0], ssd), pd,
 		       alone[i].pv.chunks[0],
-		       100 * ratio(alone[i].hits, alone[i].done));
+		       100 * ratio(alone[i].hits, alone[i].done), heat);
 		if (o->tsv)
 			fprintf(o->tsv, "%u\t%u\t%s\t%llu\t%.2f\t%.3f\t%llu\t%.1f\t%.2f\t%.3f\t%.1f\t%.3f\t%.3f\t%.3f\n",
 				pct, i + 1, v[i]->tr.name, res[i].done_all,
@@ -300,8 +323,10 @@ int sim_mix(const struct sim_mix_opts *o, char *const *paths, unsigned int n)
 		r = footprint(&vols[i], o->chunk);
 	}
 	if (!r) {
-		printf("# mix: %u volumes of one pool, closed loop: each issues its next request when one of its %u outstanding completes, looping over its trace, for %.0f s; a request costs %u us from the SSD (every piece there), else %u us (HDD); hit = share of the requests completed after %.0f s served from the SSD; ssd_ch = SSD chunks held at the end; alone = the volume alone with PCT %% of its own footprint\n",
-		       n, o->depth, o->seconds, o->ssd_us, o->hdd_us, o->warm);
+		printf("# mix: %u volumes of one pool, closed loop: each issues its next request when one of its %u outstanding completes, looping over its trace, for %.0f s; a request costs %u us from the SSD (every piece there), else %u us (HDD%s); hit = share of the requests completed after %.0f s served from the SSD; ssd_ch = SSD chunks held at the end; alone = the volume alone with PCT %% of its own footprint; heat = its hottest HDD chunk's / coldest SSD chunk's at the end\n",
+		       n, o->depth, o->seconds, o->ssd_us, o->hdd_us,
+		       o->hdd_queue ? ", one at a time for all volumes, plus the wait" : "",
+		       o->warm);
 		for (i = 0; !r && i < o->npct; i++)
 			r = one_pct(o, v, n, o->pct[i]);
 	}

@@ -185,6 +185,7 @@ void sim_pool_volume(struct sim_pool *s, unsigned int vol,
 		     struct sim_pool_vol *out)
 {
 	struct dmh_volume *v = &s->md.vol[vol];
+	u64 i;
 
 	*out = (struct sim_pool_vol){
 		.chunks = { v->nr_chunks[DMH_TIER_SSD],
@@ -193,7 +194,17 @@ void sim_pool_volume(struct sim_pool *s, unsigned int vol,
 		.demotions = v->demotions,
 		.tier_ios = { s->stats[vol].tier_ios[DMH_TIER_SSD],
 			      s->stats[vol].tier_ios[DMH_TIER_HDD] },
+		.ssd_min_heat = -1,
 	};
+	for (i = 0; i < v->map.n; i++) {
+		u8 h = dmh_heat_get(v, i);
+
+		if (dmh_ploc_tier(dmh_entry_ploc(dmh_lookup(v, i))) ==
+		    DMH_TIER_HDD)
+			out->hdd_max_heat = max(out->hdd_max_heat, h);
+		else if (out->ssd_min_heat < 0 || h < out->ssd_min_heat)
+			out->ssd_min_heat = h;
+	}
 }
 
 /* ------------------------------------------------- the bio path's part */

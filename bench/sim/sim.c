@@ -17,7 +17,8 @@
  * on the HDD, every cache empty.
  *
  *   sim --mix [--seconds S] [--warm S] [--ssd-us US] [--hdd-us US]
- *       [--depth N] [-c ..] [-t ..] [-r ..] [-p PCTS] [-o DIR] TRACE...
+ *       [--depth N] [--hdd-queue] [-c ..] [-t ..] [-r ..] [-p PCTS]
+ *       [-o DIR] TRACE...
  *
  * replays the TRACEs instead as volumes of one dm-hybrid pool sharing one
  * SSD, closed loop (mix.c), and writes DIR/mix.tsv.  A TRACE may also be
@@ -272,12 +273,13 @@ static int usage(void)
 	fprintf(stderr, "Usage: sim [-c CHUNK_KIB] [-t TICK_MS] [-r RATE_MIB_S] ");
 	fprintf(stderr, "[-p PCTS] [-o DIR] TRACE...\n");
 	fprintf(stderr, "       sim --mix [--seconds S] [--warm S] [--ssd-us US] ");
-	fprintf(stderr, "[--hdd-us US] [--depth N] [OPTIONS] TRACE...\n");
+	fprintf(stderr, "[--hdd-us US] [--depth N] [--hdd-queue] [OPTIONS] TRACE...\n");
 	fprintf(stderr, "  --mix: the TRACEs are volumes of one dm-hybrid pool sharing one SSD\n");
 	fprintf(stderr, "  of PCTS %% of their summed 4 KiB footprint, each a VM with N requests\n");
 	fprintf(stderr, "  outstanding (default 1) for S simulated seconds (default 600); a request\n");
 	fprintf(stderr, "  costs US from the SSD (default 100) or the HDD (default 8000); statistics\n");
-	fprintf(stderr, "  after --warm S (default half); -o DIR writes DIR/mix.tsv.\n");
+	fprintf(stderr, "  after --warm S (default half); --hdd-queue: the HDD serves one request\n");
+	fprintf(stderr, "  at a time for all volumes; -o DIR writes DIR/mix.tsv.\n");
 	fprintf(stderr, "  TRACE: a file, zipf:MIB:THETA:WRITE_PCT[:REQUESTS], or (--mix) idle:MIB\n");
 	return 2;
 }
@@ -292,7 +294,7 @@ static double mix_num(const char *s, double lo, double hi)
 }
 
 enum { OPT_MIX = 256, OPT_SECONDS, OPT_WARM, OPT_SSD_US, OPT_HDD_US,
-       OPT_DEPTH };
+       OPT_DEPTH, OPT_HDD_QUEUE };
 
 static const struct option long_opts[] = {
 	{ "mix", no_argument, NULL, OPT_MIX },
@@ -301,6 +303,7 @@ static const struct option long_opts[] = {
 	{ "ssd-us", required_argument, NULL, OPT_SSD_US },
 	{ "hdd-us", required_argument, NULL, OPT_HDD_US },
 	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{ "hdd-queue", no_argument, NULL, OPT_HDD_QUEUE },
 	{}
 };
 
@@ -311,6 +314,9 @@ static int mix_opt(struct opts *o, int c, const char *arg)
 
 	o->mix_opt = true;
 	switch (c) {
+	case OPT_HDD_QUEUE:
+		o->m.hdd_queue = true;
+		return 0;
 	case OPT_SECONDS:
 		v = mix_num(arg, 0.001, 1e6);
 		o->m.seconds = v;

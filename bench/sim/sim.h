@@ -104,6 +104,8 @@ struct sim_pool_vol {
 	u64 chunks[2];			/* mapped chunks: SSD, HDD */
 	u64 promotions, demotions;
 	u64 tier_ios[2];		/* pieces served: SSD, HDD */
+	u8 hdd_max_heat;		/* its hottest chunk on the HDD */
+	int ssd_min_heat;		/* its coldest on the SSD, -1: none */
 };
 
 struct sim_pool *sim_pool_create(const struct sim_geom *g, u64 unit_blocks,
@@ -124,6 +126,7 @@ struct sim_mix_opts {
 	double seconds, warm;		/* replay, and stats after */
 	u32 ssd_us, hdd_us;		/* a request's service time */
 	unsigned int depth;		/* requests outstanding per volume */
+	bool hdd_queue;			/* one HDD, FIFO, for all volumes */
 	FILE *tsv;			/* mix.tsv, or NULL */
 };
 

@@ -311,11 +311,11 @@ mix_tests() {
 	# mixrow OUT PCT VOL COLUMN: one number of a mix table (5 requests,
 	# 7 hit % over the whole run, 8 hit % after the warm-up, 9 mean ms,
 	# 10 SSD chunks at the end, 11 share of the SSD %, 13 alone's SSD chunks,
-	# 14 alone's hit %).
+	# 14 alone's hit %, 15 heat: hottest HDD chunk / coldest SSD chunk).
 	mixrow() {
 		awk -v p="$2" -v vol="$3" -v c="$4" '
 			/^# SSD / { cur = $3 }
-			cur == p && $1 == vol && NF == 14 { print $c }' "$1"
+			cur == p && $1 == vol && NF == 15 { print $c }' "$1"
 	}
 
 	# The closed loop's clock: two volumes, each one 4 KiB block read over and
@@ -341,6 +341,19 @@ mix_tests() {
 		 grep -q "50 us from the SSD .*, else 4000 us" mix-clock2.out &&
 		 [ "$(mixrow mix-clock2.out 100 1 5)" = 1995023 ] &&
 		 [ "$(mixrow mix-clock2.out 100 2 5)" = 25000 ]'
+	check "mix heat: the SSD-served volume's coldest SSD chunk and the other's hottest HDD chunk saturated (0/255, 255/-)" \
+		'[ "$(mixrow mix-clock.out 100 1 15)" = 0/255 ] &&
+		 [ "$(mixrow mix-clock.out 100 2 15)" = 255/- ]'
+	# No SSD chunk (1 % of 2 blocks): both on the HDD, 12,500 requests each
+	# in 100 s; with --hdd-queue they take turns on it, 6,250 each at 16 ms.
+	sim mix-hq0.out --mix --seconds 100 -c 4 -p 1 msr-mix-one.trace msr-mix-one.trace
+	sim mix-hq.out --mix --seconds 100 --hdd-queue -c 4 -p 1 msr-mix-one.trace msr-mix-one.trace
+	check "mix --hdd-queue: two HDD-served volumes share one HDD (6,250 requests each at 16 ms; 12,500 at 8 ms without)" \
+		'[ "$(mixrow mix-hq0.out 1 1 5)" = 12500 ] &&
+		 [ "$(mixrow mix-hq.out 1 1 5)" = 6250 ] &&
+		 [ "$(mixrow mix-hq.out 1 2 5)" = 6250 ] &&
+		 [ "$(mixrow mix-hq.out 1 2 9)" = 16.000 ] &&
+		 grep -q "one at a time for all volumes" mix-hq.out'
 	sim mix-depth.out --mix --seconds 100 --depth 4 -c 4 -p 100 msr-mix-one.trace msr-mix-one.trace
 	check "mix depth 4: four requests outstanding per volume, four times the requests (no queueing)" \
 		'[ "$(mixrow mix-depth.out 100 2 5)" = 50000 ] &&
@@ -373,7 +386,7 @@ mix_tests() {
 	sim mix-three.out --mix --seconds 120 -p 10,25,50,100 -o . zipf:16:1.1:75:5000 zipf:32:0.8:25:5000 msr-rand.trace
 	mix_sane() {	# mix_sane PCT
 		awk -v p="$1" '/^# SSD / { cur = $3; ssd = $13 + 0 }
-			cur == p && NF == 14 && $1 ~ /^[0-9]+$/ {
+			cur == p && NF == 15 && $1 ~ /^[0-9]+$/ {
 				n++; held += $10
 				for (c = 7; c <= 8; c++) if ($c < 0 || $c > 100) bad = 1
 				if ($14 < 0 || $14 > 100) bad = 1 }
