@@ -314,9 +314,7 @@ int sim_mix(const struct sim_mix_opts *o, char *const *paths, unsigned int n)
 		r = sim_trace_load(paths[i], &vols[i].tr);
 		if (r) {
 			fprintf(stderr, "sim: %s: %s\n", paths[i],
-				r == -EPROTONOSUPPORT ?
-				"unknown trace format (see bench/sim/trace.c)" :
-				strerror(-r));
+				sim_trace_error(paths[i], r));
 			break;
 		}
 		vols[i].units = (vols[i].tr.space + o->chunk - 1) / o->chunk;

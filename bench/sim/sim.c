@@ -213,9 +213,7 @@ static int one_trace(const struct opts *o, const char *path)
 		r = -EINVAL;
 	}
 	if (r) {
-		fprintf(stderr, "sim: %s: %s\n", path, r == -EPROTONOSUPPORT ?
-			"unknown trace format (see bench/sim/trace.c)" :
-			strerror(-r));
+		fprintf(stderr, "sim: %s: %s\n", path, sim_trace_error(path, r));
 		return r;
 	}
 	r = sim_run_build(&tr, o->chunk, o->tick_ms, &run);

@@ -135,6 +135,7 @@ int sim_mix(const struct sim_mix_opts *o, char *const *paths, unsigned int n);
 /* trace.c */
 int sim_trace_load(const char *path, struct sim_trace *t);
 void sim_trace_free(struct sim_trace *t);
+const char *sim_trace_error(const char *path, int r);
 int sim_run_build(const struct sim_trace *t, u64 unit_bytes,
 		  u32 tick_ms, struct sim_run *run);
 void sim_run_free(struct sim_run *run);

@@ -414,8 +414,8 @@ mix_tests() {
 		check "mix: '$bad' is refused" \
 			"! \"\$here/sim\" --mix $bad msr-mix-one.trace > /dev/null 2>&1"
 	done
-	check "the single-volume mode refuses an idle volume" \
-		'! "$here/sim" idle:64 > /dev/null 2>&1'
+	check "the single-volume mode refuses an idle volume, saying so" \
+		'! "$here/sim" idle:64 > /dev/null 2> idle.err && grep -q "only with --mix" idle.err'
 }
 
 msr msr-mix-one.trace "0"

@@ -330,6 +330,18 @@ int sim_trace_load(const char *path, struct sim_trace *tr)
 	return r;
 }
 
+/* Why sim_trace_load(@path) failed with @r, for a message. */
+const char *sim_trace_error(const char *path, int r)
+{
+	if (r == -EPROTONOSUPPORT)
+		return "unknown trace format (see bench/sim/trace.c)";
+	if (r == -EINVAL && !strncmp(path, "zipf:", 5))
+		return "want zipf:MIB:THETA:WRITE_PCT[:REQUESTS] (MIB >= 1, THETA 0-10, WRITE_PCT 0-100, REQUESTS >= 1)";
+	if (r == -EINVAL && !strncmp(path, "idle:", 5))
+		return "want idle:MIB (MIB >= 1), and only with --mix";
+	return strerror(-r);
+}
+
 void sim_trace_free(struct sim_trace *tr)
 {
 	free(tr->req);
