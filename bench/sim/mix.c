@@ -258,9 +258,10 @@ static int one_pct(const struct sim_mix_opts *o, struct vol *const *v,
 			       &alone[i], &m);
 	if (r)
 		goto out;
-	printf("\n# SSD %u %% of the summed 4 KiB footprint (%.1f MiB): %llu chunks = %.1f %% of the %llu chunks touched (%llu in the volumes)\n",
-	       pct, distinct * SIM_BLOCK / MIB, ssd, 100.0 * ratio(ssd, touched),
-	       touched, units);
+	printf("\n# SSD %u %% of the summed 4 KiB footprint (%.1f MiB): ",
+	       pct, distinct * SIM_BLOCK / MIB);
+	printf("%llu chunks = %.1f %% of the %llu chunks touched (%llu in the volumes)\n",
+	       ssd, 100.0 * ratio(ssd, touched), touched, units);
 	printf("%3s %-26s %7s %7s %9s %8s %8s %8s %8s %7s %7s %9s %8s %9s %7s\n",
 	       "vol", "trace", "chunks", "fp_MiB", "requests", "req/s",
 	       "hit_all", "hit", "mean_ms", "ssd_ch", "ssd_%", "pro/dem",
@@ -274,17 +275,19 @@ static int one_pct(const struct sim_mix_opts *o, struct vol *const *v,
 		snprintf(pd, sizeof(pd), "%llu/%llu", res[i].pv.promotions,
 			 res[i].pv.demotions);
 		heat_of(heat, sizeof(heat), &res[i].pv);
-		printf("%3u %-26.26s %7llu %7.1f %9llu %8.1f %8.2f %8.2f %8.3f %7llu %7.1f %9s %8llu %9.2f %7s\n",
+		printf("%3u %-26.26s %7llu %7.1f %9llu %8.1f %8.2f ",
 		       i + 1, v[i]->tr.name, v[i]->units,
 		       v[i]->distinct * SIM_BLOCK / MIB, res[i].done_all,
 		       res[i].done_all / o->seconds,
-		       100 * ratio(res[i].hits_all, res[i].done_all),
+		       100 * ratio(res[i].hits_all, res[i].done_all));
+		printf("%8.2f %8.3f %7llu %7.1f %9s %8llu %9.2f %7s\n",
 		       100 * hit[i], ms[i], res[i].pv.chunks[0],
 		       100 * ratio(res[i].pv.chunks[0], ssd), pd,
 		       alone[i].pv.chunks[0],
 		       100 * ratio(alone[i].hits, alone[i].done), heat);
 		if (o->tsv)
-			fprintf(o->tsv, "%u\t%u\t%s\t%llu\t%.2f\t%.3f\t%llu\t%.1f\t%.2f\t%.3f\t%.1f\t%.3f\t%.3f\t%.3f\n",
+			fprintf(o->tsv, "%u\t%u\t%s\t%llu\t%.2f\t%.3f\t%llu\t"
+				"%.1f\t%.2f\t%.3f\t%.1f\t%.3f\t%.3f\t%.3f\n",
 				pct, i + 1, v[i]->tr.name, res[i].done_all,
 				100 * hit[i], ms[i], res[i].pv.chunks[0],
 				100 * ratio(res[i].pv.chunks[0], ssd),
@@ -292,8 +295,10 @@ static int one_pct(const struct sim_mix_opts *o, struct vol *const *v,
 				mean_ms(&alone[i]), moved / MIB, jain(hit, n),
 				jain(ms, n), jain(speed, n));
 	}
-	printf("pool: %.1f MiB moved; Jain's index over the hit ratios %.3f, the mean service times %.3f, the speeds (SSD time / mean) %.3f\n",
-	       moved / MIB, jain(hit, n), jain(ms, n), jain(speed, n));
+	printf("pool: %.1f MiB moved; Jain's index over the hit ratios %.3f, ",
+	       moved / MIB, jain(hit, n));
+	printf("the mean service times %.3f, the speeds (SSD time / mean) %.3f\n",
+	       jain(ms, n), jain(speed, n));
 out:
 	free(res);
 	free(alone);
@@ -321,10 +326,18 @@ int sim_mix(const struct sim_mix_opts *o, char *const *paths, unsigned int n)
 		r = footprint(&vols[i], o->chunk);
 	}
 	if (!r) {
-		printf("# mix: %u volumes of one pool, closed loop: each issues its next request when one of its %u outstanding completes, looping over its trace, for %.0f s; a request costs %u us from the SSD (every piece there), else %u us (HDD%s); hit = share of the requests completed after %.0f s served from the SSD; ssd_ch = SSD chunks held at the end; alone = the volume alone with PCT %% of its own footprint; heat = its hottest HDD chunk's / coldest SSD chunk's at the end\n",
-		       n, o->depth, o->seconds, o->ssd_us, o->hdd_us,
-		       o->hdd_queue ? ", one at a time for all volumes, plus the wait" : "",
+		printf("# mix: %u volumes of one pool, closed loop: each issues its next ", n);
+		printf("request when one of its %u outstanding completes, ", o->depth);
+		printf("looping over its trace, for %.0f s; ", o->seconds);
+		printf("a request costs %u us from the SSD (every piece there), ",
+		       o->ssd_us);
+		printf("else %u us (HDD%s); ", o->hdd_us,
+		       o->hdd_queue ? ", one at a time for all volumes, plus the wait" : "");
+		printf("hit = share of the requests completed after %.0f s served from the SSD; ",
 		       o->warm);
+		printf("ssd_ch = SSD chunks held at the end; ");
+		printf("alone = the volume alone with PCT %% of its own footprint; ");
+		printf("heat = its hottest HDD chunk's / coldest SSD chunk's at the end\n");
 		for (i = 0; !r && i < o->npct; i++)
 			r = one_pct(o, v, n, o->pct[i]);
 	}

@@ -256,8 +256,9 @@ static FILE *open_tsv(const char *dir, bool mix)
 	snprintf(path, sizeof(path), "%s/%s", dir, mix ? "mix.tsv" : "sim.tsv");
 	f = fopen(path, "w");
 	if (f && mix)
-		fputs("ssd_pct\tvol\ttrace\trequests\thit_pct\tmean_ms\tssd_chunks\tssd_share_pct\talone_hit_pct\talone_mean_ms\tmoved_mib\tjain_hit\tjain_ms\tjain_speed\n",
-		      f);
+		fputs("ssd_pct\tvol\ttrace\trequests\thit_pct\tmean_ms\tssd_chunks\t"
+		      "ssd_share_pct\talone_hit_pct\talone_mean_ms\tmoved_mib\t"
+		      "jain_hit\tjain_ms\tjain_speed\n", f);
 	else if (f)
 		fputs("trace\tssd_pct\tpolicy\thit_pct\tmoved_mib\tpct_of_optimum\n",
 		      f);
@@ -272,13 +273,14 @@ static int usage(void)
 	fprintf(stderr, "[-p PCTS] [-o DIR] TRACE...\n");
 	fprintf(stderr, "       sim --mix [--seconds S] [--warm S] [--ssd-us US] ");
 	fprintf(stderr, "[--hdd-us US] [--depth N] [--hdd-queue] [OPTIONS] TRACE...\n");
-	fprintf(stderr, "  --mix: the TRACEs are volumes of one dm-hybrid pool sharing one SSD\n");
-	fprintf(stderr, "  of PCTS %% of their summed 4 KiB footprint, each a VM with N requests\n");
-	fprintf(stderr, "  outstanding (default 1) for S simulated seconds (default 600); a request\n");
-	fprintf(stderr, "  costs US from the SSD (default 100) or the HDD (default 8000); statistics\n");
-	fprintf(stderr, "  after --warm S (default half); --hdd-queue: the HDD serves one request\n");
-	fprintf(stderr, "  at a time for all volumes; -o DIR writes DIR/mix.tsv.\n");
-	fprintf(stderr, "  TRACE: a file, zipf:MIB:THETA:WRITE_PCT[:REQUESTS], or (--mix) idle:MIB\n");
+	fputs("  --mix: the TRACEs are volumes of one dm-hybrid pool sharing one SSD\n"
+	      "  of PCTS % of their summed 4 KiB footprint, each a VM with N requests\n"
+	      "  outstanding (default 1) for S simulated seconds (default 600); a request\n"
+	      "  costs US from the SSD (default 100) or the HDD (default 8000); statistics\n"
+	      "  after --warm S (default half); --hdd-queue: the HDD serves one request\n"
+	      "  at a time for all volumes; -o DIR writes DIR/mix.tsv.\n"
+	      "  TRACE: a file, zipf:MIB:THETA:WRITE_PCT[:REQUESTS], or (--mix) idle:MIB\n",
+	      stderr);
 	return 2;
 }
 
@@ -291,8 +293,10 @@ static double mix_num(const char *s, double lo, double hi)
 	return *s && !*end && v >= lo && v <= hi ? v : -1;
 }
 
-enum { OPT_MIX = 256, OPT_SECONDS, OPT_WARM, OPT_SSD_US, OPT_HDD_US,
-       OPT_DEPTH, OPT_HDD_QUEUE };
+enum {
+	OPT_MIX = 256, OPT_SECONDS, OPT_WARM, OPT_SSD_US, OPT_HDD_US,
+	OPT_DEPTH, OPT_HDD_QUEUE
+};
 
 static const struct option long_opts[] = {
 	{ "mix", no_argument, NULL, OPT_MIX },
@@ -408,8 +412,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 #ifdef SIM_DMHYBRID
 	if (o.mix) {
-		printf("# placement lab, multi-volume mode: %llu KiB chunks, tick %u ms, migration_rate %u MiB/s, dm-hybrid's policy at its defaults\n",
-		       o.chunk >> 10, o.tick_ms, o.rate_mib);
+		printf("# placement lab, multi-volume mode: %llu KiB chunks, tick %u ms, ",
+		       o.chunk >> 10, o.tick_ms);
+		printf("migration_rate %u MiB/s, dm-hybrid's policy at its defaults\n",
+		       o.rate_mib);
 		rc = sim_mix(&o.m, argv + optind, argc - optind) ? 1 : 0;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("\n# %d volumes in %.1f s\n", argc - optind,

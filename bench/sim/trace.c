@@ -330,13 +330,19 @@ int sim_trace_load(const char *path, struct sim_trace *tr)
 	return r;
 }
 
+/* A zipf: trace's spec, as sim's usage text gives it. */
+#define ZIPF_SPEC "zipf:MIB:THETA:WRITE_PCT[:REQUESTS]"
+/* This file's directory in the source tree, for the message that points here. */
+#define SIM_SRC_DIR "bench/sim/"
+
 /* Why sim_trace_load(@path) failed with @r, for a message. */
 const char *sim_trace_error(const char *path, int r)
 {
 	if (r == -EPROTONOSUPPORT)
-		return "unknown trace format (see bench/sim/trace.c)";
+		return "unknown trace format (see " SIM_SRC_DIR "trace.c)";
 	if (r == -EINVAL && !strncmp(path, "zipf:", 5))
-		return "want zipf:MIB:THETA:WRITE_PCT[:REQUESTS] (MIB >= 1, THETA 0-10, WRITE_PCT 0-100, REQUESTS >= 1)";
+		return "want " ZIPF_SPEC
+		       " (MIB >= 1, THETA 0-10, WRITE_PCT 0-100, REQUESTS >= 1)";
 	if (r == -EINVAL && !strncmp(path, "idle:", 5))
 		return "want idle:MIB (MIB >= 1), and only with --mix";
 	return strerror(-r);
