@@ -217,7 +217,7 @@ static int free_chunk(struct dmh_metadata *md, dmh_ploc_t p)
 	xa_store(&md->frees, dmh_pkey(p), xa_mk_value(md->txid + 1), GFP_NOIO);
 	set_bit(dmh_ploc_index(p) / DMH_RMAP_PER_BLOCK,
 		md->regions[dmh_ploc_tier(p)].dirty);
-	md->nr_frees++;
+	md->nr_frees[dmh_ploc_tier(p)]++;
 	md->dirty = true;
 	return 0;
 }
@@ -460,14 +460,19 @@ void dmh_md_reclaim(struct dmh_metadata *md, u64 safe_txid)
 		xa_erase(&md->frees, key);
 		p = (__force dmh_ploc_t)(u64)key;
 		dmh_md_put_chunk(md, p);
-		md->nr_frees--;
+		md->nr_frees[dmh_ploc_tier(p)]--;
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_md_reclaim);
 
 u64 dmh_md_pending_frees(struct dmh_metadata *md)
 {
-	return md->nr_frees;
+	return md->nr_frees[DMH_TIER_SSD] + md->nr_frees[DMH_TIER_HDD];
+}
+
+u64 dmh_md_frees_of(struct dmh_metadata *md, unsigned int tier)
+{
+	return md->nr_frees[tier];
 }
 
 u64 dmh_md_txid(struct dmh_metadata *md)

@@ -146,6 +146,18 @@ struct dmh_volume {
 	u64 promotions;
 	u64 demotions;
 	struct dmh_stream stream;
+	/*
+	 * The chunk tier's shares (dm-hybrid-policy.c, "shares"): its chunks
+	 * at promote_threshold heat or more counted by the pass under way,
+	 * the most whole passes counted since the last halving of the heat
+	 * and in the half-life before it, the larger of those two (its
+	 * demand), and the SSD chunks due to it under contention.
+	 */
+	u64 hot_seen;
+	u64 hot_max;
+	u64 hot_prev;
+	u64 hot;
+	u64 chunk_due;
 
 	/* Target room (dm-hybrid.c, dm-hybrid-cell.c). */
 	struct xarray cells;		/* vchunk -> struct dmh_cell, worker */
@@ -320,6 +332,8 @@ int dmh_md_unmap(struct dmh_metadata *md, struct dmh_volume *v, u64 vchunk);
 void dmh_md_reclaim(struct dmh_metadata *md, u64 safe_txid);
 /* md_lock held, no I/O: freed chunks not yet reclaimed. */
 u64 dmh_md_pending_frees(struct dmh_metadata *md);
+/* md_lock held, no I/O: those of @tier. */
+u64 dmh_md_frees_of(struct dmh_metadata *md, unsigned int tier);
 
 /* Any context, no locks: the home of @vchunk, 0 when unmapped. */
 static inline u64 dmh_lookup(struct dmh_volume *v, u64 vchunk)

@@ -487,7 +487,7 @@ static void abort_free(struct dmh_metadata *md, dmh_ploc_t p)
 		return;
 	v->nr_chunks[dmh_ploc_tier(p)]++;
 	xa_erase(&md->frees, dmh_pkey(p));
-	md->nr_frees--;
+	md->nr_frees[dmh_ploc_tier(p)]--;
 }
 
 /*

@@ -72,7 +72,7 @@ struct dmh_metadata {
 	u32 nr_volumes;
 	struct xarray pending;		/* pchunk key -> reverse map value */
 	struct xarray frees;		/* pchunk key -> freeing txid */
-	u64 nr_frees;
+	u64 nr_frees[DMH_NR_TIERS];	/* per tier, in frees */
 	u64 promotions;
 	u64 demotions;
 	u32 tunables[DMH_NR_TUNABLES];

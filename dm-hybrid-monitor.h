@@ -73,6 +73,8 @@ struct dmh_move {
 	u32 score;		/* effective heat, for ordering */
 	bool forced;		/* pinned elsewhere, or its volume over its cap */
 	bool free_only;		/* below promote: free space only, no swap */
+	bool spare;		/* a victim whose volume holds past its due */
+	bool wanting;		/* a candidate whose volume is short of it */
 };
 
 /*
@@ -151,7 +153,11 @@ void dmh_policy_work_started(struct dmh_volume *v, unsigned int to,
 void dmh_policy_work_done(struct dmh_volume *v, unsigned int to, bool first,
 			  bool moved);
 
-/* The decision functions under the policy object, for KUnit and bench/sim. */
+/*
+ * The decision functions under the policy object, for KUnit and bench/sim.
+ * dmh_mon_decay(): md_lock held; one half-life: halves @v's heat and
+ * starts a new half-life of its demand for the shares.
+ */
 void dmh_mon_decay(struct dmh_volume *v);
 int dmh_pin_of(struct dmh_volume *v, u64 vchunk);
 unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,

@@ -9,7 +9,10 @@
  * chunks as victims, then plans: forced demotions first, promotions into
  * free space, swaps where the candidate is at least twice as hot as the
  * victim and beats it by the hysteresis, demotions that keep the reserve
- * free; within every volume's ssd_min, ssd_max, priority and pins.
+ * free; within every volume's ssd_min, ssd_max, priority and pins.  Under
+ * contention each volume is due a share of the SSD chunks (see "shares"):
+ * a volume below its due takes chunks from one past its due whatever
+ * their heats, and a volume at or below its due loses none to another.
  *
  * This file includes no block-layer header, and reaches the pool only
  * through dm-hybrid-map.h, so that bench/sim compiles it unchanged in user
@@ -240,7 +243,10 @@ void dmh_policy_work_done(struct dmh_volume *v, unsigned int to, bool first,
 
 /* -------------------------------------------------------------- heat */
 
-/* md_lock held; halves every chunk's heat. */
+/*
+ * md_lock held; halves every chunk's heat, and starts a new half-life of
+ * the volume's demand (see shares_update()).
+ */
 void dmh_mon_decay(struct dmh_volume *v)
 {
 	struct dmh_heat *h = rcu_dereference_protected(v->heat, true);
@@ -248,6 +254,8 @@ void dmh_mon_decay(struct dmh_volume *v)
 
 	for (i = 0; i < h->nr; i++)
 		WRITE_ONCE(h->h[i], READ_ONCE(h->h[i]) >> 1);
+	v->hot_prev = v->hot_max;
+	v->hot_max = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_mon_decay);
 
@@ -312,6 +320,9 @@ unsigned int dmh_policy_first_tier(struct dmh_volume *v, u64 vchunk,
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_policy_first_tier);
 
+#define SCORE_FORCED	U32_MAX
+#define PLAN_CANDS	32u
+
 /* Candidates of one plan, best first; bounded, kept by insertion. */
 struct dmh_cands {
 	struct dmh_move *m;
@@ -321,16 +332,35 @@ struct dmh_cands {
 };
 
 /*
- * Victims: forced ones first, then lower priority, then colder, so that
- * chunks no candidate may evict do not crowd the bounded list.
+ * Victims: forced ones first, then those of volumes past their due, then
+ * lower priority, then colder, so that chunks no candidate may evict do
+ * not crowd the bounded list.
  */
 static bool victim_before(const struct dmh_move *a, const struct dmh_move *b)
 {
 	if (a->forced != b->forced)
 		return a->forced;
+	if (a->spare != b->spare)
+		return a->spare;
 	if (a->vol->priority != b->vol->priority)
 		return a->vol->priority < b->vol->priority;
 	return a->score < b->score;
+}
+
+/*
+ * Candidates: pinned ones first, then those of volumes short of their
+ * due, then hotter, so that a slow volume's candidates are in the bounded
+ * list and take free space before a fast volume's hotter ones.
+ */
+static bool cand_before(const struct dmh_move *a, const struct dmh_move *b)
+{
+	bool fa = a->score == SCORE_FORCED, fb = b->score == SCORE_FORCED;
+
+	if (fa != fb)
+		return fa;
+	if (a->wanting != b->wanting)
+		return a->wanting;
+	return a->score > b->score;
 }
 
 static void cand_add(struct dmh_cands *c, struct dmh_move mv)
@@ -339,7 +369,7 @@ static void cand_add(struct dmh_cands *c, struct dmh_move mv)
 
 	for (i = c->n; i > 0; i--) {
 		bool before = c->low_first ? victim_before(&mv, &c->m[i - 1]) :
-					     mv.score > c->m[i - 1].score;
+					     cand_before(&mv, &c->m[i - 1]);
 
 		if (!before)
 			break;
@@ -353,12 +383,148 @@ static void cand_add(struct dmh_cands *c, struct dmh_move mv)
 	}
 }
 
-#define SCORE_FORCED	U32_MAX
-#define PLAN_CANDS	32u
-
 static u32 score_of(struct dmh_volume *v, u8 heat)
 {
 	return (u32)heat * v->weight / 100;
+}
+
+/* ------------------------------------------------------------- shares */
+
+/*
+ * Heat counts accesses, and a volume the HDD serves slowly makes fewer of
+ * them: ranked by heat alone, its chunks look colder than a fast volume's,
+ * stay on the HDD and keep it slow.  So under contention the chunk tier is
+ * divided as the block tier's slots are: each volume with hot chunks (at
+ * promote_threshold heat or more, or pinned to the SSD) is due SSD chunks
+ * in proportion to weight << priority, and never more than it has hot
+ * chunks, what one cannot use going to the others (max-min fairness by
+ * water-filling, SHARE_ROUNDS rounds at most, after which the volumes not
+ * yet filled split what is left by weight).  A volume with no hot chunk is
+ * due nothing: its SSD chunks are the first to go when others need room.
+ */
+#define SHARE_ROUNDS	8
+
+static u64 share_weight(struct dmh_volume *v)
+{
+	return (u64)v->weight << v->priority;
+}
+
+/* How many moves to @tier of volume @v are already planned. */
+static u64 planned(struct dmh_move *m, unsigned int n, struct dmh_volume *v,
+		   unsigned int tier)
+{
+	u64 c = 0;
+
+	while (n--)
+		c += m[n].vol == v && m[n].to == tier;
+	return c;
+}
+
+/* SSD chunks @v holds or is getting, with those planned in @plan. */
+static u64 chunks_in(struct dmh_volume *v, struct dmh_move *plan,
+		     unsigned int n)
+{
+	return v->nr_chunks[DMH_TIER_SSD] + v->ssd_pending +
+	       planned(plan, n, v, DMH_TIER_SSD);
+}
+
+/* SSD chunks @v keeps once its demotions under way and planned are done. */
+static u64 chunks_kept(struct dmh_volume *v, struct dmh_move *plan,
+		       unsigned int n)
+{
+	u64 out = v->ssd_leaving + planned(plan, n, v, DMH_TIER_HDD);
+
+	return v->nr_chunks[DMH_TIER_SSD] > out ?
+	       v->nr_chunks[DMH_TIER_SSD] - out : 0;
+}
+
+/*
+ * One round of water-filling: the volumes not yet filled split what the
+ * filled ones leave by weight, and those whose hot chunks fit in their
+ * part are filled.  When none is, or in the @last round, the others get
+ * their part.  Returns whether another round may fill more.
+ */
+static bool shares_round(struct dmh_metadata *md, u64 cap, bool last)
+{
+	u64 left = cap, wsum = 0;
+	unsigned long id = 0;
+	struct dmh_volume *v;
+	bool filled = false;
+
+	while ((v = dmh_md_next_volume(md, &id))) {
+		if (v->chunk_due == v->hot)
+			left -= min(left, v->chunk_due);
+		else
+			wsum += share_weight(v);
+	}
+	if (!wsum)
+		return false;
+	for (id = 0; (v = dmh_md_next_volume(md, &id)); ) {
+		if (v->chunk_due != v->hot &&
+		    v->hot <= div64_u64(left * share_weight(v), wsum)) {
+			v->chunk_due = v->hot;
+			filled = true;
+		}
+	}
+	if (filled && !last)
+		return true;
+	for (id = 0; (v = dmh_md_next_volume(md, &id)); )
+		if (v->chunk_due != v->hot)
+			v->chunk_due = div64_u64(left * share_weight(v), wsum);
+	return false;
+}
+
+/*
+ * At the end of a pass (md_lock held): each volume's demand is the most hot
+ * chunks a pass counted since the last halving of the heat or in the
+ * half-life before it: right after a halving a slow volume's lukewarm
+ * chunks fall below promote_threshold until they are read again, and a
+ * demand that fell with them would hand its share to others and take it
+ * back a few seconds later.  Then divide the chunk tier: the SSD chunks
+ * the volumes hold or are getting, @free_ssd and the chunks freed that
+ * wait for their commit, less the reserve.
+ */
+static void shares_update(struct dmh_metadata *md, const struct dmh_knobs *k,
+			  u64 free_ssd)
+{
+	unsigned long id = 0;
+	struct dmh_volume *v;
+	unsigned int round;
+	u64 cap = free_ssd + dmh_md_frees_of(md, DMH_TIER_SSD);
+
+	while ((v = dmh_md_next_volume(md, &id))) {
+		v->hot_max = max(v->hot_max, v->hot_seen);
+		v->hot = max(v->hot_max, v->hot_prev);
+		v->chunk_due = 0;
+		cap += chunks_in(v, NULL, 0);
+	}
+	cap = cap > k->reserve ? cap - k->reserve : 0;
+	for (round = 1; shares_round(md, cap, round == SHARE_ROUNDS); round++)
+		;
+}
+
+/* md_lock held: a pass starts; no chunk of any volume seen yet. */
+static void shares_pass_start(struct dmh_metadata *md)
+{
+	unsigned long id = 0;
+	struct dmh_volume *v;
+
+	while ((v = dmh_md_next_volume(md, &id)))
+		v->hot_seen = 0;
+}
+
+/* Does @v hold more than its due, after the demotions in @plan? */
+static bool past_due(struct dmh_volume *v, struct dmh_move *plan,
+		     unsigned int n)
+{
+	return chunks_kept(v, plan, n) > v->chunk_due;
+}
+
+/* Is @v short of its due, counting the promotions in @plan? */
+static bool short_of_due(struct dmh_volume *v, struct dmh_move *plan,
+			 unsigned int n)
+{
+	return chunks_in(v, plan, n) < v->chunk_due;
 }
 
 /*
@@ -376,6 +542,9 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 	u8 heat = dmh_heat_get(v, vchunk);
 	struct dmh_move mv = { v, vchunk, !tier, score_of(v, heat), false };
 
+	if (pin == DMH_PIN_SSD ||
+	    (pin != DMH_PIN_HDD && heat && heat >= k->promote))
+		v->hot_seen++;
 	if (k->evacuate) {	/* every SSD chunk leaves, none comes */
 		mv.forced = true;
 		if (tier == DMH_TIER_SSD)
@@ -390,6 +559,7 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 			 (v->ssd_max && ssd_held(v) >= v->ssd_max))
 			return;
 		mv.free_only = pin != DMH_PIN_SSD && heat < k->promote;
+		mv.wanting = short_of_due(v, NULL, 0);
 		cand_add(pro, mv);
 		return;
 	}
@@ -399,6 +569,7 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 		    (v->ssd_max && ssd_kept(v) > v->ssd_max);
 	if (!mv.forced && ssd_kept(v) <= v->ssd_min)
 		return;
+	mv.spare = past_due(v, NULL, 0);
 	cand_add(vic, mv);
 }
 
@@ -437,17 +608,6 @@ static bool scan_volumes(struct dmh_metadata *md, struct dmh_scan *s,
 	return true;
 }
 
-/* How many moves to @tier of volume @v are already planned. */
-static u64 planned(struct dmh_move *m, unsigned int n, struct dmh_volume *v,
-		   unsigned int tier)
-{
-	u64 c = 0;
-
-	while (n--)
-		c += m[n].vol == v && m[n].to == tier;
-	return c;
-}
-
 /*
  * Must @vm leave the SSD: the SSD is evacuated, @vm is pinned to the HDD,
  * or its volume is over its cap?
@@ -478,10 +638,15 @@ static bool beats(u32 cand, u32 victim, const struct dmh_knobs *k)
 	return cand >= victim * SWAP_FACTOR && cand > victim + k->hysteresis;
 }
 
-/* May @vm be demoted to make room for @cand (NULL: for the reserve)? */
+/*
+ * May @vm be demoted to make room for @cand (NULL: for the reserve)?
+ * @fair: @cand's volume is short of its due and the room coming does not
+ * cover what such volumes lack, so it may take a chunk of a volume past
+ * its due whatever their heats.
+ */
 static bool may_evict(struct dmh_move *vm, struct dmh_move *cand,
 		      const struct dmh_knobs *k, struct dmh_move *plan,
-		      unsigned int n)
+		      unsigned int n, bool fair)
 {
 	struct dmh_volume *v = vm->vol;
 
@@ -492,7 +657,15 @@ static bool may_evict(struct dmh_move *vm, struct dmh_move *cand,
 	if (cand->vol->priority == DMH_PRIO_LOW ||
 	    v->priority > cand->vol->priority)
 		return false;
-	return cand->score == SCORE_FORCED || beats(cand->score, vm->score, k);
+	if (cand->score == SCORE_FORCED)
+		return true;
+	if (cand->vol != v && cand->vol->priority == v->priority) {
+		if (!past_due(v, plan, n))
+			return false;	/* its share */
+		if (fair)
+			return true;	/* takes its share back */
+	}
+	return beats(cand->score, vm->score, k);
 }
 
 /*
@@ -516,66 +689,97 @@ static bool may_promote(struct dmh_move *cand, struct dmh_move *plan,
 	       ssd_held(v) + planned(plan, n, v, DMH_TIER_SSD) < v->ssd_max;
 }
 
+/* A plan under way: the moves so far and what is left to share. */
+struct plan {
+	struct dmh_move *moves;
+	unsigned int n, max;
+	u64 room;		/* free SSD chunks beyond the reserve */
+	u64 owed;		/* SSD chunks volumes lack to their ssd_min */
+	u64 lack;		/* ... to their due, volumes short of it */
+	u64 out;		/* SSD chunks on their way out */
+	bool used[PLAN_CANDS];	/* victims planned */
+};
+
+/*
+ * Plan @c's promotion into free space, or the demotion of a victim to make
+ * room for it (the promotion follows once the space is free).
+ */
+static void plan_promotion(struct plan *pl, struct dmh_move *c,
+			   struct dmh_cands *vic, const struct dmh_knobs *k)
+{
+	bool own = ssd_owed(c->vol, pl->moves, pl->n);
+	bool want = short_of_due(c->vol, pl->moves, pl->n);
+	unsigned int j;
+	bool fair;
+
+	if (pl->room && (!c->free_only || pl->room + own > pl->owed)) {
+		pl->moves[pl->n++] = *c;
+		pl->room--;
+		pl->owed -= own;
+		pl->lack -= want && pl->lack;
+		return;
+	}
+	if (c->free_only || c->vol->priority == DMH_PRIO_LOW)
+		return;		/* never displaces others */
+	fair = want && pl->lack > pl->room + pl->out;
+	for (j = 0; j < vic->n; j++)
+		if (!pl->used[j] &&
+		    may_evict(&vic->m[j], c, k, pl->moves, pl->n, fair))
+			break;
+	if (j < vic->n) {
+		pl->used[j] = true;
+		pl->moves[pl->n++] = vic->m[j];
+		pl->out++;
+	}
+}
+
 /*
  * Plan up to @max moves (md_lock held):
  *  1. forced demotions: ranges pinned to the HDD, volumes over their cap,
  *     every SSD chunk while the SSD is evacuated (then nothing else);
- *  2. promotions, hottest first, into free SSD space beyond the reserve;
- *     a free-only candidate (heat below promote_threshold, at least
- *     promote_free_threshold) also leaves the chunks other volumes still
- *     lack to reach their ssd_min (@owed at the start);
+ *  2. promotions, those of volumes short of their due first, then hottest
+ *     first, into free SSD space beyond the reserve; a free-only candidate
+ *     (heat below promote_threshold, at least promote_free_threshold) also
+ *     leaves the chunks other volumes still lack to reach their ssd_min
+ *     (@owed at the start);
  *  3. swaps: for each remaining candidate at or above promote_threshold,
  *     demote the coldest victim it beats (twice its heat and more than the
- *     hysteresis, see beats(); the promotion follows once space is free);
+ *     hysteresis, see beats()), or, for a volume short of its due while
+ *     the room coming (free and leaving) does not cover what such volumes
+ *     lack (@lack), a chunk of a volume past its due;
  *  4. keep the reserve: demote cold chunks while the SSD is too full.
  * @free_ssd already excludes the chunks of promotions under way: they are
- * allocated when they start.
+ * allocated when they start; @out is the chunks of demotions under way.
  */
 static unsigned int plan_from(struct dmh_cands pro, struct dmh_cands vic,
 			      const struct dmh_knobs *k, u64 free_ssd,
-			      u64 owed, struct dmh_move *moves,
-			      unsigned int max)
+			      u64 owed, u64 lack, u64 out,
+			      struct dmh_move *moves, unsigned int max)
 {
-	u64 room = free_ssd > k->reserve ? free_ssd - k->reserve : 0;
-	unsigned int n = 0, p, j;
-	bool used[PLAN_CANDS] = {};
-	u64 own;
+	struct plan pl = {
+		.moves = moves, .max = max, .owed = owed, .lack = lack,
+		.out = out,
+		.room = free_ssd > k->reserve ? free_ssd - k->reserve : 0,
+	};
+	unsigned int p, j;
 
-	for (j = 0; j < vic.n && n < max; j++) {
-		if (forced_out(&vic.m[j], k, moves, n)) {
-			used[j] = true;
-			moves[n++] = vic.m[j];
+	for (j = 0; j < vic.n && pl.n < max; j++) {
+		if (forced_out(&vic.m[j], k, moves, pl.n)) {
+			pl.used[j] = true;
+			moves[pl.n++] = vic.m[j];
 		}
 	}
-	for (p = 0; p < pro.n && n < max; p++) {
-		struct dmh_move *c = &pro.m[p];
-
-		if (!may_promote(c, moves, n))
-			continue;
-		own = ssd_owed(c->vol, moves, n) ? 1 : 0;
-		if (room && (!c->free_only || room + own > owed)) {
-			moves[n++] = *c;
-			room--;
-			owed -= own;
-			continue;
-		}
-		if (c->free_only || c->vol->priority == DMH_PRIO_LOW)
-			continue;	/* never displaces others */
-		for (j = 0; j < vic.n; j++)
-			if (!used[j] && may_evict(&vic.m[j], c, k, moves, n))
-				break;
-		if (j < vic.n) {
-			used[j] = true;
-			moves[n++] = vic.m[j];
-		}
-	}
-	for (j = 0; free_ssd < k->reserve && j < vic.n && n < max; j++) {
-		if (!used[j] && may_evict(&vic.m[j], NULL, k, moves, n)) {
-			moves[n++] = vic.m[j];
+	for (p = 0; p < pro.n && pl.n < max; p++)
+		if (may_promote(&pro.m[p], moves, pl.n))
+			plan_promotion(&pl, &pro.m[p], &vic, k);
+	for (j = 0; free_ssd < k->reserve && j < vic.n && pl.n < max; j++) {
+		if (!pl.used[j] && may_evict(&vic.m[j], NULL, k, moves, pl.n,
+					     false)) {
+			moves[pl.n++] = vic.m[j];
 			free_ssd++;
 		}
 	}
-	return n;
+	return pl.n;
 }
 
 /* SSD chunks all volumes still lack to reach their ssd_min (md_lock held). */
@@ -588,6 +792,35 @@ static u64 pool_owed(struct dmh_metadata *md)
 	while ((v = dmh_md_next_volume(md, &id)))
 		owed += ssd_owed(v, NULL, 0);
 	return owed;
+}
+
+/* SSD chunks the volumes short of their due lack (md_lock held). */
+static u64 pool_lack(struct dmh_metadata *md)
+{
+	unsigned long id = 0;
+	struct dmh_volume *v;
+	u64 lack = 0, in;
+
+	while ((v = dmh_md_next_volume(md, &id))) {
+		in = chunks_in(v, NULL, 0);
+		lack += v->chunk_due > in ? v->chunk_due - in : 0;
+	}
+	return lack;
+}
+
+/*
+ * SSD chunks on their way to free space (md_lock held): those of demotions
+ * under way, and those demotions freed that wait for their commit.
+ */
+static u64 pool_leaving(struct dmh_metadata *md)
+{
+	u64 out = dmh_md_frees_of(md, DMH_TIER_SSD);
+	unsigned long id = 0;
+	struct dmh_volume *v;
+
+	while ((v = dmh_md_next_volume(md, &id)))
+		out += v->ssd_leaving;
+	return out;
 }
 
 /*
@@ -639,6 +872,7 @@ unsigned int dmh_policy_step(struct dmh_metadata *md, struct dmh_scan *s,
 		s->nvic = 0;
 		s->max = min(max, PLAN_CANDS);
 		s->running = true;
+		shares_pass_start(md);
 	}
 	pro = (struct dmh_cands) { s->buf, s->npro, s->max, false };
 	vic = (struct dmh_cands) { s->buf + PLAN_CANDS, s->nvic, s->max, true };
@@ -648,8 +882,9 @@ unsigned int dmh_policy_step(struct dmh_metadata *md, struct dmh_scan *s,
 	if (!done)
 		return 0;
 	s->running = false;
-	return plan_from(pro, vic, k, free_ssd, pool_owed(md), moves,
-			 min(max, s->max));
+	shares_update(md, k, free_ssd);
+	return plan_from(pro, vic, k, free_ssd, pool_owed(md), pool_lack(md),
+			 pool_leaving(md), moves, min(max, s->max));
 }
 EXPORT_SYMBOL_IF_KUNIT(dmh_policy_step);
 

@@ -1030,6 +1030,71 @@ static void quotas_and_priority(struct kunit *test)
 	KUNIT_EXPECT_GT(test, plan(test, 0, m, &test_knobs), 0u);
 }
 
+/*
+ * The shares: a fast volume's SSD chunks at heat 200 against a slow
+ * volume's hot set at heat 10 (the HDD serves it, so it makes fewer
+ * accesses).  Ranked by heat alone the slow volume never gets in: 10 is
+ * far from twice 200.  With shares it is due half of the SSD and takes it
+ * whatever the heats, and no more.
+ */
+static void slow_volume_takes_its_share(struct kunit *test)
+{
+	struct dmh_move m[16];
+	struct dmh_volume *a, *b;
+	unsigned int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	a = new_volume(test, 1, 64);
+	b = new_volume(test, 2, 64);
+	fill(test, a, DMH_TIER_SSD, 0, 16, 200);
+	fill(test, b, DMH_TIER_HDD, 0, 12, 10);
+	n = plan(test, 0, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, a->chunk_due, 8ull);
+	KUNIT_EXPECT_EQ(test, b->chunk_due, 8ull);
+	KUNIT_EXPECT_EQ(test, n, 8u);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 8u);
+	/* Weight 300 against 100: 12 of 16, capped by its 12 hot chunks. */
+	b->weight = 300;
+	n = plan(test, 0, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, b->chunk_due, 12ull);
+	KUNIT_EXPECT_EQ(test, a->chunk_due, 4ull);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 12u);
+}
+
+/*
+ * ... and once it holds its due, the fast volume's hotter chunks do not
+ * take it back (ranked by heat, 200 beats 10 and they would), nor do its
+ * cold chunks stay when the slow volume needs them: a volume with no hot
+ * chunk is due nothing.
+ */
+static void a_volume_keeps_its_due(struct kunit *test)
+{
+	struct dmh_move m[16];
+	struct dmh_volume *a, *b;
+	unsigned int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	a = new_volume(test, 1, 64);
+	b = new_volume(test, 2, 64);
+	fill(test, a, DMH_TIER_SSD, 0, 8, 200);
+	fill(test, a, DMH_TIER_HDD, 8, 8, 200);
+	fill(test, b, DMH_TIER_SSD, 0, 8, 10);
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &test_knobs), 0u);
+	KUNIT_EXPECT_EQ(test, b->chunk_due, 8ull);
+	/*
+	 * a's chunks go cold, and two half-lives later it has no demand
+	 * left: b's hot HDD chunks take its SSD chunks.
+	 */
+	fill(test, b, DMH_TIER_HDD, 8, 4, 10);
+	dmh_scn_heat(a, 0, 16, 0);
+	dmh_mon_decay(a);
+	KUNIT_EXPECT_EQ(test, plan(test, 0, m, &test_knobs), 0u);
+	dmh_mon_decay(a);
+	n = plan(test, 0, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, a->chunk_due, 0ull);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 4u);
+}
+
 static int pin(struct kunit *test, struct dmh_volume *v, u64 start, u64 end,
 	       int tier)
 {
@@ -1357,6 +1422,8 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(swap_needs_hysteresis),
 	KUNIT_CASE(swap_needs_twice_the_heat),
 	KUNIT_CASE(quotas_and_priority),
+	KUNIT_CASE(slow_volume_takes_its_share),
+	KUNIT_CASE(a_volume_keeps_its_due),
 	KUNIT_CASE(pins_override_heat),
 	KUNIT_CASE(evacuation_demotes_everything),
 	KUNIT_CASE(first_write_classification),

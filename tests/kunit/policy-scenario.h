@@ -63,8 +63,13 @@ static const struct dmh_scn_step dmh_scn_script[] = {
 	{ SCN_HIT, 2, 7, 20 },
 	{ SCN_HIT, 1, 20, 12 },
 	{ SCN_DECAY },
+	/*
+	 * The shares: pass 1 counted 10 hot chunks in volume 1 and 1 in
+	 * volume 2, so volume 1 is due its 10 SSD chunks and volume 2 holds 5
+	 * past its due: 2:7 displaces volume 2's own coldest chunk.
+	 */
 	{ SCN_PLAN, 0, 0, 16, 0, 0,
-	  "1:0>H" },
+	  "2:0>H" },
 	{ SCN_HIT, 1, 3, 50 },
 	{ SCN_HEAT, 2, 0, 0, 0, 0 },
 	{ SCN_PLAN, 0, 0, 4, 0, 0,
@@ -83,7 +88,7 @@ static const struct dmh_scn_step dmh_scn_script[] = {
 	{ SCN_DECAY },
 	{ SCN_DECAY },
 	{ SCN_DECAY },
-	{ SCN_HEAT, 1, 1, 7, 0, 12 },
+	{ SCN_HEAT, 1, 0, 8, 0, 12 },
 	{ SCN_HEAT, 1, 10, 0, 0, 12 },
 	{ SCN_HEAT, 1, 11, 0, 0, 10 },
 	{ SCN_HEAT, 1, 12, 0, 0, 15 },
