@@ -266,12 +266,15 @@ static int one_pct(const struct sim_mix_opts *o, struct vol *const *v,
 	       "vol", "trace", "chunks", "fp_MiB", "requests", "req/s",
 	       "hit_all", "hit", "mean_ms", "ssd_ch", "ssd_%", "pro/dem",
 	       "alone_ch", "alone_hit", "heat");
+	/* Every volume's figures first: each TSV row carries the pool's index. */
 	for (i = 0; i < n; i++) {
-		char pd[48], heat[32];
-
 		hit[i] = ratio(res[i].hits, res[i].done);
 		ms[i] = mean_ms(&res[i]);
 		speed[i] = ms[i] > 0 ? o->ssd_us / 1000.0 / ms[i] : 0;
+	}
+	for (i = 0; i < n; i++) {
+		char pd[48], heat[32];
+
 		snprintf(pd, sizeof(pd), "%llu/%llu", res[i].pv.promotions,
 			 res[i].pv.demotions);
 		heat_of(heat, sizeof(heat), &res[i].pv);

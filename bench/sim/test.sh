@@ -401,6 +401,12 @@ mix_tests() {
 	check "mix.tsv: its header, then one row per SSD size and volume" \
 		'[ "$(head -n1 mix.tsv | cut -f1-5)" = "$(printf "ssd_pct\tvol\ttrace\trequests\thit_pct")" ] &&
 		 [ "$(awk -F"\t" "NR > 1 && NF == 14" mix.tsv | wc -l)" = 12 ]'
+	check "mix.tsv: every row of an SSD size carries the pool line's Jain index over the hit ratios" \
+		'(for pct in 10 25 50 100; do
+			want=$(awk -v p=$pct "/^# SSD / { cur = \$3 } cur == p && /^pool:/ { sub(/,/, \"\", \$11); print \$11 }" mix-three.out)
+			got=$(awk -F"\t" -v p=$pct "NR > 1 && \$1 == p { print \$12 }" mix.tsv | sort -u)
+			[ -n "$want" ] && [ "$got" = "$want" ] || exit 1
+		 done)'
 	check "mix: the same volume alone (alone_hit) is the single-volume pool: idle neighbours change nothing" \
 		'"$here/sim" --mix --seconds 120 -p 25 zipf:16:1.1:75:5000 > mix-solo.out &&
 		 "$here/sim" --mix --seconds 120 -p 25 zipf:16:1.1:75:5000 idle:1 > mix-solo2.out &&
