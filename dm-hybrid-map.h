@@ -151,13 +151,16 @@ struct dmh_volume {
 	 * at promote_threshold heat or more counted by the pass under way,
 	 * the most whole passes counted since the last halving of the heat
 	 * and in the half-life before it, the larger of those two (its
-	 * demand), and the SSD chunks due to it under contention.
+	 * demand), and the SSD chunks due to it under contention, with the
+	 * policy's scratch copy while it computes them.  Written with
+	 * md_lock held; the status reads hot and chunk_due racily.
 	 */
 	u64 hot_seen;
 	u64 hot_max;
 	u64 hot_prev;
 	u64 hot;
 	u64 chunk_due;
+	u64 due_work;
 
 	/* Target room (dm-hybrid.c, dm-hybrid-cell.c). */
 	struct xarray cells;		/* vchunk -> struct dmh_cell, worker */

@@ -452,25 +452,25 @@ static bool shares_round(struct dmh_metadata *md, u64 cap, bool last)
 	bool filled = false;
 
 	while ((v = dmh_md_next_volume(md, &id))) {
-		if (v->chunk_due == v->hot)
-			left -= min(left, v->chunk_due);
+		if (v->due_work == v->hot)
+			left -= min(left, v->due_work);
 		else
 			wsum += share_weight(v);
 	}
 	if (!wsum)
 		return false;
 	for (id = 0; (v = dmh_md_next_volume(md, &id)); ) {
-		if (v->chunk_due != v->hot &&
+		if (v->due_work != v->hot &&
 		    v->hot <= div64_u64(left * share_weight(v), wsum)) {
-			v->chunk_due = v->hot;
+			v->due_work = v->hot;
 			filled = true;
 		}
 	}
 	if (filled && !last)
 		return true;
 	for (id = 0; (v = dmh_md_next_volume(md, &id)); )
-		if (v->chunk_due != v->hot)
-			v->chunk_due = div64_u64(left * share_weight(v), wsum);
+		if (v->due_work != v->hot)
+			v->due_work = div64_u64(left * share_weight(v), wsum);
 	return false;
 }
 
@@ -494,13 +494,15 @@ static void shares_update(struct dmh_metadata *md, const struct dmh_knobs *k,
 
 	while ((v = dmh_md_next_volume(md, &id))) {
 		v->hot_max = max(v->hot_max, v->hot_seen);
-		v->hot = max(v->hot_max, v->hot_prev);
-		v->chunk_due = 0;
+		WRITE_ONCE(v->hot, max(v->hot_max, v->hot_prev));
+		v->due_work = 0;
 		cap += chunks_in(v, NULL, 0);
 	}
 	cap = cap > k->reserve ? cap - k->reserve : 0;
 	for (round = 1; shares_round(md, cap, round == SHARE_ROUNDS); round++)
 		;
+	for (id = 0; (v = dmh_md_next_volume(md, &id)); )
+		WRITE_ONCE(v->chunk_due, v->due_work);
 }
 
 /* md_lock held: a pass starts; no chunk of any volume seen yet. */

@@ -1007,7 +1007,8 @@ static void hybrid_resume(struct dm_target *ti)
  *   <write ios> <read sectors> <write sectors> <ssd ios> <hdd ios>
  *   <promotions> <demotions> <sequential ios> <size histogram a-b-c-d-e-f>
  *   <weight> <ssd_min> <ssd_max> <priority> <block hits>
- *   <staged writes> <dirty blocks> <block slots>
+ *   <staged writes> <dirty blocks> <block slots> <hot chunks>
+ *   <chunks due>
  */
 static void hybrid_status(struct dm_target *ti, status_type_t type,
 			  unsigned int status_flags, char *result,
@@ -1035,7 +1036,8 @@ static void hybrid_status(struct dm_target *ti, status_type_t type,
 		       READ_ONCE(v->ssd_min), READ_ONCE(v->ssd_max),
 		       prio_name(READ_ONCE(v->priority)), s.block_hits,
 		       s.block_staged, s.block_dirty);
-		DMEMIT(" %llu", dmh_blk_vol_slots(hc->pool->blk, v));
+		DMEMIT(" %llu %llu %llu", dmh_blk_vol_slots(hc->pool->blk, v),
+		       READ_ONCE(v->hot), READ_ONCE(v->chunk_due));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u", format_dev_t(buf, hc->pool_dev->bdev->bd_dev),

@@ -22,8 +22,8 @@ for i in 1 2 3; do
 	make_volume pool $i vm$i 409600 >/dev/null || fail "volume $i"
 done
 check "three volumes" test "$(pool_volumes pool)" -eq 3
-check "volume status has the documented 21 fields" \
-	test "$(dmsetup status vm1 | wc -w)" -eq 24
+check "volume status has the documented 23 fields" \
+	test "$(dmsetup status vm1 | wc -w)" -eq 26
 
 pids=""
 for i in 1 2 3; do
