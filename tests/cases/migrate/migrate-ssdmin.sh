@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # ssd_min reserves SSD chunks for a volume: on a 128-chunk SSD, vm1 has
 # 64 chunks on the SSD under a light read load and ssd_min 32; vm2 reads
-# 256 chunks much harder.  vm1 is demoted down to 32 chunks and no
-# further for 30 s; with ssd_min back to 0 it then loses more.
+# 256 chunks much harder, at weight 1000, so that the shares of the chunk
+# tier give it 115 of the 126 chunks and vm1 11 (at equal weights each is
+# due 63 and vm1 keeps its 64 whatever ssd_min says).  vm1 is demoted
+# down to 32 chunks and no further for 30 s; with ssd_min back to 0 it
+# then loses more.
 # kernels: debian
 # disks: meta=16M ssd=8M hdd=256M
 # tier: quick
@@ -27,6 +30,7 @@ fio_fill /dev/mapper/vm2 0 16M || fail "vm2 write"
 check "vm1's 64 chunks are on the SSD" test "$(vol_ssd_n vm1)" -eq 64
 check "vm2 has most of its 256 chunks on the HDD ($(vol_hdd_n vm2))" \
 	test "$(vol_hdd_n vm2)" -ge 190
+check "set_volume 2 weight 1000" vol_set pool 2 weight 1000
 check "set_volume 1 ssd_min 32" vol_set pool 1 ssd_min 32
 check "status shows ssd_min 32 for vm1, 0 for vm2" \
 	test "$(vol_ssd_min vm1) $(vol_ssd_min vm2)" = "32 0"
