@@ -189,17 +189,35 @@ static int map_args(int argc, char **argv, struct map_args *ma)
 	return 0;
 }
 
-/* hybridctl.h */
-int vol_block_stats(const struct pool *p, u32 id, struct hc_vol_status *st)
+/* The status of volume @id of @p from its device: 0, or -1 (none, bad). */
+static int vol_status(const struct pool *p, u32 id, struct hc_vol_status *st)
 {
 	struct dm_target_line t;
 	struct voldev d;
 
 	memset(st, 0, sizeof(*st));
 	if (vol_device(p, id, &d) || dm_target_of(d.name, 1, &t) ||
-	    strcmp(t.type, "hybrid") || hc_parse_vol_status(t.params, st))
+	    strcmp(t.type, "hybrid") || hc_parse_vol_status(t.params, st)) {
+		memset(st, 0, sizeof(*st));
 		return -1;
-	return st->staging ? 0 : -1;
+	}
+	return 0;
+}
+
+/* hybridctl.h */
+int vol_block_stats(const struct pool *p, u32 id, struct hc_vol_status *st)
+{
+	return !vol_status(p, id, st) && st->staging ? 0 : -1;
+}
+
+/* Its SSD chunks against its due, from a kernel that reports the shares. */
+static void print_shares(const struct hc_vol_status *st)
+{
+	if (st->shares_known)
+		printf("SSD chunks %llu (due %llu of the chunk tier, %llu hot)\n",
+		       (unsigned long long)st->ssd,
+		       (unsigned long long)st->chunks_due,
+		       (unsigned long long)st->hot_chunks);
 }
 
 static void print_block_stats(const struct hc_vol_status *st)
@@ -237,7 +255,9 @@ static void map_print(const struct pool *p, const struct hc_vol_info *v,
 	       (unsigned long long)(m->ssd + m->hdd), (unsigned long long)m->ssd,
 	       m->ssd + m->hdd ? 100.0 * (double)m->ssd /
 	       (double)(m->ssd + m->hdd) : 0.0, (unsigned long long)m->hdd);
-	if (!vol_block_stats(p, v->id, &st))
+	if (!vol_status(p, v->id, &st))
+		print_shares(&st);
+	if (st.staging)
 		print_block_stats(&st);
 	printf("%u buckets of about %llu chunks (%s) each\n", m->buckets,
 	       (unsigned long long)per, hc_format_size(per * cb, a, sizeof(a)));
@@ -259,7 +279,7 @@ static void map_json(const struct pool *p, const struct hc_vol_info *v,
 {
 	struct hc_vol_status st;
 	int known = !vol_block_stats(p, v->id, &st);
-	int slots = known && st.slots_known;
+	int slots = known && st.slots_known, shares = st.shares_known;
 	struct hc_json j;
 
 	hc_json_init(&j, stdout);
@@ -272,6 +292,9 @@ static void map_json(const struct pool *p, const struct hc_vol_info *v,
 	hc_json_u64(&j, "chunks", m->chunks);
 	hc_json_u64(&j, "ssd_chunks", m->ssd);
 	hc_json_u64(&j, "hdd_chunks", m->hdd);
+	/* the chunk tier's share, null from a kernel without it */
+	hc_json_u64_known(&j, "hot_chunks", st.hot_chunks, shares);
+	hc_json_u64_known(&j, "chunks_due", st.chunks_due, shares);
 	hc_json_u64(&j, "buckets", m->buckets);
 	hc_json_str(&j, "tiers", m->tiers);
 	hc_json_str(&j, "heat", m->heat);

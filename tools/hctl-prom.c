@@ -266,6 +266,12 @@ static int vol_has_slots(const struct hp_obj *o)
 	return ((const struct hc_vol_status *)o->st)->slots_known;
 }
 
+/* <hot chunks> <chunks due>, from kernels that print them. */
+static int vol_has_shares(const struct hp_obj *o)
+{
+	return ((const struct hc_vol_status *)o->st)->shares_known;
+}
+
 static const struct hp_family vol_families[] = {
 	{ .name = "dm_hybrid_volume_size_bytes", .type = "gauge",
 	  .help = "The volume's size.",
@@ -314,6 +320,14 @@ static const struct hp_family vol_families[] = {
 	{ .name = "dm_hybrid_volume_block_slot_bytes", .type = "gauge",
 	  .help = "The volume's share of the block tier now: the 4 KiB slots it holds, in bytes.",
 	  .off = VST(block_slots), .scale = HC_BLOCK_BYTES, .has = vol_has_slots },
+	{ .name = "dm_hybrid_volume_hot_chunks", .type = "gauge",
+	  .help =
+	  "The volume's demand for the chunk tier: the most chunks at promote_threshold heat or more (or pinned to the SSD) a policy pass counted in the last one to two heat half-lives.",
+	  .off = VST(hot_chunks), .scale = 1, .has = vol_has_shares },
+	{ .name = "dm_hybrid_volume_chunks_due", .type = "gauge",
+	  .help =
+	  "The SSD chunks due to the volume under contention (its share of the chunk tier, by weight and priority, up to its hot chunks), from the last policy pass.",
+	  .off = VST(chunks_due), .scale = 1, .has = vol_has_shares },
 };
 
 /* The upper bounds of the status line's six size buckets; the last is +Inf. */

@@ -610,6 +610,9 @@ static void json_stats(struct hc_json *j, const struct sample_vol *a,
 	hc_json_u64_known(j, "block_slot_bytes", st.slot_bytes, st.slots_known);
 	hc_json_u64(j, "weight", b->st.weight);
 	hc_json_str(j, "priority", b->st.prio);
+	/* its share of the chunk tier, null from a kernel without it */
+	hc_json_u64_known(j, "hot_chunks", b->st.hot_chunks, b->st.shares_known);
+	hc_json_u64_known(j, "chunks_due", b->st.chunks_due, b->st.shares_known);
 	hctl_xen_json(j, &b->xen);
 	hc_json_bool(j, "ssd_lost", b->ssd_failed && lost_in(&b->st));
 	hc_json_bool(j, "persistent_staging", b->persistent);
@@ -640,6 +643,7 @@ struct stats_cols {
 	int xen;			/* XEN GUEST, in a Dom0 */
 	int staging;			/* STAGE/s and DIRTY, write staging */
 	int slots;			/* SLOTS, the volumes' block tier slots */
+	int shares;			/* SSD/DUE and HOT, the chunk tier's */
 };
 
 /* One volume's row of the stats table. */
@@ -648,6 +652,7 @@ static void stats_row(const struct sample_vol *a, const struct sample_vol *b,
 {
 	struct hc_stats st;
 	char sz[32], ssd[32], hit[16], xen[96], dirty[32], slots[32] = "-";
+	char due[48] = "-", hot[24] = "-";
 
 	hc_stats_compute(&a->st, &b->st, secs, b->chunk_sectors, &st);
 	if (st.hit_pct < 0)
@@ -670,6 +675,15 @@ static void stats_row(const struct sample_vol *a, const struct sample_vol *b,
 		hc_format_size(st.slot_bytes, slots, sizeof(slots));
 	if (c->slots)
 		printf(" %8s", slots);
+	if (b->st.shares_known) {
+		snprintf(due, sizeof(due), "%llu/%llu",
+			 (unsigned long long)b->st.ssd,
+			 (unsigned long long)b->st.chunks_due);
+		snprintf(hot, sizeof(hot), "%llu",
+			 (unsigned long long)b->st.hot_chunks);
+	}
+	if (c->shares)
+		printf(" %11s %6s", due, hot);
 	if (c->xen)
 		printf(" %s", hctl_xen_label(&b->xen, xen, sizeof(xen)));
 	putchar('\n');
@@ -719,12 +733,14 @@ static void stats_print(struct sample_vol *a, struct sample_vol *b, u32 n,
 		c.xen |= b[i].xen.found;
 		c.staging |= b[i].ok && b[i].st.staging;
 		c.slots |= b[i].ok && b[i].st.slots_known;
+		c.shares |= b[i].ok && b[i].st.shares_known;
 	}
-	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s%s%s\n",
+	printf("%-16s %-8s %8s %8s %8s %6s %7s %5s %8s %6s %6s %6s %6s%s%s%s%s\n",
 	       "VOLUME", "POOL", "SIZE", "IOPS", "MiB/s", "READ%", "REQ KiB",
 	       "SEQ%", "ON SSD", "SSD%", "HIT%", "PROM", "DEM",
 	       c.staging ? " STAGE/s    DIRTY" : "",
-	       c.slots ? "    SLOTS" : "", c.xen ? " XEN GUEST" : "");
+	       c.slots ? "    SLOTS" : "",
+	       c.shares ? "     SSD/DUE    HOT" : "", c.xen ? " XEN GUEST" : "");
 	for (i = 0; i < n; i++) {
 		if (!a[i].ok || !b[i].ok)
 			printf("%-16s %-8s (status unavailable)\n", b[i].dev,

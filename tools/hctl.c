@@ -285,12 +285,13 @@ int hc_pool_has_feature(const struct hc_pool_status *s, const char *name)
 /*
  * What follows <priority>: nothing before the block tier, then <block
  * hits>, then "<staged writes> <dirty blocks>" since write staging, then
- * <block slots> since the volumes share the tier.  A newer kernel's
- * fields after those are ignored; a pair cut in half is refused.
+ * <block slots> since the volumes share the tier, then "<hot chunks>
+ * <chunks due>" since they share the chunk tier.  A newer kernel's fields
+ * after those are ignored; a pair cut in half is refused.
  */
 static int parse_vol_block_fields(char **f, u32 n, struct hc_vol_status *s)
 {
-	if (n == 2 || (n && hc_parse_u64(f[0], &s->block_hits)))
+	if (n == 2 || n == 5 || (n && hc_parse_u64(f[0], &s->block_hits)))
 		return -1;
 	if (n < 3)
 		return 0;
@@ -303,6 +304,12 @@ static int parse_vol_block_fields(char **f, u32 n, struct hc_vol_status *s)
 	if (hc_parse_u64(f[3], &s->block_slots))
 		return -1;
 	s->slots_known = 1;
+	if (n < 6)
+		return 0;
+	if (hc_parse_u64(f[4], &s->hot_chunks) ||
+	    hc_parse_u64(f[5], &s->chunks_due))
+		return -1;
+	s->shares_known = 1;
 	return 0;
 }
 

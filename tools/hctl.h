@@ -83,6 +83,9 @@ struct hc_vol_status {
 	u64 dirty_blocks;		/* its slots the HDD lags behind */
 	int slots_known;		/* block_slots is known */
 	u64 block_slots;		/* the block tier's slots it holds now */
+	int shares_known;		/* the next two fields are known */
+	u64 hot_chunks;			/* its demand for the chunk tier */
+	u64 chunks_due;			/* the SSD chunks due to it */
 };
 
 /* The block tier's block: what dirty blocks and slots count in bytes. */

@@ -38,6 +38,8 @@
 #define VOL_STAGE VOL_DOC " 17 700 10"
 /* And the 256 block tier slots it holds (21 fields). */
 #define VOL_SLOTS VOL_STAGE " 256"
+/* And its 96 hot chunks, 63 of them due (23 fields). */
+#define VOL_SHARES VOL_SLOTS " 96 63"
 #define VOL_T1 "10 5 5 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal"
 
 /* The labels of the two volumes, the second with a guest to escape. */
@@ -69,7 +71,7 @@ static int setup(void)
 	}
 	if (hc_parse_vol_status(VOL_DOC, &vs[0]) ||
 	    hc_parse_vol_status(VOL_T1, &vs[1]) ||
-	    hc_parse_vol_status(VOL_SLOTS, &vs[2]))
+	    hc_parse_vol_status(VOL_SHARES, &vs[2]))
 		return -1;
 	vols[0] = (struct hp_vol){ "p0", "vm1", NULL, 41943040, 128, &vs[0] };
 	vols[1] = (struct hp_vol){ "p1", "p1-2", "we\"b\\1", 2048, 2048, &vs[1] };
@@ -231,6 +233,20 @@ static void test_block(const char *m)
 	  "volume: 256 block slots as bytes, a gauge; 17-field lines have no slot series");
 }
 
+/* The chunk tier's shares: gauges for the volumes whose line has them. */
+static void test_shares(const char *m)
+{
+	t(has_line(m, "dm_hybrid_volume_hot_chunks" VM3 "} 96") &&
+	  has_line(m, "dm_hybrid_volume_chunks_due" VM3 "} 63") &&
+	  strstr(m, "# TYPE dm_hybrid_volume_hot_chunks gauge\n") &&
+	  strstr(m, "# TYPE dm_hybrid_volume_chunks_due gauge\n") &&
+	  strstr(m, "# HELP dm_hybrid_volume_chunks_due The SSD chunks due"),
+	  "volume: 96 hot chunks and 63 due, gauges with help");
+	t(count(m, "dm_hybrid_volume_hot_chunks{") == 1 &&
+	  count(m, "dm_hybrid_volume_chunks_due{") == 1,
+	  "volume: 17-field lines have no share series");
+}
+
 static void test_vol(const char *m)
 {
 	t(has_line(m, "dm_hybrid_volume_ios_total" VM1 ",direction=\"read\"} 27350") &&
@@ -257,8 +273,8 @@ static void test_vol(const char *m)
 
 static void test_format(const char *m)
 {
-	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 46,
-	  "46 families, each with HELP and TYPE");
+	t(count(m, "# TYPE ") == count(m, "# HELP ") && count(m, "# TYPE ") == 48,
+	  "48 families, each with HELP and TYPE");
 	t(grouped(m), "one TYPE a family, its samples one group, _total on counters only");
 }
 
@@ -375,6 +391,7 @@ int main(int argc, char **argv)
 	test_pool(m);
 	test_vol(m);
 	test_block(m);
+	test_shares(m);
 	test_format(m);
 	test_textfile(m);
 	test_libvirt();

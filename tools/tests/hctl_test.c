@@ -28,6 +28,8 @@
 #define POOL_SLOG "14 81/4096 128 80/128 304/2048 2 48 0 0 rw 4 block_tier 64 write_staging persistent_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345 - 3/97"
 /* Since the volumes share the block tier: its 300 slots (21 fields). */
 #define VOL_SLOTS VOL_STAGE " 300"
+/* Since the volumes share the chunk tier: 96 hot chunks, 63 due (23 fields). */
+#define VOL_SHARES VOL_SLOTS " 96 63"
 #define TAB_STAGE "p /a /b /c chunk=256K,write_staging,no_discard_passdown,block_tier=1537M,error_if_no_space\n"
 #define VOL_LIST "1 41943040 vm1 100 normal 0 0 1 20 5 15\n2 2048 - 200 high 10 50 0 0 0 0"
 #define TAB_LINE "pool0 /dev/vg/meta /dev/nvme0n1 /dev/sdb chunk=256K,error_if_no_space,noauto # x\n"
@@ -147,8 +149,8 @@ static void test_staging(void)
 	t(!hc_parse_vol_status(VOL_DOC, &vs) && !vs.slots_known &&
 	  !hc_parse_vol_status(VOL_DOC " 17", &vs) && !vs.slots_known,
 	  "volume status of 17 and 18 fields: block slots unknown");
-	t(!hc_parse_vol_status(VOL_SLOTS " 5", &vs) && vs.dirty_blocks == 10 &&
-	  vs.block_slots == 300,
+	t(!hc_parse_vol_status(VOL_SHARES " 5", &vs) && vs.dirty_blocks == 10 &&
+	  vs.block_slots == 300 && vs.chunks_due == 63,
 	  "volume status with a field after them (a newer kernel)");
 	t(hc_parse_vol_status(VOL_DOC " 17 700", &vs) &&
 	  hc_parse_vol_status(VOL_DOC " 17 x 10", &vs) &&
@@ -235,6 +237,37 @@ static void test_tab_block_tier(void)
 	  hc_tab_parse("p /a /b /c block_tier=16G\n", &tab, why, sizeof(why)) == 1 &&
 	  tab.block_tier == 16384,
 	  "tab: block tier sizes are whole MiB from 1M to 16G");
+}
+
+/*
+ * The chunk tier's shares, "<hot chunks> <chunks due>" after <block
+ * slots>: known on a 23-field line, unknown on the older kernels' lines,
+ * a line cut between them refused like the other pairs.
+ */
+static void test_shares(void)
+{
+	struct hc_vol_status vs;
+
+	t(!hc_parse_vol_status(VOL_SHARES, &vs) && vs.shares_known &&
+	  vs.hot_chunks == 96 && vs.chunks_due == 63 && vs.slots_known &&
+	  vs.block_slots == 300 && vs.dirty_blocks == 10 &&
+	  !strcmp(vs.prio, "normal"),
+	  "volume status of 23 fields: 96 hot chunks, 63 due, 300 slots");
+	t(!hc_parse_vol_status(VOL_SLOTS, &vs) && vs.slots_known &&
+	  !vs.shares_known && !vs.hot_chunks && !vs.chunks_due,
+	  "volume status of 21 fields: shares unknown");
+	t(!hc_parse_vol_status(VOL_DOC, &vs) && !vs.shares_known &&
+	  !hc_parse_vol_status(VOL_DOC " 17", &vs) && !vs.shares_known &&
+	  !hc_parse_vol_status(VOL_STAGE, &vs) && !vs.shares_known,
+	  "volume status of 17, 18 and 20 fields: shares unknown");
+	t(!hc_parse_vol_status(VOL_SLOTS " 0 0", &vs) && vs.shares_known &&
+	  !vs.hot_chunks && !vs.chunks_due,
+	  "volume status of 23 fields: no demand, nothing due (known)");
+	t(hc_parse_vol_status(VOL_SLOTS " 96", &vs) &&
+	  hc_parse_vol_status(VOL_SLOTS " 96 x", &vs) &&
+	  hc_parse_vol_status(VOL_SLOTS " -1 63", &vs) &&
+	  hc_parse_vol_status(VOL_SLOTS " 96 63x", &vs),
+	  "volume status cut between <hot chunks> and <chunks due>, or with a bad number, refused");
 }
 
 /* What stats makes of the staging fields of two samples. */
@@ -522,6 +555,7 @@ int main(void)
 	hc_stats_compute(&b, &a, 1.0, 2048, &st);
 	t(st.iops == 0, "counters that went back (reload) count as 0");
 	test_staging_stats();
+	test_shares();
 
 	test_knobs();
 	test_json();

@@ -419,6 +419,71 @@ expect 2 "hybridctl: pool create --persistent-staging without --block-tier" \
 	hybridctl pool create p0 --metadata a --ssd b --hdd c --persistent-staging
 check "... says why" 'grep -q "^hybridctl: --persistent-staging stages writes in the block tier: give its size with --block-tier" out.log'
 
+# the chunk tier's shares: pool h0's vm9 prints "<hot chunks> <chunks
+# due>" (23 fields: 63 SSD chunks, 96 hot, 63 due), vm10 an older
+# kernel's 21 fields, vm11 a line cut between the two (22 fields), which
+# is refused like the other pairs cut in half.
+cat > shares.dm <<'EOF'
+dev h0 254 30 3 hybrid-pool 278528|254:1 254:2 254:3 128 3 block_tier 64 write_staging|14 81/4096 128 126/128 304/2048 3 48 0 0 rw 3 block_tier 64 write_staging - - on 0 48 6144 0 4 60 1 1024 4 200 30 0 1 200/4096 900 4000 12 345
+dev vm9 254 31 1 hybrid 409600|254:30 1|160 63 97 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17 700 10 300 96 63
+dev vm10 254 32 1 hybrid 409600|254:30 2|160 33 127 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 100 0 0 normal 17 700 10 300
+dev vm11 254 33 1 hybrid 409600|254:30 3|160 30 130 400 200 3200 2400 450 150 3 4 150 100-200-300-0-0-0 300 0 0 normal 17 700 10 300 96
+msg h0 list_volumes|1 409600 vm9 100 normal 0 0 1 160 63 97\n2 409600 vm10 100 normal 0 0 1 160 33 127\n3 409600 vm11 300 normal 0 0 1 160 30 130
+msg h0 placement_map 1 256|chunks=1600 ssd=63 hdd=97 tiers=SSSSShhhhh...... heat=1100000000000000
+msg h0 placement_map 2 256|chunks=1600 ssd=33 hdd=127 tiers=SSSSShhhhh...... heat=1100000000000000
+msg h0 placement_map 3 256|chunks=1600 ssd=30 hdd=130 tiers=SSSSShhhhh...... heat=1100000000000000
+EOF
+shares() {
+	HCTL_FAKE_DM=$work/shares.dm HCTL_LIBVIRT_RUN=$work/libvirt "$here/hybridctl_fake" "$@"
+}
+expect 0 "stats with the chunk tier's shares (23 fields)" shares stats --interval 0.1
+# shellcheck disable=SC2016 # awk's fields, not the shell's
+check "... SSD/DUE and HOT: 63/63 and 96 for vm9, - for vm10 (21 fields); vm11 (22 fields) unavailable" \
+	'grep -q "DEM STAGE/s    DIRTY    SLOTS     SSD/DUE    HOT$" out.log &&
+	 awk '\''$1 == "vm9" && $(NF - 2) == "1.2M" && $(NF - 1) == "63/63" && $NF == "96" { a = 1 }
+		$1 == "vm10" && $(NF - 2) == "1.2M" && $(NF - 1) == "-" && $NF == "-" { b = 1 }
+		$1 == "vm11" && /status unavailable/ { c = 1 }
+		END { exit !(a && b && c) }'\'' out.log'
+expect 0 "stats --json with the chunk tier's shares" shares stats --interval 0.1 --json
+check "... hot_chunks 96, chunks_due 63 for vm9, after weight and priority" \
+	'grep "\"device\": \"vm9\"" out.log |
+	 grep -q "\"ssd_chunks\": 63, .*\"weight\": 100, \"priority\": \"normal\", \"hot_chunks\": 96, \"chunks_due\": 63, \"xen_domain\""'
+check "... null for vm10 (21 fields), vm11 (22 fields) left out" \
+	'grep "\"device\": \"vm10\"" out.log |
+	 grep -q "\"block_slots\": 300, .*\"priority\": \"normal\", \"hot_chunks\": null, \"chunks_due\": null, \"xen_domain\"" &&
+	 ! grep -q "\"device\": \"vm11\"" out.log'
+expect 0 "map with the chunk tier's shares" shares map h0 vm9
+check "... says vm9's SSD chunks against its due" \
+	'grep -qx "SSD chunks 63 (due 63 of the chunk tier, 96 hot)" out.log'
+expect 0 "map of a 21-field volume" shares map h0 vm10
+check "... has no share line, its block tier line" \
+	'! grep -q "due" out.log && grep -q ", 300 slots (1.2M)$" out.log'
+expect 0 "map --json with the chunk tier's shares" shares map h0 vm9 --json
+check "... hot_chunks and chunks_due after the chunk counts" \
+	'grep -q "\"ssd_chunks\": 63, \"hdd_chunks\": 97, \"hot_chunks\": 96, \"chunks_due\": 63, \"buckets\"" out.log'
+expect 0 "map --json of a 21-field volume" shares map h0 vm10 --json
+cp out.log map10.json
+expect 0 "map --json of a 22-field volume (its status refused)" shares map h0 vm11 --json
+# shellcheck disable=SC2016 # check evaluates the command substitution
+check "... null shares for both" \
+	'[ "$(cat map10.json out.log | grep -c "\"hot_chunks\": null, \"chunks_due\": null, \"buckets\"")" = 2 ]'
+expect 0 "metrics with the chunk tier's shares" shares metrics
+cp out.log shares.prom
+# shellcheck disable=SC2016 # check evaluates the command substitution
+check "... hot chunks and chunks due of vm9 alone, gauges with help" \
+	'grep -qx "dm_hybrid_volume_hot_chunks{pool=\"h0\",volume=\"vm9\"} 96" shares.prom &&
+	 grep -qx "dm_hybrid_volume_chunks_due{pool=\"h0\",volume=\"vm9\"} 63" shares.prom &&
+	 [ "$(grep -c "^dm_hybrid_volume_chunks_due{" shares.prom)" = 1 ] &&
+	 [ "$(grep -c "^dm_hybrid_volume_hot_chunks{" shares.prom)" = 1 ] &&
+	 grep -q "^# HELP dm_hybrid_volume_chunks_due " shares.prom &&
+	 grep -q "^# TYPE dm_hybrid_volume_hot_chunks gauge" shares.prom'
+if command -v promtool >/dev/null; then
+	expect 0 "... and promtool check metrics finds nothing wrong" \
+		sh -c 'promtool check metrics < shares.prom'
+fi
+expect 0 "metrics of an older kernel's volumes" stage metrics
+check "... no share series" '! grep -q "hot_chunks\|chunks_due" out.log'
+
 need() {	# need SSD_CHUNKS HDD_CHUNKS: dmh_layout_need() in shell
 	local s=$1 h=$2
 	echo $((2 + 2 * 33 + 2 * ((s + 507) / 508) + 2 * ((h + 507) / 508) +

@@ -7,7 +7,9 @@
 # vm2 keeps the ~30 chunks of free space it got; with shares each is due
 # half of the SSD's 126 chunks (128 less the reserve): vm2 must reach 55
 # within 90 s, vm1 keep 55, and neither take the other's back.  Then
-# vm2 at weight 300 is due 94: it must reach 85 within 90 s.
+# vm2 at weight 300 is due 94: it must reach 85 within 90 s, and
+# "hybridctl stats --json" must report each volume's chunks_due and
+# hot_chunks as its status line does (fields 23 and 22), vm2's 94.
 # kernels: debian
 # disks: meta=16M ssd=8M hdd=256M
 # tier: quick
@@ -16,6 +18,23 @@
 . /lib/dmh/hybrid.sh
 
 secs() { echo $(( ($(uptime_cs) - $1) / 100 )); }
+# the status' <hot chunks> and <chunks due>; KEY of VOL in stats --json
+vol_hot() { num vol_field "$1" 22; }
+vol_due() { num vol_field "$1" 23; }
+json_of() {
+	grep "\"device\": \"$1\"" /tmp/stats.json |
+		sed -n "s/.*\"$2\": \([^,}]*\).*/\1/p"
+}
+# stats --json agrees with both volumes' status lines, read before and
+# after it (a pass that changed them in between: try again)
+stats_agree() {
+	_sa="$(vol_hot vm1) $(vol_due vm1) $(vol_hot vm2) $(vol_due vm2)"
+	hybridctl stats --json --interval 0.2 >/tmp/stats.json 2>&1 || return 1
+	_sj="$(json_of vm1 hot_chunks) $(json_of vm1 chunks_due)"
+	_sj="$_sj $(json_of vm2 hot_chunks) $(json_of vm2 chunks_due)"
+	[ "$_sa" = "$(vol_hot vm1) $(vol_due vm1) $(vol_hot vm2) $(vol_due vm2)" ] &&
+		[ "$_sj" = "$_sa" ]
+}
 counts() { echo "vm1 $(vol_ssd_n vm1) vm2 $(vol_ssd_n vm2)"; }
 vm2_has() { [ "$(vol_ssd_n vm2)" -ge "$1" ]; }
 
@@ -59,6 +78,15 @@ if wait_until 90 vm2_has 85; then
 else
 	not_ok "vm2 at weight 300 reaches 85 SSD chunks within 90 s" "$(counts)"
 fi
+if wait_until 20 stats_agree; then
+	ok "hybridctl stats --json: hot_chunks and chunks_due as the status has them (vm1 vm2: $_sj)"
+else
+	not_ok "hybridctl stats --json reports hot_chunks and chunks_due as the status does" \
+		"status $_sa, json $_sj: $(head -c 300 /tmp/stats.json | tr "\n" " ")"
+fi
+check "vm2 at weight 300 is due 94 in hybridctl stats --json ($(json_of vm2 chunks_due))" \
+	test "$(json_of vm2 chunks_due)" = 94
+hybridctl stats --interval 0.2 | sed 's/^/    /'
 stop_bg $h1 $h2
 log "vm1: $(dmsetup status vm1)"
 log "vm2: $(dmsetup status vm2)"
