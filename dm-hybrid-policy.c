@@ -530,6 +530,18 @@ static bool short_of_due(struct dmh_volume *v, struct dmh_move *plan,
 }
 
 /*
+ * Does @v claim SSD chunks it is short of (@plan counted)?  A low-priority
+ * volume never displaces anyone: it is due its share of the free space,
+ * but neither sorts its candidates first nor counts in what the others
+ * may displace for.
+ */
+static bool claims_due(struct dmh_volume *v, struct dmh_move *plan,
+		       unsigned int n)
+{
+	return v->priority != DMH_PRIO_LOW && short_of_due(v, plan, n);
+}
+
+/*
  * Sort one chunk into promotion candidates or demotion victims.  Chunks
  * that can never move now (a capped volume's candidates, a reserved
  * volume's victims) are left out, so they do not crowd the bounded lists.
@@ -561,7 +573,7 @@ static void classify(struct dmh_volume *v, u64 vchunk, u64 e,
 			 (v->ssd_max && ssd_held(v) >= v->ssd_max))
 			return;
 		mv.free_only = pin != DMH_PIN_SSD && heat < k->promote;
-		mv.wanting = short_of_due(v, NULL, 0);
+		mv.wanting = claims_due(v, NULL, 0);
 		cand_add(pro, mv);
 		return;
 	}
@@ -710,7 +722,7 @@ static void plan_promotion(struct plan *pl, struct dmh_move *c,
 			   struct dmh_cands *vic, const struct dmh_knobs *k)
 {
 	bool own = ssd_owed(c->vol, pl->moves, pl->n);
-	bool want = short_of_due(c->vol, pl->moves, pl->n);
+	bool want = claims_due(c->vol, pl->moves, pl->n);
 	unsigned int j;
 	bool fair;
 
@@ -796,7 +808,10 @@ static u64 pool_owed(struct dmh_metadata *md)
 	return owed;
 }
 
-/* SSD chunks the volumes short of their due lack (md_lock held). */
+/*
+ * SSD chunks the volumes short of their due lack, low-priority ones left
+ * out (md_lock held).
+ */
 static u64 pool_lack(struct dmh_metadata *md)
 {
 	unsigned long id = 0;
@@ -804,6 +819,8 @@ static u64 pool_lack(struct dmh_metadata *md)
 	u64 lack = 0, in;
 
 	while ((v = dmh_md_next_volume(md, &id))) {
+		if (v->priority == DMH_PRIO_LOW)
+			continue;
 		in = chunks_in(v, NULL, 0);
 		lack += v->chunk_due > in ? v->chunk_due - in : 0;
 	}

@@ -1095,6 +1095,37 @@ static void a_volume_keeps_its_due(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 4u);
 }
 
+/*
+ * A low-priority volume never displaces anyone, shares or not: c (normal)
+ * is due 6 of a's chunks and takes 6, not the 9 that its own 6 and the
+ * low volume b's 3 would make, nor fewer because b's candidates, which
+ * cannot displace, fill the bounded list first; b gets only what free
+ * space is left.  The first pass learns the dues, the second plans by
+ * them.
+ */
+static void low_priority_claims_no_share(struct kunit *test)
+{
+	struct dmh_move m[16];
+	struct dmh_volume *a, *b, *c;
+	unsigned int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(md_open(test, SSD_CHUNKS, HDD_CHUNKS)));
+	a = new_volume(test, 1, 64);
+	b = new_volume(test, 2, 64);
+	c = new_volume(test, 3, 64);
+	b->priority = DMH_PRIO_LOW;
+	fill(test, a, DMH_TIER_SSD, 0, 16, 200);
+	fill(test, b, DMH_TIER_HDD, 0, 12, 10);
+	fill(test, c, DMH_TIER_HDD, 0, 12, 10);
+	plan(test, 0, m, &test_knobs);
+	n = plan(test, 0, m, &test_knobs);
+	KUNIT_EXPECT_EQ(test, a->chunk_due, 6ull);
+	KUNIT_EXPECT_EQ(test, b->chunk_due, 3ull);
+	KUNIT_EXPECT_EQ(test, c->chunk_due, 6ull);
+	KUNIT_EXPECT_EQ(test, count_to(m, n, a, DMH_TIER_HDD), 6u);
+	KUNIT_EXPECT_EQ(test, n, 6u);
+}
+
 static int pin(struct kunit *test, struct dmh_volume *v, u64 start, u64 end,
 	       int tier)
 {
@@ -1424,6 +1455,7 @@ static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(quotas_and_priority),
 	KUNIT_CASE(slow_volume_takes_its_share),
 	KUNIT_CASE(a_volume_keeps_its_due),
+	KUNIT_CASE(low_priority_claims_no_share),
 	KUNIT_CASE(pins_override_heat),
 	KUNIT_CASE(evacuation_demotes_everything),
 	KUNIT_CASE(first_write_classification),
