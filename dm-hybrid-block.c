@@ -53,11 +53,6 @@
 
 /* ---------------------------------------------------------- the shares */
 
-static u32 share_weight(struct dmh_volume *v)
-{
-	return READ_ONCE(v->weight) << READ_ONCE(v->priority);
-}
-
 /* SSD chunks @slots slots fill, rounded up. */
 static u64 slot_chunks(struct dmh_blk *blk, u64 slots)
 {
@@ -68,7 +63,7 @@ static u64 slot_chunks(struct dmh_blk *blk, u64 slots)
 static void share_add(struct dmh_blk *blk, struct dmh_volume *v)
 {
 	struct share *sh = &blk->shares[v->slot];
-	u32 w = share_weight(v);
+	u32 w = dmh_share_weight(v);
 
 	blk->active += (u64)w - (sh->slots ? sh->weight : 0);
 	sh->weight = w;

@@ -182,6 +182,16 @@ struct dmh_volume {
 	u64 blk_held;
 };
 
+/*
+ * Any context (a racy read of the controls): @v's weight in the shares of
+ * the chunk tier and of the block tier's slots, weight << priority (low 1x,
+ * normal 2x, high 4x the weight).  At most 1000 << 2.
+ */
+static inline u32 dmh_share_weight(struct dmh_volume *v)
+{
+	return READ_ONCE(v->weight) << READ_ONCE(v->priority);
+}
+
 /* md_lock held, or under RCU for a racy read: @vchunk's heat byte. */
 static inline u8 dmh_heat_get(struct dmh_volume *v, u64 vchunk)
 {

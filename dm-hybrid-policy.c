@@ -404,11 +404,6 @@ static u32 score_of(struct dmh_volume *v, u8 heat)
  */
 #define SHARE_ROUNDS	8
 
-static u64 share_weight(struct dmh_volume *v)
-{
-	return (u64)v->weight << v->priority;
-}
-
 /* How many moves to @tier of volume @v are already planned. */
 static u64 planned(struct dmh_move *m, unsigned int n, struct dmh_volume *v,
 		   unsigned int tier)
@@ -455,13 +450,13 @@ static bool shares_round(struct dmh_metadata *md, u64 cap, bool last)
 		if (v->due_work == v->hot)
 			left -= min(left, v->due_work);
 		else
-			wsum += share_weight(v);
+			wsum += dmh_share_weight(v);
 	}
 	if (!wsum)
 		return false;
 	for (id = 0; (v = dmh_md_next_volume(md, &id)); ) {
 		if (v->due_work != v->hot &&
-		    v->hot <= div64_u64(left * share_weight(v), wsum)) {
+		    v->hot <= div64_u64(left * dmh_share_weight(v), wsum)) {
 			v->due_work = v->hot;
 			filled = true;
 		}
@@ -470,7 +465,7 @@ static bool shares_round(struct dmh_metadata *md, u64 cap, bool last)
 		return true;
 	for (id = 0; (v = dmh_md_next_volume(md, &id)); )
 		if (v->due_work != v->hot)
-			v->due_work = div64_u64(left * share_weight(v), wsum);
+			v->due_work = div64_u64(left * dmh_share_weight(v), wsum);
 	return false;
 }
 
